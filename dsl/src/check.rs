@@ -1,0 +1,45 @@
+//! Meaning checks over the whole plan, all reported in one run.
+//!
+//! Each concern lives in its own file: `names` (definitions, duplicates, MACs), `routes`
+//! (patterns, overlaps, shadowing, feature codes), `refs` (every name and prompt used in a
+//! step), `scripts` (Rhai compile and dry run) and `reach` (flows nothing leads to).
+
+mod names;
+mod reach;
+mod refs;
+mod routes;
+mod scripts;
+
+use crate::ast::Ast;
+use crate::diagnostic::Diagnostic;
+use crate::plan::{Parts, Plan};
+use crate::prompts::PromptCatalog;
+use crate::script::ScriptHost;
+use crate::source::Sources;
+use std::sync::Arc;
+
+pub use names::Symbols;
+
+pub fn check(
+    ast: Ast,
+    sources: &Arc<Sources>,
+    prompts: &PromptCatalog,
+    diags: &mut Vec<Diagnostic>,
+) -> Plan {
+    let settings = crate::settings::read(&ast.settings, diags);
+    let symbols = names::collect(&ast, &settings, prompts, diags);
+    let routes = routes::check(&ast, &symbols, diags);
+    let host = Arc::new(ScriptHost::new());
+    let scripts = scripts::compile_scripts(&ast, &host, diags);
+    let expressions = refs::check(&ast, &symbols, &settings, prompts, &host, diags);
+    reach::check(&ast, diags);
+    Plan::new(Parts {
+        settings,
+        ast,
+        routes,
+        scripts,
+        expressions,
+        host,
+        sources: sources.clone(),
+    })
+}

@@ -1,0 +1,243 @@
+//! Definitions: the symbol table, duplicates, number lengths, MAC addresses, languages.
+
+use crate::ast::Ast;
+use crate::diagnostic::Diagnostic;
+use crate::prompts::PromptCatalog;
+use crate::settings::Settings;
+use crate::source::Span;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// What the plan defines, by name, for resolving references.
+#[derive(Default)]
+pub struct Symbols {
+    /// Extension numbers, with whether each has a mailbox.
+    pub extensions: HashMap<String, bool>,
+    pub queues: HashSet<String>,
+    pub flows: HashMap<String, usize>,
+    pub scripts: HashMap<String, usize>,
+    pub trunks: HashSet<String>,
+    pub orbits: HashSet<String>,
+    /// Every variable any step, route capture or parameter defines.
+    pub variables: HashSet<String>,
+    /// Every prompt language the plan uses.
+    pub languages: BTreeSet<String>,
+}
+
+impl Symbols {
+    /// Extensions and queues: everything `extension NUMBER` can ring.
+    pub fn is_dialable(&self, n: &str) -> bool {
+        self.extensions.contains_key(n) || self.queues.contains(n)
+    }
+}
+
+pub fn collect(
+    ast: &Ast,
+    settings: &Settings,
+    prompts: &PromptCatalog,
+    diags: &mut Vec<Diagnostic>,
+) -> Symbols {
+    let mut s = Symbols::default();
+    let mut numbers: HashMap<&str, Span> = HashMap::new();
+    let mut names: HashMap<String, Span> = HashMap::new();
+    let dup = |kind: &str, what: &str, span: Span, first: Span, diags: &mut Vec<Diagnostic>| {
+        diags.push(
+            Diagnostic::error(
+                "duplicate",
+                span,
+                format!("{kind} `{what}` is defined twice"),
+            )
+            .label("defined again here")
+            .related(first, "first defined here")
+            .help(format!(
+                "give each {kind} its own {}",
+                if kind.ends_with("name") {
+                    "name"
+                } else {
+                    "number"
+                }
+            )),
+        );
+    };
+    for e in &ast.extensions {
+        if let Some(&first) = numbers.get(e.number.as_str()) {
+            if first != e.number_span {
+                dup("extension number", &e.number, e.number_span, first, diags);
+            }
+        } else {
+            numbers.insert(&e.number, e.number_span);
+        }
+        s.extensions.insert(e.number.clone(), e.options.voicemail);
+        if let (Some(name), Some(span)) = (&e.name, e.name_span) {
+            let key = name.to_lowercase();
+            match names.get(&key) {
+                Some(&first) if first != span => dup("extension name", name, span, first, diags),
+                Some(_) => {}
+                None => {
+                    names.insert(key, span);
+                }
+            }
+        }
+        if let Some(d) = settings.extension_digits
+            && e.number.len() != d
+        {
+            diags.push(
+                Diagnostic::error(
+                    "extension-digits",
+                    e.number_span,
+                    format!(
+                        "extension `{}` has {} digits, but settings say extensions have {d}",
+                        e.number,
+                        e.number.len()
+                    ),
+                )
+                .label(format!("not {d} digits"))
+                .help("change the number, or `extension_digits` in settings"),
+            );
+        }
+        if let Some(lang) = &e.options.language {
+            s.languages.insert(lang.name.clone());
+            check_language(&lang.name, lang.span, prompts, diags);
+        }
+    }
+    for q in &ast.queues {
+        if let Some(&first) = numbers.get(q.number.as_str()) {
+            dup("number", &q.number, q.number_span, first, diags);
+        } else {
+            numbers.insert(&q.number, q.number_span);
+        }
+        s.queues.insert(q.number.clone());
+    }
+    let mut seen = HashMap::new();
+    for (i, f) in ast.flows.iter().enumerate() {
+        if let Some(&first) = seen.get(f.name.name.as_str()) {
+            dup("flow name", &f.name.name, f.name.span, first, diags);
+        } else {
+            seen.insert(f.name.name.as_str(), f.name.span);
+            s.flows.insert(f.name.name.clone(), i);
+        }
+        s.variables.extend(f.params.iter().map(|p| p.name.clone()));
+    }
+    let mut seen = HashMap::new();
+    for sc in &ast.scripts {
+        if let Some(&first) = seen.get(sc.name.name.as_str()) {
+            dup("script name", &sc.name.name, sc.name.span, first, diags);
+        } else {
+            seen.insert(sc.name.name.as_str(), sc.name.span);
+            s.scripts.insert(sc.name.name.clone(), sc.params.len());
+        }
+    }
+    let mut seen = HashMap::new();
+    for t in &ast.trunks {
+        if let Some(&first) = seen.get(t.name.name.as_str()) {
+            dup("trunk name", &t.name.name, t.name.span, first, diags);
+        } else {
+            seen.insert(t.name.name.as_str(), t.name.span);
+            s.trunks.insert(t.name.name.clone());
+        }
+    }
+    let mut seen = HashMap::new();
+    for o in &ast.orbits {
+        if let Some(&first) = seen.get(o.name.as_str()) {
+            dup("park orbit name", &o.name, o.span, first, diags);
+        } else {
+            seen.insert(o.name.as_str(), o.span);
+            s.orbits.insert(o.name.clone());
+        }
+    }
+    let mut seen = HashMap::new();
+    for d in &ast.devices {
+        check_mac(&d.mac, d.mac_span, diags);
+        let key = d.mac.to_ascii_uppercase();
+        if let Some(&first) = seen.get(&key) {
+            dup("device MAC", &d.mac, d.mac_span, first, diags);
+        } else {
+            seen.insert(key, d.mac_span);
+        }
+    }
+    s.languages.insert(settings.language.clone());
+    if let Some(set) = ast.settings.iter().find(|x| x.key.name == "language") {
+        check_language(&settings.language, set.value.span, prompts, diags);
+    }
+    if let Some((op, span)) = &settings.operator
+        && !s.is_dialable(op)
+    {
+        diags.push(
+            Diagnostic::error(
+                "unknown-extension",
+                *span,
+                format!("the operator `{op}` is not an extension"),
+            )
+            .label("no such extension")
+            .help("define the extension, or set `operator` to one that exists"),
+        );
+    }
+    s.variables.extend(
+        crate::check::refs::BUILTIN_VARIABLES
+            .iter()
+            .map(|v| v.to_string()),
+    );
+    collect_variables(ast, &mut s.variables);
+    s
+}
+
+fn check_language(lang: &str, span: Span, prompts: &PromptCatalog, diags: &mut Vec<Diagnostic>) {
+    if !prompts.has_language(lang) {
+        diags.push(
+            Diagnostic::error(
+                "unknown-language",
+                span,
+                format!("there are no `{lang}` prompts"),
+            )
+            .label("no prompts/{lang}/ folder".replace("{lang}", lang))
+            .help(format!(
+                "record the prompts into prompts/{lang}/, or use one of: {}",
+                prompts
+                    .languages
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
+    }
+}
+
+/// A MAC is 12 hex digits with no separators, as the phone's label prints it.
+fn check_mac(mac: &str, span: Span, diags: &mut Vec<Diagnostic>) {
+    if mac.len() == 12 && mac.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return;
+    }
+    let cleaned: String = mac.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let help = if cleaned.len() == 12 {
+        format!(
+            "write it without separators: \"{}\"",
+            cleaned.to_ascii_uppercase()
+        )
+    } else {
+        "a MAC address is 12 hex digits (0-9, A-F) with no colons or dashes, like \"001565AABBCC\""
+            .to_string()
+    };
+    diags.push(
+        Diagnostic::error("bad-mac", span, format!("`{mac}` is not a MAC address"))
+            .label("not 12 hex digits")
+            .help(help),
+    );
+}
+
+/// Variables defined anywhere: route captures, `ask ... -> x`, `set x = ...`, parameters.
+fn collect_variables(ast: &Ast, vars: &mut HashSet<String>) {
+    for r in &ast.routes {
+        if let Ok(p) = crate::pattern::Pattern::parse(&r.pattern) {
+            vars.extend(p.captures.into_iter().map(|c| c.name));
+        }
+    }
+    crate::check::refs::for_each_step(ast, &mut |step| match &step.kind {
+        crate::ast::StepKind::Ask { into, .. } => {
+            vars.insert(into.name.clone());
+        }
+        crate::ast::StepKind::Set { var, .. } => {
+            vars.insert(var.name.clone());
+        }
+        _ => {}
+    });
+}

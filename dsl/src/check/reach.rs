@@ -1,0 +1,84 @@
+//! Flows that no route, queue, extension or other flow leads to.
+
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+use std::collections::{HashMap, HashSet};
+
+pub fn check(ast: &Ast, diags: &mut Vec<Diagnostic>) {
+    let by_name: HashMap<&str, &Flow> = ast
+        .flows
+        .iter()
+        .map(|f| (f.name.name.as_str(), f))
+        .collect();
+    let mut reached: HashSet<&str> = HashSet::new();
+    let mut todo: Vec<&str> = Vec::new();
+    let roots = ast
+        .routes
+        .iter()
+        .map(|r| &r.action)
+        .chain(ast.inbound.iter().map(|r| &r.action))
+        .chain(ast.queues.iter().filter_map(|q| q.then.as_ref()))
+        .chain(
+            ast.extensions
+                .iter()
+                .filter_map(|e| e.options.no_answer.as_ref()),
+        );
+    for b in roots {
+        targets(b, &mut todo);
+    }
+    while let Some(name) = todo.pop() {
+        if reached.insert(name)
+            && let Some(f) = by_name.get(name)
+        {
+            targets(&f.body, &mut todo);
+        }
+    }
+    for f in &ast.flows {
+        if !reached.contains(f.name.name.as_str()) {
+            diags.push(
+                Diagnostic::warning(
+                    "unreachable-flow",
+                    f.name.span,
+                    format!("flow `{}` is never used", f.name.name),
+                )
+                .label("no route, menu or flow leads here")
+                .help(format!(
+                    "route a number to it (`dial \"...\" -> flow {}`), or remove it",
+                    f.name.name
+                )),
+            );
+        }
+    }
+}
+
+fn targets<'a>(b: &'a Block, out: &mut Vec<&'a str>) {
+    for s in &b.steps {
+        match &s.kind {
+            StepKind::Goto { flow, .. } | StepKind::Call { flow, .. } => out.push(&flow.name),
+            StepKind::Menu(m) => {
+                for k in &m.keys {
+                    targets(&k.action, out);
+                }
+                for b in [&m.on_timeout, &m.on_invalid, &m.on_retries_exhausted]
+                    .into_iter()
+                    .flatten()
+                {
+                    targets(b, out);
+                }
+            }
+            StepKind::If {
+                branches,
+                otherwise,
+            } => {
+                for (_, b) in branches {
+                    targets(b, out);
+                }
+                if let Some(b) = otherwise {
+                    targets(b, out);
+                }
+            }
+            StepKind::Loop { body, .. } => targets(body, out),
+            _ => {}
+        }
+    }
+}

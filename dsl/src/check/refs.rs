@@ -1,0 +1,629 @@
+//! References: every flow, extension, queue, trunk, prompt, script, orbit and variable a
+//! step names must exist; menus must not repeat a key.
+
+use super::names::Symbols;
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::prompts::{PromptCatalog, system_prompts};
+use crate::script::{CallView, ScriptHost};
+use crate::settings::Settings;
+use crate::source::Span;
+use crate::suggest::did_you_mean;
+use std::collections::{BTreeSet, HashMap};
+
+/// Variables every call has.
+pub const BUILTIN_VARIABLES: &[&str] = &["caller", "dialled", "operator", "mailbox", "language"];
+
+/// Conditions the engine answers from the office's state, with their argument counts.
+pub const BUILTIN_FUNCTIONS: &[(&str, usize)] = &[
+    ("pin_ok", 2),
+    ("is_extension", 1),
+    ("has_voicemail", 1),
+    ("hot_desk_allowed", 1),
+    ("park_occupied", 1),
+    ("has_message", 0),
+    ("has_new_messages", 0),
+    ("is_agent", 1),
+    ("is_manager", 1),
+];
+
+/// Calls `f` on every step of every block in the plan, nested ones included.
+pub fn for_each_step(ast: &Ast, f: &mut impl FnMut(&Step)) {
+    for b in blocks(ast) {
+        walk_block(b, f);
+    }
+}
+
+fn blocks(ast: &Ast) -> impl Iterator<Item = &Block> {
+    ast.flows
+        .iter()
+        .map(|f| &f.body)
+        .chain(ast.routes.iter().map(|r| &r.action))
+        .chain(ast.inbound.iter().map(|r| &r.action))
+        .chain(ast.queues.iter().filter_map(|q| q.then.as_ref()))
+        .chain(
+            ast.extensions
+                .iter()
+                .filter_map(|e| e.options.no_answer.as_ref()),
+        )
+        .chain(ast.tests.iter().map(|t| &t.body))
+}
+
+fn walk_block(b: &Block, f: &mut impl FnMut(&Step)) {
+    for s in &b.steps {
+        walk_step(s, f);
+    }
+}
+
+fn walk_step(s: &Step, f: &mut impl FnMut(&Step)) {
+    f(s);
+    match &s.kind {
+        StepKind::Menu(m) => {
+            for k in &m.keys {
+                walk_block(&k.action, f);
+            }
+            for b in [&m.on_timeout, &m.on_invalid, &m.on_retries_exhausted]
+                .into_iter()
+                .flatten()
+            {
+                walk_block(b, f);
+            }
+        }
+        StepKind::If {
+            branches,
+            otherwise,
+        } => {
+            for (_, b) in branches {
+                walk_block(b, f);
+            }
+            if let Some(b) = otherwise {
+                walk_block(b, f);
+            }
+        }
+        StepKind::Loop { body, .. } => walk_block(body, f),
+        StepKind::Expect(inner) => walk_step(inner, f),
+        _ => {}
+    }
+}
+
+struct Ctx<'a> {
+    symbols: &'a Symbols,
+    prompts: &'a PromptCatalog,
+    languages: BTreeSet<String>,
+    host: &'a ScriptHost,
+    flows: HashMap<&'a str, &'a Flow>,
+    exprs: HashMap<Span, rhai::AST>,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+pub fn check(
+    ast: &Ast,
+    symbols: &Symbols,
+    _settings: &Settings,
+    prompts: &PromptCatalog,
+    host: &ScriptHost,
+    diags: &mut Vec<Diagnostic>,
+) -> HashMap<Span, rhai::AST> {
+    let mut languages = symbols.languages.clone();
+    for_each_step(ast, &mut |s| {
+        if let StepKind::Language(l) = &s.kind {
+            languages.insert(l.name.clone());
+        }
+    });
+    let mut cx = Ctx {
+        symbols,
+        prompts,
+        languages,
+        host,
+        flows: ast
+            .flows
+            .iter()
+            .map(|f| (f.name.name.as_str(), f))
+            .collect(),
+        exprs: HashMap::new(),
+        diags,
+    };
+    for b in blocks(ast) {
+        cx.block(b);
+    }
+    for r in &ast.routes {
+        if let Some(c) = &r.condition {
+            cx.condition(c);
+        }
+    }
+    for r in &ast.inbound {
+        if !symbols.trunks.contains(&r.trunk.name) {
+            cx.unknown(
+                "trunk",
+                &r.trunk.name,
+                r.trunk.span,
+                symbols.trunks.iter().map(String::as_str),
+            );
+        }
+        if let Some(c) = &r.condition {
+            cx.condition(c);
+        }
+    }
+    for c in &ast.chats {
+        if let Some(cond) = &c.condition {
+            cx.condition(cond);
+        }
+        match &c.target {
+            ChatTarget::Queue { number, .. } => cx.queue(number),
+            ChatTarget::Extension(v) => cx.extension(v),
+        }
+    }
+    for q in &ast.queues {
+        for a in q.agents.iter().chain(&q.managers) {
+            match a.literal() {
+                Some(n) if symbols.extensions.contains_key(&n) => {}
+                Some(n) => cx.unknown(
+                    "extension",
+                    &n,
+                    a.span,
+                    symbols.extensions.keys().map(String::as_str),
+                ),
+                None => cx.diags.push(
+                    Diagnostic::error(
+                        "bad-option",
+                        a.span,
+                        "agents and managers are extension numbers",
+                    )
+                    .label("not an extension number"),
+                ),
+            }
+        }
+    }
+    cx.exprs
+}
+
+impl Ctx<'_> {
+    fn unknown<'n>(
+        &mut self,
+        kind: &str,
+        name: &str,
+        span: Span,
+        candidates: impl Iterator<Item = &'n str>,
+    ) {
+        let candidates: Vec<&str> = candidates.collect();
+        let help = match did_you_mean(name, candidates.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if candidates.is_empty() => format!("no {kind} is defined; define one first"),
+            None => format!("define the {kind} `{name}`, or use one that exists"),
+        };
+        let code = match kind {
+            "flow" => "unknown-flow",
+            "extension" | "mailbox" => "unknown-extension",
+            "queue" => "unknown-queue",
+            "trunk" => "unknown-trunk",
+            "prompt" => "unknown-prompt",
+            "script" => "unknown-script",
+            "park orbit" => "unknown-orbit",
+            "variable" => "unknown-variable",
+            _ => "unknown-name",
+        };
+        self.diags.push(
+            Diagnostic::error(code, span, format!("unknown {kind} `{name}`"))
+                .label(format!("no {kind} with this name"))
+                .help(help),
+        );
+    }
+
+    fn block(&mut self, b: &Block) {
+        for s in &b.steps {
+            self.step(s);
+        }
+    }
+
+    fn prompt(&mut self, v: &Value) {
+        let Some(name) = v.literal() else {
+            return self.value(v);
+        };
+        for lang in self.languages.clone() {
+            if !self.prompts.has(&lang, &name) {
+                let candidates: Vec<String> =
+                    self.prompts.names(&lang).map(str::to_string).collect();
+                let help = match did_you_mean(&name, candidates.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("record it as prompts/{lang}/{name}.wav (8 kHz, 16-bit, mono)"),
+                };
+                self.diags.push(
+                    Diagnostic::error(
+                        "missing-prompt",
+                        v.span,
+                        format!("prompt `{name}` has no recording in prompts/{lang}/"),
+                    )
+                    .label(format!("no prompts/{lang}/{name}.wav"))
+                    .help(help),
+                );
+            }
+        }
+    }
+
+    fn system_prompts(&mut self, s: &Step) {
+        for name in system_prompts(&s.kind) {
+            for lang in self.languages.clone() {
+                if !self.prompts.has(&lang, name) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "missing-prompt",
+                            s.span,
+                            format!("this step plays `{name}`, which has no recording in prompts/{lang}/"),
+                        )
+                        .label("needs a system prompt")
+                        .help(format!("record it as prompts/{lang}/{name}.wav")),
+                    );
+                }
+            }
+        }
+    }
+
+    fn variable(&mut self, name: &str, span: Span) {
+        let head = name.split('.').next().unwrap_or(name);
+        if !self.symbols.variables.contains(head) {
+            let vars = self.symbols.variables.iter().map(String::as_str);
+            self.unknown("variable", head, span, vars);
+        }
+    }
+
+    fn value(&mut self, v: &Value) {
+        match &v.kind {
+            ValueKind::Number(_) | ValueKind::Duration(_) => {}
+            ValueKind::Text(parts) => {
+                for p in parts {
+                    if let TextPart::Var(name) = p {
+                        self.variable(name, v.span);
+                    }
+                }
+            }
+            ValueKind::Var(path) => self.variable(&path[0], v.span),
+            ValueKind::Script(code) => self.expression(code, v.span),
+            ValueKind::Call { name, args } => {
+                for a in args {
+                    self.value(a);
+                }
+                let want = self.symbols.scripts.get(&name.name).copied().or_else(|| {
+                    BUILTIN_FUNCTIONS
+                        .iter()
+                        .find(|(n, _)| *n == name.name)
+                        .map(|(_, k)| *k)
+                });
+                match want {
+                    Some(k) if k == args.len() => {}
+                    Some(k) => self.diags.push(
+                        Diagnostic::error(
+                            "wrong-arguments",
+                            v.span,
+                            format!(
+                                "`{}` takes {k} argument{}, but {} {} given",
+                                name.name,
+                                plural(k),
+                                args.len(),
+                                if args.len() == 1 { "was" } else { "were" }
+                            ),
+                        )
+                        .label("wrong number of arguments"),
+                    ),
+                    None => {
+                        let names: Vec<&str> = self
+                            .symbols
+                            .scripts
+                            .keys()
+                            .map(String::as_str)
+                            .chain(BUILTIN_FUNCTIONS.iter().map(|(n, _)| *n))
+                            .collect();
+                        self.unknown("script", &name.name, name.span, names.into_iter());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Compiles a back-quoted expression and tries it once on a sample call.
+    fn expression(&mut self, code: &str, span: Span) {
+        let code_span = Span {
+            start: span.start + 1,
+            end: span.end.saturating_sub(1),
+            ..span
+        };
+        match self.host.compile_expression(code, code_span) {
+            Ok(ast) => {
+                if let Err(e) = self
+                    .host
+                    .run(&ast, code, code_span, &[], &CallView::default())
+                {
+                    if e.limit {
+                        self.diags.push(e.to_diagnostic("this condition"));
+                    } else if e.message.contains("Function not found") {
+                        let name = code.split('(').next().unwrap_or(code).trim();
+                        let help = if self.symbols.scripts.contains_key(name) {
+                            format!(
+                                "to call the plan's script `{name}`, write it without back-quotes: {name}()"
+                            )
+                        } else {
+                            "only Rhai's own functions can be called inside back-quotes".to_string()
+                        };
+                        self.diags.push(
+                            Diagnostic::error(
+                                "script-error",
+                                e.span,
+                                format!("Rhai: {}", e.message),
+                            )
+                            .label("unknown function")
+                            .help(help),
+                        );
+                    }
+                }
+                self.exprs.insert(span, ast);
+            }
+            Err(d) => self.diags.push(d),
+        }
+    }
+
+    fn condition(&mut self, c: &Condition) {
+        match c {
+            Condition::Or(cs) | Condition::And(cs) => cs.iter().for_each(|c| self.condition(c)),
+            Condition::Not(c) => self.condition(c),
+            Condition::Compare { left, right, .. } => {
+                self.value(left);
+                self.value(right);
+            }
+            Condition::Script(v) | Condition::Call(v) => self.value(v),
+        }
+    }
+
+    fn extension(&mut self, v: &Value) {
+        match v.literal() {
+            Some(n) if self.symbols.is_dialable(&n) => {}
+            Some(n) => {
+                let all: Vec<&str> = self
+                    .symbols
+                    .extensions
+                    .keys()
+                    .chain(self.symbols.queues.iter())
+                    .map(String::as_str)
+                    .collect();
+                self.unknown("extension", &n, v.span, all.into_iter())
+            }
+            None => self.value(v),
+        }
+    }
+
+    fn queue(&mut self, v: &Value) {
+        match v.literal() {
+            Some(n) if self.symbols.queues.contains(&n) => {}
+            Some(n) => self.unknown(
+                "queue",
+                &n,
+                v.span,
+                self.symbols.queues.iter().map(String::as_str),
+            ),
+            None => self.value(v),
+        }
+    }
+
+    fn mailbox(&mut self, v: &Value) {
+        match v.literal() {
+            Some(n) => match self.symbols.extensions.get(&n) {
+                Some(true) => {}
+                Some(false) => self.diags.push(
+                    Diagnostic::error(
+                        "no-voicemail",
+                        v.span,
+                        format!("extension `{n}` has no voicemail"),
+                    )
+                    .label("no mailbox")
+                    .help(format!("add `voicemail` to the options of extension {n}")),
+                ),
+                None => self.unknown(
+                    "mailbox",
+                    &n,
+                    v.span,
+                    self.symbols.extensions.keys().map(String::as_str),
+                ),
+            },
+            None => self.value(v),
+        }
+    }
+
+    fn orbit(&mut self, v: &Value) {
+        match &v.kind {
+            ValueKind::Text(parts) => {
+                if let Some(name) = v.literal() {
+                    if !self.symbols.orbits.contains(&name) {
+                        self.unknown(
+                            "park orbit",
+                            &name,
+                            v.span,
+                            self.symbols.orbits.iter().map(String::as_str),
+                        );
+                    }
+                } else {
+                    // "SP{slot}": at least one orbit must start with the fixed part.
+                    let prefix = match parts.first() {
+                        Some(TextPart::Lit(s)) => s.as_str(),
+                        _ => "",
+                    };
+                    if !self.symbols.orbits.iter().any(|o| o.starts_with(prefix)) {
+                        self.unknown(
+                            "park orbit",
+                            &format!("{prefix}..."),
+                            v.span,
+                            self.symbols.orbits.iter().map(String::as_str),
+                        );
+                    }
+                    self.value(v);
+                }
+            }
+            _ => self.value(v),
+        }
+    }
+
+    fn flow_call(&mut self, flow: &Ident, args: &[Value]) {
+        for a in args {
+            self.value(a);
+        }
+        match self.flows.get(flow.name.as_str()) {
+            Some(f) if f.params.len() != args.len() => self.diags.push(
+                Diagnostic::error(
+                    "wrong-arguments",
+                    flow.span,
+                    format!(
+                        "flow `{}` takes {} argument{}, but {} {} given",
+                        flow.name,
+                        f.params.len(),
+                        plural(f.params.len()),
+                        args.len(),
+                        if args.len() == 1 { "was" } else { "were" }
+                    ),
+                )
+                .label("wrong number of arguments")
+                .related(f.name.span, "the flow is defined here"),
+            ),
+            Some(_) => {}
+            None => {
+                let names: Vec<&str> = self.flows.keys().copied().collect();
+                self.unknown("flow", &flow.name, flow.span, names.into_iter())
+            }
+        }
+    }
+
+    fn step(&mut self, s: &Step) {
+        self.system_prompts(s);
+        match &s.kind {
+            StepKind::Play { prompts, .. } => prompts.iter().for_each(|p| self.prompt(p)),
+            StepKind::Ask { prompts, .. } => prompts.iter().for_each(|p| self.prompt(p)),
+            StepKind::Say { value, .. } => self.value(value),
+            StepKind::Menu(m) => {
+                m.prompts.iter().for_each(|p| self.prompt(p));
+                let mut seen: HashMap<char, Span> = HashMap::new();
+                for k in &m.keys {
+                    if let Some(&first) = seen.get(&k.key) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "duplicate-menu-key",
+                                k.span,
+                                format!("key \"{}\" is used twice in this menu", k.key),
+                            )
+                            .label("used again here")
+                            .related(first, "first used here")
+                            .help("each key leads to one place; remove or change one of them"),
+                        );
+                    } else {
+                        seen.insert(k.key, k.span);
+                    }
+                    self.block(&k.action);
+                }
+                for b in [&m.on_timeout, &m.on_invalid, &m.on_retries_exhausted]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.block(b);
+                }
+            }
+            StepKind::Record { mailbox, .. } => {
+                if let Some(m) = mailbox {
+                    self.mailbox(m);
+                }
+            }
+            StepKind::Extension { number, .. } => self.extension(number),
+            StepKind::Queue(v) => self.queue(v),
+            StepKind::Trunk { trunk, number } => {
+                if !self.symbols.trunks.contains(&trunk.name) {
+                    self.unknown(
+                        "trunk",
+                        &trunk.name,
+                        trunk.span,
+                        self.symbols.trunks.iter().map(String::as_str),
+                    );
+                }
+                self.value(number);
+            }
+            StepKind::Voicemail(v) => self.mailbox(v),
+            StepKind::Goto { flow, args } | StepKind::Call { flow, args } => {
+                self.flow_call(flow, args)
+            }
+            StepKind::If {
+                branches,
+                otherwise,
+            } => {
+                for (c, b) in branches {
+                    self.condition(c);
+                    self.block(b);
+                }
+                if let Some(b) = otherwise {
+                    self.block(b);
+                }
+            }
+            StepKind::Loop { body, .. } => self.block(body),
+            StepKind::Set { value, .. } => self.value(value),
+            StepKind::QueueLogin { queues, agent } | StepKind::QueueLogout { queues, agent } => {
+                if let QueueSelect::One(q) = queues {
+                    self.queue(q);
+                }
+                if let Some(a) = agent {
+                    self.extension(a);
+                }
+            }
+            StepKind::HotDeskLogin(v) => self.extension(v),
+            StepKind::Park(v) | StepKind::Unpark(v) | StepKind::ParkToggle(v) => self.orbit(v),
+            StepKind::Mailbox(MailboxOp::Open(v)) => self.mailbox(v),
+            StepKind::Mailbox(MailboxOp::SetPin(v)) => self.value(v),
+            StepKind::Language(l) => {
+                if !self.prompts.has_language(&l.name) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "unknown-language",
+                            l.span,
+                            format!("there are no `{}` prompts", l.name),
+                        )
+                        .label("no such prompt set")
+                        .help(format!("record the prompts into prompts/{}/", l.name)),
+                    );
+                }
+            }
+            StepKind::TestCall { from, .. } => match from {
+                TestCaller::Extension(n) => {
+                    if !self.symbols.extensions.contains_key(n) {
+                        self.unknown(
+                            "extension",
+                            n,
+                            s.span,
+                            self.symbols.extensions.keys().map(String::as_str),
+                        );
+                    }
+                }
+                TestCaller::Trunk { trunk, .. } => {
+                    if !self.symbols.trunks.contains(&trunk.name) {
+                        self.unknown(
+                            "trunk",
+                            &trunk.name,
+                            trunk.span,
+                            self.symbols.trunks.iter().map(String::as_str),
+                        );
+                    }
+                }
+            },
+            StepKind::Given(
+                Given::Pin { mailbox, .. }
+                | Given::SelfId { mailbox }
+                | Given::Messages { mailbox, .. },
+            ) => {
+                if !self.symbols.extensions.contains_key(mailbox) {
+                    self.unknown(
+                        "mailbox",
+                        mailbox,
+                        s.span,
+                        self.symbols.extensions.keys().map(String::as_str),
+                    );
+                }
+            }
+            StepKind::Expect(inner) => self.step(inner),
+            _ => {}
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

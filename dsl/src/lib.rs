@@ -1,0 +1,84 @@
+//! The dialplan language: text in, a checked `Plan` and every diagnostic out.
+//!
+//! `compile` is the one way to a plan, for `switchboard check`, the server and the editor
+//! alike. It never stops at the first mistake and never touches the file system: the
+//! caller hands it the sources and the catalog of recorded prompts.
+
+pub mod ast;
+pub mod chat;
+pub mod check;
+pub mod diagnostic;
+pub mod parse;
+pub mod pattern;
+pub mod plan;
+pub mod prompts;
+pub mod render;
+pub mod script;
+pub mod settings;
+pub mod source;
+pub mod steps;
+pub mod suggest;
+pub mod syntax;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use plan::Plan;
+pub use prompts::PromptCatalog;
+pub use source::{FileId, SourceFile, Sources, Span};
+
+use std::sync::Arc;
+
+/// What `compile` produced: the plan when there were no errors, and every finding.
+pub struct Compiled {
+    pub plan: Option<Arc<Plan>>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: Arc<Sources>,
+}
+
+impl Compiled {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
+
+/// Parses, checks and indexes every file of a plan.
+pub fn compile(sources: Sources, prompts: &PromptCatalog) -> Compiled {
+    let sources = Arc::new(sources);
+    let mut diags = Vec::new();
+    let mut ast = ast::Ast::default();
+    for (id, file) in sources.iter() {
+        if let Some(at) = file.invalid_utf8_at {
+            diags.push(
+                Diagnostic::error(
+                    "not-utf8",
+                    Span::new(id, at, at + 1),
+                    "this file is not UTF-8 text",
+                )
+                .label("the first byte that is not UTF-8")
+                .help("save the file as UTF-8 in your editor"),
+            );
+            continue;
+        }
+        for piece in syntax::parse_file(id, &file.text, &mut diags) {
+            parse::read_piece(piece, id, &mut ast, &mut diags);
+        }
+    }
+    let plan = check::check(ast, &sources, prompts, &mut diags);
+    let mut all = diagnostic::Diagnostics::default();
+    for d in diags {
+        all.push(d);
+    }
+    let has_errors = all.has_errors();
+    Compiled {
+        plan: if has_errors {
+            None
+        } else {
+            Some(Arc::new(plan))
+        },
+        diagnostics: all.into_sorted(),
+        sources,
+    }
+}

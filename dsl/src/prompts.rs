@@ -1,0 +1,117 @@
+//! The recorded prompts a plan may play, per language, as the caller found them on disk.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Prompt names (`vm-main`, `digits/1`) available in each language set (`en`, `de`).
+#[derive(Clone, Debug, Default)]
+pub struct PromptCatalog {
+    pub languages: BTreeMap<String, BTreeSet<String>>,
+    /// When false, prompts are not checked at all (a plan checked without its prompts).
+    pub enabled: bool,
+}
+
+impl PromptCatalog {
+    /// A catalog that accepts any prompt: for checking a plan away from its prompts folder.
+    pub fn unchecked() -> PromptCatalog {
+        PromptCatalog::default()
+    }
+
+    pub fn add(&mut self, language: &str, prompt: &str) {
+        self.enabled = true;
+        self.languages
+            .entry(language.to_string())
+            .or_default()
+            .insert(prompt.to_string());
+    }
+
+    pub fn has_language(&self, language: &str) -> bool {
+        !self.enabled || self.languages.contains_key(language)
+    }
+
+    pub fn has(&self, language: &str, prompt: &str) -> bool {
+        !self.enabled
+            || self
+                .languages
+                .get(language)
+                .is_some_and(|set| set.contains(prompt))
+    }
+
+    pub fn names(&self, language: &str) -> impl Iterator<Item = &str> {
+        self.languages
+            .get(language)
+            .into_iter()
+            .flat_map(|s| s.iter().map(String::as_str))
+    }
+}
+
+/// Prompts the engine plays on its own for a step, so they must exist wherever the step
+/// is used. The names are the contract between the engine and the `prompts/` folder.
+pub fn system_prompts(step: &crate::ast::StepKind) -> &'static [&'static str] {
+    use crate::ast::{MailboxOp, StepKind};
+    match step {
+        StepKind::Say { .. } => DIGITS,
+        StepKind::Record { .. } => &["beep"],
+        StepKind::Confirm => &["vm-review", "vm-saved"],
+        StepKind::Voicemail(_) => VOICEMAIL,
+        StepKind::Directory => &["dir-intro", "dir-no-match", "dir-confirm"],
+        StepKind::QueueLogin { .. } => &["queue-logged-in"],
+        StepKind::QueueLogout { .. } => &["queue-logged-out"],
+        StepKind::HotDeskLogin(_) => &["hotdesk-logged-in"],
+        StepKind::HotDeskLogout => &["hotdesk-logged-out"],
+        StepKind::Park(_) | StepKind::ParkToggle(_) => &["park-parked", "park-empty"],
+        StepKind::Unpark(_) => &["park-empty"],
+        StepKind::Mailbox(MailboxOp::Play) => &["vm-message", "vm-no-messages"],
+        StepKind::Mailbox(MailboxOp::SayCount { .. }) => SAY_COUNT,
+        StepKind::Mailbox(MailboxOp::SetPin(_)) => &["vm-pin-changed"],
+        _ => &[],
+    }
+}
+
+/// The digit prompts `say` and the default greeting are built from.
+pub const DIGITS: &[&str] = &[
+    "digits/0",
+    "digits/1",
+    "digits/2",
+    "digits/3",
+    "digits/4",
+    "digits/5",
+    "digits/6",
+    "digits/7",
+    "digits/8",
+    "digits/9",
+    "digits/star",
+    "digits/pound",
+];
+
+/// Leaving a message: the default greeting says the extension's digits.
+const VOICEMAIL: &[&str] = &[
+    "vm-unavailable",
+    "beep",
+    "vm-saved",
+    "digits/0",
+    "digits/1",
+    "digits/2",
+    "digits/3",
+    "digits/4",
+    "digits/5",
+    "digits/6",
+    "digits/7",
+    "digits/8",
+    "digits/9",
+];
+
+/// "You have N new messages".
+const SAY_COUNT: &[&str] = &[
+    "vm-you-have",
+    "vm-messages",
+    "digits/0",
+    "digits/1",
+    "digits/2",
+    "digits/3",
+    "digits/4",
+    "digits/5",
+    "digits/6",
+    "digits/7",
+    "digits/8",
+    "digits/9",
+];

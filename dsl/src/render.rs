@@ -1,0 +1,174 @@
+//! Diagnostics for people (rustc's layout: message, `-->` place, source line, caret,
+//! label, help) and for the editor (JSON with file, line, column, end, severity, message).
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::{Sources, Span};
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use serde::Serialize;
+
+/// Renders diagnostics as text; `color` adds terminal colours.
+pub fn human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&renderer.render(&report(d, sources)));
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// The lines a set of spans touch, so a 10 MB file is never handed to the renderer whole.
+struct Excerpt<'a> {
+    text: &'a str,
+    first_line: usize,
+    base: usize,
+}
+
+fn excerpt<'a>(sources: &'a Sources, spans: &[Span]) -> Excerpt<'a> {
+    let file = sources.get(spans[0].file);
+    let text = &file.text;
+    let lo = spans
+        .iter()
+        .map(|s| s.start as usize)
+        .min()
+        .unwrap_or(0)
+        .min(text.len());
+    let hi = spans
+        .iter()
+        .map(|s| s.end as usize)
+        .max()
+        .unwrap_or(0)
+        .min(text.len());
+    let base = text[..lo].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[hi..].find('\n').map_or(text.len(), |i| hi + i);
+    Excerpt {
+        text: &text[base..end],
+        first_line: file.line_col(base).line as usize,
+        base,
+    }
+}
+
+fn clamp(span: Span, ex: &Excerpt<'_>) -> std::ops::Range<usize> {
+    let s = (span.start as usize)
+        .saturating_sub(ex.base)
+        .min(ex.text.len());
+    let e = (span.end as usize)
+        .saturating_sub(ex.base)
+        .clamp(s, ex.text.len());
+    s..e
+}
+
+fn report<'a>(d: &'a Diagnostic, sources: &'a Sources) -> Vec<Group<'a>> {
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let file = sources.get(d.span.file);
+    // Related places in the same file share the snippet; others get their own.
+    let same: Vec<&(Span, String)> = d
+        .related
+        .iter()
+        .filter(|(s, _)| s.file == d.span.file)
+        .collect();
+    let mut spans = vec![d.span];
+    spans.extend(same.iter().map(|(s, _)| *s));
+    let ex = excerpt(sources, &spans);
+    let mut snippet = Snippet::source(ex.text)
+        .line_start(ex.first_line)
+        .path(file.path.as_str())
+        .annotation(
+            AnnotationKind::Primary
+                .span(clamp(d.span, &ex))
+                .label(d.label.as_str()),
+        );
+    for (s, label) in &same {
+        snippet = snippet.annotation(
+            AnnotationKind::Context
+                .span(clamp(*s, &ex))
+                .label(label.as_str()),
+        );
+    }
+    let mut group = level.primary_title(d.message.as_str()).element(snippet);
+    for (s, label) in d.related.iter().filter(|(s, _)| s.file != d.span.file) {
+        let ex = excerpt(sources, &[*s]);
+        group = group.element(
+            Snippet::source(ex.text)
+                .line_start(ex.first_line)
+                .path(sources.get(s.file).path.as_str())
+                .annotation(
+                    AnnotationKind::Context
+                        .span(clamp(*s, &ex))
+                        .label(label.as_str()),
+                ),
+        );
+    }
+    if let Some(help) = &d.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    vec![group]
+}
+
+/// One place in a file, as the editor wants it: 1-based lines and columns.
+#[derive(Serialize)]
+pub struct JsonPlace {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+#[derive(Serialize)]
+pub struct JsonRelated {
+    #[serde(flatten)]
+    pub place: JsonPlace,
+    pub label: String,
+}
+
+#[derive(Serialize)]
+pub struct JsonDiagnostic {
+    #[serde(flatten)]
+    pub place: JsonPlace,
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub label: String,
+    pub help: Option<String>,
+    pub related: Vec<JsonRelated>,
+}
+
+pub fn place(span: Span, sources: &Sources) -> JsonPlace {
+    let file = sources.get(span.file);
+    let start = file.line_col(span.start as usize);
+    let end = file.line_col(span.end as usize);
+    JsonPlace {
+        file: file.path.clone(),
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+    }
+}
+
+pub fn json_diagnostic(d: &Diagnostic, sources: &Sources) -> JsonDiagnostic {
+    JsonDiagnostic {
+        place: place(d.span, sources),
+        severity: d.severity,
+        code: d.code,
+        message: d.message.clone(),
+        label: d.label.clone(),
+        help: d.help.clone(),
+        related: d
+            .related
+            .iter()
+            .map(|(s, l)| JsonRelated {
+                place: place(*s, sources),
+                label: l.clone(),
+            })
+            .collect(),
+    }
+}

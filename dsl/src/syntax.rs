@@ -1,0 +1,311 @@
+//! Text to parse tree: the pest grammar, its errors in the admin's words, and recovery.
+//!
+//! pest stops at the first syntax error. So that one run reports every broken item, a
+//! failed file is parsed again item by item: it is cut before each line that starts (in
+//! column 1) with a top-level keyword, and each piece is parsed on its own.
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileId, Span};
+use pest::Parser;
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "dialplan.pest"]
+pub struct DialplanParser;
+
+/// Blocks, parentheses and brackets nested deeper than this are refused before parsing:
+/// no office needs them, and the recursive-descent parser must not overflow its stack.
+pub const MAX_NESTING: usize = 64;
+
+/// Files larger than this are refused; the biggest real plans are a few megabytes.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+const TOP_LEVEL: &[&str] = &[
+    "settings",
+    "extension",
+    "extensions",
+    "queue",
+    "park",
+    "device",
+    "trunk",
+    "dial",
+    "inbound",
+    "flow",
+    "script",
+    "chat",
+    "test",
+];
+
+/// A parsed piece of a file: the pest pairs of its items and the byte offset of the piece.
+pub struct Piece<'a> {
+    pub offset: usize,
+    pub items: Vec<Pair<'a, Rule>>,
+}
+
+/// Parses one file into pieces, reporting every syntax error it can find.
+pub fn parse_file<'a>(file: FileId, text: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Piece<'a>> {
+    if text.len() > MAX_FILE_BYTES {
+        diags.push(
+            Diagnostic::error(
+                "file-too-large",
+                Span::new(file, 0, 0),
+                format!(
+                    "this file is {} bytes; a dialplan file may be at most {} bytes",
+                    text.len(),
+                    MAX_FILE_BYTES
+                ),
+            )
+            .label("file too large")
+            .help("split the plan into several files in the same folder"),
+        );
+        return Vec::new();
+    }
+    if let Some(d) = check_nesting(file, text) {
+        diags.push(d);
+        return Vec::new();
+    }
+    match parse_piece(text, 0) {
+        Ok(piece) => vec![piece],
+        Err(_) => {
+            let mut pieces = Vec::new();
+            for (start, end) in split_points(text) {
+                match parse_piece(&text[start..end], start) {
+                    Ok(piece) => pieces.push(piece),
+                    Err(e) => diags.push(syntax_error(file, &text[start..end], start, e)),
+                }
+            }
+            pieces
+        }
+    }
+}
+
+fn parse_piece(text: &str, offset: usize) -> Result<Piece<'_>, pest::error::Error<Rule>> {
+    let mut pairs = DialplanParser::parse(Rule::file, text)?;
+    let file = pairs.next().expect("the file rule always yields one pair");
+    let items = file
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .collect();
+    Ok(Piece { offset, items })
+}
+
+/// Byte ranges starting at each line whose first word is a top-level keyword.
+fn split_points(text: &str) -> Vec<(usize, usize)> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > 0 {
+            let word: String = line
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            if TOP_LEVEL.contains(&word.as_str()) {
+                starts.push(offset);
+            }
+        }
+        offset += line.len();
+    }
+    let mut ranges = Vec::with_capacity(starts.len());
+    for (i, &s) in starts.iter().enumerate() {
+        let e = starts.get(i + 1).copied().unwrap_or(text.len());
+        ranges.push((s, e));
+    }
+    ranges
+}
+
+/// Refuses nesting deeper than `MAX_NESTING`, skipping strings, back-quotes and comments.
+fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' | b'`' => {
+                let quote = bytes[i];
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::error(
+                            "nesting-too-deep",
+                            Span::new(file, i, i + 1),
+                            format!("blocks are nested more than {MAX_NESTING} levels deep"),
+                        )
+                        .label("too deep")
+                        .help("move the inner steps into a flow of their own and `goto` it"),
+                    );
+                }
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Turns pest's error into a diagnostic that names what was expected in plain words.
+fn syntax_error(
+    file: FileId,
+    text: &str,
+    offset: usize,
+    e: pest::error::Error<Rule>,
+) -> Diagnostic {
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let found = found_at(text, pos);
+    let end = pos + found.len().max(1);
+    let span = Span::new(file, offset + pos, offset + end.min(text.len()).max(pos));
+    let expected = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        }
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let what = if found.is_empty() {
+        "the end of the file".to_string()
+    } else if found == "\n" || found == "\r\n" {
+        "the end of the line".to_string()
+    } else {
+        format!("`{found}`")
+    };
+    let message = if expected.is_empty() {
+        format!("unexpected {what}")
+    } else {
+        format!("expected {}, found {what}", join_or(&expected))
+    };
+    let help = hint_for(text, pos, &expected);
+    Diagnostic::error("syntax", span, message)
+        .label(if expected.is_empty() {
+            "not understood here".to_string()
+        } else {
+            format!("expected {} here", join_or(&expected))
+        })
+        .maybe_help(help)
+}
+
+/// The word or character at `pos`, for "found `...`".
+fn found_at(text: &str, pos: usize) -> &str {
+    let rest = &text[pos.min(text.len())..];
+    let Some(c) = rest.chars().next() else {
+        return "";
+    };
+    if c.is_alphanumeric() || c == '_' {
+        let n = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        &rest[..n]
+    } else if rest.starts_with("\r\n") {
+        &rest[..2]
+    } else {
+        &rest[..c.len_utf8()]
+    }
+}
+
+fn hint_for(text: &str, pos: usize, expected: &[&str]) -> Option<String> {
+    let rest = &text[pos.min(text.len())..];
+    if expected.contains(&"a top-level item (extension, queue, dial, flow, ...)") {
+        let word = found_at(text, pos);
+        if let Some(s) = crate::suggest::did_you_mean(word, TOP_LEVEL.iter().copied()) {
+            return Some(format!("did you mean `{s}`?"));
+        }
+        return Some(
+            "a file holds settings, extension, queue, park, device, trunk, dial, inbound, \
+             flow, script, chat and test items"
+                .to_string(),
+        );
+    }
+    if expected.contains(&"`}`") && (rest.is_empty()) {
+        return Some("a `{` opened above is never closed; add the missing `}`".to_string());
+    }
+    if rest.starts_with('\'') {
+        return Some("strings use double quotes: \"...\"".to_string());
+    }
+    if expected.contains(&"`->`") {
+        return Some("a route or menu key needs `->` before what it leads to".to_string());
+    }
+    None
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// The admin's name for a grammar rule; `None` hides rules that would only confuse.
+fn describe(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::settings
+        | Rule::extension
+        | Rule::extension_range
+        | Rule::queue
+        | Rule::park
+        | Rule::device
+        | Rule::trunk
+        | Rule::route
+        | Rule::inbound
+        | Rule::flow
+        | Rule::script
+        | Rule::chat
+        | Rule::test => "a top-level item (extension, queue, dial, flow, ...)",
+        Rule::EOI => "the end of the file",
+        Rule::name | Rule::ident | Rule::verb => "a name",
+        Rule::number => "a number",
+        Rule::duration => "a duration like `5s`",
+        Rule::string => "a quoted string",
+        Rule::value | Rule::path | Rule::script_call | Rule::value_list => "a value",
+        Rule::script_expr => "a back-quoted condition",
+        Rule::setting => "a setting like `language = \"en\"`",
+        Rule::option => "an option",
+        Rule::option_block | Rule::block => "`{`",
+        Rule::orbit => "a park orbit name like `SP1`",
+        Rule::channel => "a chat channel (livechat, whatsapp, facebook, sms)",
+        Rule::step | Rule::if_step | Rule::repeat_step | Rule::menu => "a step",
+        Rule::action => "a step or a `{ ... }` block",
+        Rule::when => "`when`",
+        Rule::inbound_to => "`to`",
+        Rule::menu_entry | Rule::menu_key => "a menu key like `\"1\" -> ...`",
+        Rule::menu_timeout => "`timeout`",
+        Rule::menu_invalid => "`invalid`",
+        Rule::menu_opts | Rule::menu_opt | Rule::timeout_opt => "`timeout`",
+        Rule::retries_opt | Rule::menu_retries => "`retries`",
+        Rule::condition
+        | Rule::disjunct
+        | Rule::negation
+        | Rule::cond_atom
+        | Rule::comparison
+        | Rule::not_op => "a condition",
+        Rule::cmp_op => "`==` or `!=`",
+        Rule::params => "`(`",
+        Rule::script_body => "`{`",
+        Rule::else_block => "`else`",
+        Rule::assign_to => "`->`",
+        Rule::range => "a range like `3..8`",
+        _ => return None,
+    })
+}
+
+/// A span for a pair inside a piece.
+pub fn span_of(file: FileId, offset: usize, pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(file, offset + s.start(), offset + s.end())
+}
