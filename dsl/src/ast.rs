@@ -29,6 +29,8 @@ pub struct Ast {
     pub flows: Vec<Flow>,
     pub scripts: Vec<Script>,
     pub tests: Vec<Test>,
+    /// Names defined by items that did not parse; their uses are not reported again.
+    pub broken: std::collections::HashSet<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -54,7 +54,7 @@ pub fn compile(sources: Sources, prompts: &PromptCatalog) -> Compiled {
             diags.push(
                 Diagnostic::error(
                     "not-utf8",
-                    Span::new(id, at, at + 1),
+                    Span::new(id, at, at + char::REPLACEMENT_CHARACTER.len_utf8()),
                     "this file is not UTF-8 text",
                 )
                 .label("the first byte that is not UTF-8")
@@ -62,7 +62,7 @@ pub fn compile(sources: Sources, prompts: &PromptCatalog) -> Compiled {
             );
             continue;
         }
-        for piece in syntax::parse_file(id, &file.text, &mut diags) {
+        for piece in syntax::parse_file(id, &file.text, &mut diags, &mut ast.broken) {
             parse::read_piece(piece, id, &mut ast, &mut diags);
         }
     }

@@ -119,6 +119,7 @@ impl Pattern {
         let mut elems = Vec::new();
         let mut captures = Vec::new();
         let mut open: Option<(String, usize, usize)> = None;
+        let mut dots = 0;
         let mut i = 0;
         let err = |at: usize, len: usize, message: &str, help: &str| PatternError {
             at,
@@ -141,6 +142,7 @@ impl Pattern {
                 b'Z' => elems.push(Elem::One(CharSet::range(b'1', b'9'))),
                 b'N' => elems.push(Elem::One(CharSet::range(b'2', b'9'))),
                 b'.' => {
+                    dots += 1;
                     elems.push(Elem::One(CharSet::any()));
                     elems.push(Elem::Star(CharSet::any()));
                 }
@@ -251,7 +253,9 @@ impl Pattern {
                 "a pattern matches at most 64 characters",
             ));
         }
-        let rank = rank_of(&elems);
+        let mut rank = rank_of(&elems);
+        // `.` is one wildcard to the admin, though it compiles to "one, then any more".
+        rank.wildcards -= dots;
         Ok(Pattern {
             elems,
             captures,
@@ -330,6 +334,15 @@ impl Pattern {
                     });
         }
         intersect(&self.elems, &other.elems)
+    }
+
+    /// Whether every number matching `self` also matches one of `others`.
+    pub fn covered_by(&self, others: &[&Pattern]) -> bool {
+        match others {
+            [] => false,
+            [one] => one.covers(self),
+            _ => covered_by_union(&self.elems, others),
+        }
     }
 
     /// Whether every number matching `other` also matches `self`.
@@ -433,8 +446,8 @@ type States = u128;
 
 /// Adds the states reachable through stars (which may match nothing).
 fn closure(elems: &[Elem], mut states: States) -> States {
-    for i in 0..elems.len() {
-        if states & (1 << i) != 0 && matches!(elems[i], Elem::Star(_)) {
+    for (i, e) in elems.iter().enumerate() {
+        if states & (1 << i) != 0 && matches!(e, Elem::Star(_)) {
             states |= 1 << (i + 1);
         }
     }
@@ -496,6 +509,42 @@ fn explore(a: &[Elem], b: &[Elem], done: impl Fn(States, States) -> bool) -> boo
     false
 }
 
+/// Whether `b` is inside the union of `others`: no number reaches acceptance in `b`
+/// while every one of `others` rejects it.
+fn covered_by_union(b: &[Elem], others: &[&Pattern]) -> bool {
+    let all: Vec<Elem> = others
+        .iter()
+        .flat_map(|p| p.elems.iter().copied())
+        .collect();
+    let letters = alphabet(b, &all);
+    let start: (States, Vec<States>) = (
+        closure(b, 1),
+        others.iter().map(|p| closure(&p.elems, 1)).collect(),
+    );
+    let mut seen = std::collections::HashSet::from([start.clone()]);
+    let mut todo = vec![start];
+    while let Some((sb, sa)) = todo.pop() {
+        if accepts(b, sb) && others.iter().zip(&sa).all(|(p, &s)| !accepts(&p.elems, s)) {
+            return false;
+        }
+        for &c in &letters {
+            let nb = step(b, sb, c);
+            if nb == 0 {
+                continue;
+            }
+            let na: Vec<States> = others
+                .iter()
+                .zip(&sa)
+                .map(|(p, &s)| step(&p.elems, s, c))
+                .collect();
+            if seen.insert((nb, na.clone())) {
+                todo.push((nb, na));
+            }
+        }
+    }
+    true
+}
+
 fn intersect(a: &[Elem], b: &[Elem]) -> bool {
     explore(a, b, |sa, sb| sa != 0 && accepts(a, sa) && accepts(b, sb))
 }
@@ -552,6 +601,9 @@ mod tests {
         assert!(p("999").rank < p("XXX").rank);
         assert!(p("9XX").rank < p("XX9").rank);
         assert!(p("XXXX").rank < p("X.").rank);
+        assert!(p("9.").rank < p("!").rank);
+        assert!(p("[12]X").covered_by(&[&p("1X"), &p("2X")]));
+        assert!(!p("[123]X").covered_by(&[&p("1X"), &p("2X")]));
         assert_eq!(p("1XX").rank, p("2XX").rank);
     }
 

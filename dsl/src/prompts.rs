@@ -86,6 +86,7 @@ pub const DIGITS: &[&str] = &[
 /// Leaving a message: the default greeting says the extension's digits.
 const VOICEMAIL: &[&str] = &[
     "vm-unavailable",
+    "vm-is-unavailable",
     "beep",
     "vm-saved",
     "digits/0",

@@ -31,18 +31,14 @@ struct Excerpt<'a> {
 fn excerpt<'a>(sources: &'a Sources, spans: &[Span]) -> Excerpt<'a> {
     let file = sources.get(spans[0].file);
     let text = &file.text;
-    let lo = spans
-        .iter()
-        .map(|s| s.start as usize)
-        .min()
-        .unwrap_or(0)
-        .min(text.len());
-    let hi = spans
-        .iter()
-        .map(|s| s.end as usize)
-        .max()
-        .unwrap_or(0)
-        .min(text.len());
+    let lo = floor(
+        text,
+        spans.iter().map(|s| s.start as usize).min().unwrap_or(0),
+    );
+    let hi = ceil(
+        text,
+        spans.iter().map(|s| s.end as usize).max().unwrap_or(0),
+    );
     let base = text[..lo].rfind('\n').map_or(0, |i| i + 1);
     let end = text[hi..].find('\n').map_or(text.len(), |i| hi + i);
     Excerpt {
@@ -53,13 +49,27 @@ fn excerpt<'a>(sources: &'a Sources, spans: &[Span]) -> Excerpt<'a> {
 }
 
 fn clamp(span: Span, ex: &Excerpt<'_>) -> std::ops::Range<usize> {
-    let s = (span.start as usize)
-        .saturating_sub(ex.base)
-        .min(ex.text.len());
-    let e = (span.end as usize)
-        .saturating_sub(ex.base)
-        .clamp(s, ex.text.len());
+    let s = floor(ex.text, (span.start as usize).saturating_sub(ex.base));
+    let e = ceil(ex.text, (span.end as usize).saturating_sub(ex.base)).max(s);
     s..e
+}
+
+/// The nearest char boundary at or before `i`, within the text.
+fn floor(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The nearest char boundary at or after `i`, within the text.
+fn ceil(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 fn report<'a>(d: &'a Diagnostic, sources: &'a Sources) -> Vec<Group<'a>> {

@@ -128,7 +128,7 @@ impl ScriptHost {
         code: &str,
         code_span: Span,
         params: &[String],
-    ) -> Result<AST, Diagnostic> {
+    ) -> Result<AST, Box<Diagnostic>> {
         let scope = Self::compile_scope(params);
         self.engine
             .compile_with_scope(&scope, code)
@@ -136,7 +136,7 @@ impl ScriptHost {
     }
 
     /// Compiles a back-quoted expression; `code_span` covers the text between the quotes.
-    pub fn compile_expression(&self, code: &str, code_span: Span) -> Result<AST, Diagnostic> {
+    pub fn compile_expression(&self, code: &str, code_span: Span) -> Result<AST, Box<Diagnostic>> {
         let scope = Self::compile_scope(&[]);
         self.engine
             .compile_expression_with_scope(&scope, code)
@@ -236,13 +236,21 @@ fn strip_position(mut s: String) -> String {
     s
 }
 
-fn parse_diagnostic(code: &str, code_span: Span, pos: Position, message: String) -> Diagnostic {
-    Diagnostic::error(
-        "script-syntax",
-        place(code, code_span, pos),
-        format!("Rhai: {}", strip_position(message)),
+fn parse_diagnostic(
+    code: &str,
+    code_span: Span,
+    pos: Position,
+    message: String,
+) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(
+            "script-syntax",
+            place(code, code_span, pos),
+            format!("Rhai: {}", strip_position(message)),
+        )
+        .label("here")
+        .help("this is Rhai code; see docs/language.md, section Scripts"),
     )
-    .label("here")
 }
 
 /// Maps Rhai's 1-based line and column inside `code` to a span in the `.dial` file.

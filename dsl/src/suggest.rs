@@ -17,7 +17,7 @@ pub fn did_you_mean<'a>(
             )
         })
         .filter(|&(d, _)| d <= limit)
-        .min_by_key(|&(d, c)| (d, c.len()))
+        .min_by_key(|&(d, c)| (d, c.len(), c))
         .map(|(_, c)| c)
 }
 

@@ -44,7 +44,15 @@ pub struct Piece<'a> {
 }
 
 /// Parses one file into pieces, reporting every syntax error it can find.
-pub fn parse_file<'a>(file: FileId, text: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Piece<'a>> {
+///
+/// Names defined by items that failed to parse go into `broken`, so that the checks do
+/// not also report every use of them as unknown.
+pub fn parse_file<'a>(
+    file: FileId,
+    text: &'a str,
+    diags: &mut Vec<Diagnostic>,
+    broken: &mut std::collections::HashSet<String>,
+) -> Vec<Piece<'a>> {
     if text.len() > MAX_FILE_BYTES {
         diags.push(
             Diagnostic::error(
@@ -72,7 +80,10 @@ pub fn parse_file<'a>(file: FileId, text: &'a str, diags: &mut Vec<Diagnostic>) 
             for (start, end) in split_points(text) {
                 match parse_piece(&text[start..end], start) {
                     Ok(piece) => pieces.push(piece),
-                    Err(e) => diags.push(syntax_error(file, &text[start..end], start, e)),
+                    Err(e) => {
+                        broken.extend(defined_name(&text[start..end]));
+                        diags.push(syntax_error(file, &text[start..end], start, e))
+                    }
                 }
             }
             pieces
@@ -88,6 +99,15 @@ fn parse_piece(text: &str, offset: usize) -> Result<Piece<'_>, pest::error::Erro
         .filter(|p| p.as_rule() != Rule::EOI)
         .collect();
     Ok(Piece { offset, items })
+}
+
+/// The name an item defines, read from its first line: `flow NAME`, `queue 800`, ...
+fn defined_name(piece: &str) -> Option<String> {
+    let mut words = piece.split(|c: char| c.is_whitespace() || c == '(' || c == '{');
+    let kind = words.next()?;
+    let name = words.find(|w| !w.is_empty())?;
+    matches!(kind, "flow" | "script" | "extension" | "queue" | "trunk")
+        .then(|| name.trim_matches('"').to_string())
 }
 
 /// Byte ranges starting at each line whose first word is a top-level keyword.
@@ -191,13 +211,54 @@ fn syntax_error(
         format!("expected {}, found {what}", join_or(&expected))
     };
     let help = hint_for(text, pos, &expected);
-    Diagnostic::error("syntax", span, message)
+    let mut d = Diagnostic::error("syntax", span, message)
         .label(if expected.is_empty() {
             "not understood here".to_string()
         } else {
             format!("expected {} here", join_or(&expected))
         })
-        .maybe_help(help)
+        .maybe_help(help);
+    if found.is_empty()
+        && let Some(open) = last_unclosed_brace(text)
+    {
+        d = d
+            .related(
+                Span::new(file, offset + open, offset + open + 1),
+                "this `{` is never closed",
+            )
+            .help("add the missing `}`");
+    }
+    d
+}
+
+/// The last `{` with no matching `}`, skipping strings and comments.
+fn last_unclosed_brace(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut open = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' | b'`' => {
+                let q = bytes[i];
+                i += 1;
+                while i < bytes.len() && bytes[i] != q && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.pop()
 }
 
 /// The word or character at `pos`, for "found `...`".
@@ -233,6 +294,10 @@ fn hint_for(text: &str, pos: usize, expected: &[&str]) -> Option<String> {
     }
     if expected.contains(&"`}`") && (rest.is_empty()) {
         return Some("a `{` opened above is never closed; add the missing `}`".to_string());
+    }
+    let before = text[..pos.min(text.len())].trim_end_matches([' ', '\t']);
+    if before.ends_with('"') && !found_at(text, pos).is_empty() && expected.is_empty() {
+        return Some("a menu key or route needs `->` before what it leads to".to_string());
     }
     if rest.starts_with('\'') {
         return Some("strings use double quotes: \"...\"".to_string());

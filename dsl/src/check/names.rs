@@ -227,8 +227,16 @@ fn check_mac(mac: &str, span: Span, diags: &mut Vec<Diagnostic>) {
 /// Variables defined anywhere: route captures, `ask ... -> x`, `set x = ...`, parameters.
 fn collect_variables(ast: &Ast, vars: &mut HashSet<String>) {
     for r in &ast.routes {
-        if let Ok(p) = crate::pattern::Pattern::parse(&r.pattern) {
-            vars.extend(p.captures.into_iter().map(|c| c.name));
+        match crate::pattern::Pattern::parse(&r.pattern) {
+            Ok(p) => vars.extend(p.captures.into_iter().map(|c| c.name)),
+            // The pattern is reported already; still take its capture names, so its
+            // action is not also blamed for using them.
+            Err(_) => vars.extend(
+                r.pattern
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|s| s.split_once(':').map(|(n, _)| n.to_string())),
+            ),
         }
     }
     crate::check::refs::for_each_step(ast, &mut |step| match &step.kind {

@@ -87,6 +87,7 @@ fn walk_step(s: &Step, f: &mut impl FnMut(&Step)) {
 }
 
 struct Ctx<'a> {
+    broken: &'a std::collections::HashSet<String>,
     symbols: &'a Symbols,
     prompts: &'a PromptCatalog,
     languages: BTreeSet<String>,
@@ -111,6 +112,7 @@ pub fn check(
         }
     });
     let mut cx = Ctx {
+        broken: &ast.broken,
         symbols,
         prompts,
         languages,
@@ -185,6 +187,9 @@ impl Ctx<'_> {
         span: Span,
         candidates: impl Iterator<Item = &'n str>,
     ) {
+        if self.broken.contains(name) {
+            return;
+        }
         let candidates: Vec<&str> = candidates.collect();
         let help = match did_you_mean(name, candidates.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
@@ -204,7 +209,7 @@ impl Ctx<'_> {
         };
         self.diags.push(
             Diagnostic::error(code, span, format!("unknown {kind} `{name}`"))
-                .label(format!("no {kind} with this name"))
+                .label(format!("no such {kind}"))
                 .help(help),
         );
     }
@@ -356,7 +361,7 @@ impl Ctx<'_> {
                 }
                 self.exprs.insert(span, ast);
             }
-            Err(d) => self.diags.push(d),
+            Err(d) => self.diags.push(*d),
         }
     }
 
@@ -521,11 +526,9 @@ impl Ctx<'_> {
                     self.block(b);
                 }
             }
-            StepKind::Record { mailbox, .. } => {
-                if let Some(m) = mailbox {
-                    self.mailbox(m);
-                }
-            }
+            StepKind::Record {
+                mailbox: Some(m), ..
+            } => self.mailbox(m),
             StepKind::Extension { number, .. } => self.extension(number),
             StepKind::Queue(v) => self.queue(v),
             StepKind::Trunk { trunk, number } => {
@@ -569,18 +572,16 @@ impl Ctx<'_> {
             StepKind::Park(v) | StepKind::Unpark(v) | StepKind::ParkToggle(v) => self.orbit(v),
             StepKind::Mailbox(MailboxOp::Open(v)) => self.mailbox(v),
             StepKind::Mailbox(MailboxOp::SetPin(v)) => self.value(v),
-            StepKind::Language(l) => {
-                if !self.prompts.has_language(&l.name) {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "unknown-language",
-                            l.span,
-                            format!("there are no `{}` prompts", l.name),
-                        )
-                        .label("no such prompt set")
-                        .help(format!("record the prompts into prompts/{}/", l.name)),
-                    );
-                }
+            StepKind::Language(l) if !self.prompts.has_language(&l.name) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "unknown-language",
+                        l.span,
+                        format!("there are no `{}` prompts", l.name),
+                    )
+                    .label("no such prompt set")
+                    .help(format!("record the prompts into prompts/{}/", l.name)),
+                );
             }
             StepKind::TestCall { from, .. } => match from {
                 TestCaller::Extension(n) => {
@@ -608,15 +609,13 @@ impl Ctx<'_> {
                 Given::Pin { mailbox, .. }
                 | Given::SelfId { mailbox }
                 | Given::Messages { mailbox, .. },
-            ) => {
-                if !self.symbols.extensions.contains_key(mailbox) {
-                    self.unknown(
-                        "mailbox",
-                        mailbox,
-                        s.span,
-                        self.symbols.extensions.keys().map(String::as_str),
-                    );
-                }
+            ) if !self.symbols.extensions.contains_key(mailbox) => {
+                self.unknown(
+                    "mailbox",
+                    mailbox,
+                    s.span,
+                    self.symbols.extensions.keys().map(String::as_str),
+                );
             }
             StepKind::Expect(inner) => self.step(inner),
             _ => {}

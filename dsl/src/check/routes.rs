@@ -105,7 +105,9 @@ fn check_overlaps(routes: &[Route], diags: &mut Vec<Diagnostic>) {
             by_len.entry(r.pattern.elems.len()).or_default().push(i);
         }
     }
-    let pairs = |a: usize, b: usize, diags: &mut Vec<Diagnostic>| {
+    // For each route, the more specific unconditional routes that overlap it.
+    let mut beaten_by: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut pairs = |a: usize, b: usize, diags: &mut Vec<Diagnostic>| {
         let (ra, rb) = (&routes[a], &routes[b]);
         let (ca, cb) = (ra.route.condition.is_some(), rb.route.condition.is_some());
         if !ra.pattern.overlaps(&rb.pattern) {
@@ -138,26 +140,12 @@ fn check_overlaps(routes: &[Route], diags: &mut Vec<Diagnostic>) {
             return;
         }
         let (better, worse) = if ra.pattern.rank < rb.pattern.rank {
-            (ra, rb)
+            (a, b)
         } else {
-            (rb, ra)
+            (b, a)
         };
-        let better_conditional = better.route.condition.is_some();
-        let worse_conditional = worse.route.condition.is_some();
-        if !better_conditional && !worse_conditional && better.pattern.covers(&worse.pattern) {
-            diags.push(
-                Diagnostic::warning(
-                    "route-shadowed",
-                    worse.route.pattern_span,
-                    format!(
-                        "`{}` is never used: `{}` matches every number it does and wins",
-                        worse.route.pattern, better.route.pattern
-                    ),
-                )
-                .label("never used")
-                .related(better.route.pattern_span, "this route is more specific")
-                .help("remove the route, or narrow the other pattern"),
-            );
+        if routes[better].route.condition.is_none() && routes[worse].route.condition.is_none() {
+            beaten_by.entry(worse).or_default().push(better);
         }
     };
     for group in by_len.values() {
@@ -176,6 +164,36 @@ fn check_overlaps(routes: &[Route], diags: &mut Vec<Diagnostic>) {
                 pairs(a, b, diags);
             }
         }
+    }
+    let mut beaten: Vec<_> = beaten_by.into_iter().collect();
+    beaten.sort();
+    for (worse, better) in beaten {
+        let others: Vec<&Pattern> = better.iter().map(|&i| &routes[i].pattern).collect();
+        if !routes[worse].pattern.covered_by(&others) {
+            continue;
+        }
+        let w = &routes[worse].route;
+        let names: Vec<String> = better
+            .iter()
+            .map(|&i| format!("`{}`", routes[i].route.pattern))
+            .collect();
+        let mut d = Diagnostic::warning(
+            "route-shadowed",
+            w.pattern_span,
+            format!(
+                "`{}` is never used: {} match{} every number it does and win{}",
+                w.pattern,
+                names.join(" and "),
+                if names.len() == 1 { "es" } else { "" },
+                if names.len() == 1 { "s" } else { "" }
+            ),
+        )
+        .label("never used")
+        .help("remove the route, or narrow the other pattern");
+        for &i in &better {
+            d = d.related(routes[i].route.pattern_span, "more specific");
+        }
+        diags.push(d);
     }
 }
 

@@ -28,7 +28,7 @@ pub fn compile_scripts(ast: &Ast, host: &ScriptHost, diags: &mut Vec<Diagnostic>
                     ast: compiled,
                 });
             }
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         }
     }
     out

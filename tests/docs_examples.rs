@@ -1,0 +1,89 @@
+//! Every example in docs/language.md compiles: a ```dial block on its own with no errors,
+//! a ```dial-error block with at least one. The manual cannot drift from the language.
+
+use switchboard_dsl::{PromptCatalog, SourceFile, Sources, compile, render};
+
+/// One fenced example: its tag, the line of its opening fence and its text.
+struct Block {
+    tag: &'static str,
+    line: usize,
+    text: String,
+}
+
+fn blocks(manual: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut open: Option<Block> = None;
+    for (i, line) in manual.lines().enumerate() {
+        let fence = line.trim_end();
+        match &mut open {
+            None => {
+                let tag = match fence {
+                    "```dial" => "dial",
+                    "```dial-error" => "dial-error",
+                    _ => continue,
+                };
+                open = Some(Block {
+                    tag,
+                    line: i + 1,
+                    text: String::new(),
+                });
+            }
+            Some(block) => {
+                if fence == "```" {
+                    out.push(open.take().expect("a block is open"));
+                } else {
+                    block.text.push_str(line);
+                    block.text.push('\n');
+                }
+            }
+        }
+    }
+    assert!(
+        open.is_none(),
+        "docs/language.md: the block opened at line {} is never closed",
+        open.map_or(0, |b| b.line)
+    );
+    out
+}
+
+#[test]
+fn every_example_in_the_manual_compiles() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md");
+    let manual = std::fs::read_to_string(path).expect("docs/language.md is readable");
+    let blocks = blocks(&manual);
+    assert!(
+        blocks.len() >= 30,
+        "expected at least 30 examples in docs/language.md, found {}",
+        blocks.len()
+    );
+    let mut failures = Vec::new();
+    for (n, block) in blocks.iter().enumerate() {
+        let mut sources = Sources::new();
+        sources.add(SourceFile::new(
+            format!("docs/language.md#block-{}", n + 1),
+            block.text.clone(),
+        ));
+        let c = compile(sources, &PromptCatalog::unchecked());
+        match block.tag {
+            "dial" if c.errors() > 0 => failures.push(format!(
+                "docs/language.md:{}: this ```dial example has {} error(s):\n{}",
+                block.line,
+                c.errors(),
+                render::human(&c.diagnostics, &c.sources, false)
+            )),
+            "dial-error" if c.errors() == 0 => failures.push(format!(
+                "docs/language.md:{}: this ```dial-error example compiles without errors\n{}",
+                block.line,
+                render::human(&c.diagnostics, &c.sources, false)
+            )),
+            _ => {}
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} examples are wrong:\n\n{}",
+        failures.len(),
+        blocks.len(),
+        failures.join("\n")
+    );
+}
