@@ -87,6 +87,7 @@ fn walk_step(s: &Step, f: &mut impl FnMut(&Step)) {
 }
 
 struct Ctx<'a> {
+    operator_set: bool,
     broken: &'a std::collections::HashSet<String>,
     symbols: &'a Symbols,
     prompts: &'a PromptCatalog,
@@ -100,7 +101,7 @@ struct Ctx<'a> {
 pub fn check(
     ast: &Ast,
     symbols: &Symbols,
-    _settings: &Settings,
+    settings: &Settings,
     prompts: &PromptCatalog,
     host: &ScriptHost,
     diags: &mut Vec<Diagnostic>,
@@ -112,6 +113,7 @@ pub fn check(
         }
     });
     let mut cx = Ctx {
+        operator_set: settings.operator.is_some(),
         broken: &ast.broken,
         symbols,
         prompts,
@@ -265,6 +267,14 @@ impl Ctx<'_> {
 
     fn variable(&mut self, name: &str, span: Span) {
         let head = name.split('.').next().unwrap_or(name);
+        if head == "operator" && !self.operator_set {
+            self.diags.push(
+                Diagnostic::error("no-operator", span, "`operator` is used, but no operator is set")
+                    .label("who is the operator?")
+                    .help("add `operator = 100` (an extension) to the settings block"),
+            );
+            return;
+        }
         if !self.symbols.variables.contains(head) {
             let vars = self.symbols.variables.iter().map(String::as_str);
             self.unknown("variable", head, span, vars);
