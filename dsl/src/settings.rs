@@ -79,7 +79,15 @@ pub fn read(entries: &[Setting], diags: &mut Vec<Diagnostic>) -> Settings {
         };
         match key {
             "extension_digits" | "pin_min_digits" => match &v.kind {
-                ValueKind::Number(n) if n.parse::<usize>().is_ok_and(|d| (1..=12).contains(&d)) => {
+                ValueKind::Number(n)
+                    if n.parse::<usize>().is_ok_and(|d| {
+                        if key == "pin_min_digits" {
+                            (4..=8).contains(&d)
+                        } else {
+                            (1..=12).contains(&d)
+                        }
+                    }) =>
+                {
                     let d = n.parse().unwrap();
                     if key == "extension_digits" {
                         s.extension_digits = Some(d);
@@ -87,6 +95,7 @@ pub fn read(entries: &[Setting], diags: &mut Vec<Diagnostic>) -> Settings {
                         s.pin_min_digits = d;
                     }
                 }
+                _ if key == "pin_min_digits" => diags.push(wrong("a number from 4 to 8", "4")),
                 _ => diags.push(wrong("a number from 1 to 12", "3")),
             },
             "operator" => match (&v.kind, text) {

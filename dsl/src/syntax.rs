@@ -295,6 +295,15 @@ fn hint_for(text: &str, pos: usize, expected: &[&str]) -> Option<String> {
     if expected.contains(&"`}`") && (rest.is_empty()) {
         return Some("a `{` opened above is never closed; add the missing `}`".to_string());
     }
+    let word = found_at(text, pos);
+    if word == "else" {
+        return Some("put `else` on the same line as the `}` before it: `} else {`".to_string());
+    }
+    if word == "\"" && !rest[1..].lines().next().unwrap_or("").contains('"') {
+        return Some(
+            "this string is never closed: add the closing `\"` on the same line".to_string(),
+        );
+    }
     let before = text[..pos.min(text.len())].trim_end_matches([' ', '\t']);
     if before.ends_with('"') && !found_at(text, pos).is_empty() && expected.is_empty() {
         return Some("a menu key or route needs `->` before what it leads to".to_string());

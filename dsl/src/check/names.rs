@@ -94,6 +94,22 @@ pub fn collect(
                 .help("change the number, or `extension_digits` in settings"),
             );
         }
+        if let Some(pin) = &e.options.pin
+            && pin.len() < settings.pin_min_digits
+        {
+            diags.push(
+                Diagnostic::error(
+                    "bad-pin",
+                    e.span,
+                    format!(
+                        "extension `{}` has a PIN shorter than {} digits",
+                        e.number, settings.pin_min_digits
+                    ),
+                )
+                .label("PIN too short")
+                .help("lengthen the PIN, or lower `pin_min_digits` in settings"),
+            );
+        }
         if let Some(lang) = &e.options.language {
             s.languages.insert(lang.name.clone());
             check_language(&lang.name, lang.span, prompts, diags);

@@ -12,7 +12,10 @@ use crate::suggest::did_you_mean;
 use std::collections::{BTreeSet, HashMap};
 
 /// Variables every call has.
-pub const BUILTIN_VARIABLES: &[&str] = &["caller", "dialled", "operator", "mailbox", "language"];
+/// `msg` is the chat message being routed (channel, from, to, text, language).
+pub const BUILTIN_VARIABLES: &[&str] = &[
+    "caller", "dialled", "operator", "mailbox", "language", "msg",
+];
 
 /// Conditions the engine answers from the office's state, with their argument counts.
 pub const BUILTIN_FUNCTIONS: &[(&str, usize)] = &[
@@ -88,6 +91,8 @@ fn walk_step(s: &Step, f: &mut impl FnMut(&Step)) {
 
 struct Ctx<'a> {
     operator_set: bool,
+    /// Each extension number and whether it may hot-desk.
+    hot_desk: HashMap<&'a str, bool>,
     broken: &'a std::collections::HashSet<String>,
     symbols: &'a Symbols,
     prompts: &'a PromptCatalog,
@@ -114,6 +119,11 @@ pub fn check(
     });
     let mut cx = Ctx {
         operator_set: settings.operator.is_some(),
+        hot_desk: ast
+            .extensions
+            .iter()
+            .map(|e| (e.number.as_str(), e.options.hot_desk))
+            .collect(),
         broken: &ast.broken,
         symbols,
         prompts,
@@ -136,6 +146,26 @@ pub fn check(
         }
     }
     for r in &ast.inbound {
+        if let (Some((to, span)), Some(trunk)) = (
+            &r.to,
+            ast.trunks.iter().find(|t| t.name.name == r.trunk.name),
+        ) && !trunk.numbers.is_empty()
+            && !trunk.numbers.contains(to)
+        {
+            cx.diags.push(
+                Diagnostic::error(
+                    "unknown-number",
+                    *span,
+                    format!("trunk `{}` does not deliver `{to}`", trunk.name.name),
+                )
+                .label("not one of the trunk's numbers")
+                .related(trunk.span, "the trunk's numbers are listed here")
+                .help(format!(
+                    "add it to the trunk's `numbers`, or use one of: {}",
+                    trunk.numbers.join(", ")
+                )),
+            );
+        }
         if !symbols.trunks.contains(&r.trunk.name) {
             cx.unknown(
                 "trunk",
@@ -269,9 +299,13 @@ impl Ctx<'_> {
         let head = name.split('.').next().unwrap_or(name);
         if head == "operator" && !self.operator_set {
             self.diags.push(
-                Diagnostic::error("no-operator", span, "`operator` is used, but no operator is set")
-                    .label("who is the operator?")
-                    .help("add `operator = 100` (an extension) to the settings block"),
+                Diagnostic::error(
+                    "no-operator",
+                    span,
+                    "`operator` is used, but no operator is set",
+                )
+                .label("who is the operator?")
+                .help("add `operator = 100` (an extension) to the settings block"),
             );
             return;
         }
@@ -578,7 +612,22 @@ impl Ctx<'_> {
                     self.extension(a);
                 }
             }
-            StepKind::HotDeskLogin(v) => self.extension(v),
+            StepKind::HotDeskLogin(v) => {
+                self.extension(v);
+                if let Some(n) = v.literal()
+                    && self.hot_desk.get(n.as_str()) == Some(&false)
+                {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "no-hot-desk",
+                            v.span,
+                            format!("extension `{n}` may not hot-desk"),
+                        )
+                        .label("not allowed to hot-desk")
+                        .help(format!("add `hot_desk` to the options of extension {n}")),
+                    );
+                }
+            }
             StepKind::Park(v) | StepKind::Unpark(v) | StepKind::ParkToggle(v) => self.orbit(v),
             StepKind::Mailbox(MailboxOp::Open(v)) => self.mailbox(v),
             StepKind::Mailbox(MailboxOp::SetPin(v)) => self.value(v),

@@ -67,7 +67,13 @@ fn check_feature_codes(
         let Some(code) = r.pattern.literal() else {
             continue;
         };
-        if symbols.is_dialable(&code) {
+        // `dial "100" -> extension 100` just rings the extension: no collision.
+        let rings_itself = matches!(
+            r.route.action.steps.as_slice(),
+            [crate::ast::Step { kind: crate::ast::StepKind::Extension { number, .. }, .. }]
+                if number.literal().as_deref() == Some(code.as_str())
+        );
+        if symbols.is_dialable(&code) && !rings_itself {
             let def = ast
                 .extensions
                 .iter()
