@@ -676,11 +676,13 @@ pub fn read_condition(r: &mut Reader<'_>, pair: Pair<'_, Rule>) -> Condition {
                     _ => atom = Some(read_condition(r, p)),
                 }
             }
-            let mut c = atom.expect("a negation always ends in an atom");
-            for _ in 0..nots {
-                c = Condition::Not(Box::new(c));
+            let c = atom.expect("a negation always ends in an atom");
+            // `not not x` is `x`: keeping only the parity bounds the tree's depth.
+            if nots % 2 == 1 {
+                Condition::Not(Box::new(c))
+            } else {
+                c
             }
-            c
         }
         Rule::cond_atom => read_condition(r, pair.into_inner().next().unwrap()),
         Rule::comparison => {

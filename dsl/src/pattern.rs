@@ -274,6 +274,17 @@ impl Pattern {
             .collect()
     }
 
+    /// The characters every matching number starts with: the leading single characters.
+    pub fn literal_prefix(&self) -> String {
+        self.elems
+            .iter()
+            .map_while(|e| match e {
+                Elem::One(s) if s.is_single() => s.chars().next().map(char::from),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn fixed_len(&self) -> Option<usize> {
         if self.rank.variable_length {
             None
@@ -333,7 +344,7 @@ impl Pattern {
                         _ => false,
                     });
         }
-        intersect(&self.elems, &other.elems)
+        may_overlap(&self.elems, &other.elems) && intersect(&self.elems, &other.elems)
     }
 
     /// Whether every number matching `self` also matches one of `others`.
@@ -473,20 +484,50 @@ fn accepts(elems: &[Elem], states: States) -> bool {
     states & (1 << elems.len()) != 0
 }
 
-/// Characters that behave differently somewhere in either pattern, one per class.
+/// Characters that behave differently somewhere in either pattern, one per class: the
+/// lowest character of each class, in ascending order.
 fn alphabet(a: &[Elem], b: &[Elem]) -> Vec<u8> {
-    let sets: Vec<CharSet> = a
+    // Split the dialable characters by membership in each set, as bit masks: no hashing
+    // and no allocation per character, which matters when thousands of routes meet.
+    let mut classes = vec![CharSet::any().0];
+    for e in a.iter().chain(b) {
+        let (Elem::One(s) | Elem::Star(s)) = e;
+        if classes.iter().all(|&c| c & s.0 == 0 || c & !s.0 == 0) {
+            continue;
+        }
+        classes = classes
+            .iter()
+            .flat_map(|&c| [c & s.0, c & !s.0])
+            .filter(|&c| c != 0)
+            .collect();
+    }
+    let mut letters: Vec<u8> = classes.iter().map(|c| c.trailing_zeros() as u8).collect();
+    letters.sort_unstable();
+    letters
+}
+
+/// Cheap necessary conditions for two patterns to share a number, checked before the
+/// exact search: a number matching a fixed-length pattern is as long as it, a number
+/// matching a pattern is at least as long as its `One` elements, and before the first
+/// star (after the last one) both patterns match character by character.
+fn may_overlap(a: &[Elem], b: &[Elem]) -> bool {
+    let ones = |e: &[Elem]| e.iter().filter(|x| matches!(x, Elem::One(_))).count();
+    let fixed = |e: &[Elem]| e.iter().all(|x| matches!(x, Elem::One(_)));
+    if (fixed(a) && a.len() < ones(b)) || (fixed(b) && b.len() < ones(a)) {
+        return false;
+    }
+    let disjoint = |(x, y): (&Elem, &Elem)| match (x, y) {
+        (Elem::One(p), Elem::One(q)) => Some(!p.intersects(*q)),
+        _ => None,
+    };
+    let head = a.iter().zip(b).map_while(disjoint).any(|d| d);
+    let tail = a
         .iter()
-        .chain(b)
-        .map(|e| match e {
-            Elem::One(s) | Elem::Star(s) => *s,
-        })
-        .collect();
-    let mut seen = std::collections::HashSet::new();
-    CharSet::any()
-        .chars()
-        .filter(|&c| seen.insert(sets.iter().map(|s| s.contains(c)).collect::<Vec<_>>()))
-        .collect()
+        .rev()
+        .zip(b.iter().rev())
+        .map_while(disjoint)
+        .any(|d| d);
+    !(head || tail)
 }
 
 /// Explores pairs of state sets; `done` decides from a reachable pair whether to stop.

@@ -145,7 +145,14 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
                 let quote = bytes[i];
                 i += 1;
                 while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    // As in the grammar: `\` escapes in strings only; a back-quote ends at
+                    // the next back-quote, so "`\`" is closed (else the brackets after it
+                    // would go uncounted and reach the recursive reader).
+                    i += if quote == b'"' && bytes[i] == b'\\' {
+                        2
+                    } else {
+                        1
+                    };
                 }
             }
             b'#' => {

@@ -154,26 +154,37 @@ fn check_overlaps(routes: &[Route], diags: &mut Vec<Diagnostic>) {
             beaten_by.entry(worse).or_default().push(better);
         }
     };
-    for group in by_len.values() {
-        for (k, &a) in group.iter().enumerate() {
-            for &b in &group[k + 1..] {
+    // Every pair in one group, then each variable-length route with the later ones and
+    // with every group; only pairs whose literal prefixes agree are looked at (see
+    // `PrefixIndex`), in the same order as if every pair were.
+    let groups: Vec<&Vec<usize>> = by_len.values().collect();
+    let prefixes: Vec<String> = routes.iter().map(|r| r.pattern.literal_prefix()).collect();
+    let index = PrefixIndex::new(&prefixes, &groups, &variable);
+    let mut found = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        for &a in group.iter() {
+            index.compatible(Some(g), a, &mut found);
+            for &b in found.iter().filter(|&&b| b > a) {
                 pairs(a, b, diags);
             }
         }
     }
-    for (k, &a) in variable.iter().enumerate() {
-        for &b in &variable[k + 1..] {
+    for &a in &variable {
+        index.compatible(None, a, &mut found);
+        for &b in found.iter().filter(|&&b| b > a) {
             pairs(a, b, diags);
         }
-        for group in by_len.values() {
-            for &b in group {
+        for g in 0..groups.len() {
+            index.compatible(Some(g), a, &mut found);
+            for &b in &found {
                 pairs(a, b, diags);
             }
         }
     }
     let mut beaten: Vec<_> = beaten_by.into_iter().collect();
     beaten.sort();
-    for (worse, better) in beaten {
+    for (worse, mut better) in beaten {
+        better.sort_unstable();
         let others: Vec<&Pattern> = better.iter().map(|&i| &routes[i].pattern).collect();
         if !routes[worse].pattern.covered_by(&others) {
             continue;
@@ -200,6 +211,60 @@ fn check_overlaps(routes: &[Route], diags: &mut Vec<Diagnostic>) {
             d = d.related(routes[i].route.pattern_span, "more specific");
         }
         diags.push(d);
+    }
+}
+
+/// Routes by their literal prefix (`*77*` of `*77*{ext:XXX}*`), per group of fixed-length
+/// routes of one length (`Some(g)`) and for the variable-length ones (`None`). A number
+/// matching two patterns starts with both prefixes, so one prefix must start the other;
+/// any other pair cannot overlap and is never compared, which keeps a plan with
+/// thousands of routes from being checked pair by pair.
+struct PrefixIndex<'a> {
+    prefixes: &'a [String],
+    /// Routes whose prefix is exactly the key.
+    exact: HashMap<(Option<usize>, &'a str), Vec<usize>>,
+    /// Routes whose prefix starts with the key (or is it).
+    under: HashMap<(Option<usize>, &'a str), Vec<usize>>,
+}
+
+impl<'a> PrefixIndex<'a> {
+    fn new(prefixes: &'a [String], groups: &[&Vec<usize>], variable: &[usize]) -> Self {
+        let mut exact: HashMap<_, Vec<usize>> = HashMap::new();
+        let mut under: HashMap<_, Vec<usize>> = HashMap::new();
+        let members = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, group)| group.iter().map(move |&i| (Some(g), i)))
+            .chain(variable.iter().map(|&i| (None, i)));
+        for (g, i) in members {
+            let p = prefixes[i].as_str();
+            exact.entry((g, p)).or_default().push(i);
+            // Prefixes are ASCII (dialable characters), so every byte index is a boundary.
+            for j in 0..=p.len() {
+                under.entry((g, &p[..j])).or_default().push(i);
+            }
+        }
+        PrefixIndex {
+            prefixes,
+            exact,
+            under,
+        }
+    }
+
+    /// Into `out`, in ascending order: the routes of group `g` whose prefix starts route
+    /// `a`'s prefix or starts with it, the only ones that can overlap `a`.
+    fn compatible(&self, g: Option<usize>, a: usize, out: &mut Vec<usize>) {
+        out.clear();
+        let p = self.prefixes[a].as_str();
+        for j in 0..p.len() {
+            if let Some(v) = self.exact.get(&(g, &p[..j])) {
+                out.extend(v);
+            }
+        }
+        if let Some(v) = self.under.get(&(g, p)) {
+            out.extend(v);
+        }
+        out.sort_unstable();
     }
 }
 
