@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use switchboard_dsl::{PromptCatalog, compile, render};
+use switchboard_dsl::render;
 use switchboard_runtime::plan_files;
 
 #[derive(Args)]
@@ -69,36 +69,20 @@ pub fn run(args: CheckArgs) -> ExitCode {
         warnings: 0,
     };
     for plan in &plans {
-        let sources = match plan_files::read_sources(plan) {
-            Ok(s) => s,
+        let loaded = match plan_files::compile_plan(plan, args.prompts.as_deref()) {
+            Ok(l) => l,
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         };
-        let prompts_dir = args
-            .prompts
-            .clone()
-            .or_else(|| plan_files::find_prompts_dir(&plan.root));
-        let catalog = match &prompts_dir {
-            Some(dir) => match plan_files::read_prompt_catalog(dir) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: {}: {e}", dir.display());
-                    return ExitCode::from(2);
-                }
-            },
-            None => {
-                if args.format == Format::Human {
-                    eprintln!(
-                        "warning: no prompts/ folder found for {}; prompts are not checked",
-                        plan.root.display()
-                    );
-                }
-                PromptCatalog::unchecked()
-            }
-        };
-        let compiled = compile(sources, &catalog);
+        if !loaded.prompts_checked && args.format == Format::Human {
+            eprintln!(
+                "warning: no prompts/ folder found for {}; prompts are not checked",
+                plan.root.display()
+            );
+        }
+        let compiled = loaded.compiled;
         errors += compiled.errors();
         warnings += compiled.warnings();
         match args.format {

@@ -1,8 +1,10 @@
 //! `switchboard`: the command line. Wiring only; the work is in the crates.
 
 mod check_cmd;
+mod simulate_cmd;
+mod test_cmd;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -20,11 +22,28 @@ struct Cli {
 enum Command {
     /// Check dialplans and report every error and warning.
     Check(check_cmd::CheckArgs),
+    /// Run the plans' `test` blocks in a simulated office.
+    Test(test_cmd::TestArgs),
+    /// Walk one call through a plan and print its trace.
+    Simulate(simulate_cmd::SimulateArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The raw matches keep the order of `simulate --press/--wait`, which the derived
+    // structs lose.
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     match cli.command {
         Command::Check(args) => check_cmd::run(args),
+        Command::Test(args) => test_cmd::run(args),
+        Command::Simulate(args) => {
+            let sub = matches
+                .subcommand_matches("simulate")
+                .expect("the simulate subcommand was parsed");
+            simulate_cmd::run(args, sub)
+        }
     }
 }

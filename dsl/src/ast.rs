@@ -352,7 +352,15 @@ pub enum StepKind {
 #[derive(Clone, Debug)]
 pub enum TestCaller {
     Extension(String),
-    Trunk { trunk: Ident, number: String },
+    /// A hot-desk phone by MAC; it calls as whoever is logged in on it (or nobody).
+    Device {
+        mac: String,
+        span: Span,
+    },
+    Trunk {
+        trunk: Ident,
+        number: String,
+    },
 }
 
 #[derive(Clone, Debug)]

@@ -3,8 +3,10 @@
 //! A `Plan` is immutable and shared by `Arc`: a call keeps the plan it started with while
 //! a reload builds the next one beside it.
 
+use crate::ir::Program;
 use crate::ast::{self, ChatRoute, Device, Extension, Flow, Inbound, Queue, Test, Trunk};
 use crate::pattern::Pattern;
+use crate::route_table::RouteTable;
 use crate::script::ScriptHost;
 use crate::settings::Settings;
 use crate::source::{Sources, Span};
@@ -19,6 +21,8 @@ pub struct Plan {
     pub devices: Vec<Device>,
     pub trunks: Vec<Trunk>,
     pub routes: Vec<Route>,
+    /// The dial routes indexed by prefix, for finding a dialled number's routes fast.
+    pub route_table: RouteTable,
     pub inbound: Vec<Inbound>,
     pub chats: Vec<ChatRoute>,
     pub flows: Vec<Flow>,
@@ -28,6 +32,8 @@ pub struct Plan {
     pub expressions: HashMap<Span, rhai::AST>,
     pub host: Arc<ScriptHost>,
     pub sources: Arc<Sources>,
+    /// The flows and route actions lowered for the call engine.
+    pub program: Program,
     index: Index,
 }
 
@@ -81,13 +87,14 @@ impl Plan {
         for (i, t) in ast.trunks.iter().enumerate() {
             index.trunks.entry(t.name.name.clone()).or_insert(i);
         }
-        Plan {
+        let mut plan = Plan {
             settings: p.settings,
             extensions: ast.extensions,
             queues: ast.queues,
             orbits: ast.orbits.into_iter().map(|o| o.name).collect(),
             devices: ast.devices,
             trunks: ast.trunks,
+            route_table: RouteTable::new(&p.routes),
             routes: p.routes,
             inbound: ast.inbound,
             chats: ast.chats,
@@ -97,8 +104,11 @@ impl Plan {
             expressions: p.expressions,
             host: p.host,
             sources: p.sources,
+            program: Program::default(),
             index,
-        }
+        };
+        plan.program = crate::lower::lower(&plan);
+        plan
     }
 
     pub fn extension(&self, number: &str) -> Option<&Extension> {

@@ -52,17 +52,19 @@ pub fn system_prompts(step: &crate::ast::StepKind) -> &'static [&'static str] {
         StepKind::Say { .. } => DIGITS,
         StepKind::Record { .. } => &["beep"],
         StepKind::Confirm => &["vm-review", "vm-saved"],
-        StepKind::Voicemail(_) => VOICEMAIL,
-        StepKind::Directory => &["dir-intro", "dir-no-match", "dir-confirm"],
-        StepKind::QueueLogin { .. } => &["queue-logged-in"],
-        StepKind::QueueLogout { .. } => &["queue-logged-out"],
-        StepKind::HotDeskLogin(_) => &["hotdesk-logged-in"],
-        StepKind::HotDeskLogout => &["hotdesk-logged-out"],
+        // An extension that does not answer sends the caller to its voicemail.
+        StepKind::Voicemail(_) | StepKind::Extension { .. } => VOICEMAIL,
+        StepKind::Directory => DIRECTORY,
+        StepKind::Queue(_) => &["queue-full"],
+        StepKind::QueueLogin { .. } => &["queue-logged-in", "not-allowed"],
+        StepKind::QueueLogout { .. } => &["queue-logged-out", "not-allowed"],
+        StepKind::HotDeskLogin(_) => &["hotdesk-logged-in", "hotdesk-not-allowed"],
+        StepKind::HotDeskLogout => &["hotdesk-logged-out", "hotdesk-not-allowed"],
         StepKind::Park(_) | StepKind::ParkToggle(_) => &["park-parked", "park-empty"],
         StepKind::Unpark(_) => &["park-empty"],
         StepKind::Mailbox(MailboxOp::Play) => &["vm-message", "vm-no-messages"],
         StepKind::Mailbox(MailboxOp::SayCount { .. }) => SAY_COUNT,
-        StepKind::Mailbox(MailboxOp::SetPin(_)) => &["vm-pin-changed"],
+        StepKind::Mailbox(MailboxOp::SetPin(_)) => &["vm-pin-changed", "vm-bad-pin"],
         _ => &[],
     }
 }
@@ -85,6 +87,27 @@ pub const DIGITS: &[&str] = &[
 
 /// Leaving a message: the default greeting says the extension's digits.
 const VOICEMAIL: &[&str] = &[
+    "vm-unavailable",
+    "vm-is-unavailable",
+    "beep",
+    "vm-saved",
+    "digits/0",
+    "digits/1",
+    "digits/2",
+    "digits/3",
+    "digits/4",
+    "digits/5",
+    "digits/6",
+    "digits/7",
+    "digits/8",
+    "digits/9",
+];
+
+/// Dial by name; a match is connected like `extension`, so voicemail may follow.
+const DIRECTORY: &[&str] = &[
+    "dir-intro",
+    "dir-no-match",
+    "dir-confirm",
     "vm-unavailable",
     "vm-is-unavailable",
     "beep",

@@ -65,7 +65,8 @@ pub const FLOW_VERBS: &[(&str, &str)] = &[
 pub const TEST_VERBS: &[(&str, &str)] = &[
     (
         "call",
-        "call from EXTENSION dial \"NUMBER\"  or  call from trunk \"name\" number \"+1...\" dial \"NUMBER\"",
+        "call from EXTENSION dial \"NUMBER\"  or  call from trunk \"name\" number \"+1...\" dial \"NUMBER\"  \
+         or  call from device \"MAC\" dial \"NUMBER\"",
     ),
     (
         "chat",
@@ -855,6 +856,9 @@ fn test_step(w: &mut Words<'_, '_, '_>) -> Option<StepKind> {
                     trunk: Ident { name, span },
                     number,
                 }
+            } else if w.keyword("device") {
+                let (mac, span) = w.text("the phone's MAC address in quotes")?;
+                TestCaller::Device { mac, span }
             } else {
                 let v = w.value("an extension")?;
                 TestCaller::Extension(v.literal().unwrap_or_default())

@@ -5,7 +5,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use switchboard_dsl::{PromptCatalog, SourceFile, Sources};
+use switchboard_dsl::{Compiled, PromptCatalog, SourceFile, Sources, compile};
 
 /// One plan to compile: where it was found and its `.dial` files in name order.
 #[derive(Debug, Clone)]
@@ -119,4 +119,29 @@ fn add_wavs(base: &Path, dir: &Path, lang: &str, catalog: &mut PromptCatalog) ->
         }
     }
     Ok(())
+}
+
+/// A plan compiled from disk, and whether its prompts could be checked.
+pub struct LoadedPlan {
+    pub compiled: Compiled,
+    /// False when no `prompts/` folder was found: prompt names were not checked.
+    pub prompts_checked: bool,
+}
+
+/// Reads a plan's files and its prompt catalog (from `prompts`, else the nearest
+/// `prompts/` beside or above the plan) and compiles them: the one way from disk to a
+/// plan, for `check`, `test`, `simulate` and the server.
+pub fn compile_plan(plan: &PlanFiles, prompts: Option<&Path>) -> Result<LoadedPlan, String> {
+    let sources = read_sources(plan).map_err(|e| e.to_string())?;
+    let dir = prompts
+        .map(Path::to_path_buf)
+        .or_else(|| find_prompts_dir(&plan.root));
+    let catalog = match &dir {
+        Some(d) => read_prompt_catalog(d).map_err(|e| format!("{}: {e}", d.display()))?,
+        None => PromptCatalog::unchecked(),
+    };
+    Ok(LoadedPlan {
+        compiled: compile(sources, &catalog),
+        prompts_checked: dir.is_some(),
+    })
 }

@@ -93,6 +93,8 @@ struct Ctx<'a> {
     operator_set: bool,
     /// Each extension number and whether it may hot-desk.
     hot_desk: HashMap<&'a str, bool>,
+    /// MAC addresses of the plan's devices, for `call from device` in tests.
+    devices: Vec<&'a str>,
     broken: &'a std::collections::HashSet<String>,
     symbols: &'a Symbols,
     prompts: &'a PromptCatalog,
@@ -124,6 +126,7 @@ pub fn check(
             .iter()
             .map(|e| (e.number.as_str(), e.options.hot_desk))
             .collect(),
+        devices: ast.devices.iter().map(|d| d.mac.as_str()).collect(),
         broken: &ast.broken,
         symbols,
         prompts,
@@ -539,6 +542,11 @@ impl Ctx<'_> {
 
     fn step(&mut self, s: &Step) {
         self.system_prompts(s);
+        self.step_refs(s);
+    }
+
+    /// The names a step uses; an `expect` only names a step, so it plays nothing.
+    fn step_refs(&mut self, s: &Step) {
         match &s.kind {
             StepKind::Play { prompts, .. } => prompts.iter().for_each(|p| self.prompt(p)),
             StepKind::Ask { prompts, .. } => prompts.iter().for_each(|p| self.prompt(p)),
@@ -653,6 +661,19 @@ impl Ctx<'_> {
                         );
                     }
                 }
+                TestCaller::Device { mac, span } => {
+                    if !self.devices.iter().any(|d| d.eq_ignore_ascii_case(mac)) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "unknown-device",
+                                *span,
+                                format!("there is no device {mac:?}"),
+                            )
+                            .label("no such phone")
+                            .help("define it with `device \"MAC\" { hot_desk }`"),
+                        );
+                    }
+                }
                 TestCaller::Trunk { trunk, .. } => {
                     if !self.symbols.trunks.contains(&trunk.name) {
                         self.unknown(
@@ -676,7 +697,7 @@ impl Ctx<'_> {
                     self.symbols.extensions.keys().map(String::as_str),
                 );
             }
-            StepKind::Expect(inner) => self.step(inner),
+            StepKind::Expect(inner) => self.step_refs(inner),
             _ => {}
         }
     }

@@ -1,0 +1,230 @@
+//! The interpreter: runs instructions from `pc` until one has to wait.
+
+use super::{AfterPrompt, Call, Wait, digit_prompts, prompts};
+use crate::command::HangupCause;
+use crate::store::Store;
+use crate::trace::Traced;
+use switchboard_dsl::ast::SayKind;
+use switchboard_dsl::ir::{Addr, FlowId, Op, Operand};
+
+/// What one instruction did to the run.
+pub(super) enum Flow {
+    /// Go on with the next instruction (`pc` already points at it).
+    Next,
+    /// The call now waits for an event.
+    Wait,
+}
+
+impl Call {
+    /// Runs until the plan waits or the call ends.
+    pub(super) fn run(&mut self, store: &mut dyn Store) {
+        self.wait = Wait::Nothing;
+        for _ in 0..super::MAX_STEPS_PER_EVENT {
+            if !matches!(self.wait, Wait::Nothing) {
+                return;
+            }
+            match self.step(store) {
+                Flow::Next => {}
+                Flow::Wait => return,
+            }
+        }
+        self.fail(format!(
+            "the plan ran {} steps without waiting for the caller; is there a loop of gotos?",
+            super::MAX_STEPS_PER_EVENT
+        ));
+    }
+
+    fn step(&mut self, store: &mut dyn Store) -> Flow {
+        let plan = self.plan.clone();
+        let Some(op) = plan.program.code.get(self.pc.0 as usize) else {
+            self.fail("the program ended unexpectedly".into());
+            return Flow::Wait;
+        };
+        let at = self.pc;
+        self.current = at;
+        self.pc = Addr(at.0 + 1);
+        // Values are worked out before acting; a failing script ends the call here.
+        macro_rules! value {
+            ($op:expr) => {
+                match self.value($op, store) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.fail(e);
+                        return Flow::Wait;
+                    }
+                }
+            };
+        }
+        match op {
+            Op::Answer => {
+                self.step_note(at, "answer", vec![]);
+                self.ensure_answered();
+                Flow::Next
+            }
+            Op::Hangup => {
+                self.step_note(at, "hangup", vec![]);
+                self.end(HangupCause::Normal, "the plan hung up");
+                Flow::Wait
+            }
+            Op::Play {
+                prompts: ps,
+                barge_in,
+            } => {
+                let mut names = Vec::with_capacity(ps.len());
+                for p in ps {
+                    names.push(value!(p));
+                }
+                self.play_then(prompts(names), *barge_in, AfterPrompt::Continue);
+                Flow::Wait
+            }
+            Op::Say { kind, value } => {
+                let v = value!(value);
+                let names: Vec<String> = match kind {
+                    // Only digit prompts are recorded, so a number is read digit by digit.
+                    SayKind::Digits | SayKind::Number => digit_prompts(&v).collect(),
+                };
+                self.step_note(at, "say", vec![v]);
+                if names.is_empty() {
+                    return Flow::Next;
+                }
+                self.play_then(prompts(names), false, AfterPrompt::Continue);
+                Flow::Wait
+            }
+            Op::Ask { .. } | Op::Menu(_) | Op::Repeat(_) => {
+                self.start_input(at, false, store);
+                Flow::Wait
+            }
+            Op::Record { .. } | Op::Confirm | Op::Voicemail(_) => self.record_step(at, store),
+            Op::Extension { .. }
+            | Op::Queue(_)
+            | Op::Trunk { .. }
+            | Op::Park(_)
+            | Op::Unpark(_)
+            | Op::ParkToggle(_)
+            | Op::QueueLogin { .. }
+            | Op::HotDeskLogin(_)
+            | Op::HotDeskLogout => self.connect_step(at, store),
+            Op::Directory => {
+                self.step_note(at, "directory", vec![]);
+                self.directory_start(store);
+                Flow::Wait
+            }
+            Op::Mailbox(m) => self.mailbox_step(at, m, store),
+            Op::Goto { flow, args } | Op::Call { flow, args } => {
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(value!(a));
+                }
+                let is_call = matches!(op, Op::Call { .. });
+                if is_call {
+                    if self.stack.len() >= MAX_CALL_DEPTH {
+                        self.fail(format!("`call` nested more than {MAX_CALL_DEPTH} deep"));
+                        return Flow::Wait;
+                    }
+                    self.stack.push(self.pc);
+                }
+                self.enter_flow(at, *flow, values, if is_call { "call" } else { "goto" });
+                Flow::Next
+            }
+            Op::Back | Op::End => match self.stack.pop() {
+                Some(ret) => {
+                    self.pc = ret;
+                    Flow::Next
+                }
+                None => {
+                    self.end(HangupCause::Normal, "the plan came to its end");
+                    Flow::Wait
+                }
+            },
+            Op::Jump(to) => {
+                self.pc = *to;
+                Flow::Next
+            }
+            Op::JumpUnless { cond, to } => {
+                match self.condition(cond, store) {
+                    Ok(true) => self.note(
+                        Some(plan.program.span(at)),
+                        Traced::Branch("condition holds".into()),
+                    ),
+                    Ok(false) => {
+                        self.note(
+                            Some(plan.program.span(at)),
+                            Traced::Branch("condition does not hold".into()),
+                        );
+                        self.pc = *to;
+                    }
+                    Err(e) => {
+                        self.fail(e);
+                        return Flow::Wait;
+                    }
+                }
+                Flow::Next
+            }
+            Op::LoopStart(id) => {
+                self.loops[id.0 as usize] = 0;
+                Flow::Next
+            }
+            Op::LoopNext { id, times, exit } => {
+                let n = &mut self.loops[id.0 as usize];
+                if *n >= *times {
+                    self.pc = *exit;
+                } else {
+                    *n += 1;
+                }
+                Flow::Next
+            }
+            Op::Set { var, value } => {
+                let v = value!(value);
+                self.step_note(at, "set", vec![var.clone(), v.clone()]);
+                self.set_var(var, v);
+                Flow::Next
+            }
+            Op::Language(l) => {
+                self.step_note(at, "language", vec![l.clone()]);
+                self.language = Some(l.clone());
+                Flow::Next
+            }
+        }
+    }
+
+    pub(super) fn step_note(&mut self, at: Addr, verb: &'static str, args: Vec<String>) {
+        let span = self.plan.program.span(at);
+        self.note(Some(span), Traced::Step { verb, args });
+    }
+
+    fn enter_flow(&mut self, at: Addr, flow: FlowId, args: Vec<String>, verb: &'static str) {
+        let plan = self.plan.clone();
+        let entry = plan.program.flow(flow);
+        self.step_note(at, verb, vec![entry.name.clone()]);
+        for (p, v) in entry.params.iter().zip(args) {
+            self.set_var(p, v);
+        }
+        self.pc = entry.entry;
+    }
+
+    pub(super) fn set_var(&mut self, name: &str, value: String) {
+        match self.vars.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => *v = value,
+            None => self.vars.push((name.to_string(), value)),
+        }
+    }
+
+    pub(super) fn var(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Works out the values of a list of operands.
+    pub(super) fn values(
+        &mut self,
+        ops: &[Operand],
+        store: &mut dyn Store,
+    ) -> Result<Vec<String>, String> {
+        ops.iter().map(|o| self.value(o, store)).collect()
+    }
+}
+
+/// How deep `call` may nest: deeper is a plan calling itself by mistake.
+const MAX_CALL_DEPTH: usize = 32;

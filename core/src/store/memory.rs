@@ -1,0 +1,428 @@
+//! The store in memory: for tests, the `test` blocks of a plan and a server without a
+//! database. It never fails.
+
+use super::{Folder, Message, NewMessage, ParkedCall, Store, StoreError};
+use crate::ids::MessageId;
+use crate::pin::PinHash;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Everything a store keeps in memory; see `Store` for what each part means.
+#[derive(Debug)]
+pub struct MemoryStore {
+    mailboxes: HashMap<String, Mailbox>,
+    /// (agent, queue) pairs that are logged in; absent means logged out.
+    queue_logins: BTreeSet<(String, String)>,
+    /// Hot-desk phone MAC to the extension logged in on it; a BTreeMap so that listing the
+    /// logins comes out sorted without extra work.
+    hot_desks: BTreeMap<String, String>,
+    parked: HashMap<String, ParkedCall>,
+    /// The last message id handed out; ids start at 1 and are never reused.
+    last_message: u64,
+    salts: Salts,
+}
+
+#[derive(Debug, Default)]
+struct Mailbox {
+    pin: Option<PinHash>,
+    /// In the order they arrived, which is also id order; moving keeps the place.
+    messages: Vec<Message>,
+    greeting: Option<String>,
+    name: Option<String>,
+}
+
+/// Salts from a deterministic generator: SHA-256 of a seed and a counter.
+///
+/// `core` may not read the OS random source, and tests want repeatable runs. Salts need to
+/// be distinct rather than secret, which a counter under a hash gives. The SQLite store
+/// lives in the runtime and will draw its salts from the OS random source instead.
+#[derive(Debug)]
+struct Salts {
+    seed: u64,
+    counter: u64,
+}
+
+impl Salts {
+    fn next(&mut self) -> [u8; 16] {
+        self.counter += 1;
+        let mut hasher = Sha256::new();
+        hasher.update(b"switchboard memory-store salt");
+        hasher.update(self.seed.to_le_bytes());
+        hasher.update(self.counter.to_le_bytes());
+        let digest: [u8; 32] = hasher.finalize().into();
+        let mut salt = [0u8; 16];
+        salt.copy_from_slice(&digest[..16]);
+        salt
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> MemoryStore {
+        MemoryStore::with_seed(0)
+    }
+}
+
+impl MemoryStore {
+    /// An empty store with the default salt seed.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// An empty store whose PIN salts derive from `seed`, so that two stores in one test
+    /// can be told to salt differently.
+    pub fn with_seed(seed: u64) -> MemoryStore {
+        MemoryStore {
+            mailboxes: HashMap::new(),
+            queue_logins: BTreeSet::new(),
+            hot_desks: BTreeMap::new(),
+            parked: HashMap::new(),
+            last_message: 0,
+            salts: Salts { seed, counter: 0 },
+        }
+    }
+
+    /// The stored PIN hash, as the SQLite store would keep it; for tests and export.
+    pub fn pin_hash(&self, mailbox: &str) -> Option<&PinHash> {
+        self.mailboxes.get(mailbox)?.pin.as_ref()
+    }
+
+    fn mailbox(&mut self, mailbox: &str) -> &mut Mailbox {
+        self.mailboxes.entry(mailbox.to_string()).or_default()
+    }
+}
+
+impl Store for MemoryStore {
+    fn check_pin(&self, mailbox: &str, pin: &str) -> Result<Option<bool>, StoreError> {
+        Ok(self.pin_hash(mailbox).map(|hash| hash.verify(pin)))
+    }
+
+    fn set_pin(&mut self, mailbox: &str, pin: &str) -> Result<(), StoreError> {
+        let hash = PinHash::new(pin, self.salts.next());
+        self.mailbox(mailbox).pin = Some(hash);
+        Ok(())
+    }
+
+    fn messages(&self, mailbox: &str, folder: Folder) -> Result<Vec<Message>, StoreError> {
+        let Some(mailbox) = self.mailboxes.get(mailbox) else {
+            return Ok(Vec::new());
+        };
+        Ok(mailbox
+            .messages
+            .iter()
+            .filter(|m| m.folder == folder)
+            .cloned()
+            .collect())
+    }
+
+    fn message_counts(&self, mailbox: &str) -> Result<(u32, u32), StoreError> {
+        let Some(mailbox) = self.mailboxes.get(mailbox) else {
+            return Ok((0, 0));
+        };
+        let count = |folder| {
+            let n = mailbox
+                .messages
+                .iter()
+                .filter(|m| m.folder == folder)
+                .count();
+            u32::try_from(n).unwrap_or(u32::MAX)
+        };
+        Ok((count(Folder::New), count(Folder::Saved)))
+    }
+
+    fn add_message(&mut self, mailbox: &str, message: NewMessage) -> Result<MessageId, StoreError> {
+        self.last_message += 1;
+        let id = MessageId(self.last_message);
+        self.mailbox(mailbox).messages.push(Message {
+            id,
+            folder: Folder::New,
+            recording: message.recording,
+            from: message.from,
+            duration_ms: message.duration_ms,
+            received: message.received,
+        });
+        Ok(id)
+    }
+
+    fn move_message(
+        &mut self,
+        mailbox: &str,
+        id: MessageId,
+        to: Folder,
+    ) -> Result<bool, StoreError> {
+        let found = self
+            .mailboxes
+            .get_mut(mailbox)
+            .and_then(|m| m.messages.iter_mut().find(|m| m.id == id));
+        Ok(match found {
+            Some(message) => {
+                message.folder = to;
+                true
+            }
+            None => false,
+        })
+    }
+
+    fn delete_message(&mut self, mailbox: &str, id: MessageId) -> Result<bool, StoreError> {
+        let Some(mailbox) = self.mailboxes.get_mut(mailbox) else {
+            return Ok(false);
+        };
+        let before = mailbox.messages.len();
+        mailbox.messages.retain(|m| m.id != id);
+        Ok(mailbox.messages.len() != before)
+    }
+
+    fn greeting(&self, mailbox: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.mailboxes.get(mailbox).and_then(|m| m.greeting.clone()))
+    }
+
+    fn set_greeting(&mut self, mailbox: &str, recording: &str) -> Result<(), StoreError> {
+        self.mailbox(mailbox).greeting = Some(recording.to_string());
+        Ok(())
+    }
+
+    fn name_recording(&self, mailbox: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.mailboxes.get(mailbox).and_then(|m| m.name.clone()))
+    }
+
+    fn set_name_recording(&mut self, mailbox: &str, recording: &str) -> Result<(), StoreError> {
+        self.mailbox(mailbox).name = Some(recording.to_string());
+        Ok(())
+    }
+
+    fn queue_logged_in(&self, agent: &str, queue: &str) -> Result<bool, StoreError> {
+        let key = (agent.to_string(), queue.to_string());
+        Ok(self.queue_logins.contains(&key))
+    }
+
+    fn set_queue_logged_in(
+        &mut self,
+        agent: &str,
+        queue: &str,
+        logged_in: bool,
+    ) -> Result<(), StoreError> {
+        let key = (agent.to_string(), queue.to_string());
+        if logged_in {
+            self.queue_logins.insert(key);
+        } else {
+            self.queue_logins.remove(&key);
+        }
+        Ok(())
+    }
+
+    fn hot_desk_extension(&self, device_mac: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.hot_desks.get(device_mac).cloned())
+    }
+
+    fn hot_desk_device(&self, extension: &str) -> Result<Option<String>, StoreError> {
+        // A scan is fine: an office has tens of hot-desk phones, not thousands.
+        Ok(self
+            .hot_desks
+            .iter()
+            .find(|(_, ext)| *ext == extension)
+            .map(|(mac, _)| mac.clone()))
+    }
+
+    fn set_hot_desk(
+        &mut self,
+        device_mac: &str,
+        extension: Option<&str>,
+    ) -> Result<(), StoreError> {
+        match extension {
+            Some(ext) => self
+                .hot_desks
+                .insert(device_mac.to_string(), ext.to_string()),
+            None => self.hot_desks.remove(device_mac),
+        };
+        Ok(())
+    }
+
+    fn hot_desk_logins(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self
+            .hot_desks
+            .iter()
+            .map(|(mac, ext)| (mac.clone(), ext.clone()))
+            .collect())
+    }
+
+    fn parked(&self, orbit: &str) -> Result<Option<ParkedCall>, StoreError> {
+        Ok(self.parked.get(orbit).cloned())
+    }
+
+    fn set_parked(&mut self, orbit: &str, parked: Option<ParkedCall>) -> Result<(), StoreError> {
+        match parked {
+            Some(call) => self.parked.insert(orbit.to_string(), call),
+            None => self.parked.remove(orbit),
+        };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::CallId;
+
+    fn message(n: u32) -> NewMessage {
+        NewMessage {
+            recording: format!("msg-{n}.wav"),
+            from: format!("+1260555{n:04}"),
+            duration_ms: 1000 * u64::from(n),
+            received: format!("2026-11-23 10:{n:02}"),
+        }
+    }
+
+    fn ids(messages: &[Message]) -> Vec<u64> {
+        messages.iter().map(|m| m.id.0).collect()
+    }
+
+    #[test]
+    fn pins_are_hashed_with_fresh_salts() {
+        let mut s = MemoryStore::new();
+        assert_eq!(s.check_pin("101", "1234").unwrap(), None);
+        s.set_pin("101", "1234").unwrap();
+        s.set_pin("102", "1234").unwrap();
+        assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
+        assert_eq!(s.check_pin("101", "4321").unwrap(), Some(false));
+        assert_eq!(s.check_pin("103", "1234").unwrap(), None);
+        // The same PIN in two mailboxes must not give the same stored text.
+        let (a, b) = (s.pin_hash("101").unwrap(), s.pin_hash("102").unwrap());
+        assert_ne!(a.to_string(), b.to_string());
+        assert!(!a.to_string().contains("1234"));
+        s.set_pin("101", "9999").unwrap();
+        assert_eq!(s.check_pin("101", "1234").unwrap(), Some(false));
+        assert_eq!(s.check_pin("101", "9999").unwrap(), Some(true));
+    }
+
+    #[test]
+    fn salts_are_repeatable_per_seed() {
+        let salted = |seed| {
+            let mut s = MemoryStore::with_seed(seed);
+            s.set_pin("101", "1234").unwrap();
+            s.pin_hash("101").unwrap().to_string()
+        };
+        assert_eq!(salted(1), salted(1));
+        assert_ne!(salted(1), salted(2));
+        assert_eq!(
+            MemoryStore::new().salts.seed,
+            MemoryStore::with_seed(0).salts.seed
+        );
+    }
+
+    #[test]
+    fn messages_arrive_new_and_keep_their_order_across_folders() {
+        let mut s = MemoryStore::new();
+        let first = s.add_message("101", message(1)).unwrap();
+        let second = s.add_message("101", message(2)).unwrap();
+        let elsewhere = s.add_message("102", message(3)).unwrap();
+        let third = s.add_message("101", message(4)).unwrap();
+        assert_eq!((first.0, second.0, elsewhere.0, third.0), (1, 2, 3, 4));
+
+        let new = s.messages("101", Folder::New).unwrap();
+        assert_eq!(ids(&new), [1, 2, 4]);
+        assert_eq!(new[1].recording, "msg-2.wav");
+        assert_eq!(new[1].from, "+12605550002");
+        assert_eq!(new[1].duration_ms, 2000);
+        assert_eq!(new[1].received, "2026-11-23 10:02");
+        assert!(new.iter().all(|m| m.folder == Folder::New));
+        assert_eq!(s.message_counts("101").unwrap(), (3, 0));
+
+        // Saving the newest, then the oldest: Saved still lists oldest first.
+        assert!(s.move_message("101", third, Folder::Saved).unwrap());
+        assert!(s.move_message("101", first, Folder::Saved).unwrap());
+        assert_eq!(ids(&s.messages("101", Folder::Saved).unwrap()), [1, 4]);
+        assert_eq!(ids(&s.messages("101", Folder::New).unwrap()), [2]);
+        assert_eq!(s.message_counts("101").unwrap(), (1, 2));
+        assert_eq!(s.message_counts("102").unwrap(), (1, 0));
+        assert_eq!(s.message_counts("999").unwrap(), (0, 0));
+        assert!(s.messages("999", Folder::New).unwrap().is_empty());
+    }
+
+    #[test]
+    fn moving_or_deleting_needs_the_message_in_that_mailbox() {
+        let mut s = MemoryStore::new();
+        let id = s.add_message("101", message(1)).unwrap();
+        // Another mailbox cannot touch 101's message by guessing its id.
+        assert!(!s.move_message("102", id, Folder::Saved).unwrap());
+        assert!(!s.delete_message("102", id).unwrap());
+        assert!(!s.move_message("101", MessageId(77), Folder::Saved).unwrap());
+        assert_eq!(s.message_counts("101").unwrap(), (1, 0));
+
+        assert!(s.delete_message("101", id).unwrap());
+        assert!(!s.delete_message("101", id).unwrap());
+        assert_eq!(s.message_counts("101").unwrap(), (0, 0));
+        // Ids are never reused, so a stale id cannot hit a newer message.
+        assert_eq!(s.add_message("101", message(2)).unwrap(), MessageId(2));
+    }
+
+    #[test]
+    fn greetings_and_names_are_per_mailbox_and_replaceable() {
+        let mut s = MemoryStore::new();
+        assert_eq!(s.greeting("101").unwrap(), None);
+        assert_eq!(s.name_recording("101").unwrap(), None);
+        s.set_greeting("101", "g1.wav").unwrap();
+        s.set_greeting("101", "g2.wav").unwrap();
+        s.set_name_recording("102", "n.wav").unwrap();
+        assert_eq!(s.greeting("101").unwrap().as_deref(), Some("g2.wav"));
+        assert_eq!(s.name_recording("101").unwrap(), None);
+        assert_eq!(s.greeting("102").unwrap(), None);
+        assert_eq!(s.name_recording("102").unwrap().as_deref(), Some("n.wav"));
+    }
+
+    #[test]
+    fn queue_logins_are_per_agent_and_queue() {
+        let mut s = MemoryStore::new();
+        assert!(!s.queue_logged_in("101", "800").unwrap());
+        s.set_queue_logged_in("101", "800", true).unwrap();
+        assert!(s.queue_logged_in("101", "800").unwrap());
+        assert!(!s.queue_logged_in("101", "801").unwrap());
+        assert!(!s.queue_logged_in("102", "800").unwrap());
+        s.set_queue_logged_in("101", "800", false).unwrap();
+        assert!(!s.queue_logged_in("101", "800").unwrap());
+        // Logging out someone who was not logged in is not an error.
+        s.set_queue_logged_in("102", "800", false).unwrap();
+        assert!(!s.queue_logged_in("102", "800").unwrap());
+    }
+
+    #[test]
+    fn hot_desks_map_both_ways_and_list_sorted() {
+        let mut s = MemoryStore::new();
+        s.set_hot_desk("805EC0112233", Some("102")).unwrap();
+        s.set_hot_desk("001565AABBCC", Some("101")).unwrap();
+        assert_eq!(
+            s.hot_desk_extension("001565AABBCC").unwrap().as_deref(),
+            Some("101")
+        );
+        assert_eq!(
+            s.hot_desk_device("102").unwrap().as_deref(),
+            Some("805EC0112233")
+        );
+        assert_eq!(s.hot_desk_device("103").unwrap(), None);
+        assert_eq!(
+            s.hot_desk_logins().unwrap(),
+            [
+                ("001565AABBCC".to_string(), "101".to_string()),
+                ("805EC0112233".to_string(), "102".to_string()),
+            ]
+        );
+        s.set_hot_desk("001565AABBCC", Some("103")).unwrap();
+        assert_eq!(s.hot_desk_device("101").unwrap(), None);
+        s.set_hot_desk("001565AABBCC", None).unwrap();
+        assert_eq!(s.hot_desk_extension("001565AABBCC").unwrap(), None);
+        assert_eq!(s.hot_desk_logins().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn orbits_hold_one_call_each() {
+        let mut s = MemoryStore::new();
+        let call = ParkedCall {
+            call: CallId(7),
+            from: "101".into(),
+        };
+        assert_eq!(s.parked("SP1").unwrap(), None);
+        s.set_parked("SP1", Some(call.clone())).unwrap();
+        assert_eq!(s.parked("SP1").unwrap(), Some(call));
+        assert_eq!(s.parked("SP2").unwrap(), None);
+        s.set_parked("SP1", None).unwrap();
+        assert_eq!(s.parked("SP1").unwrap(), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! A simulated office: calls run against an in-memory store on a virtual clock, with
+//! prompts that finish the moment they start and phones nobody answers.
+//!
+//! This is the runtime of `switchboard test`, `switchboard simulate`, the scenario tests
+//! and the benchmarks. It plays the part the SIP server plays in production, through the
+//! same `Event`s and `Command`s, so what passes here is what the server runs.
+
+use crate::call::{Call, CallStart, Caller};
+use crate::command::Command;
+use crate::event::Event;
+use crate::ids::{CallId, TimerId};
+use crate::store::memory::MemoryStore;
+use crate::trace::TraceEntry;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_dsl::Plan;
+use switchboard_dsl::script::WallTime;
+
+pub struct World {
+    pub store: MemoryStore,
+    /// Office wall time at the start; calls see it unchanged (tests are short).
+    pub time: WallTime,
+    now: Duration,
+    calls: Vec<SimCall>,
+    /// Running timers by deadline, then by the order they were started.
+    timers: BTreeMap<(Duration, u64), (usize, TimerId)>,
+    timer_seq: u64,
+    recordings: u64,
+}
+
+/// One call and what it has done so far.
+pub struct SimCall {
+    pub call: Call,
+    /// Every trace entry, in order.
+    pub trace: Vec<TraceEntry>,
+    /// Every command, in order.
+    pub commands: Vec<Command>,
+    recording_since: Option<Duration>,
+}
+
+impl World {
+    pub fn new(time: WallTime) -> World {
+        World {
+            store: MemoryStore::new(),
+            time,
+            now: Duration::ZERO,
+            calls: Vec::new(),
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            recordings: 0,
+        }
+    }
+
+    /// Places a call and runs it until it waits. Returns its index.
+    pub fn call(&mut self, plan: Arc<Plan>, from: Caller, dialled: &str) -> usize {
+        let idx = self.calls.len();
+        let start = CallStart {
+            id: CallId(idx as u64 + 1),
+            from,
+            dialled: dialled.to_string(),
+            time: self.time,
+        };
+        let call = Call::start(plan, start, &mut self.store);
+        self.calls.push(SimCall {
+            call,
+            trace: Vec::new(),
+            commands: Vec::new(),
+            recording_since: None,
+        });
+        self.pump(idx, Vec::new());
+        idx
+    }
+
+    pub fn press(&mut self, idx: usize, keys: &str) {
+        for k in keys.chars() {
+            self.pump(idx, vec![Event::Digit(k)]);
+        }
+    }
+
+    pub fn hangup(&mut self, idx: usize) {
+        self.pump(idx, vec![Event::Hangup]);
+    }
+
+    /// Delivers any event, as the runtime would (for scenario tests).
+    pub fn send(&mut self, idx: usize, event: Event) {
+        self.pump(idx, vec![event]);
+    }
+
+    /// Lets time pass: timers that run out meanwhile fire in order.
+    pub fn wait(&mut self, d: Duration) {
+        let until = self.now + d;
+        while let Some((&(at, seq), _)) = self.timers.first_key_value() {
+            if at > until {
+                break;
+            }
+            let (idx, id) = self.timers.remove(&(at, seq)).expect("just seen");
+            self.now = at;
+            self.pump(idx, vec![Event::TimerFired(id)]);
+        }
+        self.now = until;
+    }
+
+    pub fn calls(&self) -> &[SimCall] {
+        &self.calls
+    }
+
+    pub fn get(&self, idx: usize) -> &SimCall {
+        &self.calls[idx]
+    }
+
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// Feeds events to a call and carries out its commands until it is quiet.
+    fn pump(&mut self, idx: usize, mut events: Vec<Event>) {
+        events.reverse();
+        loop {
+            self.drain(idx, &mut events);
+            match events.pop() {
+                Some(e) => {
+                    let sim = &mut self.calls[idx];
+                    sim.call.handle(e, &mut self.store);
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// Takes a call's commands and trace; what the world answers goes on `events`
+    /// (a stack, so answers come before events queued earlier).
+    fn drain(&mut self, idx: usize, events: &mut Vec<Event>) {
+        let mut answers: Vec<Event> = Vec::new();
+        let sim = &mut self.calls[idx];
+        while let Some(t) = sim.call.poll_trace() {
+            sim.trace.push(t);
+        }
+        while let Some(c) = sim.call.poll_command() {
+            match &c {
+                Command::Play { id, .. } => answers.push(Event::PlayFinished(*id)),
+                Command::StopPlaying(_) => {}
+                Command::Record => sim.recording_since = Some(self.now),
+                Command::StopRecording => {
+                    if let Some(since) = sim.recording_since.take() {
+                        self.recordings += 1;
+                        answers.push(Event::RecordingFinished {
+                            recording: format!("rec-{}", self.recordings),
+                            duration_ms: (self.now - since).as_millis() as u64,
+                        });
+                    }
+                }
+                Command::StartTimer { id, after } => {
+                    self.timer_seq += 1;
+                    self.timers
+                        .insert((self.now + *after, self.timer_seq), (idx, *id));
+                }
+                Command::CancelTimer(id) => {
+                    self.timers.retain(|_, (i, t)| !(*i == idx && t == id));
+                }
+                _ => {}
+            }
+            sim.commands.push(c);
+        }
+        // The first answer must be handled first.
+        answers.reverse();
+        events.extend(answers);
+    }
+}
