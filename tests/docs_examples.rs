@@ -64,6 +64,22 @@ fn every_example_in_the_manual_compiles() {
             block.text.clone(),
         ));
         let c = compile(sources, &PromptCatalog::unchecked());
+        // The manual's `test` blocks must also pass, so the examples show what the
+        // engine really does.
+        if let Some(plan) = &c.plan {
+            for o in switchboard_core::test_run::run_tests(plan) {
+                if let Some(f) = o.failure {
+                    failures.push(format!(
+                        "docs/language.md:{}: test {:?} fails at {}: expected {}, the call did: {}",
+                        block.line,
+                        o.name,
+                        f.place,
+                        f.expected,
+                        f.instead.join("; ")
+                    ));
+                }
+            }
+        }
         match block.tag {
             "dial" if c.errors() > 0 => failures.push(format!(
                 "docs/language.md:{}: this ```dial example has {} error(s):\n{}",

@@ -147,6 +147,14 @@ impl Call {
             commands: VecDeque::new(),
             trace: VecDeque::new(),
         };
+        // A desk phone's own language (`language "de"` on the extension) is the call's.
+        if let Caller::Extension { number, .. } = &call.from {
+            call.language = call
+                .plan
+                .extension(number)
+                .and_then(|e| e.options.language.as_ref())
+                .map(|l| l.name.clone());
+        }
         match call.find_route(store) {
             Some(entry) => {
                 call.pc = entry;
@@ -239,9 +247,13 @@ impl Call {
                 self.after_prompt(then, store);
             }
             Wait::Input(input) if input.play == Some(id) => self.input_prompt_done(store),
-            _ => {
+            _ if id.0 < self.next_play => {
                 // A prompt stopped by a key reports its end after the call moved on.
             }
+            _ => self.ignore(format!(
+                "the end of a prompt ({}) that was never played",
+                id.0
+            )),
         }
     }
 

@@ -3,8 +3,8 @@
 //! A `Plan` is immutable and shared by `Arc`: a call keeps the plan it started with while
 //! a reload builds the next one beside it.
 
-use crate::ir::Program;
 use crate::ast::{self, ChatRoute, Device, Extension, Flow, Inbound, Queue, Test, Trunk};
+use crate::ir::Program;
 use crate::pattern::Pattern;
 use crate::route_table::RouteTable;
 use crate::script::ScriptHost;
