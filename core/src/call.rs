@@ -161,9 +161,14 @@ impl Call {
                 call.run(store);
             }
             None => {
+                // No step ran, so no place in the plan is to blame.
                 let dialled = call.dialled.clone();
                 call.note(None, Traced::Error(format!("no route for \"{dialled}\"")));
-                call.end(HangupCause::NotFound, "nothing answers to that number");
+                call.push(Command::Hangup {
+                    cause: HangupCause::NotFound,
+                });
+                call.wait = Wait::Ended;
+                call.note(None, Traced::Ended("nothing answers to that number".into()));
             }
         }
         call
@@ -410,6 +415,16 @@ impl Call {
     fn end(&mut self, cause: HangupCause, why: &str) {
         self.push(Command::Hangup { cause });
         self.wait = Wait::Ended;
+        if cause == HangupCause::Normal {
+            // What `expect hangup` looks for: the plan ended the call on purpose.
+            self.note(
+                self.here(),
+                Traced::Step {
+                    verb: "hangup",
+                    args: vec![],
+                },
+            );
+        }
         self.note(self.here(), Traced::Ended(why.to_string()));
     }
 

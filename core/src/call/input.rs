@@ -171,13 +171,14 @@ impl Call {
         };
         let input = *input;
         let timed_out = how == "timed out";
-        self.note(
-            self.here(),
-            Traced::Digits {
-                digits: input.digits.clone(),
-                ended: how,
-            },
-        );
+        // Traces are shown to admins and kept per call: a PIN never appears in one.
+        let secret = matches!(&input.purpose, Purpose::Ask { into, .. } if into.to_ascii_lowercase().contains("pin"));
+        let digits = if secret {
+            "*".repeat(input.digits.len())
+        } else {
+            input.digits.clone()
+        };
+        self.note(self.here(), Traced::Digits { digits, ended: how });
         match input.purpose {
             Purpose::Ask { into, min } => {
                 if (input.digits.len() as u32) < min {

@@ -62,7 +62,6 @@ impl Call {
                 Flow::Next
             }
             Op::Hangup => {
-                self.step_note(at, "hangup", vec![]);
                 self.end(HangupCause::Normal, "the plan hung up");
                 Flow::Wait
             }
