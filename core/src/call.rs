@@ -160,6 +160,14 @@ impl Call {
                 call.pc = entry;
                 call.run(store);
             }
+            None if call.caller_extension().is_some_and(str::is_empty) => {
+                // A hot-desk phone nobody is logged in to: say why nothing happens.
+                call.play_then(
+                    prompts(["not-allowed".to_string()]),
+                    false,
+                    AfterPrompt::Hangup(HangupCause::Normal),
+                );
+            }
             None => {
                 // No step ran, so no place in the plan is to blame.
                 let dialled = call.dialled.clone();

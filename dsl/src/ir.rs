@@ -37,6 +37,9 @@ pub struct Program {
     pub routes: Vec<Addr>,
     /// The `when` of each `dial` route, index for index with `Plan::routes`.
     pub route_when: Vec<Option<Cond>>,
+    /// Whether a hot-desk phone nobody is logged in to may use each `dial` route: only
+    /// routes that log in or out, or call a short service number (911), are open to it.
+    pub route_open_to_unassigned: Vec<bool>,
     /// Entry of each `inbound` route's action, index for index with `Plan::inbound`.
     pub inbound: Vec<Addr>,
     /// The `when` of each `inbound` route.

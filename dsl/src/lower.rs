@@ -38,6 +38,8 @@ pub fn lower(plan: &Plan) -> Program {
         l.program.routes.push(entry);
         let when = r.route.condition.as_ref().map(|c| l.condition(c));
         l.program.route_when.push(when);
+        let open = open_to_unassigned(plan, &r.route.action, &mut Vec::new());
+        l.program.route_open_to_unassigned.push(open);
     }
     for r in &plan.inbound {
         let entry = l.action(&r.action, r.span);
@@ -351,6 +353,39 @@ impl Lowering<'_> {
             Condition::Script(v) | Condition::Call(v) => Cond::Truthy(self.operand(v)),
         }
     }
+}
+
+/// Whether an action logs a hot-desk phone in or out, or calls a short service number,
+/// looking into the flows it goes to (each once).
+fn open_to_unassigned<'p>(plan: &'p Plan, block: &'p Block, seen: &mut Vec<&'p str>) -> bool {
+    block.steps.iter().any(|s| match &s.kind {
+        StepKind::HotDeskLogin(_) | StepKind::HotDeskLogout => true,
+        StepKind::Trunk { number, .. } => number
+            .literal()
+            .is_some_and(|n| (2..=6).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit())),
+        StepKind::Goto { flow, .. } | StepKind::Call { flow, .. } => {
+            let name = flow.name.as_str();
+            if seen.contains(&name) {
+                return false;
+            }
+            seen.push(name);
+            plan.flow(name)
+                .is_some_and(|f| open_to_unassigned(plan, &f.body, seen))
+        }
+        StepKind::If {
+            branches,
+            otherwise,
+        } => {
+            branches
+                .iter()
+                .any(|(_, b)| open_to_unassigned(plan, b, seen))
+                || otherwise
+                    .as_ref()
+                    .is_some_and(|b| open_to_unassigned(plan, b, seen))
+        }
+        StepKind::Loop { body, .. } => open_to_unassigned(plan, body, seen),
+        _ => false,
+    })
 }
 
 /// How often a menu may start again when the plan does not say: three, as on most

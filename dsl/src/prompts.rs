@@ -58,7 +58,8 @@ pub fn system_prompts(step: &crate::ast::StepKind) -> &'static [&'static str] {
         StepKind::Queue(_) => &["queue-full"],
         StepKind::QueueLogin { .. } => &["queue-logged-in", "not-allowed"],
         StepKind::QueueLogout { .. } => &["queue-logged-out", "not-allowed"],
-        StepKind::HotDeskLogin(_) => &["hotdesk-logged-in", "hotdesk-not-allowed"],
+        // A phone nobody is logged in to hears `not-allowed` for anything but logging in.
+        StepKind::HotDeskLogin(_) => &["hotdesk-logged-in", "hotdesk-not-allowed", "not-allowed"],
         StepKind::HotDeskLogout => &["hotdesk-logged-out", "hotdesk-not-allowed"],
         StepKind::Park(_) | StepKind::ParkToggle(_) => &["park-parked", "park-empty"],
         StepKind::Unpark(_) => &["park-empty"],

@@ -15,7 +15,13 @@ impl Call {
                 let mut candidates = Vec::new();
                 plan.route_table
                     .lookup(&plan.routes, &self.dialled, &mut candidates);
+                // A hot-desk phone nobody is logged in to has no extension yet: it may log
+                // in, log out and call emergency numbers, nothing else.
+                let unassigned = self.caller_extension().is_some_and(str::is_empty);
                 for i in candidates {
+                    if unassigned && !plan.program.route_open_to_unassigned[i] {
+                        continue;
+                    }
                     if !self.when(plan.program.route_when[i].as_ref(), store) {
                         continue;
                     }
@@ -31,6 +37,12 @@ impl Call {
                         Traced::Route(format!("\"{}\" matches {dialled}", route.route.pattern)),
                     );
                     return Some(plan.program.routes[i]);
+                }
+                if unassigned {
+                    self.note(
+                        None,
+                        Traced::Error("nobody is logged in to this hot-desk phone".into()),
+                    );
                 }
                 None
             }
