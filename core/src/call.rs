@@ -64,6 +64,8 @@ pub struct Call {
     pc: Addr,
     /// The instruction running (or waiting), for traces.
     current: Addr,
+    /// `run` is on the stack; a nested `run` returns and lets the outer loop go on.
+    running: bool,
     wait: Wait,
     answered: bool,
     vars: Vec<(String, String)>,
@@ -92,6 +94,8 @@ enum Wait {
     Prompt {
         play: PlayId,
         barge_in: bool,
+        /// A key already stopped it; more keys are only typed ahead.
+        stopping: bool,
         then: AfterPrompt,
     },
     /// Collecting digits for an `ask`, a menu or one of the engine's own questions.
@@ -132,6 +136,7 @@ impl Call {
             time: start.time,
             pc: Addr(0),
             current: Addr(0),
+            running: false,
             wait: Wait::Nothing,
             answered: false,
             vars: Vec::new(),
@@ -236,11 +241,19 @@ impl Call {
     fn digit(&mut self, d: char, store: &mut dyn Store) {
         match &mut self.wait {
             Wait::Input(_) => self.input_digit(d, store),
-            Wait::Prompt { play, barge_in, .. } if *barge_in => {
-                let play = *play;
+            Wait::Prompt {
+                play,
+                barge_in: true,
+                stopping,
+                ..
+            } => {
                 self.typeahead.push(d);
-                self.push(Command::StopPlaying(play));
-                self.note(None, Traced::Branch(format!("key {d} stops the prompt")));
+                if !*stopping {
+                    *stopping = true;
+                    let play = *play;
+                    self.push(Command::StopPlaying(play));
+                    self.note(None, Traced::Branch(format!("key {d} stops the prompt")));
+                }
             }
             Wait::Recording(_) => self.recording_digit(d),
             Wait::Connected | Wait::Ringing { .. } => {
@@ -287,7 +300,11 @@ impl Call {
                 self.ring_failed("nobody answered in time", store);
             }
             Wait::Recording(r) if r.timer == Some(id) => {
-                self.stop_recording("the longest recording")
+                // The timer has fired: nothing left to cancel.
+                if let Wait::Recording(r) = &mut self.wait {
+                    r.timer = None;
+                }
+                self.stop_recording("the longest recording allowed")
             }
             _ => self.ignore(format!("timer {} that is no longer running", id.0)),
         }
@@ -416,6 +433,7 @@ impl Call {
         self.wait = Wait::Prompt {
             play,
             barge_in,
+            stopping: false,
             then,
         };
     }

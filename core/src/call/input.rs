@@ -91,16 +91,24 @@ impl Call {
         self.ensure_answered();
         self.wait = Wait::Input(Box::new(input));
         if !self.typeahead.is_empty() {
+            // Keys typed ahead answer the question without its prompt or timers; keys
+            // beyond what it takes are kept for the next question.
             let typed = std::mem::take(&mut self.typeahead);
             let mut keys = typed.chars();
-            for d in keys.by_ref() {
-                self.input_digit(d, store);
-                if !matches!(self.wait, Wait::Input(_)) {
-                    break;
+            let mut done = None;
+            if let Wait::Input(i) = &mut self.wait {
+                for d in keys.by_ref() {
+                    done = i.accept(d);
+                    if done.is_some() {
+                        break;
+                    }
                 }
             }
-            // Keys beyond what this question took are kept for the next one.
             self.typeahead = keys.as_str().to_string();
+            match done {
+                Some(how) => self.finish_input(how, store),
+                None => self.input_wait(false),
+            }
             return;
         }
         if media.is_empty() {
@@ -132,12 +140,7 @@ impl Call {
         };
         let stop = i.play.take();
         let timer = i.timer.take();
-        let done = if i.terminator == Some(d) {
-            Some("ended with the terminator")
-        } else {
-            i.digits.push(d);
-            (i.digits.len() as u32 >= i.max).then_some("enough digits")
-        };
+        let done = i.accept(d);
         if let Some(p) = stop {
             self.push(Command::StopPlaying(p));
         }
@@ -256,6 +259,15 @@ impl Call {
 }
 
 impl Input {
+    /// Takes one key; says how collection ended if this key ended it.
+    fn accept(&mut self, d: char) -> Option<&'static str> {
+        if self.terminator == Some(d) {
+            return Some("ended with the terminator");
+        }
+        self.digits.push(d);
+        (self.digits.len() as u32 >= self.max).then_some("enough digits")
+    }
+
     pub(super) fn new(
         max: u32,
         terminator: Option<char>,

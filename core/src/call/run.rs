@@ -7,7 +7,9 @@ use crate::trace::Traced;
 use switchboard_dsl::ast::SayKind;
 use switchboard_dsl::ir::{Addr, FlowId, Op, Operand};
 
-/// What one instruction did to the run.
+/// What one instruction did to the run. The loop in `run` goes on for as long as the
+/// call waits for nothing, so `Wait` is a hint: a step that already moved `pc` on (an
+/// `ask` answered by typed-ahead keys) may return it and the run still continues.
 pub(super) enum Flow {
     /// Go on with the next instruction (`pc` already points at it).
     Next,
@@ -17,21 +19,30 @@ pub(super) enum Flow {
 
 impl Call {
     /// Runs until the plan waits or the call ends.
+    ///
+    /// Steps that finish at once (a queue with nobody logged in going to its `then`, an
+    /// `ask` answered by typed-ahead keys) set `pc` and call `run` again; that inner call
+    /// returns at once and this loop carries on, so the stack never grows with the plan
+    /// and the step budget below counts every step of the event.
     pub(super) fn run(&mut self, store: &mut dyn Store) {
-        self.wait = Wait::Nothing;
-        for _ in 0..super::MAX_STEPS_PER_EVENT {
-            if !matches!(self.wait, Wait::Nothing) {
-                return;
-            }
-            match self.step(store) {
-                Flow::Next => {}
-                Flow::Wait => return,
-            }
+        if self.running {
+            return;
         }
-        self.fail(format!(
-            "the plan ran {} steps without waiting for the caller; is there a loop of gotos?",
-            super::MAX_STEPS_PER_EVENT
-        ));
+        self.running = true;
+        self.wait = Wait::Nothing;
+        let mut steps = 0;
+        while matches!(self.wait, Wait::Nothing) {
+            if steps == super::MAX_STEPS_PER_EVENT {
+                self.fail(format!(
+                    "the plan ran {} steps without waiting for the caller; is there a loop of gotos?",
+                    super::MAX_STEPS_PER_EVENT
+                ));
+                break;
+            }
+            steps += 1;
+            let _ = self.step(store);
+        }
+        self.running = false;
     }
 
     fn step(&mut self, store: &mut dyn Store) -> Flow {
