@@ -4,10 +4,16 @@
 //! Each plan has the extension pattern `{ext:1XXXXX}`, the external routes (`9` + ten
 //! digits, once with a `when`, `91` + ten digits, `9011` + anything) and, to make up one
 //! route per 10 extensions, in turn a literal feature code (`*60042`), a fixed-length
-//! prefix pattern (`80042{d:X}`, as long as an extension number) and a variable-length one
-//! (`70042{d:X.}`). Every plan is compiled, so the routes are the ones a real plan has.
+//! prefix pattern (`80043{d:X}`, as long as an extension number) and a variable-length one
+//! (`70044{d:X.}`). Every plan is compiled, so the routes are the ones a real plan has.
+//!
+//! `RouteTable::new` is also measured on the routes of the `compile` benchmark's office plan
+//! of 10k extensions, to put its share of `compile` in numbers.
 //!
 //! Run with `cargo bench -p switchboard-dsl --bench route_lookup`; see docs/performance.md.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use std::fmt::Write;
@@ -45,10 +51,10 @@ fn plan_text(extensions: usize) -> String {
     s
 }
 
-fn compile_plan(extensions: usize) -> std::sync::Arc<Plan> {
+fn compile_plan(text: String, prompts: &PromptCatalog) -> std::sync::Arc<Plan> {
     let mut sources = Sources::new();
-    sources.add(SourceFile::new("plan.dial", plan_text(extensions)));
-    let compiled = compile(sources, &PromptCatalog::unchecked());
+    sources.add(SourceFile::new("plan.dial", text));
+    let compiled = compile(sources, prompts);
     for d in compiled.diagnostics.iter().take(10) {
         eprintln!(
             "{}: {:?} {}: {}",
@@ -72,7 +78,7 @@ fn bench_lookup(c: &mut Criterion) {
         .measurement_time(Duration::from_millis(800));
     let mut plans = Vec::new();
     for extensions in [100, 1_000, 10_000, 100_000] {
-        let plan = compile_plan(extensions);
+        let plan = compile_plan(plan_text(extensions), &PromptCatalog::unchecked());
         let generated = extensions / 10 - FIXED_ROUTES;
         // A feature code from the middle of the generated routes.
         let code = generated / 2 / 3 * 3;
@@ -99,7 +105,7 @@ fn bench_lookup(c: &mut Criterion) {
                 },
             );
         }
-        plans.push((extensions, plan));
+        plans.push((format!("{extensions}"), plan));
     }
     lookup.finish();
 
@@ -108,6 +114,8 @@ fn bench_lookup(c: &mut Criterion) {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
+    let office = compile_plan(support::office_plan(10_000), &support::office_prompts());
+    plans.push(("office_10000".to_string(), office));
     for (extensions, plan) in &plans {
         build.bench_with_input(
             BenchmarkId::new("extensions", extensions),

@@ -125,7 +125,8 @@ impl RouteTable {
     }
 
     /// Indices into `routes` of the routes whose pattern matches `number`, in the order the
-    /// engine must try them. `routes` must be the slice the table was built from.
+    /// engine must try them. `routes` must be the slice the table was built from. `out` is
+    /// cleared first and reused, so a lookup allocates nothing once it has grown.
     pub fn lookup(&self, routes: &[Route], number: &str, out: &mut Vec<usize>) {
         debug_assert_eq!(
             routes.len(),
@@ -162,7 +163,7 @@ impl RouteTable {
             }
             for &p in positions {
                 let pattern = &routes[self.by_position[p as usize] as usize].pattern;
-                // The prefix is already known to match.
+                // The bucket's key is the number's prefix, so matching starts after it.
                 if is_match(pattern, number, len) {
                     out.push(p as usize);
                 }
@@ -176,7 +177,7 @@ fn prefix_of(pattern: &Pattern) -> Box<[u8]> {
     pattern.literal_prefix().into_bytes().into_boxed_slice()
 }
 
-/// Whether `n` matches `pattern`, given that its first `from` characters do. Unlike
+/// Whether `number` matches `pattern`, given that its first `from` characters do. Unlike
 /// `Pattern::matches` it collects no captures, so it never allocates.
 fn is_match(pattern: &Pattern, number: &str, from: usize) -> bool {
     let n = number.as_bytes();
