@@ -46,28 +46,49 @@ impl PromptCatalog {
 
 /// Prompts the engine plays on its own for a step, so they must exist wherever the step
 /// is used. The names are the contract between the engine and the `prompts/` folder.
-pub fn system_prompts(step: &crate::ast::StepKind) -> &'static [&'static str] {
+pub fn system_prompts(step: &crate::ast::StepKind) -> impl Iterator<Item = &'static str> {
     use crate::ast::{MailboxOp, StepKind};
-    match step {
-        StepKind::Say { .. } => DIGITS,
-        StepKind::Record { .. } => &["beep"],
-        StepKind::Confirm => &["vm-review", "vm-saved"],
+    // Leaving a message: the default greeting says the extension's digits.
+    const VOICEMAIL: &[&str] = &["vm-unavailable", "vm-is-unavailable", "beep", "vm-saved"];
+    let (named, digits): (&'static [&'static str], &'static [&'static str]) = match step {
+        StepKind::Say { .. } => (&[], DIGITS),
+        StepKind::Record { .. } => (&["beep"], &[]),
+        StepKind::Confirm => (&["vm-review", "vm-saved"], &[]),
         // An extension that does not answer sends the caller to its voicemail.
-        StepKind::Voicemail(_) | StepKind::Extension { .. } => VOICEMAIL,
-        StepKind::Directory => DIRECTORY,
-        StepKind::Queue(_) => &["queue-full"],
-        StepKind::QueueLogin { .. } => &["queue-logged-in", "not-allowed"],
-        StepKind::QueueLogout { .. } => &["queue-logged-out", "not-allowed"],
+        StepKind::Voicemail(_) | StepKind::Extension { .. } => (VOICEMAIL, &DIGITS[..10]),
+        // A name found is connected like `extension`, so voicemail may follow.
+        StepKind::Directory => (
+            &[
+                "dir-intro",
+                "dir-no-match",
+                "dir-confirm",
+                "vm-unavailable",
+                "vm-is-unavailable",
+                "beep",
+                "vm-saved",
+            ],
+            &DIGITS[..10],
+        ),
+        StepKind::Queue(_) => (&["queue-full"], &[]),
+        StepKind::QueueLogin { .. } => (&["queue-logged-in", "not-allowed"], &[]),
+        StepKind::QueueLogout { .. } => (&["queue-logged-out", "not-allowed"], &[]),
         // A phone nobody is logged in to hears `not-allowed` for anything but logging in.
-        StepKind::HotDeskLogin(_) => &["hotdesk-logged-in", "hotdesk-not-allowed", "not-allowed"],
-        StepKind::HotDeskLogout => &["hotdesk-logged-out", "hotdesk-not-allowed"],
-        StepKind::Park(_) | StepKind::ParkToggle(_) => &["park-parked", "park-empty"],
-        StepKind::Unpark(_) => &["park-empty"],
-        StepKind::Mailbox(MailboxOp::Play) => &["vm-message", "vm-no-messages"],
-        StepKind::Mailbox(MailboxOp::SayCount { .. }) => SAY_COUNT,
-        StepKind::Mailbox(MailboxOp::SetPin(_)) => &["vm-pin-changed", "vm-bad-pin"],
-        _ => &[],
-    }
+        StepKind::HotDeskLogin(_) => (
+            &["hotdesk-logged-in", "hotdesk-not-allowed", "not-allowed"],
+            &[],
+        ),
+        StepKind::HotDeskLogout => (&["hotdesk-logged-out", "hotdesk-not-allowed"], &[]),
+        StepKind::Park(_) | StepKind::ParkToggle(_) => (&["park-parked", "park-empty"], &[]),
+        StepKind::Unpark(_) => (&["park-empty"], &[]),
+        StepKind::Mailbox(MailboxOp::Play) => (&["vm-message", "vm-no-messages"], &[]),
+        // "You have" <count> "messages".
+        StepKind::Mailbox(MailboxOp::SayCount { .. }) => {
+            (&["vm-you-have", "vm-messages"], &DIGITS[..10])
+        }
+        StepKind::Mailbox(MailboxOp::SetPin(_)) => (&["vm-pin-changed", "vm-bad-pin"], &[]),
+        _ => (&[], &[]),
+    };
+    named.iter().chain(digits).copied()
 }
 
 /// The digit prompts `say` and the default greeting are built from.
@@ -84,59 +105,4 @@ pub const DIGITS: &[&str] = &[
     "digits/9",
     "digits/star",
     "digits/pound",
-];
-
-/// Leaving a message: the default greeting says the extension's digits.
-const VOICEMAIL: &[&str] = &[
-    "vm-unavailable",
-    "vm-is-unavailable",
-    "beep",
-    "vm-saved",
-    "digits/0",
-    "digits/1",
-    "digits/2",
-    "digits/3",
-    "digits/4",
-    "digits/5",
-    "digits/6",
-    "digits/7",
-    "digits/8",
-    "digits/9",
-];
-
-/// Dial by name; a match is connected like `extension`, so voicemail may follow.
-const DIRECTORY: &[&str] = &[
-    "dir-intro",
-    "dir-no-match",
-    "dir-confirm",
-    "vm-unavailable",
-    "vm-is-unavailable",
-    "beep",
-    "vm-saved",
-    "digits/0",
-    "digits/1",
-    "digits/2",
-    "digits/3",
-    "digits/4",
-    "digits/5",
-    "digits/6",
-    "digits/7",
-    "digits/8",
-    "digits/9",
-];
-
-/// "You have N new messages".
-const SAY_COUNT: &[&str] = &[
-    "vm-you-have",
-    "vm-messages",
-    "digits/0",
-    "digits/1",
-    "digits/2",
-    "digits/3",
-    "digits/4",
-    "digits/5",
-    "digits/6",
-    "digits/7",
-    "digits/8",
-    "digits/9",
 ];

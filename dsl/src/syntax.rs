@@ -21,7 +21,8 @@ pub const MAX_NESTING: usize = 64;
 /// Files larger than this are refused; the biggest real plans are a few megabytes.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
-const TOP_LEVEL: &[&str] = &[
+/// The words that start a top-level item; recovery splits a file before each.
+pub const TOP_LEVEL: &[&str] = &[
     "settings",
     "extension",
     "extensions",

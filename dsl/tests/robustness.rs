@@ -428,21 +428,18 @@ fn an_endless_script_is_stopped_by_the_operation_limit() {
 
 // ---- random input -----------------------------------------------------------------------------
 
-/// Pieces a dialplan is made of, to be shuffled into near-misses of real plans.
-const TOKENS: &[&str] = &[
-    "settings",
-    "extension",
-    "extensions",
-    "queue",
-    "park",
-    "device",
-    "trunk",
-    "dial",
-    "inbound",
-    "flow",
-    "script",
-    "chat",
-    "test",
+/// Every piece: the top-level words the parser knows, then the rest.
+fn tokens() -> Vec<&'static str> {
+    switchboard_dsl::syntax::TOP_LEVEL
+        .iter()
+        .chain(STEP_TOKENS)
+        .copied()
+        .collect()
+}
+
+/// Pieces a dialplan is made of besides the top-level words, to be shuffled into
+/// near-misses of real plans.
+const STEP_TOKENS: &[&str] = &[
     "if",
     "else",
     "repeat",
@@ -520,7 +517,7 @@ const TOKENS: &[&str] = &[
 ];
 
 fn token_soup() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(TOKENS), 0..80).prop_map(|tokens| {
+    prop::collection::vec(prop::sample::select(tokens()), 0..80).prop_map(|tokens| {
         let mut s = String::new();
         for t in tokens {
             s.push_str(t);

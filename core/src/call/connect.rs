@@ -19,28 +19,23 @@ pub(super) enum Target {
 impl Call {
     pub(super) fn connect_step(&mut self, at: Addr, store: &mut dyn Store) -> Flow {
         let plan = self.plan.clone();
-        macro_rules! value {
-            ($op:expr) => {
-                match self.value($op, store) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.fail(e);
-                        return Flow::Wait;
-                    }
-                }
-            };
-        }
         match plan.program.op(at) {
             Op::Extension { number, ring } => {
-                let n = value!(number);
+                let Some(n) = self.value_or_end(number, store) else {
+                    return Flow::Wait;
+                };
                 self.ring_extension(at, n, *ring, store);
             }
             Op::Queue(q) => {
-                let q = value!(q);
+                let Some(q) = self.value_or_end(q, store) else {
+                    return Flow::Wait;
+                };
                 self.ring_queue(at, q, store);
             }
             Op::Trunk { trunk, number } => {
-                let n = value!(number);
+                let Some(n) = self.value_or_end(number, store) else {
+                    return Flow::Wait;
+                };
                 if !is_dialable(&n) {
                     self.note(
                         self.here(),
@@ -62,15 +57,21 @@ impl Call {
                 };
             }
             Op::Park(o) => {
-                let o = value!(o);
+                let Some(o) = self.value_or_end(o, store) else {
+                    return Flow::Wait;
+                };
                 self.park(at, o, store);
             }
             Op::Unpark(o) => {
-                let o = value!(o);
+                let Some(o) = self.value_or_end(o, store) else {
+                    return Flow::Wait;
+                };
                 self.unpark(at, o, store);
             }
             Op::ParkToggle(o) => {
-                let o = value!(o);
+                let Some(o) = self.value_or_end(o, store) else {
+                    return Flow::Wait;
+                };
                 match office::park_occupied(store, &o) {
                     Ok(true) => self.unpark(at, o, store),
                     Ok(false) => self.park(at, o, store),
@@ -83,17 +84,25 @@ impl Call {
                 login,
             } => {
                 let queue = match queue {
-                    Some(q) => Some(value!(q)),
+                    Some(q) => match self.value_or_end(q, store) {
+                        Some(v) => Some(v),
+                        None => return Flow::Wait,
+                    },
                     None => None,
                 };
                 let agent = match agent {
-                    Some(a) => Some(value!(a)),
+                    Some(a) => match self.value_or_end(a, store) {
+                        Some(v) => Some(v),
+                        None => return Flow::Wait,
+                    },
                     None => None,
                 };
                 self.queue_login(at, queue, agent, *login, store);
             }
             Op::HotDeskLogin(e) => {
-                let e = value!(e);
+                let Some(e) = self.value_or_end(e, store) else {
+                    return Flow::Wait;
+                };
                 self.hot_desk_login(at, e, store);
             }
             Op::HotDeskLogout => self.hot_desk_logout(at, store),

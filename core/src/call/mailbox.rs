@@ -39,12 +39,9 @@ impl Call {
             };
         }
         if let MailboxOp::Open(m) = op {
-            let mailbox = match self.value(m, store) {
-                Ok(m) => m,
-                Err(e) => {
-                    self.fail(e);
-                    return Flow::Wait;
-                }
+            let mailbox = match self.value_or_end(m, store) {
+                Some(m) => m,
+                None => return Flow::Wait,
             };
             if !office::has_voicemail(&plan, &mailbox) {
                 self.fail(format!("there is no mailbox {mailbox:?}"));
@@ -138,12 +135,9 @@ impl Call {
                 Flow::Wait
             }
             MailboxOp::SetPin(v) => {
-                let pin = match self.value(v, store) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        self.fail(e);
-                        return Flow::Wait;
-                    }
+                let pin = match self.value_or_end(v, store) {
+                    Some(p) => p,
+                    None => return Flow::Wait,
                 };
                 let min = plan.settings.pin_min_digits;
                 let ok = pin.len() >= min

@@ -46,12 +46,9 @@ impl Call {
                 max,
             } => {
                 let mailbox = match mailbox {
-                    Some(m) => match self.value(m, store) {
-                        Ok(m) => m,
-                        Err(e) => {
-                            self.fail(e);
-                            return Flow::Wait;
-                        }
+                    Some(m) => match self.value_or_end(m, store) {
+                        Some(m) => m,
+                        None => return Flow::Wait,
                     },
                     None => self.own_mailbox(),
                 };
@@ -98,12 +95,9 @@ impl Call {
                 Flow::Wait
             }
             Op::Voicemail(m) => {
-                let mailbox = match self.value(m, store) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        self.fail(e);
-                        return Flow::Wait;
-                    }
+                let mailbox = match self.value_or_end(m, store) {
+                    Some(m) => m,
+                    None => return Flow::Wait,
                 };
                 self.leave_message(at, mailbox, store);
                 Flow::Wait

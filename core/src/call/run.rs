@@ -55,17 +55,6 @@ impl Call {
         self.current = at;
         self.pc = Addr(at.0 + 1);
         // Values are worked out before acting; a failing script ends the call here.
-        macro_rules! value {
-            ($op:expr) => {
-                match self.value($op, store) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.fail(e);
-                        return Flow::Wait;
-                    }
-                }
-            };
-        }
         match op {
             Op::Answer => {
                 self.step_note(at, "answer", vec![]);
@@ -82,13 +71,18 @@ impl Call {
             } => {
                 let mut names = Vec::with_capacity(ps.len());
                 for p in ps {
-                    names.push(value!(p));
+                    let Some(v) = self.value_or_end(p, store) else {
+                        return Flow::Wait;
+                    };
+                    names.push(v);
                 }
                 self.play_then(prompts(names), *barge_in, AfterPrompt::Continue);
                 Flow::Wait
             }
             Op::Say { kind, value } => {
-                let v = value!(value);
+                let Some(v) = self.value_or_end(value, store) else {
+                    return Flow::Wait;
+                };
                 let names: Vec<String> = match kind {
                     // Only digit prompts are recorded, so a number is read digit by digit.
                     SayKind::Digits | SayKind::Number => digit_prompts(&v).collect(),
@@ -123,7 +117,10 @@ impl Call {
             Op::Goto { flow, args } | Op::Call { flow, args } => {
                 let mut values = Vec::with_capacity(args.len());
                 for a in args {
-                    values.push(value!(a));
+                    let Some(v) = self.value_or_end(a, store) else {
+                        return Flow::Wait;
+                    };
+                    values.push(v);
                 }
                 let is_call = matches!(op, Op::Call { .. });
                 if is_call {
@@ -184,7 +181,9 @@ impl Call {
                 Flow::Next
             }
             Op::Set { var, value } => {
-                let v = value!(value);
+                let Some(v) = self.value_or_end(value, store) else {
+                    return Flow::Wait;
+                };
                 self.step_note(at, "set", vec![var.clone(), v.clone()]);
                 self.set_var(var, v);
                 Flow::Next

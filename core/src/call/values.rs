@@ -9,6 +9,18 @@ use switchboard_dsl::ir::{Builtin, Cond, Operand};
 use switchboard_dsl::script::CallView;
 
 impl Call {
+    /// A value, or `None` once the call was ended because working it out failed (a
+    /// script error or limit): the step that wanted it must stop there.
+    pub(super) fn value_or_end(&mut self, op: &Operand, store: &mut dyn Store) -> Option<String> {
+        match self.value(op, store) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(e);
+                None
+            }
+        }
+    }
+
     pub(super) fn value(&mut self, op: &Operand, store: &mut dyn Store) -> Result<String, String> {
         match op {
             Operand::Lit(s) => Ok(s.clone()),

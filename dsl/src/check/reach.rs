@@ -52,33 +52,9 @@ pub fn check(ast: &Ast, diags: &mut Vec<Diagnostic>) {
 }
 
 fn targets<'a>(b: &'a Block, out: &mut Vec<&'a str>) {
-    for s in &b.steps {
-        match &s.kind {
-            StepKind::Goto { flow, .. } | StepKind::Call { flow, .. } => out.push(&flow.name),
-            StepKind::Menu(m) => {
-                for k in &m.keys {
-                    targets(&k.action, out);
-                }
-                for b in [&m.on_timeout, &m.on_invalid, &m.on_retries_exhausted]
-                    .into_iter()
-                    .flatten()
-                {
-                    targets(b, out);
-                }
-            }
-            StepKind::If {
-                branches,
-                otherwise,
-            } => {
-                for (_, b) in branches {
-                    targets(b, out);
-                }
-                if let Some(b) = otherwise {
-                    targets(b, out);
-                }
-            }
-            StepKind::Loop { body, .. } => targets(body, out),
-            _ => {}
+    super::refs::walk_block(b, &mut |s| {
+        if let StepKind::Goto { flow, .. } | StepKind::Call { flow, .. } = &s.kind {
+            out.push(&flow.name);
         }
-    }
+    });
 }

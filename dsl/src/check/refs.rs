@@ -52,13 +52,14 @@ fn blocks(ast: &Ast) -> impl Iterator<Item = &Block> {
         .chain(ast.tests.iter().map(|t| &t.body))
 }
 
-fn walk_block(b: &Block, f: &mut impl FnMut(&Step)) {
+/// Calls `f` on every step of a block, nested ones included.
+pub(crate) fn walk_block<'a>(b: &'a Block, f: &mut impl FnMut(&'a Step)) {
     for s in &b.steps {
         walk_step(s, f);
     }
 }
 
-fn walk_step(s: &Step, f: &mut impl FnMut(&Step)) {
+fn walk_step<'a>(s: &'a Step, f: &mut impl FnMut(&'a Step)) {
     f(s);
     match &s.kind {
         StepKind::Menu(m) => {
