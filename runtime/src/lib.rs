@@ -1,7 +1,16 @@
 //! The runtime: everything that touches the outside world on the engine's behalf.
 //!
-//! Today it finds and reads plan folders and prompt folders from disk for `check`;
-//! the SIP/RTP server, the SQLite store and the reload watcher join it next, all feeding
-//! the one `switchboard_dsl::compile`.
+//! Plan and prompt files on disk (`plan_files`), the SQLite store (`sqlite_store`), the
+//! server's configuration (`config`), the plan watcher (`reload`), SIP signalling (`sip`),
+//! RTP media (`media`), the HTTP API (`http`) and the record of live and recent calls
+//! (`call_log`). All of them feed the one `switchboard_dsl::compile` and drive the
+//! sans-IO `switchboard_core::call::Call`.
 
+pub mod call_log;
+pub mod config;
+pub mod http;
+pub mod media;
 pub mod plan_files;
+pub mod reload;
+pub mod sip;
+pub mod sqlite_store;
