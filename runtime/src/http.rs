@@ -1,1 +1,182 @@
-//! (being written)
+//! The server's HTTP API: health, the running plan, live and recent calls.
+//!
+//! `app` builds the router from the shared state, so tests drive it with `oneshot` and no
+//! socket; `bind` and `serve` put it on a TCP port until the shutdown future completes.
+//! Every error goes through `AppError`, which answers JSON and keeps internals in the log.
+
+pub mod time;
+
+use crate::call_log::{CallList, CallLog, CallRecord};
+use crate::reload::{LastAttempt, PlanHolder};
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use switchboard_core::ids::CallId;
+use tokio::net::TcpListener;
+
+/// What the handlers share; cloned per request (two `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub plans: Arc<PlanHolder>,
+    pub calls: Arc<CallLog>,
+}
+
+/// The API's routes over `state`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/plan", get(plan))
+        .route("/api/calls", get(calls))
+        .route("/api/calls/{id}", get(call))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Listens on `addr`, with an error that names the address and the flag to change it.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for HTTP on {addr}: {e}; set --http-addr"))
+}
+
+/// Serves `app` on `listener` until `cancel` completes, then lets requests in flight
+/// finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    cancel: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!("HTTP API on http://{addr}");
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(cancel)
+        .await
+}
+
+/// Every way a request can fail. The message of `Internal` goes to the log only.
+#[derive(Debug)]
+pub enum AppError {
+    NotFound(String),
+    BadRequest(String),
+    Internal(String),
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            AppError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            AppError::Internal(m) => {
+                tracing::error!("internal error answering an HTTP request: {m}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; the server log has the details".to_string(),
+                )
+            }
+        };
+        (status, Json(ErrorBody { error: message })).into_response()
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: String,
+}
+
+/// `GET /api/plan`.
+#[derive(Serialize)]
+pub struct PlanStatus {
+    pub version: u64,
+    /// RFC 3339, UTC.
+    pub loaded_at: String,
+    pub loaded_at_unix: i64,
+    /// The plan folder.
+    pub root: String,
+    pub prompts: String,
+    pub prompts_checked: bool,
+    pub files: Vec<String>,
+    pub warnings: usize,
+    pub counts: PlanCounts,
+    pub last_attempt: LastAttempt,
+}
+
+#[derive(Serialize)]
+pub struct PlanCounts {
+    pub extensions: usize,
+    pub queues: usize,
+    pub routes: usize,
+    pub inbound: usize,
+    pub flows: usize,
+    pub trunks: usize,
+    pub devices: usize,
+    pub chats: usize,
+    pub scripts: usize,
+    pub tests: usize,
+}
+
+/// The status `GET /api/plan` answers, for other front ends (the CLI, the editor).
+pub fn plan_status(plans: &PlanHolder) -> PlanStatus {
+    let current = plans.current();
+    let p = &current.plan;
+    PlanStatus {
+        version: current.version,
+        loaded_at: time::rfc3339(current.loaded_at),
+        loaded_at_unix: time::unix_seconds(current.loaded_at),
+        root: plans.dialplans().display().to_string(),
+        prompts: plans.prompts().display().to_string(),
+        prompts_checked: current.prompts_checked,
+        files: current.files.clone(),
+        warnings: current.warnings,
+        counts: PlanCounts {
+            extensions: p.extensions.len(),
+            queues: p.queues.len(),
+            routes: p.routes.len(),
+            inbound: p.inbound.len(),
+            flows: p.flows.len(),
+            trunks: p.trunks.len(),
+            devices: p.devices.len(),
+            chats: p.chats.len(),
+            scripts: p.scripts.len(),
+            tests: p.tests.len(),
+        },
+        last_attempt: (*plans.last_attempt()).clone(),
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn plan(State(state): State<AppState>) -> Json<PlanStatus> {
+    Json(plan_status(&state.plans))
+}
+
+async fn calls(State(state): State<AppState>) -> Json<CallList> {
+    Json(state.calls.list())
+}
+
+async fn call(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CallRecord>, AppError> {
+    let n: u64 = id
+        .parse()
+        .map_err(|_| AppError::BadRequest(format!("`{id}` is not a call id (a number)")))?;
+    state
+        .calls
+        .get(CallId(n))
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no live or recent call {n}")))
+}
+
+async fn not_found(uri: Uri) -> AppError {
+    AppError::NotFound(format!("no such page: {}", uri.path()))
+}

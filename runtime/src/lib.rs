@@ -10,6 +10,7 @@ pub mod call_log;
 pub mod config;
 pub mod http;
 pub mod media;
+pub mod office_time;
 pub mod plan_files;
 pub mod reload;
 pub mod sip;

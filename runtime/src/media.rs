@@ -1,1 +1,33 @@
-//! (being written)
+//! RTP media: what a call hears and what it sends back.
+//!
+//! - `sdp` — offer/answer: PCMU or PCMA in the offerer's order, RFC 4733 telephone-events.
+//! - `g711`, `rtp`, `dtmf` — the codecs, the packet header and keys as telephone-events:
+//!   pure functions over bytes.
+//! - `player` — plays cut into 20 ms frames, pure.
+//! - `prompts` — the WAVs of `prompts/<language>/`, read once and shared by every call.
+//! - `recording` — a recording written to a hidden temporary file, stored by fsync and
+//!   rename.
+//! - `ports` — the RTP port range.
+//! - `session` — the one place bytes meet the socket: one tokio task per call, sending a
+//!   packet every 20 ms on absolute deadlines, receiving audio and keys, driven by
+//!   `MediaCommand`s and reporting `MediaEvent`s.
+//!
+//! A key stopping a prompt is the engine's decision (`barge_in`): the session reports the
+//! key, the engine answers with `StopPlaying`.
+
+pub mod dtmf;
+pub mod g711;
+pub mod player;
+pub mod ports;
+pub mod prompts;
+pub mod recording;
+pub mod rtp;
+pub mod sdp;
+pub mod session;
+
+pub use g711::Codec;
+pub use ports::{BoundPort, PortError, PortLease, PortPool};
+pub use prompts::{PromptError, PromptLibrary};
+pub use recording::{FinishedRecording, RecordingWriter};
+pub use sdp::{Direction, Negotiated, SdpError};
+pub use session::{MediaCommand, MediaEvent, MediaHandle, SessionEnded, start};

@@ -1,1 +1,156 @@
-//! (being written)
+//! SIP signalling: the registrar, calls into the engine, and message-waiting
+//! lamps.
+//!
+//! The `rsipstack` crate carries transport (UDP and TCP), transactions and
+//! dialogs; only `server` (with `register` and `invite`, its request handlers),
+//! `leg`, `udp` and `limit` touch it. The rest is sans-IO and
+//! tested on its own: `digest` (hashes and header parameters), `nonce`
+//! (time-limited HMAC nonces), `auth` (challenges and verification), `registrar`
+//! (the location table), `throttle` (slowing and refusing failing addresses),
+//! `screen` (what a datagram must look like before the stack sees it) and `mwi`
+//! (the message-summary body).
+//!
+//! **Architecture invariant:** a request that failed authentication never
+//! becomes an [`IncomingCall`]: only an INVITE from a configured trunk's address,
+//! or one whose digest proves the From user's password, reaches the engine.
+
+mod auth;
+pub mod digest;
+mod invite;
+mod leg;
+mod limit;
+mod mwi;
+mod nonce;
+mod register;
+mod registrar;
+mod screen;
+mod server;
+mod throttle;
+mod udp;
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+pub use digest::DigestAlgorithm;
+pub use leg::{CallLeg, LegEvent};
+pub use registrar::{
+    DEFAULT_EXPIRES, MAX_CONTACTS_PER_EXTENSION, MAX_EXPIRES, MIN_EXPIRES, Registration, Transport,
+};
+pub use server::SipServer;
+pub use throttle::{
+    DELAY_AFTER_FAILURES, FAILURE_DELAY, FAILURE_WINDOW, REFUSAL_PERIOD, REFUSE_AFTER_FAILURES,
+};
+
+/// Where the server finds the digests of the extensions' passwords.
+///
+/// It stores `H(user:realm:password)` per algorithm (see [`digest::ha1`]), never
+/// the password itself. Looked up once per authentication attempt, outside any
+/// lock of the server.
+pub trait CredentialStore: Send + Sync {
+    /// The HA1 digest of `user` in `realm` for `algorithm`, lowercase hex; none
+    /// for an unknown user.
+    fn ha1(&self, user: &str, realm: &str, algorithm: DigestAlgorithm) -> Option<String>;
+}
+
+/// How the SIP server listens and whom it trusts.
+#[derive(Clone, Debug)]
+pub struct SipConfig {
+    /// Bound for both UDP and TCP; port 0 picks a free port (the same for both).
+    pub addr: SocketAddr,
+    /// The address phones and trunks reach the server at: used in Via and
+    /// Contact, which matters behind NAT.
+    pub public_ip: IpAddr,
+    /// The digest realm.
+    pub realm: String,
+    pub trunks: Vec<TrunkPeer>,
+}
+
+/// A SIP trunk whose INVITEs are trusted without authentication.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrunkPeer {
+    pub name: String,
+    /// An IP address or host name, with an optional `:port`. INVITEs from that
+    /// address (and port, when given) are trusted as this trunk and go to the
+    /// inbound routes. A host name is resolved when the server starts.
+    pub host: String,
+}
+
+/// A new call for the engine: an authenticated INVITE.
+#[derive(Debug)]
+pub struct IncomingCall {
+    /// The INVITE's Call-ID.
+    pub sip_call_id: String,
+    pub origin: CallOrigin,
+    /// The user part of the Request-URI.
+    pub dialled: String,
+    /// The INVITE's body (normally SDP); empty when it carried none.
+    pub sdp_offer: String,
+    pub leg: CallLeg,
+}
+
+/// Who placed a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallOrigin {
+    /// An extension, authenticated as the From user.
+    Extension { number: String, source: SocketAddr },
+    /// A trunk, recognised by its address; `number` is the From user (the
+    /// caller's number as the carrier gave it).
+    Trunk { name: String, number: String },
+}
+
+/// What can go wrong in SIP signalling.
+#[derive(Debug)]
+pub enum SipError {
+    /// The UDP or TCP socket could not be bound or started.
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// A trunk's host could not be resolved to an address.
+    TrunkHost { trunk: String, host: String },
+    /// The SIP stack failed.
+    Stack(String),
+    /// The call has ended (the caller hung up or cancelled, or never sent the
+    /// ACK).
+    CallEnded,
+    /// Not possible in the call's current state (answering twice, rejecting an
+    /// answered call, a status code that is not a final failure).
+    WrongState(&'static str),
+}
+
+impl fmt::Display for SipError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SipError::Bind { addr, source } => {
+                write!(f, "cannot listen for SIP on {addr}: {source}")
+            }
+            SipError::TrunkHost { trunk, host } => {
+                write!(f, "trunk {trunk}: cannot resolve host {host:?}")
+            }
+            SipError::Stack(message) => write!(f, "SIP stack: {message}"),
+            SipError::CallEnded => write!(f, "the call has ended"),
+            SipError::WrongState(what) => write!(f, "{what}"),
+        }
+    }
+}
+
+impl std::error::Error for SipError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SipError::Bind { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<rsipstack::Error> for SipError {
+    fn from(e: rsipstack::Error) -> SipError {
+        SipError::Stack(e.to_string())
+    }
+}
+
+impl From<rsipstack::sip::Error> for SipError {
+    fn from(e: rsipstack::sip::Error) -> SipError {
+        SipError::Stack(e.to_string())
+    }
+}

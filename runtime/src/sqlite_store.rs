@@ -1,1 +1,450 @@
-//! (being written)
+//! The office store on disk: the server's `Store`, in one SQLite file.
+//!
+//! Mailboxes (PIN digests, greetings, name recordings, message metadata), queue logins,
+//! hot-desk logins and the SIP credentials (`credentials`) live in one database, so they
+//! survive a restart and a plan reload. Recordings themselves are files that the media side
+//! writes (write, fsync, rename); the store keeps their references.
+//!
+//! Every write is one `IMMEDIATE` transaction, in WAL mode with `synchronous = FULL`: when
+//! a write returns, it is on disk and survives a crash or a power cut, because a voicemail
+//! must. The semantics are `MemoryStore`'s, with one addition: the database keeps an
+//! extension on at most one hot-desk phone (a unique index), and refuses a login that would
+//! break that instead of keeping both.
+//!
+//! Park orbits are the exception to durability: they hold the ids of live calls, and a
+//! restart ends every call, so `open` empties them. Only the server should open the store:
+//! another process opening it while the server runs would empty the orbits under it.
+
+mod credentials;
+mod schema;
+
+pub use credentials::DigestAlgorithm;
+pub use schema::SCHEMA_VERSION;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, params};
+use std::path::{Path, PathBuf};
+use switchboard_core::ids::{CallId, MessageId};
+use switchboard_core::pin::PinHash;
+use switchboard_core::store::{Folder, Message, NewMessage, ParkedCall, Store, StoreError};
+
+/// The office's state in a SQLite file; see the module documentation.
+#[derive(Debug)]
+pub struct SqliteStore {
+    /// The one connection, open from `open` until the store is dropped, when SQLite
+    /// checkpoints the log into the file and closes it.
+    conn: Connection,
+    /// The database file, for error messages.
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating the file (readable by its owner only) and its
+    /// schema when missing and upgrading an older schema. Park orbits start empty.
+    ///
+    /// A file that cannot be opened, is not a store, is damaged or was written by a newer
+    /// Switchboard is refused with an error that names the path and the fix.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        Ok(SqliteStore {
+            conn: schema::open(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The stored PIN hash of a mailbox, as `MemoryStore::pin_hash` gives it; for tests
+    /// and export.
+    pub fn pin_hash(&self, mailbox: &str) -> Result<Option<PinHash>, StoreError> {
+        let text: Option<String> = self.read(&format!("read the PIN of {mailbox}"), |conn| {
+            conn.query_row(
+                "SELECT pin FROM mailboxes WHERE mailbox = ?1",
+                [mailbox],
+                |row| row.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+        })?;
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        text.parse().map(Some).map_err(|e| {
+            StoreError::with_source(
+                format!(
+                    "the stored PIN of mailbox {mailbox} in {} is unreadable ({e}); set the \
+                     PIN again",
+                    self.path.display()
+                ),
+                e,
+            )
+        })
+    }
+
+    /// Runs `f` in one `IMMEDIATE` transaction and commits it; `what` says what was being
+    /// done, for the error.
+    fn write<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let path = &self.path;
+        let run = || {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| failure(path, what, e))
+    }
+
+    /// Runs a read; one statement needs no transaction of its own to be consistent.
+    fn read<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        f(&self.conn).map_err(|e| failure(&self.path, what, e))
+    }
+
+    fn set_mailbox_text(
+        &mut self,
+        mailbox: &str,
+        column: MailboxText,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        let (sql, what) = match column {
+            MailboxText::Pin => (
+                "INSERT INTO mailboxes (mailbox, pin) VALUES (?1, ?2)
+                 ON CONFLICT (mailbox) DO UPDATE SET pin = excluded.pin",
+                "store the PIN",
+            ),
+            MailboxText::Greeting => (
+                "INSERT INTO mailboxes (mailbox, greeting) VALUES (?1, ?2)
+                 ON CONFLICT (mailbox) DO UPDATE SET greeting = excluded.greeting",
+                "store the greeting",
+            ),
+            MailboxText::Name => (
+                "INSERT INTO mailboxes (mailbox, name_recording) VALUES (?1, ?2)
+                 ON CONFLICT (mailbox) DO UPDATE SET name_recording = excluded.name_recording",
+                "store the name recording",
+            ),
+        };
+        self.write(&format!("{what} of {mailbox}"), |tx| {
+            tx.execute(sql, [mailbox, value]).map(drop)
+        })
+    }
+
+    fn mailbox_text(&self, mailbox: &str, sql: &str) -> Result<Option<String>, StoreError> {
+        self.read(&format!("read mailbox {mailbox}"), |conn| {
+            conn.query_row(sql, [mailbox], |row| row.get(0))
+                .optional()
+                .map(Option::flatten)
+        })
+    }
+}
+
+/// The text columns of a mailbox that are set the same way.
+#[derive(Clone, Copy)]
+enum MailboxText {
+    Pin,
+    Greeting,
+    Name,
+}
+
+/// A failed statement, in words that name the store, what was being done and, where
+/// likely, the fix.
+fn failure(path: &Path, what: &str, err: rusqlite::Error) -> StoreError {
+    let hint = match err.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "; another process holds the database locked"
+        }
+        Some(ErrorCode::DiskFull) => "; the disk is full",
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
+            "; check that the server may write the file and its folder"
+        }
+        _ => "",
+    };
+    StoreError::with_source(
+        format!(
+            "could not {what} in the office store at {}: {err}{hint}",
+            path.display()
+        ),
+        err,
+    )
+}
+
+fn folder_text(folder: Folder) -> &'static str {
+    match folder {
+        Folder::New => "new",
+        Folder::Saved => "saved",
+    }
+}
+
+/// A row of `SELECT id, folder, recording, caller, duration_ms, received`.
+fn message_row(row: &Row) -> rusqlite::Result<Message> {
+    let folder: String = row.get(1)?;
+    Ok(Message {
+        id: MessageId(row.get(0)?),
+        // The table's CHECK allows these two only.
+        folder: if folder == "saved" {
+            Folder::Saved
+        } else {
+            Folder::New
+        },
+        recording: row.get(2)?,
+        from: row.get(3)?,
+        duration_ms: row.get(4)?,
+        received: row.get(5)?,
+    })
+}
+
+/// A random salt for a PIN: equal PINs must not have equal digests.
+fn fresh_salt() -> Result<[u8; 16], StoreError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| {
+        StoreError::new(format!(
+            "the operating system's random source failed ({e}); the PIN was not changed"
+        ))
+    })?;
+    Ok(salt)
+}
+
+impl Store for SqliteStore {
+    fn check_pin(&self, mailbox: &str, pin: &str) -> Result<Option<bool>, StoreError> {
+        Ok(self.pin_hash(mailbox)?.map(|hash| hash.verify(pin)))
+    }
+
+    fn set_pin(&mut self, mailbox: &str, pin: &str) -> Result<(), StoreError> {
+        let hash = PinHash::new(pin, fresh_salt()?);
+        self.set_mailbox_text(mailbox, MailboxText::Pin, &hash.to_string())
+    }
+
+    fn messages(&self, mailbox: &str, folder: Folder) -> Result<Vec<Message>, StoreError> {
+        self.read(&format!("read the messages of {mailbox}"), |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT id, folder, recording, caller, duration_ms, received FROM messages
+                 WHERE mailbox = ?1 AND folder = ?2 ORDER BY id",
+            )?;
+            let rows = statement.query_map([mailbox, folder_text(folder)], message_row)?;
+            rows.collect()
+        })
+    }
+
+    fn message_counts(&self, mailbox: &str) -> Result<(u32, u32), StoreError> {
+        let (new, saved): (i64, i64) =
+            self.read(&format!("count the messages of {mailbox}"), |conn| {
+                conn.query_row(
+                    "SELECT COALESCE(SUM(folder = 'new'), 0), COALESCE(SUM(folder = 'saved'), 0)
+                     FROM messages WHERE mailbox = ?1",
+                    [mailbox],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+            })?;
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok((count(new), count(saved)))
+    }
+
+    fn add_message(&mut self, mailbox: &str, message: NewMessage) -> Result<MessageId, StoreError> {
+        self.write(&format!("save a message for {mailbox}"), |tx| {
+            tx.execute(
+                "INSERT INTO mailboxes (mailbox) VALUES (?1) ON CONFLICT DO NOTHING",
+                [mailbox],
+            )?;
+            let id = tx.query_row(
+                "INSERT INTO messages (mailbox, folder, recording, caller, duration_ms, received)
+                 VALUES (?1, 'new', ?2, ?3, ?4, ?5) RETURNING id",
+                params![
+                    mailbox,
+                    message.recording,
+                    message.from,
+                    message.duration_ms,
+                    message.received
+                ],
+                |row| row.get(0),
+            )?;
+            Ok(MessageId(id))
+        })
+    }
+
+    fn move_message(
+        &mut self,
+        mailbox: &str,
+        id: MessageId,
+        to: Folder,
+    ) -> Result<bool, StoreError> {
+        // An id past SQLite's integers was never handed out.
+        let Ok(id) = i64::try_from(id.0) else {
+            return Ok(false);
+        };
+        self.write(&format!("move message {id} of {mailbox}"), |tx| {
+            let n = tx.execute(
+                "UPDATE messages SET folder = ?3 WHERE id = ?1 AND mailbox = ?2",
+                params![id, mailbox, folder_text(to)],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn delete_message(&mut self, mailbox: &str, id: MessageId) -> Result<bool, StoreError> {
+        let Ok(id) = i64::try_from(id.0) else {
+            return Ok(false);
+        };
+        self.write(&format!("delete message {id} of {mailbox}"), |tx| {
+            let n = tx.execute(
+                "DELETE FROM messages WHERE id = ?1 AND mailbox = ?2",
+                params![id, mailbox],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn greeting(&self, mailbox: &str) -> Result<Option<String>, StoreError> {
+        self.mailbox_text(mailbox, "SELECT greeting FROM mailboxes WHERE mailbox = ?1")
+    }
+
+    fn set_greeting(&mut self, mailbox: &str, recording: &str) -> Result<(), StoreError> {
+        self.set_mailbox_text(mailbox, MailboxText::Greeting, recording)
+    }
+
+    fn name_recording(&self, mailbox: &str) -> Result<Option<String>, StoreError> {
+        self.mailbox_text(
+            mailbox,
+            "SELECT name_recording FROM mailboxes WHERE mailbox = ?1",
+        )
+    }
+
+    fn set_name_recording(&mut self, mailbox: &str, recording: &str) -> Result<(), StoreError> {
+        self.set_mailbox_text(mailbox, MailboxText::Name, recording)
+    }
+
+    fn queue_logged_in(&self, agent: &str, queue: &str) -> Result<bool, StoreError> {
+        self.read(&format!("read the login of {agent} to {queue}"), |conn| {
+            conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM queue_logins WHERE agent = ?1 AND queue = ?2)",
+                [agent, queue],
+                |row| row.get(0),
+            )
+        })
+    }
+
+    fn set_queue_logged_in(
+        &mut self,
+        agent: &str,
+        queue: &str,
+        logged_in: bool,
+    ) -> Result<(), StoreError> {
+        let sql = if logged_in {
+            "INSERT INTO queue_logins (agent, queue) VALUES (?1, ?2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM queue_logins WHERE agent = ?1 AND queue = ?2"
+        };
+        self.write(&format!("log {agent} in or out of {queue}"), |tx| {
+            tx.execute(sql, [agent, queue]).map(drop)
+        })
+    }
+
+    fn hot_desk_extension(&self, device_mac: &str) -> Result<Option<String>, StoreError> {
+        self.read(&format!("read the login on phone {device_mac}"), |conn| {
+            conn.query_row(
+                "SELECT extension FROM hot_desks WHERE device_mac = ?1",
+                [device_mac],
+                |row| row.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn hot_desk_device(&self, extension: &str) -> Result<Option<String>, StoreError> {
+        self.read(&format!("read the hot-desk phone of {extension}"), |conn| {
+            conn.query_row(
+                "SELECT device_mac FROM hot_desks WHERE extension = ?1 ORDER BY device_mac",
+                [extension],
+                |row| row.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn set_hot_desk(
+        &mut self,
+        device_mac: &str,
+        extension: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let Some(extension) = extension else {
+            return self.write(&format!("log out phone {device_mac}"), |tx| {
+                tx.execute("DELETE FROM hot_desks WHERE device_mac = ?1", [device_mac])
+                    .map(drop)
+            });
+        };
+        let elsewhere: Option<String> =
+            self.write(&format!("log {extension} in on {device_mac}"), |tx| {
+                let elsewhere = tx
+                    .query_row(
+                        "SELECT device_mac FROM hot_desks WHERE extension = ?1 AND device_mac <> ?2",
+                        [extension, device_mac],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if elsewhere.is_none() {
+                    tx.execute(
+                        "INSERT INTO hot_desks (device_mac, extension) VALUES (?1, ?2)
+                         ON CONFLICT (device_mac) DO UPDATE SET extension = excluded.extension",
+                        [device_mac, extension],
+                    )?;
+                }
+                Ok(elsewhere)
+            })?;
+        match elsewhere {
+            None => Ok(()),
+            Some(other) => Err(StoreError::new(format!(
+                "extension {extension} is already logged in on hot-desk phone {other}; log \
+                 it out there first (office::hot_desk_login does)"
+            ))),
+        }
+    }
+
+    fn hot_desk_logins(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.read("list the hot-desk logins", |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT device_mac, extension FROM hot_desks ORDER BY device_mac, extension",
+            )?;
+            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect()
+        })
+    }
+
+    fn parked(&self, orbit: &str) -> Result<Option<ParkedCall>, StoreError> {
+        self.read(&format!("read park orbit {orbit}"), |conn| {
+            conn.query_row(
+                "SELECT call_id, caller FROM parked WHERE orbit = ?1",
+                [orbit],
+                |row| {
+                    Ok(ParkedCall {
+                        call: CallId(row.get(0)?),
+                        from: row.get(1)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    fn set_parked(&mut self, orbit: &str, parked: Option<ParkedCall>) -> Result<(), StoreError> {
+        self.write(&format!("update park orbit {orbit}"), |tx| {
+            match parked {
+                Some(call) => tx.execute(
+                    "INSERT INTO parked (orbit, call_id, caller) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (orbit) DO UPDATE SET
+                         call_id = excluded.call_id, caller = excluded.caller",
+                    params![orbit, call.call.0, call.from],
+                ),
+                None => tx.execute("DELETE FROM parked WHERE orbit = ?1", [orbit]),
+            }
+            .map(drop)
+        })
+    }
+}

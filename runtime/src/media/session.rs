@@ -1,0 +1,361 @@
+//! One call's media: a tokio task that owns the RTP socket, sends a packet every 20 ms
+//! (the playing audio, else silence, so NAT bindings stay open and timestamps stay
+//! continuous), and receives the caller's audio (for recordings) and keys.
+//!
+//! The task is driven by `MediaCommand`s through a `MediaHandle` and reports
+//! `MediaEvent`s. Pacing uses absolute deadlines: a late packet is sent at once and the
+//! next one keeps its own deadline, so the schedule never drifts; after a stall of over
+//! 100 ms the missed packets are skipped (their timestamps too) rather than burst.
+
+use super::dtmf::DtmfReceiver;
+use super::g711::Codec;
+use super::player::{FRAME_SAMPLES, Frame, Player};
+use super::recording::RecordingWriter;
+use super::rtp::{self, HEADER_LEN, OutgoingStream, RtpHeader};
+use super::sdp::{Direction, Negotiated};
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// The packet interval.
+pub const PTIME: Duration = Duration::from_millis(20);
+
+/// How many events may wait for the call to read them before the media task waits too.
+pub const EVENT_CAPACITY: usize = 64;
+
+/// A stall longer than this skips the missed packets instead of sending them in a burst.
+const MAX_CATCH_UP: Duration = Duration::from_millis(100);
+
+/// A gap in the caller's timestamps up to this many samples (5 s) is recorded as silence;
+/// a larger jump is taken as a new timeline.
+const MAX_GAP: i32 = 5 * 8000;
+
+/// What the call asks of its media.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaCommand {
+    /// Play these buffers back to back after any queued play, then report
+    /// `PlayFinished(id)`.
+    Play { id: u32, audio: Vec<Arc<[i16]>> },
+    /// Stop play `id` (playing or queued); `PlayFinished(id)` follows unless it already did.
+    StopPlaying(u32),
+    /// Record the caller into `<recordings_dir>/<name>.wav`, finishing any recording
+    /// already running.
+    StartRecording { name: String },
+    /// Finish the recording; `RecordingFinished` (or `RecordingFailed`) follows.
+    StopRecording,
+    /// End the session; a recording still running is finished and reported first.
+    Close,
+}
+
+/// What the media reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// A key, reported once per press as it starts: `0`-`9`, `*` or `#`.
+    Digit(char),
+    PlayFinished(u32),
+    /// The recording is stored (fsynced and renamed) under `path`.
+    RecordingFinished {
+        path: PathBuf,
+        duration_ms: u64,
+    },
+    RecordingFailed(String),
+}
+
+/// Sends commands to one media session; clones are cheap and share it. The session ends
+/// on `close` or when the last handle is dropped.
+#[derive(Clone, Debug)]
+pub struct MediaHandle {
+    /// Unbounded so the call never waits on its media; commands come at human rate.
+    commands: mpsc::UnboundedSender<MediaCommand>,
+}
+
+/// The session has ended; the command was not delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionEnded;
+
+impl fmt::Display for SessionEnded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the media session has ended")
+    }
+}
+
+impl std::error::Error for SessionEnded {}
+
+impl MediaHandle {
+    pub fn send(&self, command: MediaCommand) -> Result<(), SessionEnded> {
+        self.commands.send(command).map_err(|_| SessionEnded)
+    }
+
+    pub fn play(&self, id: u32, audio: Vec<Arc<[i16]>>) -> Result<(), SessionEnded> {
+        self.send(MediaCommand::Play { id, audio })
+    }
+
+    pub fn stop_playing(&self, id: u32) -> Result<(), SessionEnded> {
+        self.send(MediaCommand::StopPlaying(id))
+    }
+
+    pub fn start_recording(&self, name: impl Into<String>) -> Result<(), SessionEnded> {
+        self.send(MediaCommand::StartRecording { name: name.into() })
+    }
+
+    pub fn stop_recording(&self) -> Result<(), SessionEnded> {
+        self.send(MediaCommand::StopRecording)
+    }
+
+    pub fn close(&self) -> Result<(), SessionEnded> {
+        self.send(MediaCommand::Close)
+    }
+
+    /// Waits until the session's task has ended.
+    pub async fn closed(&self) {
+        self.commands.closed().await
+    }
+}
+
+/// Starts a session on `socket` (bound, usually from a `PortPool`) sending to
+/// `negotiated.remote`. Must be called inside a tokio runtime.
+pub fn start(
+    socket: UdpSocket,
+    negotiated: Negotiated,
+    recordings_dir: PathBuf,
+) -> (MediaHandle, mpsc::Receiver<MediaEvent>) {
+    let (commands_tx, commands) = mpsc::unbounded_channel();
+    let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
+    let session = Session {
+        remote: negotiated.remote,
+        latched: false,
+        codec: negotiated.codec,
+        dtmf_payload_type: negotiated.dtmf_payload_type,
+        direction: negotiated.direction,
+        stream: OutgoingStream::random(),
+        first_packet: true,
+        player: Player::new(),
+        dtmf: DtmfReceiver::new(),
+        recording: None,
+        recordings_dir,
+        events,
+    };
+    tokio::spawn(session.run(socket, commands));
+    (
+        MediaHandle {
+            commands: commands_tx,
+        },
+        events_rx,
+    )
+}
+
+struct Session {
+    /// Where we send: the negotiated address until the first packet from the far end
+    /// shows where it really is (symmetric RTP through NAT).
+    remote: SocketAddr,
+    /// Set by the first usable packet received; packets from elsewhere are then ignored.
+    latched: bool,
+    codec: Codec,
+    dtmf_payload_type: Option<u8>,
+    direction: Direction,
+    stream: OutgoingStream,
+    first_packet: bool,
+    player: Player,
+    dtmf: DtmfReceiver,
+    recording: Option<Recording>,
+    recordings_dir: PathBuf,
+    /// To the call; lives as long as the session and the recording-finishing tasks it
+    /// spawned. Sends fail harmlessly once the call dropped its receiver.
+    events: mpsc::Sender<MediaEvent>,
+}
+
+impl Session {
+    async fn run(mut self, socket: UdpSocket, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
+        let mut buf = [0u8; 2048];
+        let mut deadline = Instant::now();
+        let sleep = tokio::time::sleep_until(deadline);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut sleep => {
+                    deadline = self.tick(&socket, deadline).await;
+                    sleep.as_mut().reset(deadline);
+                }
+                command = commands.recv() => match command {
+                    None | Some(MediaCommand::Close) => break,
+                    Some(command) => self.command(command).await,
+                },
+                received = socket.recv_from(&mut buf) => match received {
+                    Ok((n, from)) => self.receive(&buf[..n], from).await,
+                    Err(e) => tracing::debug!("RTP receive on {:?}: {e}", socket.local_addr()),
+                },
+            }
+        }
+        // What arrived before the end still belongs to the recording: read the socket dry
+        // (through the std socket, as tokio would not try without a readiness event).
+        if self.recording.is_some()
+            && let Ok(socket) = socket.into_std()
+        {
+            // Bounded, so a flood of packets cannot hold the end back.
+            for _ in 0..256 {
+                let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                    break;
+                };
+                self.receive(&buf[..n], from).await;
+            }
+        }
+        if let Some(finishing) = self.stop_recording() {
+            let _ = finishing.await;
+        }
+    }
+
+    /// Sends the packet due at `deadline`; returns the next deadline.
+    async fn tick(&mut self, socket: &UdpSocket, mut deadline: Instant) -> Instant {
+        let late = Instant::now().saturating_duration_since(deadline);
+        if late > MAX_CATCH_UP {
+            let missed = (late.as_micros() / PTIME.as_micros()) as u32;
+            deadline += PTIME * missed;
+            self.stream.advance(FRAME_SAMPLES as u32 * missed);
+        }
+        let mut pcm = [0i16; FRAME_SAMPLES];
+        let frame = self.player.next_frame(&mut pcm);
+        if self.sends() {
+            let mut packet = [0u8; HEADER_LEN + FRAME_SAMPLES];
+            let (header, payload) = packet.split_at_mut(HEADER_LEN);
+            let marker = matches!(frame, Frame::Audio { marker: true }) || self.first_packet;
+            self.first_packet = false;
+            let h = self.stream.next_header(self.codec.payload_type(), marker);
+            header.copy_from_slice(&h.to_bytes());
+            match frame {
+                Frame::Silence => payload.fill(self.codec.silence()),
+                Frame::Audio { .. } => self.codec.encode(&pcm, payload),
+            }
+            if let Err(e) = socket.send_to(&packet, self.remote).await {
+                tracing::debug!("RTP send to {}: {e}", self.remote);
+            }
+        }
+        self.stream.advance(FRAME_SAMPLES as u32);
+        self.report_finished_plays().await;
+        deadline + PTIME
+    }
+
+    fn sends(&self) -> bool {
+        self.direction.sends() && !self.remote.ip().is_unspecified() && self.remote.port() != 0
+    }
+
+    async fn command(&mut self, command: MediaCommand) {
+        match command {
+            MediaCommand::Play { id, audio } => self.player.play(id, audio),
+            MediaCommand::StopPlaying(id) => {
+                self.player.stop(id);
+                self.report_finished_plays().await;
+            }
+            MediaCommand::StartRecording { name } => {
+                self.stop_recording();
+                match RecordingWriter::create(&self.recordings_dir, &name) {
+                    Ok(writer) => self.recording = Some(Recording { writer, next: None }),
+                    Err(e) => self.emit(MediaEvent::RecordingFailed(e.to_string())).await,
+                }
+            }
+            MediaCommand::StopRecording => {
+                self.stop_recording();
+            }
+            MediaCommand::Close => {}
+        }
+    }
+
+    async fn receive(&mut self, data: &[u8], from: SocketAddr) {
+        let Ok(packet) = rtp::parse(data) else {
+            return;
+        };
+        let pt = packet.header.payload_type;
+        let dtmf = Some(pt) == self.dtmf_payload_type;
+        if pt != self.codec.payload_type() && !dtmf {
+            return;
+        }
+        if from != self.remote {
+            if self.latched {
+                return;
+            }
+            tracing::debug!("RTP from {from}, not {}: sending there", self.remote);
+            self.remote = from;
+        }
+        self.latched = true;
+        let h = packet.header;
+        if dtmf {
+            if let Some(key) = self.dtmf.receive(h.marker, h.timestamp, packet.payload) {
+                self.emit(MediaEvent::Digit(key)).await;
+            }
+        } else if let Some(recording) = &mut self.recording
+            && let Err(e) = recording.write_rtp(&h, packet.payload, self.codec)
+        {
+            if let Some(r) = self.recording.take() {
+                r.writer.abandon();
+            }
+            self.emit(MediaEvent::RecordingFailed(e.to_string())).await;
+        }
+    }
+
+    /// Finishes the recording off the async threads and reports it from a task of its
+    /// own, so the packets keep their pace meanwhile.
+    fn stop_recording(&mut self) -> Option<JoinHandle<()>> {
+        let recording = self.recording.take()?;
+        let events = self.events.clone();
+        Some(tokio::spawn(async move {
+            let finished = tokio::task::spawn_blocking(move || recording.writer.finish()).await;
+            let event = match finished {
+                Ok(Ok(done)) => MediaEvent::RecordingFinished {
+                    path: done.path,
+                    duration_ms: done.duration_ms,
+                },
+                Ok(Err(e)) => MediaEvent::RecordingFailed(e.to_string()),
+                Err(e) => MediaEvent::RecordingFailed(format!("storing the recording: {e}")),
+            };
+            let _ = events.send(event).await;
+        }))
+    }
+
+    async fn report_finished_plays(&mut self) {
+        while let Some(id) = self.player.pop_finished() {
+            self.emit(MediaEvent::PlayFinished(id)).await;
+        }
+    }
+
+    async fn emit(&self, event: MediaEvent) {
+        // The call may be gone (hung up); then nobody is listening.
+        let _ = self.events.send(event).await;
+    }
+}
+
+/// A recording in progress and where the caller's timeline is.
+struct Recording {
+    writer: RecordingWriter,
+    /// The SSRC and timestamp the next packet should have.
+    next: Option<(u32, u32)>,
+}
+
+impl Recording {
+    /// Appends one packet's audio; a gap in the timestamps (lost packets, or a phone that
+    /// sends nothing while silent) is filled with silence, and a repeated or late packet
+    /// is dropped.
+    fn write_rtp(&mut self, h: &RtpHeader, payload: &[u8], codec: Codec) -> io::Result<()> {
+        let mut pcm = [0i16; 1024];
+        let payload = &payload[..payload.len().min(pcm.len())];
+        codec.decode(payload, &mut pcm);
+        if let Some((ssrc, expected)) = self.next
+            && ssrc == h.ssrc
+        {
+            match h.timestamp.wrapping_sub(expected) as i32 {
+                gap if (-MAX_GAP..0).contains(&gap) => return Ok(()),
+                gap if (1..=MAX_GAP).contains(&gap) => self.writer.write_silence(gap as usize)?,
+                _ => {}
+            }
+        }
+        self.writer.write(&pcm[..payload.len()])?;
+        self.next = Some((h.ssrc, h.timestamp.wrapping_add(payload.len() as u32)));
+        Ok(())
+    }
+}

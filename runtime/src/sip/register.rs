@@ -1,0 +1,111 @@
+//! REGISTER (RFC 3261 section 10): digest authentication against the
+//! credential store, then the location table.
+
+use std::time::Instant;
+
+use rsipstack::sip::typed::Contact;
+use rsipstack::sip::{Header, HeadersExt, Scheme, StatusCode};
+use rsipstack::transaction::transaction::Transaction;
+use tracing::debug;
+
+use super::SipError;
+use super::auth::AuthVerdict;
+use super::registrar::{
+    ContactUpdate, MIN_EXPIRES, RegisterContext, RegisterError, RegisterRequest,
+};
+use super::server::{Shared, reply, source, user_of};
+
+impl Shared {
+    /// Answers a REGISTER: 401 to challenge, 403 for failed credentials or
+    /// someone else's address, 423 for too short an expiry, else 200 with the
+    /// extension's contacts.
+    pub(super) async fn register(&self, tx: &mut Transaction) -> Result<(), SipError> {
+        let Some((source, transport)) = source(tx) else {
+            return reply(tx, StatusCode::BadRequest, vec![]).await;
+        };
+        if !self.admit(source.ip()).await {
+            return reply(tx, StatusCode::Forbidden, vec![]).await;
+        }
+        let user = match self.authenticate(tx, &["Authorization"]) {
+            AuthVerdict::Authenticated { user } => user,
+            verdict @ (AuthVerdict::Challenge | AuthVerdict::Stale) => {
+                let headers = self
+                    .challenges(verdict == AuthVerdict::Stale)
+                    .into_iter()
+                    .map(|c| Header::WwwAuthenticate(c.into()))
+                    .collect();
+                return reply(tx, StatusCode::Unauthorized, headers).await;
+            }
+            AuthVerdict::Rejected => {
+                self.failed(source.ip());
+                return reply(tx, StatusCode::Forbidden, vec![]).await;
+            }
+        };
+        let aor = tx.original.to_header()?.uri()?;
+        if user_of(&aor).as_deref() != Some(user.as_str()) {
+            debug!(%user, %aor, "REGISTER for another user's address");
+            return reply(tx, StatusCode::Forbidden, vec![]).await;
+        }
+        let Ok(contacts) = tx.original.typed_contact_headers() else {
+            return reply(tx, StatusCode::BadRequest, vec![]).await;
+        };
+        let request = if contacts.is_empty() {
+            RegisterRequest::Fetch
+        } else if contacts.iter().any(is_wildcard) {
+            if contacts.len() > 1 {
+                return reply(tx, StatusCode::BadRequest, vec![]).await;
+            }
+            RegisterRequest::RemoveAll
+        } else {
+            RegisterRequest::Update(
+                contacts
+                    .iter()
+                    .map(|c| ContactUpdate {
+                        uri: c.uri.to_string(),
+                        expires: c.expires(),
+                    })
+                    .collect(),
+            )
+        };
+        let context = RegisterContext {
+            expires_header: tx
+                .original
+                .expires_header()
+                .and_then(|e| e.value().trim().parse().ok()),
+            source,
+            transport,
+            user_agent: tx
+                .original
+                .user_agent_header()
+                .map(|u| u.value().to_string()),
+        };
+        let now = Instant::now();
+        let applied = self
+            .registrar
+            .lock()
+            .expect("registrar lock")
+            .apply(&user, request, context, now);
+        match applied {
+            Ok(bindings) => {
+                debug!(%user, %source, contacts = bindings.len(), "registered");
+                let headers = bindings
+                    .iter()
+                    .map(|b| {
+                        let contact = format!("<{}>;expires={}", b.contact, b.expires_in(now));
+                        Header::Contact(contact.into())
+                    })
+                    .collect();
+                reply(tx, StatusCode::OK, headers).await
+            }
+            Err(RegisterError::IntervalTooBrief) => {
+                let min = Header::MinExpires(MIN_EXPIRES.to_string().into());
+                reply(tx, StatusCode::IntervalTooBrief, vec![min]).await
+            }
+            Err(RegisterError::BadWildcard) => reply(tx, StatusCode::BadRequest, vec![]).await,
+        }
+    }
+}
+
+fn is_wildcard(contact: &Contact) -> bool {
+    matches!(&contact.uri.scheme, Some(Scheme::Other(s)) if s == "*")
+}

@@ -1,0 +1,504 @@
+//! The SIP server: rsipstack's endpoint on one UDP and one TCP port, and the
+//! handling of each request it hands over (REGISTER, INVITE, OPTIONS, and
+//! in-dialog requests, which go to their dialog).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rsipstack::EndpointBuilder;
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::sip::typed::{Contact, From as FromHeader, To as ToHeader};
+use rsipstack::sip::{Header, HeadersExt, Method, Param, Scheme, StatusCode, StatusCodeKind, Uri};
+use rsipstack::transaction::endpoint::EndpointInnerRef;
+use rsipstack::transaction::key::{TransactionKey, TransactionRole};
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transaction::{TransactionReceiver, make_tag};
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{SipAddr, TcpListenerConnection, TransportLayer};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::auth::{AuthVerdict, Authenticator, find_credentials};
+use super::limit::SizeLimit;
+use super::registrar::{Registrar, Registration, Transport};
+use super::screen::ALLOW;
+use super::throttle::{Admission, Throttle};
+use super::udp::ScreenedSocket;
+use super::{CredentialStore, IncomingCall, SipConfig, SipError, TrunkPeer, mwi};
+
+/// Calls waiting for the engine to take them; past this new INVITEs get 503.
+const CALL_QUEUE: usize = 64;
+/// How long `start` waits for the TCP listener to accept.
+const START_DEADLINE: Duration = Duration::from_secs(5);
+const USER_AGENT: &str = concat!("Switchboard/", env!("CARGO_PKG_VERSION"));
+
+/// The running SIP server. Dropping it does not stop it: cancel the token
+/// given to [`SipServer::start`].
+pub struct SipServer {
+    shared: Arc<Shared>,
+}
+
+/// What every request handler shares.
+pub(super) struct Shared {
+    pub(super) realm: String,
+    /// The bound address.
+    pub(super) local_addr: SocketAddr,
+    /// The address advertised in Via and Contact.
+    pub(super) public_addr: SocketAddr,
+    pub(super) credentials: Arc<dyn CredentialStore>,
+    pub(super) trunks: Vec<Trunk>,
+    /// Locks below are held only for a table look-up, never across an await.
+    pub(super) auth: Mutex<Authenticator>,
+    pub(super) throttle: Mutex<Throttle>,
+    pub(super) registrar: Mutex<Registrar>,
+    pub(super) endpoint: EndpointInnerRef,
+    pub(super) dialogs: Arc<DialogLayer>,
+    /// New calls for the engine; the receiver is the engine's.
+    pub(super) calls: mpsc::Sender<IncomingCall>,
+    /// Zero for nonce timestamps.
+    pub(super) started: Instant,
+    /// The server's stop signal.
+    pub(super) stop: CancellationToken,
+    pub(super) salt: AtomicU64,
+}
+
+/// A trunk with its host resolved.
+pub(super) struct Trunk {
+    pub(super) name: String,
+    pub(super) ip: IpAddr,
+    pub(super) port: Option<u16>,
+}
+
+impl SipServer {
+    /// Binds UDP and TCP on `config.addr` and serves until `cancel` fires. New
+    /// calls come out of the returned receiver.
+    pub async fn start(
+        config: SipConfig,
+        credentials: Arc<dyn CredentialStore>,
+        cancel: CancellationToken,
+    ) -> Result<(SipServer, mpsc::Receiver<IncomingCall>), SipError> {
+        let udp = bind(config.addr).await?;
+        let local_addr = udp.local_addr().map_err(|source| SipError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+        let trunks = resolve_trunks(&config.trunks).await?;
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| SipError::Stack(format!("no randomness: {e}")))?;
+        let public_addr = SocketAddr::new(config.public_ip, local_addr.port());
+
+        let transport_layer = TransportLayer::new(cancel.child_token());
+        let udp = UdpConnection::from_socket(
+            Arc::new(ScreenedSocket::new(udp)),
+            Some(public_addr),
+            Some(cancel.child_token()),
+        )
+        .await?;
+        transport_layer.add_transport(udp.into());
+        let tcp = TcpListenerConnection::new(local_addr, Some(public_addr)).await?;
+        transport_layer.add_transport(tcp.into());
+        let endpoint = EndpointBuilder::new()
+            .with_user_agent(USER_AGENT)
+            .with_transport_layer(transport_layer)
+            .with_cancel_token(cancel.child_token())
+            .with_transport_inspector(Box::new(SizeLimit))
+            .build();
+        let incoming = endpoint.incoming_transactions()?;
+        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let (calls, calls_rx) = mpsc::channel(CALL_QUEUE);
+        let shared = Arc::new(Shared {
+            realm: config.realm.clone(),
+            local_addr,
+            public_addr,
+            credentials,
+            trunks,
+            auth: Mutex::new(Authenticator::new(config.realm, secret)),
+            throttle: Mutex::new(Throttle::new()),
+            registrar: Mutex::new(Registrar::new()),
+            endpoint: endpoint.inner.clone(),
+            dialogs,
+            calls,
+            started: Instant::now(),
+            salt: AtomicU64::new(0),
+            stop: cancel.clone(),
+        });
+        let inner = endpoint.inner.clone();
+        tokio::spawn(async move {
+            if let Err(e) = inner.serve().await {
+                warn!(error = %e, "SIP endpoint stopped");
+            }
+        });
+        tokio::spawn(dispatch(shared.clone(), incoming, cancel));
+        wait_for_tcp(local_addr).await?;
+        info!(%local_addr, %public_addr, "SIP server listening on UDP and TCP");
+        Ok((SipServer { shared }, calls_rx))
+    }
+
+    /// The bound address (UDP and TCP).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.local_addr
+    }
+
+    /// The live contacts of an extension.
+    pub fn registrations(&self, extension: &str) -> Vec<Registration> {
+        let now = Instant::now();
+        let mut registrar = self.shared.registrar.lock().expect("registrar lock");
+        registrar.purge(now);
+        registrar.live(extension, now)
+    }
+
+    /// Sends a message-waiting NOTIFY (RFC 3842) to every contact of the
+    /// extension, at the address each registered from. Returns once they are
+    /// sent; their answers are not awaited.
+    pub async fn notify_message_waiting(&self, extension: &str, new: u32, saved: u32) {
+        for registration in self.registrations(extension) {
+            if let Err(e) = self
+                .shared
+                .notify(extension, &registration, new, saved)
+                .await
+            {
+                warn!(extension, contact = %registration.contact, error = %e, "message-waiting NOTIFY not sent");
+            }
+        }
+    }
+}
+
+/// Binds UDP on `addr`, making sure TCP can have the same port.
+async fn bind(addr: SocketAddr) -> Result<tokio::net::UdpSocket, SipError> {
+    let tries = if addr.port() == 0 { 20 } else { 1 };
+    let mut last = None;
+    for _ in 0..tries {
+        let udp = tokio::net::UdpSocket::bind(addr)
+            .await
+            .map_err(|source| SipError::Bind { addr, source })?;
+        let local = udp
+            .local_addr()
+            .map_err(|source| SipError::Bind { addr, source })?;
+        // rsipstack binds TCP itself when it starts serving, and only logs a
+        // failure: try the port first.
+        match std::net::TcpListener::bind(local) {
+            Ok(probe) => {
+                drop(probe);
+                return Ok(udp);
+            }
+            Err(source) => {
+                last = Some(SipError::Bind {
+                    addr: local,
+                    source,
+                })
+            }
+        }
+    }
+    Err(last.expect("at least one try"))
+}
+
+/// Waits until the TCP listener accepts: rsipstack starts it in the background.
+async fn wait_for_tcp(local: SocketAddr) -> Result<(), SipError> {
+    let target = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port())
+        }
+        _ => local,
+    };
+    let deadline = tokio::time::Instant::now() + START_DEADLINE;
+    loop {
+        match tokio::net::TcpStream::connect(target).await {
+            Ok(_) => return Ok(()),
+            Err(source) if tokio::time::Instant::now() >= deadline => {
+                return Err(SipError::Bind {
+                    addr: local,
+                    source,
+                });
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+async fn resolve_trunks(peers: &[TrunkPeer]) -> Result<Vec<Trunk>, SipError> {
+    let mut trunks = Vec::new();
+    for peer in peers {
+        let failed = || SipError::TrunkHost {
+            trunk: peer.name.clone(),
+            host: peer.host.clone(),
+        };
+        let (host, port) = split_host_port(&peer.host).ok_or_else(failed)?;
+        let ips: Vec<IpAddr> = match host.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => tokio::net::lookup_host((host, port.unwrap_or(5060)))
+                .await
+                .map_err(|_| failed())?
+                .map(|a| a.ip())
+                .collect(),
+        };
+        if ips.is_empty() {
+            return Err(failed());
+        }
+        trunks.extend(ips.into_iter().map(|ip| Trunk {
+            name: peer.name.clone(),
+            ip,
+            port,
+        }));
+    }
+    Ok(trunks)
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port`.
+fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        return match after.strip_prefix(':') {
+            Some(port) => Some((host, Some(port.parse().ok()?))),
+            None if after.is_empty() => Some((host, None)),
+            None => None,
+        };
+    }
+    match s.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => Some((host, Some(port.parse().ok()?))),
+        _ if s.is_empty() => None,
+        _ => Some((s, None)),
+    }
+}
+
+/// Hands every new server transaction to its own task.
+async fn dispatch(
+    shared: Arc<Shared>,
+    mut incoming: TransactionReceiver,
+    cancel: CancellationToken,
+) {
+    loop {
+        let tx = tokio::select! {
+            _ = cancel.cancelled() => break,
+            tx = incoming.recv() => match tx {
+                Some(tx) => tx,
+                None => break,
+            },
+        };
+        tokio::spawn(handle(shared.clone(), tx));
+    }
+    debug!("SIP dispatch stopped");
+}
+
+async fn handle(shared: Arc<Shared>, mut tx: Transaction) {
+    let in_dialog = tx
+        .original
+        .to_header()
+        .ok()
+        .and_then(|to| to.tag().ok().flatten())
+        .is_some();
+    let method = tx.original.method;
+    let result = match method {
+        Method::Register => shared.register(&mut tx).await,
+        Method::Invite if !in_dialog => shared.invite(tx).await,
+        Method::Options if !in_dialog => reply(&mut tx, StatusCode::OK, options_headers()).await,
+        Method::Ack => Ok(()),
+        _ if in_dialog => match shared.dialogs.match_dialog(&tx) {
+            Some(mut dialog) => dialog.handle(&mut tx).await.map_err(SipError::from),
+            None => reply(&mut tx, StatusCode::CallTransactionDoesNotExist, vec![]).await,
+        },
+        Method::Subscribe => reply(&mut tx, StatusCode::BadEvent, vec![]).await,
+        _ => reply(&mut tx, StatusCode::MethodNotAllowed, vec![allow()]).await,
+    };
+    if let Err(e) = result {
+        debug!(%method, error = %e, "SIP request failed");
+    }
+}
+
+impl Shared {
+    pub(super) fn now_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// Challenge header values: one per algorithm, with a fresh nonce.
+    pub(super) fn challenges(&self, stale: bool) -> Vec<String> {
+        let salt = self.salt.fetch_add(1, Ordering::Relaxed);
+        let auth = self.auth.lock().expect("auth lock");
+        auth.challenges(self.now_secs(), salt, stale)
+    }
+
+    /// Checks the credentials in the headers named `names` (the first name
+    /// that is present wins).
+    pub(super) fn authenticate(&self, tx: &Transaction, names: &[&str]) -> AuthVerdict {
+        let headers: Vec<String> = names
+            .iter()
+            .map(|name| {
+                tx.original
+                    .headers
+                    .iter()
+                    .filter(|h| h.name().eq_ignore_ascii_case(name))
+                    .map(|h| h.value().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .find(|found| !found.is_empty())
+            .unwrap_or_default();
+        let found = find_credentials(&self.realm, &headers);
+        let stored = match &found {
+            Ok(Some(c)) => self.credentials.ha1(&c.username, &self.realm, c.algorithm),
+            _ => None,
+        };
+        let method = tx.original.method.to_string();
+        let now = self.now_secs();
+        self.auth
+            .lock()
+            .expect("auth lock")
+            .check(&method, found, stored.as_deref(), now)
+    }
+
+    /// Whether to go on with a request needing authentication from `ip`,
+    /// after the delay the throttle asks for.
+    pub(super) async fn admit(&self, ip: IpAddr) -> bool {
+        let admission = self
+            .throttle
+            .lock()
+            .expect("throttle lock")
+            .admit(ip, Instant::now());
+        match admission {
+            Admission::Allow => true,
+            Admission::Delay(delay) => {
+                tokio::time::sleep(delay).await;
+                true
+            }
+            Admission::Refuse => false,
+        }
+    }
+
+    pub(super) fn failed(&self, ip: IpAddr) {
+        self.throttle
+            .lock()
+            .expect("throttle lock")
+            .record_failure(ip, Instant::now());
+    }
+
+    /// Our Contact for dialogs on `transport`.
+    pub(super) fn contact(&self, transport: Transport) -> Uri {
+        let params = match transport {
+            Transport::Udp => vec![],
+            Transport::Tcp => vec![Param::Transport(rsipstack::sip::Transport::Tcp)],
+        };
+        Uri {
+            scheme: Some(Scheme::Sip),
+            host_with_port: self.public_addr.into(),
+            params,
+            ..Default::default()
+        }
+    }
+
+    async fn notify(
+        &self,
+        extension: &str,
+        registration: &Registration,
+        new: u32,
+        saved: u32,
+    ) -> Result<(), SipError> {
+        let transport = match registration.transport {
+            Transport::Udp => rsipstack::sip::Transport::Udp,
+            Transport::Tcp => rsipstack::sip::Transport::Tcp,
+        };
+        let target = Uri::try_from(registration.contact.as_str())?;
+        let ours = SipAddr::new(transport, self.public_addr.into());
+        let via = self.endpoint.get_via(Some(ours), None)?;
+        let mut aor = self.contact(Transport::Udp);
+        aor.auth = Some(rsipstack::sip::Auth {
+            user: extension.to_string(),
+            password: None,
+        });
+        let from = FromHeader {
+            display_name: None,
+            uri: aor.clone(),
+            params: vec![Param::Tag(make_tag())],
+        };
+        let to = ToHeader {
+            display_name: None,
+            uri: aor,
+            params: vec![],
+        };
+        let mut request =
+            self.endpoint
+                .make_request(Method::Notify, target, via, from, to, 1, None);
+        let body = mwi::summary(new, saved).into_bytes();
+        request.headers.push(Header::Event(mwi::EVENT.into()));
+        request
+            .headers
+            .push(Header::SubscriptionState("active".into()));
+        request
+            .headers
+            .push(Contact::from(self.contact(registration.transport)).into());
+        request
+            .headers
+            .push(Header::ContentType(mwi::CONTENT_TYPE.into()));
+        request
+            .headers
+            .push(Header::ContentLength(body.len().to_string().into()));
+        request.body = body;
+        let key = TransactionKey::from_request(&request, TransactionRole::Client)?;
+        let mut tx = Transaction::new_client(key, request, self.endpoint.clone(), None);
+        tx.destination = Some(SipAddr::new(transport, registration.source.into()));
+        tx.send().await?;
+        tokio::spawn(async move {
+            while let Some(message) = tx.receive().await {
+                if let rsipstack::sip::SipMessage::Response(response) = message
+                    && response.status_code.kind() != StatusCodeKind::Provisional
+                {
+                    debug!(status = %response.status_code, "message-waiting NOTIFY answered");
+                    break;
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Where a request came from, and on which transport.
+pub(super) fn source(tx: &Transaction) -> Option<(SocketAddr, Transport)> {
+    let connection = tx.connection.as_ref()?;
+    let addr = connection.get_remote_addr()?.get_socketaddr().ok()?;
+    let transport = match connection.transport() {
+        rsipstack::sip::Transport::Udp => Transport::Udp,
+        _ => Transport::Tcp,
+    };
+    Some((addr, transport))
+}
+
+pub(super) fn user_of(uri: &Uri) -> Option<String> {
+    uri.auth.as_ref().map(|a| a.user.clone())
+}
+
+fn allow() -> Header {
+    Header::Allow(ALLOW.into())
+}
+
+fn options_headers() -> Vec<Header> {
+    vec![allow(), Header::Accept("application/sdp".into())]
+}
+
+pub(super) async fn reply(
+    tx: &mut Transaction,
+    status: StatusCode,
+    headers: Vec<Header>,
+) -> Result<(), SipError> {
+    tx.reply_with(status, headers, None).await?;
+    Ok(())
+}
+
+/// Answers an INVITE with a failure and keeps its transaction until the ACK,
+/// so the answer is retransmitted until then.
+pub(super) async fn refuse(
+    mut tx: Transaction,
+    status: StatusCode,
+    headers: Vec<Header>,
+) -> Result<(), SipError> {
+    tx.reply_with(status, headers, None).await?;
+    while let Some(message) = tx.receive().await {
+        if matches!(&message, rsipstack::sip::SipMessage::Request(r) if r.method == Method::Ack) {
+            break;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! SIP passwords as digest authentication needs them: the HA1 values of RFC 7616 (and RFC
+//! 8760 for SIP), never the password.
+//!
+//! HA1 is `H(username:realm:password)`. A registrar checking a digest response needs only
+//! HA1, so the password itself is never written anywhere. HA1 is still enough to answer a
+//! challenge for that realm, so the file is created readable by its owner only.
+//!
+//! Both the MD5 and the SHA-256 value are kept, since phones differ in what they support
+//! and the registrar may offer both challenges. An HA1 is bound to its realm: one realm is
+//! kept per extension, and changing the server's realm means setting the passwords again.
+
+use super::SqliteStore;
+use md5::Md5;
+use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use switchboard_core::store::StoreError;
+
+/// The hash of a digest challenge (the `algorithm` parameter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DigestAlgorithm {
+    Md5,
+    Sha256,
+}
+
+impl DigestAlgorithm {
+    /// The `algorithm` token as a challenge spells it: `MD5` or `SHA-256`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Md5 => "MD5",
+            DigestAlgorithm::Sha256 => "SHA-256",
+        }
+    }
+
+    /// The algorithm an `algorithm` token names, in any case; `None` for any other
+    /// (including the `-sess` variants, whose HA1 depends on the nonces).
+    pub fn from_name(name: &str) -> Option<DigestAlgorithm> {
+        [DigestAlgorithm::Md5, DigestAlgorithm::Sha256]
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+    }
+
+    /// `H(extension:realm:password)` as lowercase hex.
+    fn ha1(self, extension: &str, realm: &str, password: &str) -> String {
+        let input = format!("{extension}:{realm}:{password}");
+        match self {
+            DigestAlgorithm::Md5 => hex(&Md5::digest(input.as_bytes())),
+            DigestAlgorithm::Sha256 => hex(&Sha256::digest(input.as_bytes())),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+impl SqliteStore {
+    /// Sets the SIP password of `extension` for `realm`, replacing any earlier one, by
+    /// storing its HA1 values only. An empty password is refused: it would let anyone
+    /// register as the extension.
+    pub fn set_password(
+        &mut self,
+        extension: &str,
+        realm: &str,
+        password: &str,
+    ) -> Result<(), StoreError> {
+        if password.is_empty() {
+            return Err(StoreError::new(format!(
+                "refusing an empty SIP password for extension {extension}: anyone could \
+                 register as it"
+            )));
+        }
+        let md5 = DigestAlgorithm::Md5.ha1(extension, realm, password);
+        let sha256 = DigestAlgorithm::Sha256.ha1(extension, realm, password);
+        self.write(&format!("set the SIP password of {extension}"), |tx| {
+            tx.execute(
+                "INSERT INTO sip_credentials (extension, realm, ha1_md5, ha1_sha256)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (extension) DO UPDATE SET
+                     realm = excluded.realm,
+                     ha1_md5 = excluded.ha1_md5,
+                     ha1_sha256 = excluded.ha1_sha256",
+                params![extension, realm, md5, sha256],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The HA1 of `extension` in `realm` for `algorithm`, lowercase hex; `None` when it has
+    /// no password, or has one for another realm only.
+    pub fn ha1(
+        &self,
+        extension: &str,
+        realm: &str,
+        algorithm: DigestAlgorithm,
+    ) -> Result<Option<String>, StoreError> {
+        let sql = match algorithm {
+            DigestAlgorithm::Md5 => {
+                "SELECT ha1_md5 FROM sip_credentials WHERE extension = ?1 AND realm = ?2"
+            }
+            DigestAlgorithm::Sha256 => {
+                "SELECT ha1_sha256 FROM sip_credentials WHERE extension = ?1 AND realm = ?2"
+            }
+        };
+        self.read(&format!("read the SIP digest of {extension}"), |conn| {
+            conn.query_row(sql, params![extension, realm], |row| row.get(0))
+                .optional()
+        })
+    }
+
+    /// Whether `extension` has a SIP password, for any realm.
+    pub fn has_password(&self, extension: &str) -> Result<bool, StoreError> {
+        self.read(&format!("read the SIP digest of {extension}"), |conn| {
+            conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sip_credentials WHERE extension = ?1)",
+                [extension],
+                |row| row.get(0),
+            )
+        })
+    }
+
+    /// Removes the SIP password of `extension`; false when it had none.
+    pub fn remove_password(&mut self, extension: &str) -> Result<bool, StoreError> {
+        self.write(&format!("remove the SIP password of {extension}"), |tx| {
+            let n = tx.execute(
+                "DELETE FROM sip_credentials WHERE extension = ?1",
+                [extension],
+            )?;
+            Ok(n > 0)
+        })
+    }
+}

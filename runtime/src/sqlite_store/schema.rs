@@ -1,0 +1,241 @@
+//! Opening the store's file: the connection settings, the versioned schema and its
+//! migrations, and the errors that tell an admin what is wrong with the file and what to do.
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+use switchboard_core::store::StoreError;
+
+/// The schema version this build reads and writes; the file keeps its own in
+/// `PRAGMA user_version` (0 for a file that has none yet).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One function per version: `MIGRATIONS[n]` takes a store from version `n` to `n + 1`.
+/// A released migration is never edited; a change to the schema is a new one.
+const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] = [to_v1];
+
+/// How long a statement waits for another process's lock before failing. Calls wait on the
+/// store, so this is short; only a tool reading the file beside the server should contend.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Opens (creating if needed) the store at `path`, brings its schema up to date and empties
+/// the park orbits.
+pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
+    create_private(path)?;
+    // No URI flag: a file called `file:…` is a file, not a URI with options.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
+    configure(&conn).map_err(|e| open_error(path, e))?;
+    check_integrity(&conn, path)?;
+    migrate(&mut conn, path)?;
+    // Orbits hold the ids of live calls, and a restart ended every call.
+    conn.execute("DELETE FROM parked", [])
+        .map_err(|e| open_error(path, e))?;
+    Ok(conn)
+}
+
+/// Creates a missing store file readable by its owner only: it holds SIP digests, which
+/// are enough to register as an extension. SQLite gives its `-wal` and `-shm` files the
+/// same permissions.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::with_source(
+            format!(
+                "cannot create the office store at {}: {e}; check that its folder exists and \
+                 that the server may write to it",
+                path.display()
+            ),
+            e,
+        )),
+    }
+}
+
+/// The connection's settings. `journal_mode` is the first statement to read the file, so
+/// a file that is not a database fails here.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL lets a reader (an admin tool, a backup) read while the server writes.
+    // `synchronous = FULL` syncs the log on every commit: a write that returned survives a
+    // crash or a power cut, which a voicemail must.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Refuses a damaged file at start-up rather than failing calls one by one later. The
+/// store holds metadata only (recordings are files), so the check is quick.
+fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    // At most a few findings: the first says enough, and a wrecked file has thousands.
+    let findings = conn
+        .prepare("PRAGMA quick_check(3)")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| row.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()
+        })
+        .map_err(|e| open_error(path, e))?;
+    if findings.iter().all(|f| f == "ok") {
+        return Ok(());
+    }
+    let findings = findings
+        .iter()
+        .flat_map(|f| f.lines())
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("***"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(StoreError::new(format!(
+        "the office store at {} is damaged ({findings}); restore it from a backup, or move \
+         it aside to start with an empty store",
+        path.display()
+    )))
+}
+
+/// Runs each missing migration in its own transaction, recording the version with it, so
+/// a crash mid-upgrade leaves the file at the last complete version.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    loop {
+        // IMMEDIATE, and the version read inside: two servers started at once on a new
+        // file do not both create the tables.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| open_error(path, e))?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| open_error(path, e))?;
+        let Some(version) = u32::try_from(version).ok().filter(|v| *v <= SCHEMA_VERSION) else {
+            return Err(StoreError::new(format!(
+                "the office store at {} has schema version {version}, which this Switchboard \
+                 does not know (it writes version {SCHEMA_VERSION}); run the Switchboard \
+                 that wrote it, or restore a backup from before the upgrade",
+                path.display()
+            )));
+        };
+        if version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        if version == 0 && has_tables(&tx).map_err(|e| open_error(path, e))? {
+            return Err(StoreError::new(format!(
+                "{} is a SQLite database of something else (it has tables but no Switchboard \
+                 schema version); point the server at another file",
+                path.display()
+            )));
+        }
+        let step = MIGRATIONS[version as usize];
+        step(&tx)
+            .and_then(|()| tx.pragma_update(None, "user_version", version + 1))
+            .and_then(|()| tx.commit())
+            .map_err(|e| {
+                StoreError::with_source(
+                    format!(
+                        "could not upgrade the office store at {} to schema version {}: {e}",
+                        path.display(),
+                        version + 1
+                    ),
+                    e,
+                )
+            })?;
+    }
+}
+
+fn has_tables(tx: &Transaction) -> rusqlite::Result<bool> {
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table')",
+        [],
+        |row| row.get(0),
+    )
+}
+
+/// Version 1: mailboxes, messages, queue logins, hot desks, park orbits, SIP credentials.
+fn to_v1(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        -- One row per mailbox that has anything stored. `pin` is a PinHash in its text
+        -- form (`sha256$<salt>$<digest>`), never the PIN.
+        CREATE TABLE mailboxes (
+            mailbox        TEXT PRIMARY KEY NOT NULL,
+            pin            TEXT,
+            greeting       TEXT,
+            name_recording TEXT
+        ) STRICT;
+
+        -- AUTOINCREMENT: an id is never handed out twice, even after the newest message
+        -- is deleted, so a stale id cannot reach a newer message.
+        CREATE TABLE messages (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            mailbox     TEXT NOT NULL REFERENCES mailboxes (mailbox),
+            folder      TEXT NOT NULL CHECK (folder IN ('new', 'saved')),
+            recording   TEXT NOT NULL,
+            caller      TEXT NOT NULL,
+            duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+            received    TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX messages_by_folder ON messages (mailbox, folder, id);
+
+        -- A row is a login; no row is logged out.
+        CREATE TABLE queue_logins (
+            agent TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            PRIMARY KEY (agent, queue)
+        ) STRICT, WITHOUT ROWID;
+
+        -- UNIQUE extension: an extension is logged in on at most one phone.
+        CREATE TABLE hot_desks (
+            device_mac TEXT PRIMARY KEY NOT NULL,
+            extension  TEXT NOT NULL UNIQUE
+        ) STRICT;
+
+        -- Emptied on every open: a restart ends every call.
+        CREATE TABLE parked (
+            orbit   TEXT PRIMARY KEY NOT NULL,
+            call_id INTEGER NOT NULL CHECK (call_id >= 0),
+            caller  TEXT NOT NULL
+        ) STRICT;
+
+        -- Digest HA1 values, lowercase hex; never the password. One realm per extension:
+        -- an HA1 is bound to its realm, so a new realm needs the password set again.
+        CREATE TABLE sip_credentials (
+            extension  TEXT PRIMARY KEY NOT NULL,
+            realm      TEXT NOT NULL,
+            ha1_md5    TEXT NOT NULL,
+            ha1_sha256 TEXT NOT NULL
+        ) STRICT;
+        ",
+    )
+}
+
+/// An error met while opening, in words that name the file and what to do about it.
+fn open_error(path: &Path, err: rusqlite::Error) -> StoreError {
+    let path = path.display();
+    let message = match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => format!(
+            "{path} is not an office store, or is damaged ({err}); if it is the store, \
+             restore it from a backup; otherwise point the server at another file, or move \
+             this one aside to start with an empty store"
+        ),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "the office store at {path} is locked by another process ({err}); stop the other \
+             server using it, or point this one at another file"
+        ),
+        Some(
+            ErrorCode::CannotOpen
+            | ErrorCode::PermissionDenied
+            | ErrorCode::ReadOnly
+            | ErrorCode::SystemIoFailure,
+        ) => format!(
+            "cannot open the office store at {path} ({err}); check that the server may read \
+             and write the file and its folder (SQLite keeps -wal and -shm files beside it)"
+        ),
+        _ => format!("cannot open the office store at {path}: {err}"),
+    };
+    StoreError::with_source(message, err)
+}

@@ -1,0 +1,1129 @@
+//! The SIP server over real sockets on 127.0.0.1: sipp (`tests/sipp/*.xml`) for
+//! the exchanges a phone makes, raw datagrams for the broken and unusual ones.
+//! Every wait has a deadline.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use switchboard_runtime::sip::digest::{self, DigestAlgorithm, QopAuth};
+use switchboard_runtime::sip::{
+    CallOrigin, CredentialStore, FAILURE_DELAY, IncomingCall, LegEvent, REFUSE_AFTER_FAILURES,
+    SipConfig, SipError, SipServer, TrunkPeer,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+const REALM: &str = "switchboard";
+/// The longest any single step may take.
+const WAIT: Duration = Duration::from_secs(10);
+/// The longest a sipp run may take (its own timeout is 20 s).
+const SIPP_WAIT: Duration = Duration::from_secs(40);
+const ANSWER_SDP: &str = "v=0\r\no=switchboard 1 1 IN IP4 127.0.0.1\r\ns=-\r\n\
+                          c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n\
+                          a=rtpmap:0 PCMU/8000\r\n";
+const OFFER_SDP: &str = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\n\
+                         c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n";
+
+/// The digests of the extensions' passwords, as a store keeps them: the
+/// passwords themselves are gone once this is built.
+struct Digests(HashMap<(String, DigestAlgorithm), String>);
+
+impl Digests {
+    fn new() -> Digests {
+        let mut map = HashMap::new();
+        for user in ["101", "102"] {
+            for algorithm in DigestAlgorithm::ALL {
+                let ha1 = digest::ha1(algorithm, user, REALM, "secret");
+                map.insert((user.to_string(), algorithm), ha1);
+            }
+        }
+        Digests(map)
+    }
+}
+
+impl CredentialStore for Digests {
+    fn ha1(&self, user: &str, realm: &str, algorithm: DigestAlgorithm) -> Option<String> {
+        (realm == REALM)
+            .then(|| self.0.get(&(user.to_string(), algorithm)).cloned())
+            .flatten()
+    }
+}
+
+/// A server on 127.0.0.1:0, stopped when dropped.
+struct Server {
+    sip: SipServer,
+    calls: mpsc::Receiver<IncomingCall>,
+    cancel: CancellationToken,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Server {
+    async fn start(trunks: Vec<TrunkPeer>) -> Server {
+        let cancel = CancellationToken::new();
+        let config = SipConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            public_ip: "127.0.0.1".parse().unwrap(),
+            realm: REALM.to_string(),
+            trunks,
+        };
+        let (sip, calls) = SipServer::start(config, Arc::new(Digests::new()), cancel.clone())
+            .await
+            .expect("the SIP server starts");
+        Server { sip, calls, cancel }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.sip.local_addr()
+    }
+
+    async fn next_call(&mut self) -> IncomingCall {
+        within("an incoming call", self.calls.recv())
+            .await
+            .expect("the server is running")
+    }
+}
+
+async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+// ---------------------------------------------------------------- sipp
+
+struct SippRun {
+    code: Option<i32>,
+    /// sipp's stderr and its `*_errors.log`.
+    errors: String,
+}
+
+impl SippRun {
+    fn assert_success(&self) {
+        assert_eq!(self.code, Some(0), "sipp failed:\n{}", self.errors);
+    }
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs one call of a scenario from `tests/sipp` against the server.
+async fn sipp(scenario: &str, server: SocketAddr, extra: &[&str]) -> SippRun {
+    let dir = tempfile::tempdir().unwrap();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sipp")
+        .join(scenario);
+    let mut command = Command::new("/usr/bin/sipp");
+    command
+        .arg(server.to_string())
+        .arg("-sf")
+        .arg(&path)
+        .args(["-m", "1", "-timeout", "20s", "-timeout_error", "-trace_err"])
+        .args(["-nostdin", "-i", "127.0.0.1", "-p"])
+        .arg(free_udp_port().to_string())
+        .args(extra)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let run = tokio::task::spawn_blocking(move || command.output());
+    let output = tokio::time::timeout(SIPP_WAIT, run)
+        .await
+        .expect("sipp ends")
+        .unwrap()
+        .expect("sipp is installed at /usr/bin/sipp");
+    let mut errors = String::from_utf8_lossy(&output.stderr).into_owned();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with("_errors.log") {
+            errors.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+        }
+    }
+    SippRun {
+        code: output.status.code(),
+        errors,
+    }
+}
+
+// ---------------------------------------------------------------- raw SIP
+
+/// One received SIP message.
+#[derive(Clone, Debug)]
+struct Sip(String);
+
+impl Sip {
+    fn start_line(&self) -> &str {
+        self.0.lines().next().unwrap_or("")
+    }
+
+    /// The status code of a response; 0 for a request.
+    fn status(&self) -> u16 {
+        let line = self.start_line();
+        match line.strip_prefix("SIP/2.0 ") {
+            Some(rest) => rest[..3].parse().unwrap(),
+            None => 0,
+        }
+    }
+
+    fn method(&self) -> &str {
+        self.start_line().split(' ').next().unwrap_or("")
+    }
+
+    fn head(&self) -> &str {
+        self.0.split("\r\n\r\n").next().unwrap()
+    }
+
+    fn all(&self, name: &str) -> Vec<String> {
+        self.head()
+            .lines()
+            .skip(1)
+            .filter_map(|line| {
+                let (n, v) = line.split_once(':')?;
+                n.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_string())
+            })
+            .collect()
+    }
+
+    fn header(&self, name: &str) -> String {
+        self.all(name)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no {name} in\n{}", self.0))
+    }
+
+    fn body(&self) -> &str {
+        self.0.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+    }
+
+    fn to_tag(&self) -> String {
+        let to = self.header("To");
+        to.split(";tag=").nth(1).expect("a To tag").to_string()
+    }
+
+    /// A response to this request, echoing what it must.
+    fn reply(&self, status: &str) -> String {
+        let mut out = format!("SIP/2.0 {status}\r\n");
+        for via in self.all("Via") {
+            out.push_str(&format!("Via: {via}\r\n"));
+        }
+        for name in ["From", "To", "Call-ID", "CSeq"] {
+            out.push_str(&format!("{name}: {}\r\n", self.header(name)));
+        }
+        out.push_str("Content-Length: 0\r\n\r\n");
+        out
+    }
+}
+
+fn unique() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn branch() -> String {
+    format!("z9hG4bK-test-{}", unique())
+}
+
+/// The identity of one dialog (or would-be dialog) as the phone sees it.
+#[derive(Clone)]
+struct Call {
+    call_id: String,
+    from: String,
+    to: String,
+    tag: String,
+    to_tag: Option<String>,
+    uri: String,
+}
+
+impl Call {
+    fn new(from: &str, to: &str, server: SocketAddr) -> Call {
+        let n = unique();
+        Call {
+            call_id: format!("call-{n}@test"),
+            from: from.to_string(),
+            to: to.to_string(),
+            tag: format!("tag{n}"),
+            to_tag: None,
+            uri: format!("sip:{to}@{server}"),
+        }
+    }
+}
+
+/// A request of `call` from a phone at `phone`.
+fn request(
+    method: &str,
+    call: &Call,
+    cseq: u32,
+    branch: &str,
+    phone: SocketAddr,
+    extra: &[String],
+    body: &str,
+) -> String {
+    let to_tag = call
+        .to_tag
+        .as_ref()
+        .map(|t| format!(";tag={t}"))
+        .unwrap_or_default();
+    let mut out = format!(
+        "{method} {uri} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {phone};branch={branch};rport\r\n\
+         From: <sip:{from}@127.0.0.1>;tag={tag}\r\n\
+         To: <sip:{to}@127.0.0.1>{to_tag}\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: {cseq} {method}\r\n\
+         Max-Forwards: 70\r\n",
+        uri = call.uri,
+        from = call.from,
+        tag = call.tag,
+        to = call.to,
+        call_id = call.call_id,
+    );
+    for header in extra {
+        out.push_str(header);
+        out.push_str("\r\n");
+    }
+    out.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    out
+}
+
+/// A phone: one UDP socket.
+struct Phone {
+    socket: UdpSocket,
+    server: SocketAddr,
+}
+
+impl Phone {
+    async fn new(server: SocketAddr) -> Phone {
+        Phone {
+            socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            server,
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.socket.local_addr().unwrap()
+    }
+
+    async fn send(&self, message: impl AsRef<[u8]>) {
+        self.socket
+            .send_to(message.as_ref(), self.server)
+            .await
+            .unwrap();
+    }
+
+    /// The next message from the server for this Call-ID.
+    async fn next(&self, call_id: &str) -> Sip {
+        within(&format!("a message for {call_id}"), async {
+            let mut buffer = vec![0; 65_536];
+            loop {
+                let (len, _) = self.socket.recv_from(&mut buffer).await.unwrap();
+                let message = Sip(String::from_utf8_lossy(&buffer[..len]).into_owned());
+                if message.all("Call-ID").first().map(String::as_str) == Some(call_id) {
+                    return message;
+                }
+            }
+        })
+        .await
+    }
+
+    /// The next final (or 180/183) response for this Call-ID and CSeq.
+    async fn response(&self, call_id: &str, cseq: &str) -> Sip {
+        loop {
+            let message = self.next(call_id).await;
+            if message.status() > 100 && message.header("CSeq") == cseq {
+                return message;
+            }
+        }
+    }
+
+    /// Sends a request and returns its first response past 100 Trying.
+    async fn ask(&self, method: &str, call: &Call, cseq: u32, extra: &[String], body: &str) -> Sip {
+        let b = branch();
+        self.send(request(method, call, cseq, &b, self.addr(), extra, body))
+            .await;
+        self.response(&call.call_id, &format!("{cseq} {method}"))
+            .await
+    }
+}
+
+/// The value of an `Authorization`-style header answering the challenge for
+/// `algorithm` in `challenge`'s `header`.
+#[allow(clippy::too_many_arguments)]
+fn answer_challenge(
+    challenge: &Sip,
+    header: &str,
+    algorithm: DigestAlgorithm,
+    method: &str,
+    uri: &str,
+    user: &str,
+    password: &str,
+    nc: u32,
+) -> String {
+    let offered = challenge
+        .all(header)
+        .into_iter()
+        .find(|c| c.contains(&format!("algorithm={}", algorithm.name())))
+        .unwrap_or_else(|| panic!("no {} challenge in\n{}", algorithm.name(), challenge.0));
+    let params = digest::parse_params(offered.trim_start_matches("Digest"));
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).unwrap().1.clone();
+    let (realm, nonce) = (get("realm"), get("nonce"));
+    assert_eq!(get("qop"), "auth");
+    let nc = format!("{nc:08x}");
+    let ha1 = digest::ha1(algorithm, user, &realm, password);
+    let response = digest::response(
+        algorithm,
+        &ha1,
+        method,
+        uri,
+        &nonce,
+        Some(QopAuth {
+            nc: &nc,
+            cnonce: "0a4f113b",
+        }),
+    );
+    format!(
+        "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", \
+         response=\"{response}\", algorithm={}, qop=auth, nc={nc}, cnonce=\"0a4f113b\"",
+        algorithm.name()
+    )
+}
+
+// ---------------------------------------------------------------- sipp tests
+
+#[tokio::test]
+async fn sipp_registers_with_digest_and_its_source_is_recorded() {
+    let server = Server::start(vec![]).await;
+    let run = sipp(
+        "register.xml",
+        server.addr(),
+        &["-au", "101", "-ap", "secret"],
+    )
+    .await;
+    run.assert_success();
+    let registrations = server.sip.registrations("101");
+    assert_eq!(registrations.len(), 1, "{registrations:?}");
+    let r = &registrations[0];
+    assert_eq!(r.contact, format!("sip:101@{}", r.source));
+    assert_eq!(r.source.ip().to_string(), "127.0.0.1");
+    assert_eq!(r.user_agent.as_deref(), Some("sipp"));
+}
+
+#[tokio::test]
+async fn sipp_with_a_wrong_password_is_refused() {
+    let server = Server::start(vec![]).await;
+    let run = sipp(
+        "register_wrong_password.xml",
+        server.addr(),
+        &["-au", "101", "-ap", "not-the-password"],
+    )
+    .await;
+    run.assert_success();
+    assert!(server.sip.registrations("101").is_empty());
+}
+
+#[tokio::test]
+async fn sipp_call_is_challenged_answered_and_hung_up() {
+    let mut server = Server::start(vec![]).await;
+    let caller = tokio::spawn(sipp(
+        "invite.xml",
+        server.addr(),
+        &["-au", "101", "-ap", "secret", "-s", "200"],
+    ));
+    let mut call = server.next_call().await;
+    match &call.origin {
+        CallOrigin::Extension { number, source } => {
+            assert_eq!(number, "101");
+            assert_eq!(source.ip().to_string(), "127.0.0.1");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(call.dialled, "200");
+    assert!(call.sdp_offer.contains("m=audio"), "{}", call.sdp_offer);
+    within("180", call.leg.ringing()).await.unwrap();
+    within("the ACK", call.leg.answer(ANSWER_SDP.to_string()))
+        .await
+        .unwrap();
+    let event = within("the hang-up", call.leg.events().recv()).await;
+    assert_eq!(event, Some(LegEvent::Hangup));
+    caller.await.unwrap().assert_success();
+    assert!(
+        server.calls.try_recv().is_err(),
+        "the challenged INVITE made no call"
+    );
+}
+
+#[tokio::test]
+async fn sipp_options_is_answered() {
+    let server = Server::start(vec![]).await;
+    sipp("options.xml", server.addr(), &[])
+        .await
+        .assert_success();
+}
+
+// ---------------------------------------------------------------- registrar
+
+#[tokio::test]
+async fn sha256_and_md5_registrations_behind_nat_get_message_waiting_notifies() {
+    let server = Server::start(vec![]).await;
+    let desk = Phone::new(server.addr()).await;
+    let mobile = Phone::new(server.addr()).await;
+    let register_uri = format!("sip:{}", server.addr());
+
+    // The desk phone advertises a private address, as phones behind NAT do.
+    let mut call = Call::new("101", "101", server.addr());
+    call.uri = register_uri.clone();
+    let contact = "Contact: <sip:101@10.9.9.9:5060>".to_string();
+    let challenge = desk
+        .ask("REGISTER", &call, 1, std::slice::from_ref(&contact), "")
+        .await;
+    assert_eq!(challenge.status(), 401);
+    let offered = challenge.all("WWW-Authenticate");
+    assert_eq!(offered.len(), 2, "{offered:?}");
+    assert!(offered[0].contains("algorithm=MD5") && offered[1].contains("algorithm=SHA-256"));
+    assert!(offered.iter().all(|c| c.contains("qop=\"auth\"")));
+    let auth = answer_challenge(
+        &challenge,
+        "WWW-Authenticate",
+        DigestAlgorithm::Sha256,
+        "REGISTER",
+        &register_uri,
+        "101",
+        "secret",
+        1,
+    );
+    let authorized = [contact, format!("Authorization: {auth}")];
+    let ok = desk.ask("REGISTER", &call, 2, &authorized, "").await;
+    assert_eq!(ok.status(), 200, "{}", ok.0);
+    assert_eq!(ok.all("Contact"), ["<sip:101@10.9.9.9:5060>;expires=3600"]);
+
+    // The same credentials again (same nonce count): a replay, so stale.
+    let replay = desk.ask("REGISTER", &call, 3, &authorized, "").await;
+    assert_eq!(replay.status(), 401);
+    assert!(replay.header("WWW-Authenticate").contains("stale=true"));
+
+    // A second phone of the same extension, with MD5 and too long an expiry.
+    let mut call2 = Call::new("101", "101", server.addr());
+    call2.uri = register_uri.clone();
+    let contact2 = "Contact: <sip:101@10.9.9.10:5060>".to_string();
+    let challenge = mobile
+        .ask("REGISTER", &call2, 1, std::slice::from_ref(&contact2), "")
+        .await;
+    let md5 = |expires: &str, nc: u32| {
+        let auth = answer_challenge(
+            &challenge,
+            "WWW-Authenticate",
+            DigestAlgorithm::Md5,
+            "REGISTER",
+            &register_uri,
+            "101",
+            "secret",
+            nc,
+        );
+        vec![
+            contact2.clone(),
+            format!("Expires: {expires}"),
+            format!("Authorization: {auth}"),
+        ]
+    };
+    let ok = mobile
+        .ask("REGISTER", &call2, 2, &md5("86400", 1), "")
+        .await;
+    assert_eq!(ok.status(), 200, "{}", ok.0);
+    assert!(
+        ok.all("Contact")
+            .contains(&"<sip:101@10.9.9.10:5060>;expires=7200".to_string())
+    );
+    let brief = mobile.ask("REGISTER", &call2, 3, &md5("30", 2), "").await;
+    assert_eq!(brief.status(), 423);
+    assert_eq!(brief.header("Min-Expires"), "60");
+
+    let registrations = server.sip.registrations("101");
+    let sources: Vec<SocketAddr> = registrations.iter().map(|r| r.source).collect();
+    assert_eq!(sources, [desk.addr(), mobile.addr()]);
+
+    // The lamp: a NOTIFY to each contact, at the address it registered from.
+    server.sip.notify_message_waiting("101", 2, 1).await;
+    for (phone, contact) in [
+        (&desk, "sip:101@10.9.9.9:5060"),
+        (&mobile, "sip:101@10.9.9.10:5060"),
+    ] {
+        let notify = within("a NOTIFY", async {
+            let mut buffer = vec![0; 65_536];
+            let (len, _) = phone.socket.recv_from(&mut buffer).await.unwrap();
+            Sip(String::from_utf8_lossy(&buffer[..len]).into_owned())
+        })
+        .await;
+        assert_eq!(notify.start_line(), format!("NOTIFY {contact} SIP/2.0"));
+        assert_eq!(notify.header("Event"), "message-summary");
+        assert_eq!(
+            notify.header("Content-Type"),
+            "application/simple-message-summary"
+        );
+        assert_eq!(
+            notify.body(),
+            "Messages-Waiting: yes\r\nVoice-Message: 2/1 (0/0)\r\n"
+        );
+        phone.send(notify.reply("200 OK")).await;
+    }
+
+    // Expires: 0 removes one contact, `*` all of them.
+    let gone = mobile.ask("REGISTER", &call2, 4, &md5("0", 3), "").await;
+    assert_eq!(gone.status(), 200);
+    assert_eq!(gone.all("Contact").len(), 1);
+    let star = vec![
+        "Contact: *".to_string(),
+        "Expires: 0".to_string(),
+        md5("0", 4).pop().unwrap(),
+    ];
+    let none = mobile.ask("REGISTER", &call2, 5, &star, "").await;
+    assert_eq!(none.status(), 200, "{}", none.0);
+    assert!(server.sip.registrations("101").is_empty());
+}
+
+#[tokio::test]
+async fn repeated_failures_are_slowed_then_refused() {
+    let server = Server::start(vec![]).await;
+    let phone = Phone::new(server.addr()).await;
+    let uri = format!("sip:{}", server.addr());
+    let mut call = Call::new("101", "101", server.addr());
+    call.uri = uri.clone();
+    let contact = format!("Contact: <sip:101@{}>", phone.addr());
+    let challenge = phone
+        .ask("REGISTER", &call, 1, std::slice::from_ref(&contact), "")
+        .await;
+    let attempt = |password: &str, nc: u32| {
+        let auth = answer_challenge(
+            &challenge,
+            "WWW-Authenticate",
+            DigestAlgorithm::Md5,
+            "REGISTER",
+            &uri,
+            "101",
+            password,
+            nc,
+        );
+        vec![contact.clone(), format!("Authorization: {auth}")]
+    };
+    let mut cseq = 1;
+    let mut timed = async |password: &str, nc: u32| {
+        cseq += 1;
+        let started = Instant::now();
+        let response = phone
+            .ask("REGISTER", &call, cseq, &attempt(password, nc), "")
+            .await;
+        (response.status(), started.elapsed())
+    };
+    for nc in 1..=5 {
+        let (status, took) = timed("guess", nc).await;
+        assert_eq!(status, 403);
+        assert!(took < FAILURE_DELAY, "failure {nc} was not delayed");
+    }
+    for nc in 6..=u32::try_from(REFUSE_AFTER_FAILURES).unwrap() {
+        let (status, took) = timed("guess", nc).await;
+        assert_eq!(status, 403);
+        assert!(took >= FAILURE_DELAY, "failure {nc} was delayed");
+    }
+    // Refused now, even with the right password, and at once.
+    let (status, took) = timed("secret", 11).await;
+    assert_eq!(status, 403);
+    assert!(took < FAILURE_DELAY);
+    assert!(server.sip.registrations("101").is_empty());
+    // Requests that need no authentication are still served.
+    let options = phone
+        .ask("OPTIONS", &Call::new("x", "y", server.addr()), 1, &[], "")
+        .await;
+    assert_eq!(options.status(), 200);
+}
+
+// ---------------------------------------------------------------- calls
+
+#[tokio::test]
+async fn a_call_is_cancelled_then_another_answered_with_dtmf_reinvite_and_our_bye() {
+    let mut server = Server::start(vec![]).await;
+    let phone = Phone::new(server.addr()).await;
+    let sdp = [
+        format!("Contact: <sip:101@{}>", phone.addr()),
+        "Content-Type: application/sdp".to_string(),
+    ];
+
+    // Challenged, then authenticated; the caller gives up while it rings.
+    let call = Call::new("101", "200", server.addr());
+    let first = branch();
+    phone
+        .send(request(
+            "INVITE",
+            &call,
+            1,
+            &first,
+            phone.addr(),
+            &sdp,
+            OFFER_SDP,
+        ))
+        .await;
+    let challenge = phone.response(&call.call_id, "1 INVITE").await;
+    assert_eq!(challenge.status(), 407);
+    assert_eq!(challenge.all("Proxy-Authenticate").len(), 2);
+    let mut ack = call.clone();
+    ack.to_tag = Some(challenge.to_tag());
+    phone
+        .send(request("ACK", &ack, 1, &first, phone.addr(), &[], ""))
+        .await;
+    let authorized = |nc: u32, call: &Call| {
+        let auth = answer_challenge(
+            &challenge,
+            "Proxy-Authenticate",
+            DigestAlgorithm::Md5,
+            "INVITE",
+            &call.uri,
+            "101",
+            "secret",
+            nc,
+        );
+        let mut headers = sdp.to_vec();
+        headers.push(format!("Proxy-Authorization: {auth}"));
+        headers
+    };
+    let second = branch();
+    phone
+        .send(request(
+            "INVITE",
+            &call,
+            2,
+            &second,
+            phone.addr(),
+            &authorized(1, &call),
+            OFFER_SDP,
+        ))
+        .await;
+    let mut incoming = server.next_call().await;
+    assert_eq!(incoming.sip_call_id, call.call_id);
+    assert_eq!(
+        incoming.origin,
+        CallOrigin::Extension {
+            number: "101".into(),
+            source: phone.addr()
+        }
+    );
+    assert_eq!(incoming.sdp_offer, OFFER_SDP);
+    within("180", incoming.leg.ringing()).await.unwrap();
+    let ringing = phone.response(&call.call_id, "2 INVITE").await;
+    assert_eq!(ringing.status(), 180);
+    phone
+        .send(request("CANCEL", &call, 2, &second, phone.addr(), &[], ""))
+        .await;
+    let cancelled = phone.response(&call.call_id, "2 CANCEL").await;
+    assert_eq!(cancelled.status(), 200);
+    let terminated = phone.response(&call.call_id, "2 INVITE").await;
+    assert_eq!(terminated.status(), 487);
+    let mut ack = call.clone();
+    ack.to_tag = Some(terminated.to_tag());
+    phone
+        .send(request("ACK", &ack, 2, &second, phone.addr(), &[], ""))
+        .await;
+    let event = within("the CANCEL", incoming.leg.events().recv()).await;
+    assert_eq!(event, Some(LegEvent::Hangup));
+    assert!(matches!(
+        incoming.leg.answer(ANSWER_SDP.into()).await,
+        Err(SipError::CallEnded)
+    ));
+
+    // A second call, answered.
+    let call = Call::new("101", "*97", server.addr());
+    phone
+        .send(request(
+            "INVITE",
+            &call,
+            1,
+            &branch(),
+            phone.addr(),
+            &authorized(2, &call),
+            OFFER_SDP,
+        ))
+        .await;
+    let incoming = server.next_call().await;
+    assert_eq!(incoming.dialled, "*97");
+    let leg = incoming.leg;
+    let (answered_tx, answered_rx) = tokio::sync::oneshot::channel();
+    let answering = tokio::spawn(async move {
+        let result = leg.answer(ANSWER_SDP.to_string()).await;
+        answered_tx.send(result).ok();
+        leg
+    });
+    let ok = phone.response(&call.call_id, "1 INVITE").await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.body(), ANSWER_SDP);
+    let mut dialog = call.clone();
+    dialog.to_tag = Some(ok.to_tag());
+    dialog.uri = ok.header("Contact").trim_matches(['<', '>']).to_string();
+    phone
+        .send(request("ACK", &dialog, 1, &branch(), phone.addr(), &[], ""))
+        .await;
+    within("answer()", answered_rx).await.unwrap().unwrap();
+    let mut leg = answering.await.unwrap();
+
+    // DTMF by INFO.
+    let dtmf = ["Content-Type: application/dtmf-relay".to_string()];
+    let info = phone
+        .ask("INFO", &dialog, 2, &dtmf, "Signal=5\r\nDuration=160\r\n")
+        .await;
+    assert_eq!(info.status(), 200);
+    assert_eq!(
+        within("DTMF", leg.events().recv()).await,
+        Some(LegEvent::Dtmf('5'))
+    );
+
+    // A re-INVITE (hold) is answered with the same SDP.
+    let reinvite = phone
+        .ask(
+            "INVITE",
+            &dialog,
+            3,
+            &sdp,
+            &OFFER_SDP.replace("t=0 0", "t=0 0\r\na=sendonly"),
+        )
+        .await;
+    assert_eq!(reinvite.status(), 200);
+    assert_eq!(reinvite.body(), ANSWER_SDP);
+    phone
+        .send(request("ACK", &dialog, 3, &branch(), phone.addr(), &[], ""))
+        .await;
+    assert_eq!(
+        within("the re-INVITE", leg.events().recv()).await,
+        Some(LegEvent::ReInvite)
+    );
+
+    // OPTIONS inside the dialog, and a request for a dialog that is not there.
+    assert_eq!(
+        phone.ask("OPTIONS", &dialog, 4, &[], "").await.status(),
+        200
+    );
+    let mut stranger = dialog.clone();
+    stranger.call_id = "no-such-call@test".into();
+    assert_eq!(phone.ask("BYE", &stranger, 1, &[], "").await.status(), 481);
+
+    // The engine hangs up: a BYE reaches the phone.
+    let hanging_up = tokio::spawn(async move {
+        let result = leg.hangup().await;
+        (result, leg)
+    });
+    let bye = phone.next(&call.call_id).await;
+    assert_eq!(bye.method(), "BYE");
+    phone.send(bye.reply("200 OK")).await;
+    let (result, mut leg) = within("hangup()", hanging_up).await.unwrap();
+    result.unwrap();
+    assert_eq!(
+        within("the end of events", leg.events().recv()).await,
+        None,
+        "our own BYE is not a hang-up event"
+    );
+}
+
+#[tokio::test]
+async fn failed_authentication_never_reaches_the_engine_but_a_trunk_does() {
+    let carrier = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let trunk = TrunkPeer {
+        name: "carrier".into(),
+        host: carrier.local_addr().unwrap().to_string(),
+    };
+    let mut server = Server::start(vec![trunk]).await;
+    let phone = Phone::new(server.addr()).await;
+    let contact = format!("Contact: <sip:101@{}>", phone.addr());
+
+    let call = Call::new("101", "15550001", server.addr());
+    let challenge = phone
+        .ask(
+            "INVITE",
+            &call,
+            1,
+            std::slice::from_ref(&contact),
+            OFFER_SDP,
+        )
+        .await;
+    assert_eq!(challenge.status(), 407);
+    let attempt = |user: &str, password: &str, nc: u32, call: &Call| {
+        let auth = answer_challenge(
+            &challenge,
+            "Proxy-Authenticate",
+            DigestAlgorithm::Sha256,
+            "INVITE",
+            &call.uri,
+            user,
+            password,
+            nc,
+        );
+        vec![contact.clone(), format!("Proxy-Authorization: {auth}")]
+    };
+    // A wrong password, and the right password of another extension than From.
+    let wrong = phone
+        .ask(
+            "INVITE",
+            &call,
+            2,
+            &attempt("101", "guess", 1, &call),
+            OFFER_SDP,
+        )
+        .await;
+    assert_eq!(wrong.status(), 403);
+    let impostor = phone
+        .ask(
+            "INVITE",
+            &call,
+            3,
+            &attempt("102", "secret", 2, &call),
+            OFFER_SDP,
+        )
+        .await;
+    assert_eq!(impostor.status(), 403);
+    assert!(
+        server.calls.try_recv().is_err(),
+        "no failed INVITE became a call"
+    );
+
+    // The trunk's address needs no authentication.
+    let from_carrier = Phone {
+        socket: carrier,
+        server: server.addr(),
+    };
+    let mut inbound = Call::new("+15551234567", "5551000", server.addr());
+    inbound.tag = "carrier1".into();
+    let no_contact = from_carrier
+        .ask("INVITE", &inbound, 1, &[], OFFER_SDP)
+        .await;
+    assert_eq!(no_contact.status(), 400, "an INVITE must have a Contact");
+    let contact = format!("Contact: <sip:+15551234567@{}>", from_carrier.addr());
+    from_carrier
+        .send(request(
+            "INVITE",
+            &inbound,
+            2,
+            &branch(),
+            from_carrier.addr(),
+            &[contact],
+            OFFER_SDP,
+        ))
+        .await;
+    let incoming = server.next_call().await;
+    assert_eq!(
+        incoming.origin,
+        CallOrigin::Trunk {
+            name: "carrier".into(),
+            number: "+15551234567".into()
+        }
+    );
+    assert_eq!(incoming.dialled, "5551000");
+    incoming.leg.reject(486).await.unwrap();
+    let busy = from_carrier.response(&inbound.call_id, "2 INVITE").await;
+    assert_eq!(busy.status(), 486);
+
+    // The same host from another port is not the trunk.
+    let other = Phone::new(server.addr()).await;
+    let spoof = Call::new("+15551234567", "5551000", server.addr());
+    let contact = format!("Contact: <sip:+15551234567@{}>", other.addr());
+    let challenged = other.ask("INVITE", &spoof, 1, &[contact], OFFER_SDP).await;
+    assert_eq!(challenged.status(), 407);
+}
+
+// ---------------------------------------------------------------- robustness
+
+#[tokio::test]
+async fn malformed_datagrams_get_a_4xx_or_nothing_and_the_server_keeps_serving() {
+    let server = Server::start(vec![]).await;
+    let phone = Phone::new(server.addr()).await;
+    let options = |call: &Call| request("OPTIONS", call, 1, &branch(), phone.addr(), &[], "");
+
+    // Garbage gets no answer: the next thing the phone hears is the OPTIONS 200.
+    phone.send(b"\x00\xffhello, not SIP\r\n\r\n").await;
+    phone.send(b"INVITE\r\n\r\n").await;
+    let call = Call::new("monitor", "ping", server.addr());
+    phone.send(options(&call)).await;
+    let ok = within("the OPTIONS 200", async {
+        let mut buffer = vec![0; 65_536];
+        let (len, _) = phone.socket.recv_from(&mut buffer).await.unwrap();
+        Sip(String::from_utf8_lossy(&buffer[..len]).into_owned())
+    })
+    .await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.header("Call-ID"), call.call_id);
+
+    type Datagram<'a> = Box<dyn Fn(&Call) -> Vec<u8> + 'a>;
+    let cases: [(&str, Datagram, u16); 4] = [
+        (
+            "a truncated INVITE",
+            Box::new(|call| {
+                let full = request("INVITE", call, 1, &branch(), phone.addr(), &[], OFFER_SDP);
+                full.as_bytes()[..full.find("Max-Forwards").unwrap()].to_vec()
+            }),
+            400,
+        ),
+        (
+            "a 60 KB header",
+            Box::new(|call| {
+                let big = format!("X-Padding: {}", "a".repeat(60_000));
+                request("OPTIONS", call, 1, &branch(), phone.addr(), &[big], "").into_bytes()
+            }),
+            513,
+        ),
+        (
+            "a Content-Length longer than the body",
+            Box::new(|call| {
+                request("OPTIONS", call, 1, &branch(), phone.addr(), &[], "v=0\r\n")
+                    .replace("Content-Length: 5", "Content-Length: 500")
+                    .into_bytes()
+            }),
+            400,
+        ),
+        (
+            "an unknown method",
+            Box::new(|call| request("FOO", call, 1, &branch(), phone.addr(), &[], "").into_bytes()),
+            501,
+        ),
+    ];
+    for (what, make, expected) in cases {
+        let call = Call::new("101", "200", server.addr());
+        phone.send(make(&call)).await;
+        let answer = phone.next(&call.call_id).await;
+        assert_eq!(answer.status(), expected, "{what}: {}", answer.0);
+    }
+
+    let call = Call::new("monitor", "ping", server.addr());
+    let still = phone.ask("OPTIONS", &call, 1, &[], "").await;
+    assert_eq!(still.status(), 200);
+}
+
+#[tokio::test]
+async fn compact_and_folded_headers_are_understood() {
+    let server = Server::start(vec![]).await;
+    let phone = Phone::new(server.addr()).await;
+    let addr = phone.addr();
+
+    let compact = format!(
+        "OPTIONS sip:{server} SIP/2.0\r\n\
+         v: SIP/2.0/UDP {addr};branch=z9hG4bK-compact\r\n\
+         f: <sip:monitor@127.0.0.1>;tag=c1\r\n\
+         t: <sip:{server}>\r\n\
+         i: compact-1@test\r\n\
+         CSeq: 7 OPTIONS\r\n\
+         m: <sip:monitor@{addr}>\r\n\
+         l: 0\r\n\r\n",
+        server = server.addr(),
+    );
+    phone.send(compact).await;
+    let ok = phone.response("compact-1@test", "7 OPTIONS").await;
+    assert_eq!(ok.status(), 200);
+    assert!(ok.header("Via").contains("branch=z9hG4bK-compact"));
+    assert!(ok.header("From").contains("tag=c1"));
+
+    let folded = format!(
+        "OPTIONS sip:{server} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {addr}\r\n\
+         \x20;branch=z9hG4bK-folded\r\n\
+         From: <sip:monitor@127.0.0.1>\r\n\
+         \t;tag=f1\r\n\
+         To:\r\n\
+         \x20<sip:{server}>\r\n\
+         Call-ID: folded-1@test\r\n\
+         CSeq: 8\r\n\
+         \x20OPTIONS\r\n\
+         Subject: a subject\r\n\
+         \x20on two lines\r\n\
+         Content-Length: 0\r\n\r\n",
+        server = server.addr(),
+    );
+    phone.send(folded).await;
+    let ok = phone.response("folded-1@test", "8 OPTIONS").await;
+    assert_eq!(ok.status(), 200, "{}", ok.0);
+    assert!(ok.header("Via").contains("branch=z9hG4bK-folded"));
+    assert!(ok.header("From").contains("tag=f1"));
+}
+
+/// Reads one SIP message (headers only, no body expected) from a stream.
+async fn read_message(stream: &mut TcpStream) -> Sip {
+    let mut received = Vec::new();
+    let mut byte = [0u8; 1];
+    within("a response over TCP", async {
+        while !received.ends_with(b"\r\n\r\n") {
+            let n = stream.read(&mut byte).await.unwrap();
+            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&received));
+            received.push(byte[0]);
+        }
+    })
+    .await;
+    Sip(String::from_utf8(received).unwrap())
+}
+
+#[tokio::test]
+async fn an_oversized_tcp_request_gets_513_and_the_connection_goes_on() {
+    let server = Server::start(vec![]).await;
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let local = stream.local_addr().unwrap();
+    let tcp = |call: &Call, extra: &[String]| {
+        request("OPTIONS", call, 1, &branch(), local, extra, "")
+            .replace("SIP/2.0/UDP", "SIP/2.0/TCP")
+    };
+
+    let call = Call::new("101", "200", server.addr());
+    let big = format!("X-Padding: {}", "a".repeat(70_000));
+    stream
+        .write_all(tcp(&call, &[big]).as_bytes())
+        .await
+        .unwrap();
+    let refused = read_message(&mut stream).await;
+    assert_eq!(refused.status(), 513, "{}", refused.0);
+    assert_eq!(refused.header("Call-ID"), call.call_id);
+
+    let call = Call::new("monitor", "ping", server.addr());
+    stream.write_all(tcp(&call, &[]).as_bytes()).await.unwrap();
+    let ok = read_message(&mut stream).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.header("Call-ID"), call.call_id);
+}
+
+#[tokio::test]
+async fn stopping_the_server_hangs_up_its_calls() {
+    let carrier = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let trunk = TrunkPeer {
+        name: "carrier".into(),
+        host: carrier.local_addr().unwrap().to_string(),
+    };
+    let mut server = Server::start(vec![trunk]).await;
+    let carrier = Phone {
+        socket: carrier,
+        server: server.addr(),
+    };
+    let call = Call::new("+15551234567", "5551000", server.addr());
+    let contact = format!("Contact: <sip:+15551234567@{}>", carrier.addr());
+    carrier
+        .send(request(
+            "INVITE",
+            &call,
+            1,
+            &branch(),
+            carrier.addr(),
+            &[contact],
+            OFFER_SDP,
+        ))
+        .await;
+    let mut incoming = server.next_call().await;
+    server.cancel.cancel();
+    assert_eq!(
+        within("the hang-up", incoming.leg.events().recv()).await,
+        Some(LegEvent::Hangup)
+    );
+}

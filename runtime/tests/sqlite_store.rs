@@ -1,0 +1,754 @@
+//! The SQLite store against a real file in a fresh directory per test: every `Store`
+//! behaviour `MemoryStore` has, what survives closing and reopening (and a killed process),
+//! the SIP credentials, the schema, and the files it refuses.
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use switchboard_core::ids::{CallId, MessageId};
+use switchboard_core::office;
+use switchboard_core::store::{Folder, Message, NewMessage, ParkedCall, Store, StoreError};
+use switchboard_runtime::sqlite_store::{DigestAlgorithm, SCHEMA_VERSION, SqliteStore};
+use tempfile::TempDir;
+
+/// A fresh directory that holds one store file, removed when the test ends.
+struct Fixture {
+    dir: TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("office.db")
+    }
+
+    fn open(&self) -> SqliteStore {
+        SqliteStore::open(&self.path()).expect("the store opens")
+    }
+
+    fn open_err(&self) -> String {
+        SqliteStore::open(&self.path())
+            .expect_err("the store must be refused")
+            .to_string()
+    }
+
+    /// Every byte the store has on disk: the database and its `-wal` and `-shm` files.
+    fn bytes_on_disk(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            all.extend(std::fs::read(entry.unwrap().path()).unwrap());
+        }
+        all
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+fn message(n: u32) -> NewMessage {
+    NewMessage {
+        recording: format!("msg-{n}.wav"),
+        from: format!("+1260555{n:04}"),
+        duration_ms: 1000 * u64::from(n),
+        received: format!("2026-11-23 10:{n:02}"),
+    }
+}
+
+fn ids(messages: &[Message]) -> Vec<u64> {
+    messages.iter().map(|m| m.id.0).collect()
+}
+
+fn plan(text: &str) -> Arc<switchboard_dsl::Plan> {
+    let mut sources = switchboard_dsl::Sources::new();
+    sources.add(switchboard_dsl::SourceFile::new("t.dial", text));
+    let compiled = switchboard_dsl::compile(sources, &switchboard_dsl::PromptCatalog::unchecked());
+    compiled.plan.expect("the test plan compiles")
+}
+
+// ---------------------------------------------------------------------------------------
+// The `Store` behaviours, as `MemoryStore`'s tests state them.
+
+#[test]
+fn pins_are_hashed_with_fresh_salts() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    assert_eq!(s.check_pin("101", "1234").unwrap(), None);
+    s.set_pin("101", "1234").unwrap();
+    s.set_pin("102", "1234").unwrap();
+    assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
+    assert_eq!(s.check_pin("101", "4321").unwrap(), Some(false));
+    assert_eq!(s.check_pin("103", "1234").unwrap(), None);
+    // The same PIN in two mailboxes must not give the same stored text.
+    let a = s.pin_hash("101").unwrap().unwrap().to_string();
+    let b = s.pin_hash("102").unwrap().unwrap().to_string();
+    assert_ne!(a, b);
+    assert!(a.starts_with("sha256$") && !a.contains("1234"), "{a}");
+    s.set_pin("101", "9999").unwrap();
+    assert_eq!(s.check_pin("101", "1234").unwrap(), Some(false));
+    assert_eq!(s.check_pin("101", "9999").unwrap(), Some(true));
+    assert_ne!(s.pin_hash("101").unwrap().unwrap().to_string(), a);
+}
+
+#[test]
+fn a_pin_is_kept_as_its_digest_text_only() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    s.set_pin("101", "86420975").unwrap();
+    let stored = s.pin_hash("101").unwrap().unwrap().to_string();
+    // The column holds exactly the digest's text form.
+    let raw: String = Connection::open(fx.path())
+        .unwrap()
+        .query_row("SELECT pin FROM mailboxes WHERE mailbox = '101'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(raw, stored);
+    drop(s);
+    let disk = fx.bytes_on_disk();
+    assert!(
+        contains(&disk, &stored),
+        "the search must find what is there"
+    );
+    assert!(!contains(&disk, "86420975"));
+}
+
+#[test]
+fn an_unreadable_stored_pin_is_an_error_naming_the_mailbox() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    s.set_pin("101", "1234").unwrap();
+    Connection::open(fx.path())
+        .unwrap()
+        .execute(
+            "UPDATE mailboxes SET pin = 'md5$00$00' WHERE mailbox = '101'",
+            [],
+        )
+        .unwrap();
+    let err = s.check_pin("101", "1234").unwrap_err().to_string();
+    assert!(err.contains("mailbox 101"), "{err}");
+    assert!(err.contains("set the PIN again"), "{err}");
+    // Setting it again is the fix.
+    s.set_pin("101", "1234").unwrap();
+    assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
+}
+
+#[test]
+fn messages_arrive_new_and_keep_their_order_across_folders() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    let first = s.add_message("101", message(1)).unwrap();
+    let second = s.add_message("101", message(2)).unwrap();
+    let elsewhere = s.add_message("102", message(3)).unwrap();
+    let third = s.add_message("101", message(4)).unwrap();
+    assert_eq!((first.0, second.0, elsewhere.0, third.0), (1, 2, 3, 4));
+
+    let new = s.messages("101", Folder::New).unwrap();
+    assert_eq!(ids(&new), [1, 2, 4]);
+    assert_eq!(
+        new[1],
+        Message {
+            id: second,
+            folder: Folder::New,
+            recording: "msg-2.wav".into(),
+            from: "+12605550002".into(),
+            duration_ms: 2000,
+            received: "2026-11-23 10:02".into(),
+        }
+    );
+    assert_eq!(s.message_counts("101").unwrap(), (3, 0));
+
+    // Saving the newest, then the oldest: Saved still lists oldest first.
+    assert!(s.move_message("101", third, Folder::Saved).unwrap());
+    assert!(s.move_message("101", first, Folder::Saved).unwrap());
+    let saved = s.messages("101", Folder::Saved).unwrap();
+    assert_eq!(ids(&saved), [1, 4]);
+    assert!(saved.iter().all(|m| m.folder == Folder::Saved));
+    assert_eq!(ids(&s.messages("101", Folder::New).unwrap()), [2]);
+    assert_eq!(s.message_counts("101").unwrap(), (1, 2));
+    assert_eq!(s.message_counts("102").unwrap(), (1, 0));
+    assert_eq!(s.message_counts("999").unwrap(), (0, 0));
+    assert!(s.messages("999", Folder::New).unwrap().is_empty());
+    // And back again.
+    assert!(s.move_message("101", first, Folder::New).unwrap());
+    assert_eq!(ids(&s.messages("101", Folder::New).unwrap()), [1, 2]);
+}
+
+#[test]
+fn moving_or_deleting_needs_the_message_in_that_mailbox() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    let id = s.add_message("101", message(1)).unwrap();
+    // Another mailbox cannot touch 101's message by guessing its id.
+    assert!(!s.move_message("102", id, Folder::Saved).unwrap());
+    assert!(!s.delete_message("102", id).unwrap());
+    assert!(!s.move_message("101", MessageId(77), Folder::Saved).unwrap());
+    // Ids beyond what SQLite can hold were never handed out.
+    assert!(
+        !s.move_message("101", MessageId(u64::MAX), Folder::Saved)
+            .unwrap()
+    );
+    assert!(!s.delete_message("101", MessageId(u64::MAX)).unwrap());
+    assert_eq!(s.message_counts("101").unwrap(), (1, 0));
+
+    assert!(s.delete_message("101", id).unwrap());
+    assert!(!s.delete_message("101", id).unwrap());
+    assert_eq!(s.message_counts("101").unwrap(), (0, 0));
+    // Ids are never reused, so a stale id cannot hit a newer message, not even after the
+    // newest was deleted and the store reopened.
+    assert_eq!(s.add_message("101", message(2)).unwrap(), MessageId(2));
+    assert!(s.delete_message("101", MessageId(2)).unwrap());
+    drop(s);
+    let mut s = fx.open();
+    assert_eq!(s.add_message("102", message(3)).unwrap(), MessageId(3));
+}
+
+#[test]
+fn a_duration_sqlite_cannot_hold_is_refused_and_nothing_is_filed() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    let too_long = NewMessage {
+        duration_ms: u64::MAX,
+        ..message(1)
+    };
+    let err = s.add_message("101", too_long).unwrap_err().to_string();
+    assert!(err.contains("save a message for 101"), "{err}");
+    assert!(err.contains(&fx.path().display().to_string()), "{err}");
+    assert_eq!(s.message_counts("101").unwrap(), (0, 0));
+    // The failed write took no id.
+    assert_eq!(s.add_message("101", message(1)).unwrap(), MessageId(1));
+}
+
+#[test]
+fn greetings_and_names_are_per_mailbox_and_replaceable() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    assert_eq!(s.greeting("101").unwrap(), None);
+    assert_eq!(s.name_recording("101").unwrap(), None);
+    s.set_greeting("101", "g1.wav").unwrap();
+    s.set_greeting("101", "g2.wav").unwrap();
+    s.set_name_recording("102", "n.wav").unwrap();
+    assert_eq!(s.greeting("101").unwrap().as_deref(), Some("g2.wav"));
+    assert_eq!(s.name_recording("101").unwrap(), None);
+    assert_eq!(s.greeting("102").unwrap(), None);
+    assert_eq!(s.name_recording("102").unwrap().as_deref(), Some("n.wav"));
+    // Setting one keeps the others of the same mailbox.
+    s.set_pin("102", "1234").unwrap();
+    s.set_greeting("102", "g.wav").unwrap();
+    assert_eq!(s.name_recording("102").unwrap().as_deref(), Some("n.wav"));
+    assert_eq!(s.check_pin("102", "1234").unwrap(), Some(true));
+}
+
+#[test]
+fn queue_logins_are_per_agent_and_queue() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    assert!(!s.queue_logged_in("101", "800").unwrap());
+    s.set_queue_logged_in("101", "800", true).unwrap();
+    s.set_queue_logged_in("101", "800", true).unwrap();
+    assert!(s.queue_logged_in("101", "800").unwrap());
+    assert!(!s.queue_logged_in("101", "801").unwrap());
+    assert!(!s.queue_logged_in("102", "800").unwrap());
+    s.set_queue_logged_in("101", "800", false).unwrap();
+    assert!(!s.queue_logged_in("101", "800").unwrap());
+    // Logging out someone who was not logged in is not an error.
+    s.set_queue_logged_in("102", "800", false).unwrap();
+    assert!(!s.queue_logged_in("102", "800").unwrap());
+}
+
+#[test]
+fn hot_desks_map_both_ways_and_list_sorted() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    s.set_hot_desk("805EC0112233", Some("102")).unwrap();
+    s.set_hot_desk("001565AABBCC", Some("101")).unwrap();
+    assert_eq!(
+        s.hot_desk_extension("001565AABBCC").unwrap().as_deref(),
+        Some("101")
+    );
+    assert_eq!(
+        s.hot_desk_device("102").unwrap().as_deref(),
+        Some("805EC0112233")
+    );
+    assert_eq!(s.hot_desk_device("103").unwrap(), None);
+    assert_eq!(
+        s.hot_desk_logins().unwrap(),
+        [
+            ("001565AABBCC".to_string(), "101".to_string()),
+            ("805EC0112233".to_string(), "102".to_string()),
+        ]
+    );
+    // Keys are compared exactly: the office hands MACs over in upper case.
+    assert_eq!(s.hot_desk_extension("001565aabbcc").unwrap(), None);
+    s.set_hot_desk("001565AABBCC", Some("103")).unwrap();
+    assert_eq!(s.hot_desk_device("101").unwrap(), None);
+    assert_eq!(
+        s.hot_desk_device("103").unwrap().as_deref(),
+        Some("001565AABBCC")
+    );
+    s.set_hot_desk("001565AABBCC", None).unwrap();
+    assert_eq!(s.hot_desk_extension("001565AABBCC").unwrap(), None);
+    assert_eq!(s.hot_desk_logins().unwrap().len(), 1);
+    // Logging out an empty phone is not an error.
+    s.set_hot_desk("001565AABBCC", None).unwrap();
+}
+
+#[test]
+fn an_extension_is_logged_in_on_one_phone_at_most() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    s.set_hot_desk("001565AABBCC", Some("101")).unwrap();
+    // Logging in again on the same phone is fine.
+    s.set_hot_desk("001565AABBCC", Some("101")).unwrap();
+    let err = s
+        .set_hot_desk("805EC0112233", Some("101"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("extension 101"), "{err}");
+    assert!(err.contains("001565AABBCC"), "{err}");
+    assert!(err.contains("log it out there first"), "{err}");
+    // Nothing changed.
+    assert_eq!(
+        s.hot_desk_logins().unwrap(),
+        [("001565AABBCC".to_string(), "101".to_string())]
+    );
+
+    // The office's rule moves the extension: it leaves the old phone first.
+    let plan = plan(
+        r#"
+extension 101 "Alice" { voicemail; hot_desk }
+device "001565AABBCC" { hot_desk }
+device "805ec0112233" { hot_desk }
+"#,
+    );
+    let moved = office::hot_desk_login(&plan, &mut s, Some("805ec0112233"), "101")
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.moved_from.as_deref(), Some("001565AABBCC"));
+    assert_eq!(
+        s.hot_desk_logins().unwrap(),
+        [("805EC0112233".to_string(), "101".to_string())]
+    );
+    assert_eq!(
+        office::hot_desk_logout(&mut s, "805EC0112233").unwrap(),
+        Some("101".to_string())
+    );
+    assert!(s.hot_desk_logins().unwrap().is_empty());
+}
+
+#[test]
+fn orbits_hold_one_call_each() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    let call = ParkedCall {
+        call: CallId(7),
+        from: "101".into(),
+    };
+    assert_eq!(s.parked("SP1").unwrap(), None);
+    s.set_parked("SP1", Some(call.clone())).unwrap();
+    assert_eq!(s.parked("SP1").unwrap(), Some(call));
+    assert_eq!(s.parked("SP2").unwrap(), None);
+    let other = ParkedCall {
+        call: CallId(8),
+        from: "+12605550001".into(),
+    };
+    s.set_parked("SP1", Some(other.clone())).unwrap();
+    assert_eq!(s.parked("SP1").unwrap(), Some(other));
+    s.set_parked("SP1", None).unwrap();
+    assert_eq!(s.parked("SP1").unwrap(), None);
+}
+
+#[test]
+fn the_office_rules_run_against_the_sqlite_store() {
+    let plan = plan(
+        r#"
+extension 100 "Front Desk" { voicemail }
+extension 101 "Alice Adams" { voicemail; pin "1234" }
+park SP1, SP2
+"#,
+    );
+    let fx = Fixture::new();
+    let mut store: Box<dyn Store> = Box::new(fx.open());
+    assert!(office::pin_ok(&plan, store.as_ref(), "101", "1234").unwrap());
+    assert!(!office::pin_ok(&plan, store.as_ref(), "100", "0000").unwrap());
+    store.set_pin("101", "8642").unwrap();
+    assert!(office::pin_ok(&plan, store.as_ref(), "101", "8642").unwrap());
+    assert!(!office::pin_ok(&plan, store.as_ref(), "101", "1234").unwrap());
+
+    let call = ParkedCall {
+        call: CallId(1),
+        from: "101".into(),
+    };
+    assert!(office::park(store.as_mut(), "SP1", call.clone()).unwrap());
+    assert!(!office::park(store.as_mut(), "SP1", call.clone()).unwrap());
+    assert_eq!(office::unpark(store.as_mut(), "SP1").unwrap(), Some(call));
+    assert!(!office::park_occupied(store.as_ref(), "SP1").unwrap());
+}
+
+#[test]
+fn the_store_is_send_for_the_thread_that_runs_calls() {
+    fn assert_send<T: Send>(_: &T) {}
+    let fx = Fixture::new();
+    let store = fx.open();
+    assert_send(&store);
+    let handle = std::thread::spawn(move || store.message_counts("101").unwrap());
+    assert_eq!(handle.join().unwrap(), (0, 0));
+}
+
+// ---------------------------------------------------------------------------------------
+// Durability.
+
+#[test]
+fn all_state_but_parked_calls_survives_close_and_reopen() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    s.set_pin("101", "1234").unwrap();
+    let kept = s.add_message("101", message(1)).unwrap();
+    let saved = s.add_message("101", message(2)).unwrap();
+    let gone = s.add_message("101", message(3)).unwrap();
+    assert!(s.move_message("101", saved, Folder::Saved).unwrap());
+    assert!(s.delete_message("101", gone).unwrap());
+    s.set_greeting("101", "greeting-101.wav").unwrap();
+    s.set_name_recording("101", "name-101.wav").unwrap();
+    s.set_queue_logged_in("102", "800", true).unwrap();
+    s.set_hot_desk("001565AABBCC", Some("103")).unwrap();
+    s.set_password("104", "switchboard", "secret").unwrap();
+    let call = ParkedCall {
+        call: CallId(9),
+        from: "101".into(),
+    };
+    s.set_parked("SP1", Some(call)).unwrap();
+    let before = s.messages("101", Folder::New).unwrap();
+    drop(s);
+
+    let s = fx.open();
+    assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
+    assert_eq!(s.messages("101", Folder::New).unwrap(), before);
+    assert_eq!(ids(&before), [kept.0]);
+    assert_eq!(ids(&s.messages("101", Folder::Saved).unwrap()), [saved.0]);
+    assert_eq!(s.message_counts("101").unwrap(), (1, 1));
+    assert_eq!(
+        s.greeting("101").unwrap().as_deref(),
+        Some("greeting-101.wav")
+    );
+    assert_eq!(
+        s.name_recording("101").unwrap().as_deref(),
+        Some("name-101.wav")
+    );
+    assert!(s.queue_logged_in("102", "800").unwrap());
+    assert_eq!(
+        s.hot_desk_device("103").unwrap().as_deref(),
+        Some("001565AABBCC")
+    );
+    assert!(s.has_password("104").unwrap());
+    // A restart ends every call, so the orbits start empty.
+    assert_eq!(s.parked("SP1").unwrap(), None);
+}
+
+#[test]
+fn a_message_survives_drop_and_reopen() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    let id = s.add_message("101", message(1)).unwrap();
+    drop(s);
+    let s = fx.open();
+    let found = s.messages("101", Folder::New).unwrap();
+    assert_eq!(ids(&found), [id.0]);
+    assert_eq!(found[0].recording, "msg-1.wav");
+}
+
+/// Set in the child process of the test below to the store it writes to.
+const CHILD_STORE: &str = "SWITCHBOARD_TEST_CHILD_STORE";
+/// The child's exit code once its write returned.
+const CHILD_WROTE: i32 = 42;
+
+#[test]
+fn a_message_survives_the_process_exiting_without_closing_the_store() {
+    if let Some(path) = std::env::var_os(CHILD_STORE) {
+        // The child: write, then exit at once. No destructor runs, so the connection is
+        // never closed and the log is never checkpointed into the database file.
+        let mut s = SqliteStore::open(Path::new(&path)).unwrap();
+        s.add_message("101", message(1)).unwrap();
+        std::process::exit(CHILD_WROTE);
+    }
+    let fx = Fixture::new();
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_message_survives_the_process_exiting_without_closing_the_store",
+            "--test-threads=1",
+        ])
+        .env(CHILD_STORE, fx.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        child.status.code(),
+        Some(CHILD_WROTE),
+        "the child did not write:\n{}{}",
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
+    // The write sits in the log the child left behind.
+    let wal = fx.dir.path().join("office.db-wal");
+    assert!(
+        std::fs::metadata(&wal)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false)
+    );
+
+    let s = fx.open();
+    let found = s.messages("101", Folder::New).unwrap();
+    assert_eq!(ids(&found), [1]);
+    assert_eq!(found[0].from, "+12605550001");
+}
+
+// ---------------------------------------------------------------------------------------
+// SIP credentials.
+
+// Computed independently:
+// python3 -c "import hashlib;print(hashlib.md5(b'101:switchboard:secret').hexdigest())"
+// and likewise with hashlib.sha256.
+const HA1_MD5_101: &str = "de2d4e597b2a21c2cfc73ef3fa592357";
+const HA1_SHA256_101: &str = "0e2b7f2e1c1fbe61a0ca79c54c48487d197bafb49ef8ce7e9a01c4f90538626c";
+// The same for b'102:switchboard:correct horse' and b'101:other.example:secret'.
+const HA1_MD5_102: &str = "9cf988669436f039b8776ee4101f65ed";
+const HA1_SHA256_102: &str = "85cab7dd4d8b56acafec050a4e7e263cb5dd51e6988eba99b795039f877f3b46";
+const HA1_MD5_101_OTHER: &str = "087ff057d6a8ed55da37236fcfc54c49";
+const HA1_SHA256_101_OTHER: &str =
+    "3f54cb6f061b99ac5008b2fa48ce66daa9d8d6e76c900dbccb039479379d343e";
+
+#[test]
+fn passwords_are_stored_as_their_ha1_values() {
+    use DigestAlgorithm::{Md5, Sha256};
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    assert!(!s.has_password("101").unwrap());
+    assert_eq!(s.ha1("101", "switchboard", Md5).unwrap(), None);
+
+    s.set_password("101", "switchboard", "secret").unwrap();
+    s.set_password("102", "switchboard", "correct horse")
+        .unwrap();
+    assert!(s.has_password("101").unwrap());
+    assert!(!s.has_password("103").unwrap());
+    let ha1 = |s: &SqliteStore, ext, realm, alg| s.ha1(ext, realm, alg).unwrap();
+    assert_eq!(
+        ha1(&s, "101", "switchboard", Md5).as_deref(),
+        Some(HA1_MD5_101)
+    );
+    assert_eq!(
+        ha1(&s, "101", "switchboard", Sha256).as_deref(),
+        Some(HA1_SHA256_101)
+    );
+    assert_eq!(
+        ha1(&s, "102", "switchboard", Md5).as_deref(),
+        Some(HA1_MD5_102)
+    );
+    assert_eq!(
+        ha1(&s, "102", "switchboard", Sha256).as_deref(),
+        Some(HA1_SHA256_102)
+    );
+    // An HA1 is bound to its realm.
+    assert_eq!(ha1(&s, "101", "other.example", Md5), None);
+
+    // Setting it for another realm replaces it.
+    s.set_password("101", "other.example", "secret").unwrap();
+    assert_eq!(ha1(&s, "101", "switchboard", Sha256), None);
+    assert_eq!(
+        ha1(&s, "101", "other.example", Md5).as_deref(),
+        Some(HA1_MD5_101_OTHER)
+    );
+    assert_eq!(
+        ha1(&s, "101", "other.example", Sha256).as_deref(),
+        Some(HA1_SHA256_101_OTHER)
+    );
+
+    assert!(s.remove_password("101").unwrap());
+    assert!(!s.remove_password("101").unwrap());
+    assert!(!s.has_password("101").unwrap());
+    assert_eq!(ha1(&s, "101", "other.example", Md5), None);
+    assert!(s.has_password("102").unwrap());
+}
+
+#[test]
+fn the_password_never_reaches_the_disk() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    let password = "Zebra-Quartz-7731";
+    s.set_password("101", "switchboard", password).unwrap();
+    let sha = s
+        .ha1("101", "switchboard", DigestAlgorithm::Sha256)
+        .unwrap()
+        .unwrap();
+    // While open, the write sits in the log; after closing, in the database file.
+    let open = fx.bytes_on_disk();
+    assert!(contains(&open, &sha), "the search must find what is there");
+    assert!(!contains(&open, password));
+    drop(s);
+    let closed = fx.bytes_on_disk();
+    assert!(
+        contains(&closed, &sha),
+        "the search must find what is there"
+    );
+    assert!(!contains(&closed, password));
+}
+
+#[test]
+fn an_empty_password_is_refused() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    let err = s.set_password("101", "switchboard", "").unwrap_err();
+    assert!(err.to_string().contains("empty SIP password"), "{err}");
+    assert!(!s.has_password("101").unwrap());
+}
+
+#[test]
+fn digest_algorithms_go_by_their_challenge_names() {
+    assert_eq!(DigestAlgorithm::Md5.name(), "MD5");
+    assert_eq!(DigestAlgorithm::Sha256.name(), "SHA-256");
+    assert_eq!(
+        DigestAlgorithm::from_name("md5"),
+        Some(DigestAlgorithm::Md5)
+    );
+    assert_eq!(
+        DigestAlgorithm::from_name("SHA-256"),
+        Some(DigestAlgorithm::Sha256)
+    );
+    assert_eq!(DigestAlgorithm::from_name("MD5-sess"), None);
+    assert_eq!(DigestAlgorithm::from_name("SHA-512-256"), None);
+}
+
+// ---------------------------------------------------------------------------------------
+// The file: schema, settings, and what is refused.
+
+#[test]
+fn a_new_store_has_the_current_schema_in_wal_mode() {
+    let fx = Fixture::new();
+    let s = fx.open();
+    assert_eq!(SCHEMA_VERSION, 1);
+    assert_eq!(s.path(), fx.path());
+    let raw = Connection::open(fx.path()).unwrap();
+    let version: u32 = raw
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let mode: String = raw
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let mut tables: Vec<String> = raw
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables.retain(|t| t != "sqlite_sequence");
+    assert_eq!(
+        tables,
+        [
+            "hot_desks",
+            "mailboxes",
+            "messages",
+            "parked",
+            "queue_logins",
+            "sip_credentials"
+        ]
+    );
+    // Reopening a current store changes nothing.
+    drop(s);
+    fx.open();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_store_file_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::new();
+    let _s = fx.open();
+    let mode = std::fs::metadata(fx.path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+fn assert_names_path_and_fix(err: &str, path: &Path, fix: &str) {
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    assert!(err.contains(fix), "{err}");
+}
+
+#[test]
+fn a_garbage_file_is_refused_and_left_alone() {
+    let fx = Fixture::new();
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7 + 3) as u8).collect();
+    std::fs::write(fx.path(), &garbage).unwrap();
+    let err = fx.open_err();
+    assert_names_path_and_fix(&err, &fx.path(), "is not an office store");
+    assert!(err.contains("move this one aside"), "{err}");
+    assert_eq!(std::fs::read(fx.path()).unwrap(), garbage);
+}
+
+#[test]
+fn a_store_from_a_newer_switchboard_is_refused() {
+    let fx = Fixture::new();
+    drop(fx.open());
+    Connection::open(fx.path())
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let err = fx.open_err();
+    assert_names_path_and_fix(&err, &fx.path(), "schema version 99");
+    assert!(err.contains("run the Switchboard that wrote it"), "{err}");
+}
+
+#[test]
+fn another_programs_database_is_refused_untouched() {
+    let fx = Fixture::new();
+    Connection::open(fx.path())
+        .unwrap()
+        .execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+        .unwrap();
+    let err = fx.open_err();
+    assert_names_path_and_fix(&err, &fx.path(), "point the server at another file");
+    let raw = Connection::open(fx.path()).unwrap();
+    let tables: i64 = raw
+        .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 1);
+}
+
+#[test]
+fn a_store_in_a_missing_folder_says_to_check_the_folder() {
+    let fx = Fixture::new();
+    let path = fx.dir.path().join("no-such-folder").join("office.db");
+    let err: StoreError = SqliteStore::open(&path).unwrap_err();
+    assert_names_path_and_fix(&err.to_string(), &path, "check that its folder exists");
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+#[test]
+fn a_damaged_store_is_refused_at_open() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    for n in 0..50 {
+        s.add_message("101", message(n)).unwrap();
+    }
+    drop(s);
+    // Keep the header and the schema page, trash the pages holding the tables.
+    let mut bytes = std::fs::read(fx.path()).unwrap();
+    assert!(
+        bytes.len() > 2 * 4096,
+        "the store has more than the schema page"
+    );
+    for (i, b) in bytes.iter_mut().enumerate().skip(4096) {
+        *b = (i * 31 % 251) as u8;
+    }
+    std::fs::write(fx.path(), &bytes).unwrap();
+    let err = fx.open_err();
+    assert_names_path_and_fix(&err, &fx.path(), "restore it from a backup");
+}
