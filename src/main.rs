@@ -1,8 +1,10 @@
 //! `switchboard`: the command line. Wiring only; the work is in the crates.
 
 mod check_cmd;
+mod run_cmd;
 mod simulate_cmd;
 mod test_cmd;
+mod user_cmd;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
@@ -26,6 +28,10 @@ enum Command {
     Test(test_cmd::TestArgs),
     /// Walk one call through a plan and print its trace.
     Simulate(simulate_cmd::SimulateArgs),
+    /// Run the server: SIP, RTP, voicemail and the HTTP API, reloading plans on save.
+    Run(run_cmd::RunArgs),
+    /// Manage extensions' SIP passwords.
+    User(user_cmd::UserArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +51,7 @@ fn main() -> ExitCode {
                 .expect("the simulate subcommand was parsed");
             simulate_cmd::run(args, sub)
         }
+        Command::Run(args) => run_cmd::run(args),
+        Command::User(args) => user_cmd::run(args),
     }
 }

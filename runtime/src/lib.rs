@@ -7,11 +7,13 @@
 //! sans-IO `switchboard_core::call::Call`.
 
 pub mod call_log;
+pub mod call_runner;
 pub mod config;
 pub mod http;
 pub mod media;
 pub mod office_time;
 pub mod plan_files;
 pub mod reload;
+pub mod server;
 pub mod sip;
 pub mod sqlite_store;

@@ -12,8 +12,9 @@
 //! break that instead of keeping both.
 //!
 //! Park orbits are the exception to durability: they hold the ids of live calls, and a
-//! restart ends every call, so `open` empties them. Only the server should open the store:
-//! another process opening it while the server runs would empty the orbits under it.
+//! restart ends every call, so the server empties them at start-up (`clear_parked`).
+//! Opening the store leaves them alone, so an admin command run beside a live server
+//! (`switchboard user set-password`) does not disturb its parked calls.
 
 mod credentials;
 mod schema;
@@ -43,6 +44,17 @@ impl SqliteStore {
     ///
     /// A file that cannot be opened, is not a store, is damaged or was written by a newer
     /// Switchboard is refused with an error that names the path and the fix.
+    /// Empties the park orbits. The server calls it at start-up: orbits hold the ids of
+    /// live calls, and a restart ended every call. Opening the store does not do it, so
+    /// an admin command (`switchboard user set-password`) run beside a live server
+    /// leaves its parked calls alone.
+    pub fn clear_parked(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM parked", [])
+            .map(|_| ())
+            .map_err(|e| StoreError::new(format!("clearing the park orbits failed: {e}")))
+    }
+
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         Ok(SqliteStore {
             conn: schema::open(path)?,

@@ -429,7 +429,10 @@ fn all_state_but_parked_calls_survives_close_and_reopen() {
     let before = s.messages("101", Folder::New).unwrap();
     drop(s);
 
-    let s = fx.open();
+    let mut s = fx.open();
+    // What the server does at start-up; a plain open keeps the orbits.
+    assert!(s.parked("SP1").unwrap().is_some());
+    s.clear_parked().unwrap();
     assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
     assert_eq!(s.messages("101", Folder::New).unwrap(), before);
     assert_eq!(ids(&before), [kept.0]);

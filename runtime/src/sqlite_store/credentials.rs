@@ -10,52 +10,11 @@
 //! kept per extension, and changing the server's realm means setting the passwords again.
 
 use super::SqliteStore;
-use md5::Md5;
 use rusqlite::{OptionalExtension, params};
-use sha2::{Digest, Sha256};
 use switchboard_core::store::StoreError;
 
-/// The hash of a digest challenge (the `algorithm` parameter).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DigestAlgorithm {
-    Md5,
-    Sha256,
-}
-
-impl DigestAlgorithm {
-    /// The `algorithm` token as a challenge spells it: `MD5` or `SHA-256`.
-    pub fn name(self) -> &'static str {
-        match self {
-            DigestAlgorithm::Md5 => "MD5",
-            DigestAlgorithm::Sha256 => "SHA-256",
-        }
-    }
-
-    /// The algorithm an `algorithm` token names, in any case; `None` for any other
-    /// (including the `-sess` variants, whose HA1 depends on the nonces).
-    pub fn from_name(name: &str) -> Option<DigestAlgorithm> {
-        [DigestAlgorithm::Md5, DigestAlgorithm::Sha256]
-            .into_iter()
-            .find(|a| a.name().eq_ignore_ascii_case(name))
-    }
-
-    /// `H(extension:realm:password)` as lowercase hex.
-    fn ha1(self, extension: &str, realm: &str, password: &str) -> String {
-        let input = format!("{extension}:{realm}:{password}");
-        match self {
-            DigestAlgorithm::Md5 => hex(&Md5::digest(input.as_bytes())),
-            DigestAlgorithm::Sha256 => hex(&Sha256::digest(input.as_bytes())),
-        }
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
+pub use crate::sip::digest::DigestAlgorithm;
+use crate::sip::digest::ha1;
 
 impl SqliteStore {
     /// Sets the SIP password of `extension` for `realm`, replacing any earlier one, by
@@ -73,8 +32,8 @@ impl SqliteStore {
                  register as it"
             )));
         }
-        let md5 = DigestAlgorithm::Md5.ha1(extension, realm, password);
-        let sha256 = DigestAlgorithm::Sha256.ha1(extension, realm, password);
+        let md5 = ha1(DigestAlgorithm::Md5, extension, realm, password);
+        let sha256 = ha1(DigestAlgorithm::Sha256, extension, realm, password);
         self.write(&format!("set the SIP password of {extension}"), |tx| {
             tx.execute(
                 "INSERT INTO sip_credentials (extension, realm, ha1_md5, ha1_sha256)

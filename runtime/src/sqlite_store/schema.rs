@@ -30,9 +30,6 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     configure(&conn).map_err(|e| open_error(path, e))?;
     check_integrity(&conn, path)?;
     migrate(&mut conn, path)?;
-    // Orbits hold the ids of live calls, and a restart ended every call.
-    conn.execute("DELETE FROM parked", [])
-        .map_err(|e| open_error(path, e))?;
     Ok(conn)
 }
 
