@@ -1,0 +1,313 @@
+//! `switchboard run` driven by sipp, as phones would drive it: register with digest auth,
+//! call 999 and enter the PIN by RFC 4733, leave a voicemail and find the WAV and its
+//! record, save a changed plan during a call, save a broken one, and stop on SIGTERM.
+//!
+//! One server serves the whole story, step by step, so each step sees the office the
+//! steps before it left. Every wait has a deadline; nothing sleeps and hopes.
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+use switchboard_core::store::{Folder, Store};
+
+const SIPP: &str = "/usr/bin/sipp";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A port nobody uses right now, for UDP and TCP alike.
+fn free_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap().port()
+}
+
+/// Waits until `check` gives a value, or fails with `what` after `limit`.
+fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn wait_child(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    wait_for(what, limit, || child.try_wait().unwrap())
+}
+
+/// The running server; killed if the test fails half-way.
+struct Server {
+    child: Child,
+    http: u16,
+    sip: u16,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn get(&self, path: &str) -> Option<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.http)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
+    }
+
+    fn json(&self, path: &str) -> Value {
+        let body = self
+            .get(path)
+            .unwrap_or_else(|| panic!("GET {path} failed"));
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    /// The finished call that dialled `number` (the latest one).
+    fn recent_call(&self, number: &str) -> Value {
+        let calls = self.json("/api/calls");
+        calls["recent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["dialled"] == number)
+            .unwrap_or_else(|| panic!("no finished call to {number}: {calls:#}"))
+            .clone()
+    }
+
+    /// Runs sipp with `scenario` against the server; returns its child to wait on.
+    fn sipp(&self, scenario: &str, service: &str, extra: &[&str]) -> Child {
+        let port = free_port().to_string();
+        let media = (free_port() & !1).to_string();
+        Command::new(SIPP)
+            .arg(format!("127.0.0.1:{}", self.sip))
+            .arg("-sf")
+            .arg(scenario)
+            .args(["-s", service, "-au", "101", "-ap", "secret", "-m", "1"])
+            .args(["-i", "127.0.0.1", "-p", &port, "-mp", &media])
+            .args([
+                "-nostdin",
+                "-timeout",
+                "40s",
+                "-timeout_error",
+                "-trace_err",
+            ])
+            .args(extra)
+            .current_dir(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp runs (install Debian's sip-tester)")
+    }
+
+    fn sipp_ok(&self, scenario: &str, service: &str, extra: &[&str]) {
+        let mut child = self.sipp(scenario, service, extra);
+        let status = wait_child(&mut child, Duration::from_secs(60), scenario);
+        assert!(
+            status.success(),
+            "sipp {scenario} {service} failed ({status}); see {}/*_errors.log",
+            self.dir.display()
+        );
+    }
+}
+
+fn trace_has(call: &Value, needle: &str) -> bool {
+    call["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l.as_str().unwrap().contains(needle))
+}
+
+fn start_server(dir: &Path) -> Server {
+    let bin = env!("CARGO_BIN_EXE_switchboard");
+    let data = dir.join("var");
+    for ext in ["101", "102"] {
+        let mut set = Command::new(bin)
+            .args(["user", "set-password", ext, "--data-dir"])
+            .arg(&data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        set.stdin.take().unwrap().write_all(b"secret\n").unwrap();
+        assert!(set.wait().unwrap().success());
+    }
+    let (sip, http) = (free_port(), free_port());
+    let rtp = 20_000 + (std::process::id() % 400) as u16 * 100;
+    let log = std::fs::File::create(dir.join("server.log")).unwrap();
+    let child = Command::new(bin)
+        .arg("run")
+        .args(["--sip-addr", &format!("127.0.0.1:{sip}")])
+        .args(["--http-addr", &format!("127.0.0.1:{http}")])
+        .args(["--rtp-ports", &format!("{rtp}-{}", rtp + 99)])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--dialplans")
+        .arg(dir.join("dialplans"))
+        .arg("--prompts")
+        .arg(repo().join("prompts"))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        http,
+        sip,
+        dir: dir.to_path_buf(),
+    };
+    wait_for(
+        "the server to answer /healthz",
+        Duration::from_secs(30),
+        || (server.get("/healthz")? == "ok").then_some(()),
+    );
+    server
+}
+
+#[test]
+fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() {
+    assert!(
+        Path::new(SIPP).exists(),
+        "{SIPP} is missing: apt-get install sip-tester (.ci/run does)"
+    );
+    let dir = std::env::temp_dir().join(format!("switchboard-server-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("dialplans")).unwrap();
+    for e in std::fs::read_dir(repo().join("dialplans")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join("dialplans").join(p.file_name().unwrap())).unwrap();
+    }
+    let sipp_dir = repo().join("runtime/tests/sipp");
+    let scenarios = repo().join("tests/sipp");
+    let scenario = |d: &Path, name: &str| d.join(name).to_string_lossy().into_owned();
+    let mut server = start_server(&dir);
+
+    // Register with the right password, and be refused with a wrong one.
+    server.sipp_ok(&scenario(&sipp_dir, "register.xml"), "101", &[]);
+    server.sipp_ok(
+        &scenario(&sipp_dir, "register_wrong_password.xml"),
+        "101",
+        &["-ap", "wrong"],
+    );
+
+    // 999: the PIN by RFC 4733 opens the mailbox, and the menu plays.
+    let login = scenario(&scenarios, "voicemail_login.xml");
+    server.sipp_ok(&login, "999", &["-d", "1500"]);
+    let call = server.recent_call("999");
+    for step in [
+        "play vm-enter-pin",
+        "digits \"****\"",
+        "mailbox open 101",
+        "play vm-main",
+    ] {
+        assert!(trace_has(&call, step), "{step:?} missing: {call:#}");
+    }
+    assert!(call["sip_call_id"].as_str().unwrap().contains('@'));
+    assert_eq!(call["plan_version"], 1);
+
+    // *4102: a message left and hung up on is kept, as a WAV and a record.
+    server.sipp_ok(&scenario(&scenarios, "leave_message.xml"), "*4102", &[]);
+    let call = server.recent_call("*4102");
+    assert!(trace_has(&call, "recorded msg-"), "{call:#}");
+    let store =
+        switchboard_runtime::sqlite_store::SqliteStore::open(&dir.join("var/switchboard.db"))
+            .unwrap();
+    let messages = store.messages("102", Folder::New).unwrap();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].from, "101");
+    let wav = dir
+        .join("var/recordings")
+        .join(format!("{}.wav", messages[0].recording));
+    let reader = hound::WavReader::open(&wav).unwrap();
+    let spec = reader.spec();
+    assert_eq!((spec.sample_rate, spec.channels), (8000, 1));
+    let seconds = reader.duration() as f64 / 8000.0;
+    assert!(seconds > 3.0, "the message is only {seconds} s long");
+    drop(store);
+
+    // A plan saved during a call: that call finishes on the old plan, the next call
+    // runs on the new one.
+    let mut first = server.sipp(&login, "999", &["-d", "6000"]);
+    wait_for("the first call to be live", Duration::from_secs(20), || {
+        (server.json("/api/calls")["live"].as_array()?.len() == 1).then_some(())
+    });
+    let file = dir.join("dialplans/voicemail.dial");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replacen(
+        "ask \"vm-enter-pin\" digits 4..8",
+        "ask \"vm-new-pin\" digits 4..8",
+        1,
+    );
+    assert_ne!(text, changed);
+    std::fs::write(&file, changed).unwrap();
+    wait_for("version 2 of the plan", Duration::from_secs(20), || {
+        (server.json("/api/plan")["version"] == 2).then_some(())
+    });
+    server.sipp_ok(&login, "999", &["-d", "1500"]);
+    let status = wait_child(&mut first, Duration::from_secs(60), "the first call");
+    assert!(status.success(), "the call across the reload failed");
+    let calls = server.json("/api/calls");
+    let recent: Vec<&Value> = calls["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["dialled"] == "999")
+        .collect();
+    let old = recent
+        .iter()
+        .find(|c| c["plan_version"] == 1 && trace_has(c, "play vm-enter-pin") && c["id"] != 1);
+    let old = old.unwrap_or_else(|| panic!("no call finished on version 1: {calls:#}"));
+    assert!(trace_has(old, "mailbox open 101"), "{old:#}");
+    let new = recent.iter().find(|c| c["plan_version"] == 2);
+    let new = new.unwrap_or_else(|| panic!("no call on version 2: {calls:#}"));
+    assert!(trace_has(new, "play vm-new-pin"), "{new:#}");
+    assert!(trace_has(new, "mailbox open 101"), "{new:#}");
+
+    // A broken plan is refused: the version stays, the diagnostics are reported.
+    std::fs::write(
+        dir.join("dialplans/broken.dial"),
+        "flow broken {\n    play \"goodbye\"\n",
+    )
+    .unwrap();
+    let attempt = wait_for(
+        "the broken plan to be refused",
+        Duration::from_secs(20),
+        || {
+            let plan = server.json("/api/plan");
+            (plan["last_attempt"]["ok"] == false).then_some(plan)
+        },
+    );
+    assert_eq!(attempt["version"], 2);
+    assert!(attempt.to_string().contains("broken.dial"), "{attempt:#}");
+
+    // SIGTERM stops the server cleanly.
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = wait_child(
+        &mut server.child,
+        Duration::from_secs(20),
+        "the server to stop",
+    );
+    assert!(status.success(), "the server exited with {status}");
+}
