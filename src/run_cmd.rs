@@ -82,7 +82,8 @@ pub fn run(args: RunArgs) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                // rsipstack logs every datagram at `info`; its warnings are what matter.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rsipstack=warn")),
         )
         .init();
     let config = match load_config(args.config.as_deref(), &args.overrides) {

@@ -93,19 +93,28 @@ impl Server {
     fn sipp(&self, scenario: &str, service: &str, extra: &[&str]) -> Child {
         let port = free_port().to_string();
         let media = (free_port() & !1).to_string();
-        Command::new(SIPP)
+        let mut command = Command::new(SIPP);
+        command
             .arg(format!("127.0.0.1:{}", self.sip))
             .arg("-sf")
             .arg(scenario)
-            .args(["-s", service, "-au", "101", "-ap", "secret", "-m", "1"])
-            .args(["-i", "127.0.0.1", "-p", &port, "-mp", &media])
+            .args(["-s", service, "-ap", "secret", "-m", "1"])
+            .args(["-i", "127.0.0.1", "-mp", &media])
             .args([
                 "-nostdin",
                 "-timeout",
                 "40s",
                 "-timeout_error",
                 "-trace_err",
-            ])
+            ]);
+        // Calls come from 101 on a port of their own unless the step says otherwise.
+        if !extra.contains(&"-au") {
+            command.args(["-au", "101"]);
+        }
+        if !extra.contains(&"-p") {
+            command.args(["-p", &port]);
+        }
+        command
             .args(extra)
             .current_dir(&self.dir)
             .stdout(Stdio::null())
@@ -161,6 +170,11 @@ fn start_server(dir: &Path) -> Server {
         .arg(dir.join("dialplans"))
         .arg("--prompts")
         .arg(repo().join("prompts"))
+        // The registrar's debug line tells the test when a phone has registered.
+        .env(
+            "RUST_LOG",
+            "info,rsipstack=warn,switchboard_runtime::sip::register=debug",
+        )
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
@@ -220,8 +234,36 @@ fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() 
     assert!(call["sip_call_id"].as_str().unwrap().contains('@'));
     assert_eq!(call["plan_version"], 1);
 
-    // *4102: a message left and hung up on is kept, as a WAV and a record.
+    // *4102: a message left and hung up on is kept, as a WAV and a record, and 102's
+    // registered phone gets a message-waiting NOTIFY.
+    let phone = free_port().to_string();
+    server.sipp_ok(
+        &scenario(&scenarios, "register_102.xml"),
+        "102",
+        &["-au", "102", "-p", &phone],
+    );
+    let mut lamp = Command::new(SIPP)
+        .arg("-sf")
+        .arg(scenario(&scenarios, "notify_uas.xml"))
+        .args(["-i", "127.0.0.1", "-p", &phone, "-m", "1"])
+        .args([
+            "-nostdin",
+            "-timeout",
+            "40s",
+            "-timeout_error",
+            "-trace_err",
+        ])
+        .current_dir(&server.dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     server.sipp_ok(&scenario(&scenarios, "leave_message.xml"), "*4102", &[]);
+    let status = wait_child(&mut lamp, Duration::from_secs(30), "the NOTIFY to 102");
+    assert!(
+        status.success(),
+        "102's phone got no message-waiting NOTIFY"
+    );
     let call = server.recent_call("*4102");
     assert!(trace_has(&call, "recorded msg-"), "{call:#}");
     let store =

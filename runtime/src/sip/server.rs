@@ -100,7 +100,14 @@ impl SipServer {
         transport_layer.add_transport(udp.into());
         let tcp = TcpListenerConnection::new(local_addr, Some(public_addr)).await?;
         transport_layer.add_transport(tcp.into());
+        // Call-IDs we make (NOTIFYs, BYEs of new dialogs) end in our own address, not the
+        // stack's default domain.
+        let option = rsipstack::transaction::endpoint::EndpointOption {
+            callid_suffix: Some(public_addr.ip().to_string()),
+            ..Default::default()
+        };
         let endpoint = EndpointBuilder::new()
+            .with_option(option)
             .with_user_agent(USER_AGENT)
             .with_transport_layer(transport_layer)
             .with_cancel_token(cancel.child_token())
