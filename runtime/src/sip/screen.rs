@@ -127,6 +127,9 @@ pub fn screen(datagram: &[u8]) -> Screened {
         return reply(400, "Bad Request (Via, From tag, Call-ID or CSeq)");
     }
     match rewritten {
+        // The added Content-Length can push a request that fitted over the stack's
+        // buffer, which would then drop it unanswered.
+        Some(bytes) if bytes.len() > MAX_DATAGRAM => reply(513, "Message Too Large"),
         Some(bytes) => Screened::Rewrite(bytes),
         None => Screened::Pass,
     }
