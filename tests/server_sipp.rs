@@ -1,6 +1,7 @@
-//! `switchboard run` driven by sipp, as phones would drive it: register with digest auth,
-//! call 999 and enter the PIN by RFC 4733, leave a voicemail and find the WAV and its
-//! record, save a changed plan during a call, save a broken one, and stop on SIGTERM.
+//! `switchboard run` driven by sipp, as phones and a carrier would drive it: register with
+//! digest auth, call 999 and enter the PIN by RFC 4733, call the main menu from the trunk
+//! and press a key, leave a voicemail and find the WAV, its record and the NOTIFY, save a
+//! changed plan during a call, save a broken one, and stop on SIGTERM.
 //!
 //! One server serves the whole story, step by step, so each step sees the office the
 //! steps before it left. Every wait has a deadline; nothing sleeps and hopes.
@@ -134,6 +135,13 @@ impl Server {
     }
 }
 
+/// Replaces `from` (which must be there) with `to` in a file.
+fn edit(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains(from), "{from:?} not in {}", file.display());
+    std::fs::write(file, text.replacen(from, to, 1)).unwrap();
+}
+
 fn trace_has(call: &Value, needle: &str) -> bool {
     call["trace"]
         .as_array()
@@ -206,6 +214,19 @@ fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() 
         let p = e.unwrap().path();
         std::fs::copy(&p, dir.join("dialplans").join(p.file_name().unwrap())).unwrap();
     }
+    // The carrier is sipp on a port of its own: its INVITEs are the trunk's. Office
+    // hours depend on the clock, so the copy leaves the after-hours route out.
+    let carrier = free_port();
+    edit(
+        &dir.join("dialplans/office.dial"),
+        "host      \"sip.carrier.example\"",
+        &format!("host      \"127.0.0.1:{carrier}\""),
+    );
+    edit(
+        &dir.join("dialplans/routes.dial"),
+        "inbound trunk \"main\" when is_after_hours()        -> flow after_hours",
+        "",
+    );
     let sipp_dir = repo().join("runtime/tests/sipp");
     let scenarios = repo().join("tests/sipp");
     let scenario = |d: &Path, name: &str| d.join(name).to_string_lossy().into_owned();
@@ -233,6 +254,24 @@ fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() 
     }
     assert!(call["sip_call_id"].as_str().unwrap().contains('@'));
     assert_eq!(call["plan_version"], 1);
+
+    // A call from outside reaches the main menu; 2 is support.
+    let carrier = carrier.to_string();
+    server.sipp_ok(
+        &scenario(&scenarios, "inbound_ivr.xml"),
+        "+12605550100",
+        &["-p", &carrier, "-d", "1500"],
+    );
+    let call = server.recent_call("+12605550100");
+    for step in [
+        "inbound on trunk \"main\"",
+        "play main-greeting",
+        "-> key 2",
+        "queue 801",
+    ] {
+        assert!(trace_has(&call, step), "{step:?} missing: {call:#}");
+    }
+    assert_eq!(call["caller"], "+15551230000");
 
     // *4102: a message left and hung up on is kept, as a WAV and a record, and 102's
     // registered phone gets a message-waiting NOTIFY.
@@ -288,15 +327,11 @@ fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() 
     wait_for("the first call to be live", Duration::from_secs(20), || {
         (server.json("/api/calls")["live"].as_array()?.len() == 1).then_some(())
     });
-    let file = dir.join("dialplans/voicemail.dial");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let changed = text.replacen(
+    edit(
+        &dir.join("dialplans/voicemail.dial"),
         "ask \"vm-enter-pin\" digits 4..8",
         "ask \"vm-new-pin\" digits 4..8",
-        1,
     );
-    assert_ne!(text, changed);
-    std::fs::write(&file, changed).unwrap();
     wait_for("version 2 of the plan", Duration::from_secs(20), || {
         (server.json("/api/plan")["version"] == 2).then_some(())
     });
