@@ -1,7 +1,8 @@
 //! `switchboard run` driven by sipp, as phones and a carrier would drive it: register with
 //! digest auth, call 999 and enter the PIN by RFC 4733, call the main menu from the trunk
-//! and press a key, leave a voicemail and find the WAV, its record and the NOTIFY, save a
-//! changed plan during a call, save a broken one, and stop on SIGTERM.
+//! and press a key, leave a voicemail and find the WAV, its record and the NOTIFY, hear it
+//! and delete it at 999, save a changed plan during a call, save a broken one, and stop
+//! on SIGTERM.
 //!
 //! One server serves the whole story, step by step, so each step sees the office the
 //! steps before it left. Every wait has a deadline; nothing sleeps and hopes.
@@ -319,6 +320,24 @@ fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() 
     assert_eq!((spec.sample_rate, spec.channels), (8000, 1));
     let seconds = reader.duration() as f64 / 8000.0;
     assert!(seconds > 3.0, "the message is only {seconds} s long");
+
+    // 102 hears the message at 999 and deletes it with 7.
+    server.sipp_ok(
+        &scenario(&scenarios, "listen_delete.xml"),
+        "999",
+        &["-au", "102", "-d", "1500"],
+    );
+    let call = server.recent_call("999");
+    let heard = format!("play vm-message recording:{}", messages[0].recording);
+    for step in [
+        "mailbox open 102",
+        &heard,
+        "mailbox delete",
+        "play vm-no-more-messages",
+    ] {
+        assert!(trace_has(&call, step), "{step:?} missing: {call:#}");
+    }
+    assert_eq!(store.message_counts("102").unwrap(), (0, 0));
     drop(store);
 
     // A plan saved during a call: that call finishes on the old plan, the next call

@@ -87,8 +87,10 @@ impl DtmfReceiver {
                 cur.ended |= ev.end;
                 return None;
             }
-            if !super::rtp::timestamp_after(timestamp, cur.timestamp) {
-                // A late packet of an earlier press.
+            if !marker && !super::rtp::timestamp_after(timestamp, cur.timestamp) {
+                // A late packet of an earlier press. A marked packet always starts a new
+                // press (RFC 4733 §2.5.1.2), even when its timestamp went backwards, as it
+                // does when a sender restarts its clock or replays recorded events.
                 return None;
             }
             if !marker && !cur.ended && cur.event == ev.event {
@@ -161,6 +163,15 @@ mod tests {
         packets.extend(press(6, 2000));
         packets.push((false, 1000, press(4, 1000)[9].2));
         assert_eq!(keys(&packets), "46");
+    }
+
+    #[test]
+    fn a_marked_press_with_an_earlier_timestamp_is_a_new_key() {
+        // sipp replays captured presses with their original timestamps: 5 at 43200,
+        // then 1 at 13280.
+        let mut packets = press(5, 43_200);
+        packets.extend(press(1, 13_280));
+        assert_eq!(keys(&packets), "51");
     }
 
     #[test]
