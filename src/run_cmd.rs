@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use switchboard_runtime::config::{
-    ConfigOverrides, ServerConfig, parse_duration, parse_port_range,
+    ConfigOverrides, ServerConfig, parse_digest_algorithms, parse_duration, parse_port_range,
 };
 use switchboard_runtime::server;
+use switchboard_runtime::sip::DigestAlgorithm;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Args)]
@@ -46,12 +47,23 @@ pub struct ServerFlags {
     /// The SIP digest realm [default: switchboard].
     #[arg(long)]
     realm: Option<String>,
+    /// Digest algorithms to challenge with, like md5,sha-256 [default: both].
+    #[arg(long, value_parser = algorithms)]
+    digest_algorithms: Option<Algorithms>,
     /// The address phones reach the server at, written into SDP and Contact.
     #[arg(long)]
     public_ip: Option<IpAddr>,
     /// How long calls in progress may take to end when stopping [default: 10s].
     #[arg(long, value_parser = parse_duration)]
     shutdown_deadline: Option<Duration>,
+}
+
+/// A list of digest algorithms as one flag value (clap would read a `Vec` as repeats).
+#[derive(Clone)]
+struct Algorithms(Vec<DigestAlgorithm>);
+
+fn algorithms(text: &str) -> Result<Algorithms, String> {
+    parse_digest_algorithms(text).map(Algorithms)
 }
 
 impl ServerFlags {
@@ -64,6 +76,7 @@ impl ServerFlags {
             dialplans: self.dialplans.clone(),
             prompts: self.prompts.clone(),
             realm: self.realm.clone(),
+            digest_algorithms: self.digest_algorithms.clone().map(|a| a.0),
             public_ip: self.public_ip,
             shutdown_deadline: self.shutdown_deadline,
         }

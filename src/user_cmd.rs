@@ -21,7 +21,7 @@ pub struct UserArgs {
 enum UserCommand {
     /// Set the SIP password of an extension; the password is read from standard input.
     SetPassword {
-        /// The extension, like 101.
+        /// The extension, like 101, or a hot-desk phone's MAC, like 001565AABBCC.
         extension: String,
         /// A YAML settings file, as for `run`.
         #[arg(long)]
@@ -37,10 +37,21 @@ pub fn run(args: UserArgs) -> ExitCode {
         config,
         flags,
     } = args.command;
-    if extension.is_empty() || !extension.bytes().all(|b| b.is_ascii_digit()) {
-        eprintln!("error: {extension:?} is not an extension number");
+    // An extension, or a hot-desk phone's MAC address (12 hex digits), which registers
+    // as its own SIP user and calls as whoever is logged in on it.
+    let is_extension = !extension.is_empty() && extension.bytes().all(|b| b.is_ascii_digit());
+    let is_mac = extension.len() == 12 && extension.bytes().all(|b| b.is_ascii_hexdigit());
+    if !is_extension && !is_mac {
+        eprintln!(
+            "error: {extension:?} is neither an extension number nor a phone's MAC address (12 hex digits)"
+        );
         return ExitCode::from(2);
     }
+    let extension = if is_mac {
+        extension.to_ascii_uppercase()
+    } else {
+        extension
+    };
     let config = match load_config(config.as_deref(), &flags) {
         Ok(c) => c,
         Err(e) => {

@@ -338,6 +338,7 @@ fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() 
         assert!(trace_has(&call, step), "{step:?} missing: {call:#}");
     }
     assert_eq!(store.message_counts("102").unwrap(), (0, 0));
+    assert!(!wav.exists(), "the deleted message's WAV is still there");
     drop(store);
 
     // A plan saved during a call: that call finishes on the old plan, the next call

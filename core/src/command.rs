@@ -57,6 +57,9 @@ pub enum Command {
         device: String,
         extension: Option<String>,
     },
+    /// A recording the office no longer keeps (a deleted message, a replaced greeting or
+    /// name): its audio may be removed.
+    DiscardRecording(String),
     /// A mailbox's counts changed: light (or clear) its phones' message lamp.
     MessageWaiting {
         mailbox: String,

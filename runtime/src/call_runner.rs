@@ -59,15 +59,9 @@ pub async fn run_call(
         sdp_offer,
         leg,
     } = incoming;
-    let from = match origin {
-        CallOrigin::Extension { number, .. } => Caller::Extension {
-            number,
-            device: None,
-        },
-        CallOrigin::Trunk { name, number } => Caller::Trunk {
-            trunk: name,
-            number,
-        },
+    let from = {
+        let store = services.store.lock().unwrap_or_else(|p| p.into_inner());
+        caller_of(origin, &plan, &*store)
     };
     services.calls.start(NewCall {
         id,
@@ -301,6 +295,14 @@ impl LiveCall {
             Command::HotDesk { device, extension } => {
                 tracing::info!(device, ?extension, "hot desk changed");
             }
+            Command::DiscardRecording(name) => {
+                let path = self.services.recordings.join(format!("{name}.wav"));
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => tracing::warn!("cannot remove {}: {e}", path.display()),
+                }
+            }
             Command::MessageWaiting {
                 mailbox,
                 new,
@@ -352,6 +354,39 @@ impl LiveCall {
     }
 }
 
+/// Who the engine sees calling. A hot-desk phone registers with its MAC address as its
+/// SIP user (`switchboard user set-password 001565AABBCC`); it calls as whoever is
+/// logged in on it, or as nobody, which lets it only log in, log out and call 911.
+pub fn caller_of(origin: CallOrigin, plan: &Plan, store: &dyn Store) -> Caller {
+    match origin {
+        CallOrigin::Extension { number, .. } => {
+            let device = plan
+                .devices
+                .iter()
+                .find(|d| d.mac.eq_ignore_ascii_case(&number))
+                .map(|d| d.mac.to_ascii_uppercase());
+            match device {
+                Some(mac) => Caller::Extension {
+                    number: store
+                        .hot_desk_extension(&mac)
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default(),
+                    device: Some(mac),
+                },
+                None => Caller::Extension {
+                    number,
+                    device: None,
+                },
+            }
+        }
+        CallOrigin::Trunk { name, number } => Caller::Trunk {
+            trunk: name,
+            number,
+        },
+    }
+}
+
 /// The reference the store keeps for a recording: its file name without `.wav`.
 fn recording_name(path: &std::path::Path) -> String {
     path.file_stem()
@@ -363,5 +398,60 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_core::store::memory::MemoryStore;
+    use switchboard_dsl::{PromptCatalog, SourceFile, Sources, compile};
+
+    fn plan() -> Arc<Plan> {
+        let mut s = Sources::new();
+        s.add(SourceFile::new(
+            "t.dial",
+            "extension 101 \"Alice\" { voicemail; hot_desk; pin \"1234\" }\n\
+             device \"001565AABBCC\" { hot_desk }\n",
+        ));
+        compile(s, &PromptCatalog::unchecked()).plan.unwrap()
+    }
+
+    fn from(user: &str) -> CallOrigin {
+        CallOrigin::Extension {
+            number: user.into(),
+            source: "127.0.0.1:5062".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_hot_desk_phone_calls_as_whoever_is_logged_in_on_it() {
+        let plan = plan();
+        let mut store = MemoryStore::new();
+        let nobody = caller_of(from("001565aabbcc"), &plan, &store);
+        assert_eq!(
+            nobody,
+            Caller::Extension {
+                number: String::new(),
+                device: Some("001565AABBCC".into())
+            }
+        );
+        store.set_hot_desk("001565AABBCC", Some("101")).unwrap();
+        let alice = caller_of(from("001565AABBCC"), &plan, &store);
+        assert_eq!(
+            alice,
+            Caller::Extension {
+                number: "101".into(),
+                device: Some("001565AABBCC".into())
+            }
+        );
+        let desk = caller_of(from("101"), &plan, &store);
+        assert_eq!(
+            desk,
+            Caller::Extension {
+                number: "101".into(),
+                device: None
+            }
+        );
     }
 }

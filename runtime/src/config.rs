@@ -7,6 +7,7 @@
 //! flag wins over the file. An unknown or invalid key stops start-up with a message naming
 //! the key, where it is, and what to write instead.
 
+use crate::sip::DigestAlgorithm;
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -31,6 +32,9 @@ pub struct ServerConfig {
     pub prompts: PathBuf,
     /// The SIP digest realm phones authenticate in.
     pub realm: String,
+    /// The digest algorithms the registrar challenges with, in order. Both by default;
+    /// `md5` alone for phones that refuse a challenge they do not know (Debian's baresip).
+    pub digest_algorithms: Vec<DigestAlgorithm>,
     /// The address written into SDP and Contact headers; `None` derives it at run time.
     pub public_ip: Option<IpAddr>,
     /// How long calls in progress get to finish after a shutdown signal.
@@ -47,6 +51,7 @@ impl Default for ServerConfig {
             dialplans: PathBuf::from("dialplans"),
             prompts: PathBuf::from("prompts"),
             realm: "switchboard".to_string(),
+            digest_algorithms: DigestAlgorithm::ALL.to_vec(),
             public_ip: None,
             shutdown_deadline: Duration::from_secs(10),
         }
@@ -63,6 +68,7 @@ pub struct ConfigOverrides {
     pub dialplans: Option<PathBuf>,
     pub prompts: Option<PathBuf>,
     pub realm: Option<String>,
+    pub digest_algorithms: Option<Vec<DigestAlgorithm>>,
     pub public_ip: Option<IpAddr>,
     pub shutdown_deadline: Option<Duration>,
 }
@@ -105,6 +111,7 @@ pub const KEYS: &[&str] = &[
     "dialplans",
     "prompts",
     "realm",
+    "digest-algorithms",
     "public-ip",
     "shutdown-deadline",
 ];
@@ -187,6 +194,25 @@ pub fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
 }
 
 /// Reads `10s`, `500ms`, `2m`, or a bare number of seconds.
+/// `md5, sha-256` (or `MD5`, `SHA-256`): the algorithms to challenge with, in order.
+pub fn parse_digest_algorithms(text: &str) -> Result<Vec<DigestAlgorithm>, String> {
+    let mut out = Vec::new();
+    for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let Some(a) = DigestAlgorithm::from_name(word) else {
+            return Err(format!(
+                "`{word}` is not a digest algorithm; write md5, sha-256 or both"
+            ));
+        };
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    if out.is_empty() {
+        return Err("name at least one digest algorithm: md5, sha-256".into());
+    }
+    Ok(out)
+}
+
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
@@ -274,6 +300,8 @@ struct FileValues {
     prompts: Option<PathBuf>,
     #[serde(default, deserialize_with = "de_realm")]
     realm: Option<String>,
+    #[serde(default, deserialize_with = "de_algorithms")]
+    digest_algorithms: Option<Vec<DigestAlgorithm>>,
     #[serde(default, deserialize_with = "de_ip")]
     public_ip: Option<IpAddr>,
     #[serde(default, deserialize_with = "de_duration")]
@@ -290,6 +318,7 @@ impl FileValues {
         set(&mut config.dialplans, self.dialplans.map(path));
         set(&mut config.prompts, self.prompts.map(path));
         set(&mut config.realm, self.realm);
+        set(&mut config.digest_algorithms, self.digest_algorithms);
         if self.public_ip.is_some() {
             config.public_ip = self.public_ip;
         }
@@ -306,6 +335,10 @@ impl ConfigOverrides {
         set(&mut config.dialplans, self.dialplans.clone());
         set(&mut config.prompts, self.prompts.clone());
         set(&mut config.realm, self.realm.clone());
+        set(
+            &mut config.digest_algorithms,
+            self.digest_algorithms.clone(),
+        );
         if self.public_ip.is_some() {
             config.public_ip = self.public_ip;
         }
@@ -426,6 +459,16 @@ fn de_ports<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RangeInclusive<u16
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     de_parsed(d, "a duration like 10s", parse_duration)
+}
+
+fn de_algorithms<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<DigestAlgorithm>>, D::Error> {
+    de_parsed(
+        d,
+        "digest algorithms like `md5, sha-256`",
+        parse_digest_algorithms,
+    )
 }
 
 fn de_realm<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

@@ -78,6 +78,7 @@ pub async fn run(
         addr: config.sip_addr,
         public_ip: media_ip,
         realm: config.realm.clone(),
+        digest_algorithms: config.digest_algorithms.clone(),
         trunks,
     };
     let credentials: Arc<dyn CredentialStore> = Arc::new(StoreCredentials(store.clone()));

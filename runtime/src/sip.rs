@@ -62,6 +62,9 @@ pub struct SipConfig {
     pub public_ip: IpAddr,
     /// The digest realm.
     pub realm: String,
+    /// The algorithms to challenge with, in this order; credentials made with any other
+    /// are refused.
+    pub digest_algorithms: Vec<DigestAlgorithm>,
     pub trunks: Vec<TrunkPeer>,
 }
 

@@ -112,7 +112,7 @@ fn an_unknown_key_is_named_with_its_place_and_the_likely_key() {
     assert_eq!(
         error("colour: blue\n"),
         "unknown key `colour` in switchboard.yaml (line 1, column 1); the keys are sip-addr, \
-         http-addr, rtp-ports, data-dir, dialplans, prompts, realm, public-ip, shutdown-deadline"
+         http-addr, rtp-ports, data-dir, dialplans, prompts, realm, digest-algorithms, public-ip, shutdown-deadline"
     );
 }
 
@@ -246,4 +246,31 @@ fn durations() {
     assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
     assert!(parse_duration("2h").is_err());
     assert!(parse_duration("s").is_err());
+}
+
+#[test]
+fn digest_algorithms_come_from_the_file_and_the_flag_wins() {
+    use switchboard_runtime::config::parse_digest_algorithms;
+    use switchboard_runtime::sip::DigestAlgorithm;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("switchboard.yaml");
+    std::fs::write(&file, "digest-algorithms: MD5\n").unwrap();
+    let from_file = ServerConfig::load(Some(&file), &ConfigOverrides::default()).unwrap();
+    assert_eq!(from_file.digest_algorithms, vec![DigestAlgorithm::Md5]);
+    let flags = ConfigOverrides {
+        digest_algorithms: Some(parse_digest_algorithms("sha-256, md5").unwrap()),
+        ..ConfigOverrides::default()
+    };
+    let both = ServerConfig::load(Some(&file), &flags).unwrap();
+    assert_eq!(
+        both.digest_algorithms,
+        vec![DigestAlgorithm::Sha256, DigestAlgorithm::Md5]
+    );
+    assert_eq!(
+        ServerConfig::default().digest_algorithms,
+        DigestAlgorithm::ALL.to_vec()
+    );
+    std::fs::write(&file, "digest-algorithms: md4\n").unwrap();
+    let err = ServerConfig::load(Some(&file), &ConfigOverrides::default()).unwrap_err();
+    assert!(err.to_string().contains("`md4` is not a digest algorithm"), "{err}");
 }

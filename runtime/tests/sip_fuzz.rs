@@ -783,6 +783,7 @@ impl Server {
     async fn start() -> Server {
         let cancel = CancellationToken::new();
         let config = SipConfig {
+            digest_algorithms: DigestAlgorithm::ALL.to_vec(),
             addr: "127.0.0.1:0".parse().unwrap(),
             public_ip: "127.0.0.1".parse().unwrap(),
             realm: REALM.to_string(),

@@ -3,7 +3,7 @@
 
 use super::run::Flow;
 use super::{AfterPrompt, Call, digit_prompts, prompts};
-use crate::command::Media;
+use crate::command::{Command, Media};
 use crate::ids::MessageId;
 use crate::office;
 use crate::store::{Folder, Store};
@@ -102,7 +102,7 @@ impl Call {
             }
             MailboxOp::Save | MailboxOp::Delete => {
                 let save = matches!(op, MailboxOp::Save);
-                let Some(&(id, _)) = cursor.current() else {
+                let Some((id, recording)) = cursor.current().cloned() else {
                     self.note(self.here(), Traced::Branch("no message selected".into()));
                     return Flow::Next;
                 };
@@ -110,8 +110,8 @@ impl Call {
                 cursor.selection.remove(pos);
                 if save {
                     store!(store.move_message(&mailbox, id, Folder::Saved));
-                } else {
-                    store!(store.delete_message(&mailbox, id));
+                } else if store!(store.delete_message(&mailbox, id)) {
+                    self.push(Command::DiscardRecording(recording));
                 }
                 let verb = if save { "save" } else { "delete" };
                 self.step_note(at, "mailbox", vec![verb.into()]);

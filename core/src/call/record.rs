@@ -229,8 +229,27 @@ impl Call {
                 };
                 store.add_message(&r.mailbox, m).map(|_| ())
             }
-            RecordKind::Greeting => store.set_greeting(&r.mailbox, &recording),
-            RecordKind::Name => store.set_name_recording(&r.mailbox, &recording),
+            RecordKind::Greeting | RecordKind::Name => {
+                let greeting = r.kind == RecordKind::Greeting;
+                let old = if greeting {
+                    store.greeting(&r.mailbox)
+                } else {
+                    store.name_recording(&r.mailbox)
+                };
+                let set = if greeting {
+                    store.set_greeting(&r.mailbox, &recording)
+                } else {
+                    store.set_name_recording(&r.mailbox, &recording)
+                };
+                // The one it replaces is no longer needed, once the new one is stored.
+                if set.is_ok()
+                    && let Ok(Some(old)) = old
+                    && old != recording
+                {
+                    self.push(Command::DiscardRecording(old));
+                }
+                set
+            }
         };
         match saved {
             Ok(()) => self.note(

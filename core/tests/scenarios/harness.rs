@@ -447,6 +447,7 @@ pub fn render(c: &Command) -> String {
                 extension.as_deref().unwrap_or("nobody")
             )
         }
+        Command::DiscardRecording(r) => format!("discard {r}"),
         Command::MessageWaiting {
             mailbox,
             new,

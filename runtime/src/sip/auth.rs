@@ -33,6 +33,8 @@ pub enum AuthVerdict {
 /// Checks credentials for one realm.
 pub struct Authenticator {
     realm: String,
+    /// Offered in challenges, in order; answers with any other algorithm are refused.
+    algorithms: Vec<DigestAlgorithm>,
     nonces: NonceKey,
     /// Highest nonce count seen per nonce, with the second the nonce was issued.
     counts: HashMap<String, (u64, u32)>,
@@ -42,16 +44,26 @@ impl Authenticator {
     pub fn new(realm: impl Into<String>, secret: [u8; 32]) -> Authenticator {
         Authenticator {
             realm: realm.into(),
+            algorithms: DigestAlgorithm::ALL.to_vec(),
             nonces: NonceKey::new(secret),
             counts: HashMap::new(),
         }
     }
 
-    /// One challenge header value per supported algorithm, sharing a new nonce.
+    /// Challenges with only these algorithms, in this order (at least one).
+    pub fn with_algorithms(mut self, algorithms: &[DigestAlgorithm]) -> Authenticator {
+        if !algorithms.is_empty() {
+            self.algorithms = algorithms.to_vec();
+        }
+        self
+    }
+
+    /// One challenge header value per offered algorithm, sharing a new nonce.
     pub fn challenges(&self, now: u64, salt: u64, stale: bool) -> Vec<String> {
         let nonce = self.nonces.issue(now, salt);
-        DigestAlgorithm::ALL
-            .into_iter()
+        self.algorithms
+            .iter()
+            .copied()
             .map(|a| digest::challenge(&self.realm, &nonce, a, stale))
             .collect()
     }
@@ -71,6 +83,11 @@ impl Authenticator {
             Ok(None) => return AuthVerdict::Challenge,
             Err(_) => return AuthVerdict::Rejected,
         };
+        if !self.algorithms.contains(&credentials.algorithm) {
+            // An algorithm this server does not offer gets a fresh challenge with the
+            // ones it does.
+            return AuthVerdict::Challenge;
+        }
         let issued = match self.nonces.check(&credentials.nonce, now) {
             NonceCheck::Fresh { issued } => issued,
             NonceCheck::Stale => return AuthVerdict::Stale,
@@ -257,5 +274,15 @@ mod tests {
             "00000001",
         );
         assert_eq!(check(&mut auth, header, 1), AuthVerdict::Challenge);
+    }
+
+    #[test]
+    fn only_the_configured_algorithms_are_offered() {
+        let auth = Authenticator::new(REALM, [1; 32]).with_algorithms(&[DigestAlgorithm::Md5]);
+        let challenges = auth.challenges(1, 1, false);
+        assert_eq!(challenges.len(), 1);
+        assert!(challenges[0].contains("algorithm=MD5"), "{challenges:?}");
+        let both = Authenticator::new(REALM, [1; 32]).challenges(1, 1, false);
+        assert_eq!(both.len(), 2);
     }
 }

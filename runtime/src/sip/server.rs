@@ -122,7 +122,9 @@ impl SipServer {
             public_addr,
             credentials,
             trunks,
-            auth: Mutex::new(Authenticator::new(config.realm, secret)),
+            auth: Mutex::new(
+                Authenticator::new(config.realm, secret).with_algorithms(&config.digest_algorithms),
+            ),
             throttle: Mutex::new(Throttle::new()),
             registrar: Mutex::new(Registrar::new()),
             endpoint: endpoint.inner.clone(),
