@@ -9,37 +9,16 @@
 //!
 //! Every wait has a deadline; nothing sleeps and hopes.
 
-use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{Server, free_port, office_copy, trace_has, wait_for};
 
 const LINPHONEC: &str = "/usr/bin/linphonec";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A port nobody uses right now, for UDP and TCP alike.
-fn free_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-    s.local_addr().unwrap().port()
-}
-
-/// Waits until `check` gives a value, or fails with `what` after `limit`.
-fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// A child process killed when the test ends, however it ends.
 struct Killed(Child);
@@ -49,93 +28,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// `switchboard run` on free ports.
-struct Server {
-    _child: Killed,
-    http: u16,
-    sip: u16,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let bin = env!("CARGO_BIN_EXE_switchboard");
-        let data = dir.join("var");
-        let mut set = Command::new(bin)
-            .args(["user", "set-password", "101", "--data-dir"])
-            .arg(&data)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        set.stdin.take().unwrap().write_all(b"secret\n").unwrap();
-        assert!(set.wait().unwrap().success());
-        let plans = dir.join("dialplans");
-        std::fs::create_dir_all(&plans).unwrap();
-        for e in std::fs::read_dir(repo().join("dialplans")).unwrap() {
-            let p = e.unwrap().path();
-            std::fs::copy(&p, plans.join(p.file_name().unwrap())).unwrap();
-        }
-        let (sip, http) = (free_port(), free_port());
-        let rtp = 24_000 + (std::process::id() % 400) as u16 * 10;
-        let log = std::fs::File::create(dir.join("server.log")).unwrap();
-        let child = Command::new(bin)
-            .arg("run")
-            .args(["--sip-addr", &format!("127.0.0.1:{sip}")])
-            .args(["--http-addr", &format!("127.0.0.1:{http}")])
-            .args(["--rtp-ports", &format!("{rtp}-{}", rtp + 9)])
-            .arg("--data-dir")
-            .arg(&data)
-            .arg("--dialplans")
-            .arg(&plans)
-            .arg("--prompts")
-            .arg(repo().join("prompts"))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let server = Server {
-            _child: Killed(child),
-            http,
-            sip,
-        };
-        wait_for(
-            "the server to answer /healthz",
-            Duration::from_secs(30),
-            || (server.get("/healthz")? == "ok").then_some(()),
-        );
-        server
-    }
-
-    fn get(&self, path: &str) -> Option<String> {
-        let mut s = TcpStream::connect(("127.0.0.1", self.http)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        )
-        .ok()?;
-        let mut out = String::new();
-        s.read_to_string(&mut out).ok()?;
-        out.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
-    }
-
-    /// The call to `number` in `list` ("live" or "recent") whose trace has `step`.
-    fn call_with(&self, list: &str, number: &str, step: &str) -> Option<Value> {
-        let calls: Value = serde_json::from_str(&self.get("/api/calls")?).ok()?;
-        calls[list]
-            .as_array()?
-            .iter()
-            .find(|c| c["dialled"] == number && trace_has(c, step))
-            .cloned()
-    }
-}
-
-fn trace_has(call: &Value, needle: &str) -> bool {
-    call["trace"]
-        .as_array()
-        .is_some_and(|t| t.iter().any(|l| l.as_str().unwrap_or("").contains(needle)))
 }
 
 /// linphonec, fed commands on its stdin; everything it prints is kept.
@@ -220,8 +112,8 @@ fn linphone_registers_calls_the_ivr_and_keys_the_pin() {
         Path::new(LINPHONEC).exists(),
         "{LINPHONEC} is missing: apt-get install linphone-cli"
     );
-    let dir = tempfile_dir();
-    let server = Server::start(&dir);
+    let dir = office_copy("linphone");
+    let server = Server::start(&dir, &["101"], 10);
     let mut phone = Linphone::start(&dir);
     phone.send("soundcard use files");
     phone.wait_for(
@@ -263,11 +155,4 @@ fn linphone_registers_calls_the_ivr_and_keys_the_pin() {
     assert_eq!(call["prompts"][0], "vm-enter-pin", "{call:#}");
     phone.send("quit");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn tempfile_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchboard-linphone-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

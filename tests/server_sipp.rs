@@ -7,78 +7,23 @@
 //! One server serves the whole story, step by step, so each step sees the office the
 //! steps before it left. Every wait has a deadline; nothing sleeps and hopes.
 
+mod support;
+
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::{TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::{Server, edit, free_port, office_copy, repo, trace_has, wait_for};
 use switchboard_core::store::{Folder, Store};
 
 const SIPP: &str = "/usr/bin/sipp";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A port nobody uses right now, for UDP and TCP alike.
-fn free_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-    s.local_addr().unwrap().port()
-}
-
-/// Waits until `check` gives a value, or fails with `what` after `limit`.
-fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn wait_child(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
     wait_for(what, limit, || child.try_wait().unwrap())
 }
 
-/// The running server; killed if the test fails half-way.
-struct Server {
-    child: Child,
-    http: u16,
-    sip: u16,
-    dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// What this story does with the server besides `support`'s basics.
 impl Server {
-    fn get(&self, path: &str) -> Option<String> {
-        let mut s = TcpStream::connect(("127.0.0.1", self.http)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        )
-        .ok()?;
-        let mut out = String::new();
-        s.read_to_string(&mut out).ok()?;
-        out.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
-    }
-
-    fn json(&self, path: &str) -> Value {
-        let body = self
-            .get(path)
-            .unwrap_or_else(|| panic!("GET {path} failed"));
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
-    }
-
     /// The finished call that dialled `number` (the latest one).
     fn recent_call(&self, number: &str) -> Value {
         let calls = self.json("/api/calls");
@@ -136,85 +81,13 @@ impl Server {
     }
 }
 
-/// Replaces `from` (which must be there) with `to` in a file.
-fn edit(file: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(file).unwrap();
-    assert!(text.contains(from), "{from:?} not in {}", file.display());
-    std::fs::write(file, text.replacen(from, to, 1)).unwrap();
-}
-
-fn trace_has(call: &Value, needle: &str) -> bool {
-    call["trace"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|l| l.as_str().unwrap().contains(needle))
-}
-
-fn start_server(dir: &Path) -> Server {
-    let bin = env!("CARGO_BIN_EXE_switchboard");
-    let data = dir.join("var");
-    for ext in ["101", "102"] {
-        let mut set = Command::new(bin)
-            .args(["user", "set-password", ext, "--data-dir"])
-            .arg(&data)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        set.stdin.take().unwrap().write_all(b"secret\n").unwrap();
-        assert!(set.wait().unwrap().success());
-    }
-    let (sip, http) = (free_port(), free_port());
-    let rtp = 20_000 + (std::process::id() % 400) as u16 * 100;
-    let log = std::fs::File::create(dir.join("server.log")).unwrap();
-    let child = Command::new(bin)
-        .arg("run")
-        .args(["--sip-addr", &format!("127.0.0.1:{sip}")])
-        .args(["--http-addr", &format!("127.0.0.1:{http}")])
-        .args(["--rtp-ports", &format!("{rtp}-{}", rtp + 99)])
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--dialplans")
-        .arg(dir.join("dialplans"))
-        .arg("--prompts")
-        .arg(repo().join("prompts"))
-        // The registrar's debug line tells the test when a phone has registered.
-        .env(
-            "RUST_LOG",
-            "info,rsipstack=warn,switchboard_runtime::sip::register=debug",
-        )
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        http,
-        sip,
-        dir: dir.to_path_buf(),
-    };
-    wait_for(
-        "the server to answer /healthz",
-        Duration::from_secs(30),
-        || (server.get("/healthz")? == "ok").then_some(()),
-    );
-    server
-}
-
 #[test]
 fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() {
     assert!(
         Path::new(SIPP).exists(),
         "{SIPP} is missing: apt-get install sip-tester (.ci/run does)"
     );
-    let dir = std::env::temp_dir().join(format!("switchboard-server-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("dialplans")).unwrap();
-    for e in std::fs::read_dir(repo().join("dialplans")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dir.join("dialplans").join(p.file_name().unwrap())).unwrap();
-    }
+    let dir = office_copy("server");
     // The carrier is sipp on a port of its own: its INVITEs are the trunk's. Office
     // hours depend on the clock, so the copy leaves the after-hours route out.
     let carrier = free_port();
@@ -231,7 +104,7 @@ fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() 
     let sipp_dir = repo().join("runtime/tests/sipp");
     let scenarios = repo().join("tests/sipp");
     let scenario = |d: &Path, name: &str| d.join(name).to_string_lossy().into_owned();
-    let mut server = start_server(&dir);
+    let mut server = Server::start(&dir, &["101", "102"], 100);
 
     // Register with the right password, and be refused with a wrong one.
     server.sipp_ok(&scenario(&sipp_dir, "register.xml"), "101", &[]);

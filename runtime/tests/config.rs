@@ -272,5 +272,8 @@ fn digest_algorithms_come_from_the_file_and_the_flag_wins() {
     );
     std::fs::write(&file, "digest-algorithms: md4\n").unwrap();
     let err = ServerConfig::load(Some(&file), &ConfigOverrides::default()).unwrap_err();
-    assert!(err.to_string().contains("`md4` is not a digest algorithm"), "{err}");
+    assert!(
+        err.to_string().contains("`md4` is not a digest algorithm"),
+        "{err}"
+    );
 }

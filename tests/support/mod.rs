@@ -1,0 +1,162 @@
+//! What the tests that run `switchboard run` share: free ports, waiting with a deadline,
+//! and a server process on a fresh data folder that is killed when the test ends.
+
+#![allow(dead_code)] // each test binary uses its own part of this
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A port nobody uses right now, for UDP and TCP alike.
+pub fn free_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap().port()
+}
+
+/// Waits until `check` gives a value, or fails with `what` after `limit`.
+pub fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A fresh folder for one test, with a copy of the shipped `dialplans/` in it.
+pub fn office_copy(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchboard-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let plans = dir.join("dialplans");
+    std::fs::create_dir_all(&plans).unwrap();
+    for e in std::fs::read_dir(repo().join("dialplans")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, plans.join(p.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// Replaces `from` (which must be there) with `to` in a file.
+pub fn edit(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains(from), "{from:?} not in {}", file.display());
+    std::fs::write(file, text.replacen(from, to, 1)).unwrap();
+}
+
+pub fn trace_has(call: &Value, needle: &str) -> bool {
+    call["trace"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|l| l.as_str().unwrap_or("").contains(needle)))
+}
+
+/// `switchboard run` on free ports, on `dir/dialplans` and `dir/var`, logging to
+/// `dir/server.log`; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub http: u16,
+    pub sip: u16,
+    pub dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Gives each of `extensions` the SIP password `secret`, starts the server with
+    /// `rtp_ports` ports of its own and waits until it answers.
+    pub fn start(dir: &Path, extensions: &[&str], rtp_ports: u16) -> Server {
+        let bin = env!("CARGO_BIN_EXE_switchboard");
+        let data = dir.join("var");
+        for ext in extensions {
+            let mut set = Command::new(bin)
+                .args(["user", "set-password", ext, "--data-dir"])
+                .arg(&data)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap();
+            set.stdin.take().unwrap().write_all(b"secret\n").unwrap();
+            assert!(set.wait().unwrap().success());
+        }
+        let (sip, http) = (free_port(), free_port());
+        // Tests run side by side: each takes its own slice of RTP ports.
+        let rtp = free_port() & !1;
+        let rtp = rtp.min(u16::MAX - rtp_ports - 1);
+        let log = std::fs::File::create(dir.join("server.log")).unwrap();
+        let child = Command::new(bin)
+            .arg("run")
+            .args(["--sip-addr", &format!("127.0.0.1:{sip}")])
+            .args(["--http-addr", &format!("127.0.0.1:{http}")])
+            .args(["--rtp-ports", &format!("{rtp}-{}", rtp + rtp_ports - 1)])
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--dialplans")
+            .arg(dir.join("dialplans"))
+            .arg("--prompts")
+            .arg(repo().join("prompts"))
+            // The registrar's debug line tells a test when a phone has registered.
+            .env(
+                "RUST_LOG",
+                "info,rsipstack=warn,switchboard_runtime::sip::register=debug",
+            )
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let server = Server {
+            child,
+            http,
+            sip,
+            dir: dir.to_path_buf(),
+        };
+        wait_for(
+            "the server to answer /healthz",
+            Duration::from_secs(30),
+            || (server.get("/healthz")? == "ok").then_some(()),
+        );
+        server
+    }
+
+    pub fn get(&self, path: &str) -> Option<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.http)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
+    }
+
+    pub fn json(&self, path: &str) -> Value {
+        let body = self
+            .get(path)
+            .unwrap_or_else(|| panic!("GET {path} failed"));
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    /// The call to `number` in `list` ("live" or "recent") whose trace has `step`.
+    pub fn call_with(&self, list: &str, number: &str, step: &str) -> Option<Value> {
+        let calls: Value = serde_json::from_str(&self.get("/api/calls")?).ok()?;
+        calls[list]
+            .as_array()?
+            .iter()
+            .find(|c| c["dialled"] == number && trace_has(c, step))
+            .cloned()
+    }
+}
