@@ -2,27 +2,23 @@
 //! the exchanges a phone makes, raw datagrams for the broken and unusual ones.
 //! Every wait has a deadline.
 
-use std::collections::HashMap;
+mod support;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use support::{Server, within};
 
 use switchboard_runtime::sip::digest::{self, DigestAlgorithm, QopAuth};
 use switchboard_runtime::sip::{
-    CallOrigin, CredentialStore, FAILURE_DELAY, IncomingCall, LegEvent, REFUSE_AFTER_FAILURES,
-    SipConfig, SipError, SipServer, TrunkPeer,
+    CallOrigin, FAILURE_DELAY, LegEvent, REFUSE_AFTER_FAILURES, SipError, TrunkPeer,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-const REALM: &str = "switchboard";
 /// The longest any single step may take.
-const WAIT: Duration = Duration::from_secs(10);
 /// The longest a sipp run may take (its own timeout is 20 s).
 const SIPP_WAIT: Duration = Duration::from_secs(40);
 const ANSWER_SDP: &str = "v=0\r\no=switchboard 1 1 IN IP4 127.0.0.1\r\ns=-\r\n\
@@ -30,77 +26,6 @@ const ANSWER_SDP: &str = "v=0\r\no=switchboard 1 1 IN IP4 127.0.0.1\r\ns=-\r\n\
                           a=rtpmap:0 PCMU/8000\r\n";
 const OFFER_SDP: &str = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\n\
                          c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n";
-
-/// The digests of the extensions' passwords, as a store keeps them: the
-/// passwords themselves are gone once this is built.
-struct Digests(HashMap<(String, DigestAlgorithm), String>);
-
-impl Digests {
-    fn new() -> Digests {
-        let mut map = HashMap::new();
-        for user in ["101", "102"] {
-            for algorithm in DigestAlgorithm::ALL {
-                let ha1 = digest::ha1(algorithm, user, REALM, "secret");
-                map.insert((user.to_string(), algorithm), ha1);
-            }
-        }
-        Digests(map)
-    }
-}
-
-impl CredentialStore for Digests {
-    fn ha1(&self, user: &str, realm: &str, algorithm: DigestAlgorithm) -> Option<String> {
-        (realm == REALM)
-            .then(|| self.0.get(&(user.to_string(), algorithm)).cloned())
-            .flatten()
-    }
-}
-
-/// A server on 127.0.0.1:0, stopped when dropped.
-struct Server {
-    sip: SipServer,
-    calls: mpsc::Receiver<IncomingCall>,
-    cancel: CancellationToken,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
-
-impl Server {
-    async fn start(trunks: Vec<TrunkPeer>) -> Server {
-        let cancel = CancellationToken::new();
-        let config = SipConfig {
-            digest_algorithms: DigestAlgorithm::ALL.to_vec(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            public_ip: "127.0.0.1".parse().unwrap(),
-            realm: REALM.to_string(),
-            trunks,
-        };
-        let (sip, calls) = SipServer::start(config, Arc::new(Digests::new()), cancel.clone())
-            .await
-            .expect("the SIP server starts");
-        Server { sip, calls, cancel }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.sip.local_addr()
-    }
-
-    async fn next_call(&mut self) -> IncomingCall {
-        within("an incoming call", self.calls.recv())
-            .await
-            .expect("the server is running")
-    }
-}
-
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-}
 
 // ---------------------------------------------------------------- sipp
 
@@ -1122,7 +1047,7 @@ async fn stopping_the_server_hangs_up_its_calls() {
         ))
         .await;
     let mut incoming = server.next_call().await;
-    server.cancel.cancel();
+    server.cancel();
     assert_eq!(
         within("the hang-up", incoming.leg.events().recv()).await,
         Some(LegEvent::Hangup)

@@ -18,14 +18,15 @@
 //!
 //! Every wait has a deadline.
 
-#[allow(dead_code)]
+mod support;
+
 #[path = "../src/sip/screen.rs"]
 mod screen;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
+use support::{Server, within};
 
 use bytes::BytesMut;
 use proptest::prelude::*;
@@ -36,16 +37,11 @@ use rsipstack::transaction::key::{TransactionKey, TransactionRole};
 use rsipstack::transport::stream::SipCodec;
 use screen::{MAX_DATAGRAM, Screened, screen};
 use switchboard_runtime::sip::digest::{self, DigestAlgorithm, QopAuth};
-use switchboard_runtime::sip::{CredentialStore, IncomingCall, SipConfig, SipServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-use tokio::sync::mpsc;
 use tokio_util::codec::Decoder;
-use tokio_util::sync::CancellationToken;
 
-const REALM: &str = "switchboard";
 /// The longest any single wait may take.
-const WAIT: Duration = Duration::from_secs(10);
 /// The Via address of the messages the property tests make.
 const PHONE: &str = "127.0.0.1:5070";
 
@@ -755,61 +751,6 @@ fn mutated_seed(kind: usize, mutations: &[Mutation]) -> Vec<u8> {
 
 // ---------------------------------------------------------------- live
 
-/// The digests of 101's password, as a store keeps them.
-struct Digests(HashMap<DigestAlgorithm, String>);
-
-impl CredentialStore for Digests {
-    fn ha1(&self, user: &str, realm: &str, algorithm: DigestAlgorithm) -> Option<String> {
-        (user == "101" && realm == REALM)
-            .then(|| self.0.get(&algorithm).cloned())
-            .flatten()
-    }
-}
-
-/// A server on 127.0.0.1:0, stopped when dropped.
-struct Server {
-    sip: SipServer,
-    calls: mpsc::Receiver<IncomingCall>,
-    cancel: CancellationToken,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
-
-impl Server {
-    async fn start() -> Server {
-        let cancel = CancellationToken::new();
-        let config = SipConfig {
-            digest_algorithms: DigestAlgorithm::ALL.to_vec(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            public_ip: "127.0.0.1".parse().unwrap(),
-            realm: REALM.to_string(),
-            trunks: vec![],
-        };
-        let digests = DigestAlgorithm::ALL
-            .into_iter()
-            .map(|a| (a, digest::ha1(a, "101", REALM, "secret")))
-            .collect();
-        let (sip, calls) = SipServer::start(config, Arc::new(Digests(digests)), cancel.clone())
-            .await
-            .expect("the SIP server starts");
-        Server { sip, calls, cancel }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.sip.local_addr()
-    }
-}
-
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-}
-
 fn header(message: &str, name: &str) -> Vec<String> {
     let head = message.split("\r\n\r\n").next().unwrap_or_default();
     head.lines()
@@ -1007,7 +948,7 @@ const SAMPLED_DROPS: usize = 20;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_malformed_sip_is_answered_or_dropped_and_the_server_keeps_serving() {
-    let mut server = Server::start().await;
+    let mut server = Server::start(vec![]).await;
     let blaster = Phone::new(server.addr()).await;
     let pinger = Phone::new(server.addr()).await;
     let mut runner = TestRunner::new_with_rng(
@@ -1140,7 +1081,7 @@ async fn a_flood_of_malformed_sip_is_answered_or_dropped_and_the_server_keeps_se
 /// the next connection is served.
 #[tokio::test]
 async fn malformed_tcp_requests_are_answered_or_their_connection_closed() {
-    let server = Server::start().await;
+    let server = Server::start(vec![]).await;
     let options = |local: SocketAddr, mutations: &[Mutation]| {
         let mut message = seed(0, local, "TCP", local.port().into());
         for m in mutations {
@@ -1227,7 +1168,7 @@ async fn malformed_tcp_requests_are_answered_or_their_connection_closed() {
 /// `MAX_DATAGRAM`.
 #[tokio::test]
 async fn a_request_the_added_content_length_makes_too_large_gets_513() {
-    let server = Server::start().await;
+    let server = Server::start(vec![]).await;
     let phone = Phone::new(server.addr()).await;
     let id = 1;
     let head = String::from_utf8(seed(0, phone.addr(), "UDP", id))

@@ -1,0 +1,94 @@
+//! What the SIP tests share: a `SipServer` on 127.0.0.1:0 whose credential store knows
+//! 101 and 102 (password `secret`), and waiting with a deadline.
+
+#![allow(dead_code)] // each test binary uses its own part of this
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_runtime::sip::digest::{self, DigestAlgorithm};
+use switchboard_runtime::sip::{CredentialStore, IncomingCall, SipConfig, SipServer, TrunkPeer};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub const REALM: &str = "switchboard";
+
+/// How long any one thing may take before a test gives up.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The digests of the extensions' passwords, as a store keeps them: the passwords
+/// themselves are gone once this is built.
+pub struct Digests(HashMap<(String, DigestAlgorithm), String>);
+
+impl Digests {
+    pub fn new() -> Digests {
+        let mut map = HashMap::new();
+        for user in ["101", "102"] {
+            for algorithm in DigestAlgorithm::ALL {
+                let ha1 = digest::ha1(algorithm, user, REALM, "secret");
+                map.insert((user.to_string(), algorithm), ha1);
+            }
+        }
+        Digests(map)
+    }
+}
+
+impl CredentialStore for Digests {
+    fn ha1(&self, user: &str, realm: &str, algorithm: DigestAlgorithm) -> Option<String> {
+        (realm == REALM)
+            .then(|| self.0.get(&(user.to_string(), algorithm)).cloned())
+            .flatten()
+    }
+}
+
+/// A server on 127.0.0.1:0, stopped when dropped.
+pub struct Server {
+    pub sip: SipServer,
+    pub calls: mpsc::Receiver<IncomingCall>,
+    cancel: CancellationToken,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Server {
+    pub async fn start(trunks: Vec<TrunkPeer>) -> Server {
+        let cancel = CancellationToken::new();
+        let config = SipConfig {
+            digest_algorithms: DigestAlgorithm::ALL.to_vec(),
+            addr: "127.0.0.1:0".parse().unwrap(),
+            public_ip: "127.0.0.1".parse().unwrap(),
+            realm: REALM.to_string(),
+            trunks,
+        };
+        let (sip, calls) = SipServer::start(config, Arc::new(Digests::new()), cancel.clone())
+            .await
+            .expect("the SIP server starts");
+        Server { sip, calls, cancel }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.sip.local_addr()
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    pub async fn next_call(&mut self) -> IncomingCall {
+        within("an incoming call", self.calls.recv())
+            .await
+            .expect("the server is running")
+    }
+}
+
+pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
