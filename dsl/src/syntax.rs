@@ -137,30 +137,9 @@ fn split_points(text: &str) -> Vec<(usize, usize)> {
 
 /// Refuses nesting deeper than `MAX_NESTING`, skipping strings, back-quotes and comments.
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
-    let bytes = text.as_bytes();
     let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' | b'`' => {
-                let quote = bytes[i];
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
-                    // As in the grammar: `\` escapes in strings only; a back-quote ends at
-                    // the next back-quote, so "`\`" is closed (else the brackets after it
-                    // would go uncounted and reach the recursive reader).
-                    i += if quote == b'"' && bytes[i] == b'\\' {
-                        2
-                    } else {
-                        1
-                    };
-                }
-            }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
+    for (i, b) in brackets(text) {
+        match b {
             b'{' | b'(' | b'[' => {
                 depth += 1;
                 if depth > MAX_NESTING {
@@ -175,12 +154,48 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
                     );
                 }
             }
-            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
+            _ => depth = depth.saturating_sub(1),
         }
-        i += 1;
     }
     None
+}
+
+/// The brackets of `text` that are code, with their byte offsets: those inside strings,
+/// back-quotes and `#` comments are skipped, by the grammar's rules. The one scanner of
+/// the nesting guard and of the unclosed-brace hint, so the two can never disagree.
+fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let at = i;
+            i += 1;
+            match bytes[at] {
+                b'"' | b'`' => {
+                    let quote = bytes[at];
+                    while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+                        // `\` escapes in strings only; a back-quote ends at the next
+                        // back-quote, so "`\`" is closed (else the brackets after it would
+                        // go uncounted and reach the recursive reader).
+                        i += if quote == b'"' && bytes[i] == b'\\' {
+                            2
+                        } else {
+                            1
+                        };
+                    }
+                    i += 1;
+                }
+                b'#' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b @ (b'{' | b'(' | b'[' | b'}' | b')' | b']') => return Some((at, b)),
+                _ => {}
+            }
+        }
+        None
+    })
 }
 
 /// Turns pest's error into a diagnostic that names what was expected in plain words.
@@ -241,30 +256,15 @@ fn syntax_error(
 
 /// The last `{` with no matching `}`, skipping strings and comments.
 fn last_unclosed_brace(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
     let mut open = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' | b'`' => {
-                let q = bytes[i];
-                i += 1;
-                while i < bytes.len() && bytes[i] != q && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
+    for (i, b) in brackets(text) {
+        match b {
             b'{' => open.push(i),
             b'}' => {
                 open.pop();
             }
             _ => {}
         }
-        i += 1;
     }
     open.pop()
 }
@@ -390,4 +390,28 @@ fn describe(rule: Rule) -> Option<&'static str> {
 pub fn span_of(file: FileId, offset: usize, pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
     Span::new(file, offset + s.start(), offset + s.end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backslash_in_back_quotes_does_not_hide_the_brace_after_it() {
+        // Back-quotes have no escapes: the brace closes the flow.
+        assert_eq!(last_unclosed_brace("flow b {\n  set x = `\"\\` }\n"), None);
+        let text = "flow a {\n  play \"a\\\"{\"\n";
+        assert_eq!(
+            last_unclosed_brace(text),
+            Some(7),
+            "the brace in the string is text"
+        );
+    }
+
+    #[test]
+    fn brackets_skip_strings_back_quotes_and_comments() {
+        let text = "a { \"}\" `(` # ]\n ) }";
+        let found: Vec<u8> = brackets(text).map(|(_, b)| b).collect();
+        assert_eq!(found, b"{)}".to_vec());
+    }
 }
