@@ -406,6 +406,12 @@ impl Call {
 
     /// Sends media and returns the play's id.
     fn play(&mut self, media: Vec<Media>, barge_in: bool) -> PlayId {
+        let language = self.language();
+        self.play_in(media, barge_in, language)
+    }
+
+    /// Sends media in a given prompt language (a mailbox owner's, for their greeting).
+    fn play_in(&mut self, media: Vec<Media>, barge_in: bool, language: String) -> PlayId {
         self.ensure_answered();
         let id = PlayId(self.next_play);
         self.next_play += 1;
@@ -417,7 +423,6 @@ impl Call {
             })
             .collect();
         self.note(self.here(), Traced::Played(names));
-        let language = self.language();
         self.push(Command::Play {
             id,
             media,
@@ -430,6 +435,10 @@ impl Call {
     /// Plays media, then does `then`.
     fn play_then(&mut self, media: Vec<Media>, barge_in: bool, then: AfterPrompt) {
         let play = self.play(media, barge_in);
+        self.wait_for_play(play, barge_in, then);
+    }
+
+    fn wait_for_play(&mut self, play: PlayId, barge_in: bool, then: AfterPrompt) {
         self.wait = Wait::Prompt {
             play,
             barge_in,

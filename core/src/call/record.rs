@@ -156,7 +156,15 @@ impl Call {
             at,
             leave_message: true,
         };
-        self.play_then(media, false, AfterPrompt::Record(Box::new(r)));
+        // The default greeting speaks for the mailbox's owner, so in their language, as
+        // a greeting they recorded themselves would be.
+        let language = plan
+            .extension(&r.mailbox)
+            .and_then(|e| e.options.language.as_ref())
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| self.language());
+        let play = self.play_in(media, false, language);
+        self.wait_for_play(play, false, AfterPrompt::Record(Box::new(r)));
     }
 
     pub(super) fn start_recording(&mut self, mut r: Recording) {
