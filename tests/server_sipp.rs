@@ -158,25 +158,27 @@ fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() 
     let mut lamp = Command::new(SIPP)
         .arg("-sf")
         .arg(scenario(&scenarios, "notify_uas.xml"))
-        .args(["-i", "127.0.0.1", "-p", &phone, "-m", "1"])
-        .args([
-            "-nostdin",
-            "-timeout",
-            "40s",
-            "-timeout_error",
-            "-trace_err",
-        ])
+        .args(["-i", "127.0.0.1", "-p", &phone, "-m", "100", "-nostdin"])
+        .args(["-trace_msg", "-message_file", "notify.log"])
         .current_dir(&server.dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     server.sipp_ok(&scenario(&scenarios, "leave_message.xml"), "*4102", &[]);
-    let status = wait_child(&mut lamp, Duration::from_secs(30), "the NOTIFY to 102");
-    assert!(
-        status.success(),
-        "102's phone got no message-waiting NOTIFY"
+    // The phone heard its counts when it registered (0/0; the NOTIFY is repeated until
+    // answered, so it reaches this listener too), then the message's NOTIFY: one new.
+    let notify_log = server.dir.join("notify.log");
+    wait_for(
+        "102's message-waiting NOTIFYs",
+        Duration::from_secs(30),
+        || {
+            let log = std::fs::read_to_string(&notify_log).ok()?;
+            (log.contains("Voice-Message: 0/0") && log.contains("Voice-Message: 1/0")).then_some(())
+        },
     );
+    let _ = lamp.kill();
+    let _ = lamp.wait();
     let call = server.recent_call("*4102");
     assert!(trace_has(&call, "recorded msg-"), "{call:#}");
     let store =

@@ -86,6 +86,12 @@ pub async fn run(
         .await
         .map_err(|e| format!("{e}; set --sip-addr"))?;
     let sip = Arc::new(sip);
+    tokio::spawn(light_lamps_on_register(
+        sip.clone(),
+        sip.watch_registrations(),
+        store.clone(),
+        plans.clone(),
+    ));
 
     let calls = Arc::new(CallLog::new());
     let listener = http::bind(config.http_addr).await?;
@@ -187,6 +193,34 @@ async fn reachable_trunks(plan: &switchboard_dsl::Plan) -> Vec<TrunkPeer> {
         }
     }
     out
+}
+
+/// A phone that registers (or refreshes its registration) hears its mailbox's counts at
+/// once, so its message lamp is right after a reboot or a network outage, not only at
+/// the next message.
+async fn light_lamps_on_register(
+    sip: Arc<SipServer>,
+    mut registered: tokio::sync::mpsc::UnboundedReceiver<String>,
+    store: Arc<Mutex<SqliteStore>>,
+    plans: Arc<PlanHolder>,
+) {
+    while let Some(ext) = registered.recv().await {
+        let has_mailbox = plans
+            .plan()
+            .extension(&ext)
+            .is_some_and(|e| e.options.voicemail);
+        if !has_mailbox {
+            continue;
+        }
+        let counts = store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .message_counts(&ext);
+        match counts {
+            Ok((new, saved)) => sip.notify_message_waiting(&ext, new, saved).await,
+            Err(e) => tracing::warn!("message counts of {ext}: {e}"),
+        }
+    }
 }
 
 /// The SIP registrar's view of the store: HA1 digests only.

@@ -88,6 +88,11 @@ impl Shared {
         match applied {
             Ok(bindings) => {
                 debug!(%user, %source, contacts = bindings.len(), "registered");
+                if !bindings.is_empty()
+                    && let Some(watch) = &*self.registered.lock().expect("registered lock")
+                {
+                    let _ = watch.send(user.clone());
+                }
                 let headers = bindings
                     .iter()
                     .map(|b| {

@@ -63,6 +63,9 @@ pub(super) struct Shared {
     /// The server's stop signal.
     pub(super) stop: CancellationToken,
     pub(super) salt: AtomicU64,
+    /// Told the user of every successful registration, once someone asked
+    /// ([`SipServer::watch_registrations`]).
+    pub(super) registered: Mutex<Option<mpsc::UnboundedSender<String>>>,
 }
 
 /// A trunk with its host resolved.
@@ -133,6 +136,7 @@ impl SipServer {
             started: Instant::now(),
             salt: AtomicU64::new(0),
             stop: cancel.clone(),
+            registered: Mutex::new(None),
         });
         let inner = endpoint.inner.clone();
         tokio::spawn(async move {
@@ -149,6 +153,14 @@ impl SipServer {
     /// The bound address (UDP and TCP).
     pub fn local_addr(&self) -> SocketAddr {
         self.shared.local_addr
+    }
+
+    /// The user of every successful REGISTER (a new contact or a refresh) from now on,
+    /// so the server can tell a phone what it missed, like its message lamp.
+    pub fn watch_registrations(&self) -> mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.shared.registered.lock().expect("registered lock") = Some(tx);
+        rx
     }
 
     /// The live contacts of an extension.
