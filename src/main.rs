@@ -42,6 +42,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
+    if !matches!(cli.command, Command::Run(_)) {
+        quiet_on_closed_pipe();
+    }
     match cli.command {
         Command::Check(args) => check_cmd::run(args),
         Command::Test(args) => test_cmd::run(args),
@@ -53,5 +56,16 @@ fn main() -> ExitCode {
         }
         Command::Run(args) => run_cmd::run(args),
         Command::User(args) => user_cmd::run(args),
+    }
+}
+
+/// `switchboard simulate | head` should stop quietly when `head` has read enough, as
+/// other shell tools do, not panic on the broken pipe: the commands that print reports
+/// take the default SIGPIPE action. The server keeps Rust's ignored SIGPIPE, so a phone
+/// closing a TCP connection is an error on that connection, never the end of the server.
+fn quiet_on_closed_pipe() {
+    // SAFETY: called before any thread is started; it only resets one signal's action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -37,12 +37,12 @@ pub enum Traced {
 
 impl TraceEntry {
     /// One line for people: `voicemail.dial:7  ask vm-enter-pin`.
+    /// An entry no step made (the caller hung up) has no place in front.
     pub fn render(&self, plan: &Plan) -> String {
-        let place = match self.span {
-            Some(s) => plan.location(s),
-            None => String::new(),
-        };
-        format!("{place:<22} {}", self.what)
+        match self.span {
+            Some(s) => format!("{} {}", plan.location(s), self.what),
+            None => self.what.to_string(),
+        }
     }
 }
 

@@ -62,7 +62,7 @@ pub struct CallRecord {
     pub digits: String,
     /// Every prompt or recording played to the caller, in order.
     pub prompts: Vec<String>,
-    /// `TraceEntry::render` lines: `office.dial:12         play welcome`.
+    /// `TraceEntry::render` lines: `office.dial:12:5 play welcome`.
     pub trace: Vec<String>,
     /// Trace lines past `MAX_TRACE_LINES`, counted but not kept.
     pub trace_dropped: usize,

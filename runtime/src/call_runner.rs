@@ -123,6 +123,7 @@ pub async fn run_call(
     // port is only returned once the socket is closed.
     let _ = tokio::time::timeout(Duration::from_secs(5), live.media.closed()).await;
     drop(bound.lease);
+    tracing::info!(call = %sip_call_id, %outcome, "call ended");
     services.calls.finish(id, outcome);
 }
 

@@ -1,9 +1,11 @@
-//! The server's HTTP API: health, the running plan, live and recent calls.
+//! The server's HTTP side: a status page for people (`/`), and the API: health, the
+//! running plan, live and recent calls.
 //!
 //! `app` builds the router from the shared state, so tests drive it with `oneshot` and no
 //! socket; `bind` and `serve` put it on a TCP port until the shutdown future completes.
 //! Every error goes through `AppError`, which answers JSON and keeps internals in the log.
 
+mod status_page;
 pub mod time;
 
 use crate::call_log::{CallList, CallLog, CallRecord};
@@ -31,6 +33,7 @@ pub struct AppState {
 /// The API's routes over `state`.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/", get(status_page::page))
         .route("/healthz", get(healthz))
         .route("/api/plan", get(plan))
         .route("/api/calls", get(calls))

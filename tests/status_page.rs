@@ -1,0 +1,63 @@
+//! The page a person sees at `http://127.0.0.1:8080/`, in a real headless Chromium: the
+//! running plan, and a saved plan with a mistake refused with its file, line and fix.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use support::{Server, edit, office_copy, wait_for};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The page as Chromium renders it (the DOM after loading).
+fn rendered(url: &str, profile: &Path) -> String {
+    let out = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", url])
+        .output()
+        .unwrap_or_else(|e| panic!("{CHROMIUM}: {e} (apt-get install chromium)"));
+    assert!(out.status.success(), "chromium failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_status_page_shows_the_plan_and_a_refused_save() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+    );
+    let dir = office_copy("status-page");
+    let server = Server::start(&dir, &[], 10);
+    let url = format!("http://127.0.0.1:{}/", server.http);
+    let profile = dir.join("chromium");
+
+    let page = rendered(&url, &profile);
+    assert!(page.contains("<strong>version 1</strong>"), "{page}");
+    assert!(page.contains("was loaded."), "{page}");
+    assert!(page.contains("No calls yet."), "{page}");
+
+    // The admin saves a typo; the page says it was refused, where, and how to fix it.
+    edit(
+        &dir.join("dialplans/ivr.dial"),
+        "-> queue 801",
+        "-> queue 8O1",
+    );
+    wait_for("the typo to be refused", Duration::from_secs(20), || {
+        (server.json("/api/plan")["last_attempt"]["ok"] == false).then_some(())
+    });
+    let page = rendered(&url, &profile);
+    assert!(page.contains("<strong>refused</strong>"), "{page}");
+    assert!(page.contains("calls go on with version 1"), "{page}");
+    assert!(page.contains("dialplans/ivr.dial:12:27"), "{page}");
+    assert!(page.contains("write it as: queue NUMBER"), "{page}");
+}
