@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_core::call::Caller;
-use switchboard_core::test_run::parse_wall_time;
 use switchboard_core::world::World;
 use switchboard_dsl::script::WallTime;
 use switchboard_dsl::{Plan, render};
@@ -67,10 +66,10 @@ pub fn run(args: SimulateArgs, matches: &ArgMatches) -> ExitCode {
     };
     let time = match &args.time {
         None => WallTime::default(),
-        Some(t) => match parse_wall_time(t) {
-            Some(t) => t,
-            None => {
-                eprintln!("error: --time {t:?} is not like \"2026-11-23 19:00\"");
+        Some(t) => match WallTime::parse(t) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: --time {t:?} is not like \"2026-11-23 19:00\": {e}");
                 return ExitCode::from(2);
             }
         },

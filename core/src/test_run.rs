@@ -154,9 +154,7 @@ impl Run {
                 Ok(())
             }
             Given::Time(t) => {
-                if let Some(t) = parse_wall_time(t) {
-                    self.world.time = t;
-                }
+                self.world.time = *t;
                 Ok(())
             }
             Given::QueueLoggedIn { agent, queue } => store.set_queue_logged_in(agent, queue, true),
@@ -384,47 +382,4 @@ fn chat_trace(r: crate::chat::ChatRouting) -> Vec<TraceEntry> {
         },
     });
     out
-}
-
-/// `"2026-11-23 19:00"` as office time, with its weekday.
-pub fn parse_wall_time(s: &str) -> Option<WallTime> {
-    let (date, time) = s.trim().split_once(' ')?;
-    let mut d = date.split('-').map(str::parse::<i64>);
-    let (year, month, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let (h, m) = time.split_once(':')?;
-    let (hour, minute) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
-    }
-    // Days since 1970-01-01 (a Thursday), by the civil-from-days inverse.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let weekday = ((days + 3).rem_euclid(7) + 1) as u32;
-    Some(WallTime {
-        year: year as i32,
-        month: month as u32,
-        day: day as u32,
-        hour,
-        minute,
-        weekday,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wall_time_knows_the_weekday() {
-        let t = parse_wall_time("2026-11-23 19:05").unwrap();
-        assert_eq!((t.weekday, t.hour, t.minute), (1, 19, 5));
-        assert_eq!(parse_wall_time("2026-11-28 10:00").unwrap().weekday, 6);
-        assert_eq!(parse_wall_time("2024-02-29 00:00").unwrap().weekday, 4);
-        assert!(parse_wall_time("2026-13-01 10:00").is_none());
-    }
 }

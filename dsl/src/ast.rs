@@ -365,11 +365,23 @@ pub enum TestCaller {
 
 #[derive(Clone, Debug)]
 pub enum Given {
-    Pin { mailbox: String, pin: String },
-    SelfId { mailbox: String },
-    Messages { mailbox: String, new: u32 },
-    Time(String),
-    QueueLoggedIn { agent: String, queue: String },
+    Pin {
+        mailbox: String,
+        pin: String,
+    },
+    SelfId {
+        mailbox: String,
+    },
+    Messages {
+        mailbox: String,
+        new: u32,
+    },
+    /// Office time, checked when the test is read.
+    Time(crate::script::WallTime),
+    QueueLoggedIn {
+        agent: String,
+        queue: String,
+    },
 }
 
 #[derive(Clone, Debug)]

@@ -66,6 +66,30 @@ impl Default for WallTime {
     }
 }
 
+impl WallTime {
+    /// `"2026-11-23 19:00"`, as tests and `simulate --time` write office time.
+    pub fn parse(text: &str) -> Result<WallTime, String> {
+        // jiff explains from the outside in; the innermost part names the field.
+        let dt: jiff::civil::DateTime = text.trim().parse().map_err(|e: jiff::Error| {
+            let e = e.to_string();
+            e.rsplit(": ").next().unwrap_or(&e).to_string()
+        })?;
+        Ok(WallTime::from_civil(dt))
+    }
+
+    /// The fields scripts see of a calendar date and time.
+    pub fn from_civil(dt: jiff::civil::DateTime) -> WallTime {
+        WallTime {
+            year: i32::from(dt.year()),
+            month: dt.month() as u32,
+            day: dt.day() as u32,
+            hour: dt.hour() as u32,
+            minute: dt.minute() as u32,
+            weekday: dt.weekday().to_monday_one_offset() as u32,
+        }
+    }
+}
+
 /// A script that failed while running, placed in the `.dial` file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptError {
@@ -323,6 +347,16 @@ mod tests {
             .unwrap_err();
         assert_eq!(d.span.start, 10);
         assert!(d.message.contains("callr"), "{}", d.message);
+    }
+
+    #[test]
+    fn wall_time_knows_the_weekday() {
+        let t = WallTime::parse("2026-11-23 19:05").unwrap();
+        assert_eq!((t.weekday, t.hour, t.minute), (1, 19, 5));
+        assert_eq!(WallTime::parse("2026-11-28 10:00").unwrap().weekday, 6);
+        assert_eq!(WallTime::parse("2024-02-29 00:00").unwrap().weekday, 4);
+        assert!(WallTime::parse("2026-13-01 10:00").is_err());
+        assert!(WallTime::parse("2026-11-23 25:00").is_err());
     }
 
     #[test]

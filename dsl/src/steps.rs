@@ -948,7 +948,20 @@ fn test_step(w: &mut Words<'_, '_, '_>) -> Option<StepKind> {
                         new: n.literal().and_then(|s| s.parse().ok()).unwrap_or(0),
                     }
                 }
-                "time" => Given::Time(w.text("a time like \"2026-11-23 19:00\"")?.0),
+                "time" => {
+                    let (text, span) = w.text("a time like \"2026-11-23 19:00\"")?;
+                    match crate::script::WallTime::parse(&text) {
+                        Ok(t) => Given::Time(t),
+                        Err(e) => {
+                            w.fail(
+                                span,
+                                format!("`{text}` is not a date and time: {e}"),
+                                "not a time",
+                            );
+                            return None;
+                        }
+                    }
+                }
                 "agent" => {
                     let agent = ext(w)?;
                     if !w.keyword("in") {

@@ -9,15 +9,7 @@ use switchboard_dsl::script::WallTime;
 pub fn wall_time(timezone: &str, now: SystemTime) -> WallTime {
     let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let ts = jiff::Timestamp::try_from(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let dt = ts.to_zoned(tz).datetime();
-    WallTime {
-        year: i32::from(dt.year()),
-        month: dt.month() as u32,
-        day: dt.day() as u32,
-        hour: dt.hour() as u32,
-        minute: dt.minute() as u32,
-        weekday: dt.weekday().to_monday_one_offset() as u32,
-    }
+    WallTime::from_civil(ts.to_zoned(tz).datetime())
 }
 
 #[cfg(test)]

@@ -5,16 +5,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `2025-03-01T14:05:09Z`; times before 1970 are written as the epoch.
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = unix_seconds(t);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    jiff::Timestamp::from_second(unix_seconds(t))
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_string()
 }
 
 /// Whole seconds since 1970-01-01T00:00:00Z (0 for earlier times).
@@ -35,21 +28,6 @@ pub fn serialize_opt<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::O
         Some(t) => s.serialize_some(&rfc3339(*t)),
         None => s.serialize_none(),
     }
-}
-
-/// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
