@@ -31,6 +31,7 @@
 //! - Targets are normally literal numbers; any other value is worked out like a value in
 //!   a condition, and a target that fails skips the route with a note.
 
+use crate::numbers::same_number;
 use crate::office;
 use rhai::Dynamic;
 use switchboard_dsl::ast::{
@@ -144,33 +145,6 @@ fn describe(d: &ChatDestination) -> String {
             Poll::Top(n) => format!("queue {queue} (poll top {n})"),
         },
         ChatDestination::Extension(e) => format!("extension {e}"),
-    }
-}
-
-/// Whether a route's number and a message's `to` are the same: as US phone numbers when
-/// both are phone numbers, else as written.
-fn same_number(route: &str, to: &str) -> bool {
-    match (phone_digits(route), phone_digits(to)) {
-        (Some(a), Some(b)) => a == b,
-        _ => route.trim() == to.trim(),
-    }
-}
-
-/// A phone number as its digits with the US country code (`+12605550100`, `12605550100`
-/// and `2605550100` all give `12605550100`); `None` for anything that is not a number.
-fn phone_digits(n: &str) -> Option<String> {
-    let n = n.trim();
-    if !n
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '.'))
-    {
-        return None;
-    }
-    let d: String = n.chars().filter(char::is_ascii_digit).collect();
-    match d.len() {
-        0 => None,
-        10 => Some(format!("1{d}")),
-        _ => Some(d),
     }
 }
 

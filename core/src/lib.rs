@@ -10,6 +10,7 @@ pub mod chat;
 pub mod command;
 pub mod event;
 pub mod ids;
+pub mod numbers;
 pub mod office;
 pub mod pin;
 pub mod store;

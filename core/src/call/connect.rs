@@ -4,6 +4,7 @@
 use super::run::Flow;
 use super::{AfterPrompt, Call, Caller, Wait, prompts};
 use crate::command::{Command, HangupCause};
+use crate::numbers::is_dialable;
 use crate::office::{self, QueueSelection};
 use crate::store::{ParkedCall, Store};
 use crate::trace::Traced;
@@ -411,22 +412,4 @@ impl Call {
             Err(e) => self.fail(format!("the office store failed: {e}")),
         }
     }
-}
-
-/// E.164: `+`, a country code not starting with 0, 8 to 15 digits in all; a US or
-/// Canadian number (+1) must be `+1NXXNXXXXXX`. Short service numbers of 2 to 6 digits
-/// (911, 112, 110) also go out as they are: an emergency call must never be refused.
-/// Nothing else goes out on a trunk.
-pub fn is_dialable(n: &str) -> bool {
-    let Some(digits) = n.strip_prefix('+') else {
-        return (2..=6).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
-    };
-    let b = digits.as_bytes();
-    if !(8..=15).contains(&b.len()) || !b.iter().all(u8::is_ascii_digit) || b[0] == b'0' {
-        return false;
-    }
-    if b[0] == b'1' {
-        return b.len() == 11 && b[1] >= b'2' && b[4] >= b'2';
-    }
-    true
 }

@@ -3,6 +3,7 @@
 //! one broken condition cannot keep every caller out.
 
 use super::{Call, Caller};
+use crate::numbers::same_number;
 use crate::store::Store;
 use crate::trace::Traced;
 use switchboard_dsl::ir::{Addr, Cond};
@@ -47,14 +48,13 @@ impl Call {
                 None
             }
             Caller::Trunk { trunk, .. } => {
-                let dialled = e164_digits(&self.dialled);
                 let mut order: Vec<usize> = (0..plan.inbound.len())
                     .filter(|&i| {
                         let r = &plan.inbound[i];
                         r.trunk.name == trunk
                             && r.to
                                 .as_ref()
-                                .is_none_or(|(to, _)| e164_digits(to) == dialled)
+                                .is_none_or(|(to, _)| same_number(to, &self.dialled))
                     })
                     .collect();
                 // As for `dial` and `chat` routes: `when` routes first, then a route for this
@@ -91,11 +91,4 @@ impl Call {
             }
         }
     }
-}
-
-/// A number as plain digits with the US country code, so `+12605550100`,
-/// `12605550100` and `2605550100` compare equal.
-fn e164_digits(n: &str) -> String {
-    let d: String = n.chars().filter(char::is_ascii_digit).collect();
-    if d.len() == 10 { format!("1{d}") } else { d }
 }
