@@ -73,7 +73,17 @@ pub async fn run(
 
     // SIP outlives the calls: it must still send their BYEs while the server stops.
     let sip_stop = CancellationToken::new();
-    let trunks = reachable_trunks(&plans.plan()).await;
+    let trunks = plans
+        .plan()
+        .trunks
+        .iter()
+        .filter_map(|t| {
+            t.host.as_ref().map(|h| TrunkPeer {
+                name: t.name.name.clone(),
+                host: h.clone(),
+            })
+        })
+        .collect();
     let sip_config = SipConfig {
         addr: config.sip_addr,
         public_ip: media_ip,
@@ -164,35 +174,6 @@ pub async fn run(
     let _ = http_task.await;
     tracing::info!("Switchboard stopped");
     Ok(())
-}
-
-/// The plan's trunks whose host resolves. A carrier's name that does not resolve right
-/// now must not keep the office's phones down: that trunk is left out (its calls are not
-/// trusted) with a warning, and everything else starts.
-async fn reachable_trunks(plan: &switchboard_dsl::Plan) -> Vec<TrunkPeer> {
-    let mut out = Vec::new();
-    for t in &plan.trunks {
-        let Some(host) = &t.host else { continue };
-        let with_port = if host.contains(':') {
-            host.clone()
-        } else {
-            format!("{host}:5060")
-        };
-        let resolved = tokio::net::lookup_host(with_port.as_str())
-            .await
-            .is_ok_and(|mut a| a.next().is_some());
-        match resolved {
-            true => out.push(TrunkPeer {
-                name: t.name.name.clone(),
-                host: host.clone(),
-            }),
-            false => tracing::warn!(
-                "trunk {:?}: cannot resolve {host:?}; calls from it are refused until it resolves and the server restarts",
-                t.name.name
-            ),
-        }
-    }
-    out
 }
 
 /// A phone that registers (or refreshes its registration) hears its mailbox's counts at

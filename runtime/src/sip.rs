@@ -109,8 +109,6 @@ pub enum SipError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    /// A trunk's host could not be resolved to an address.
-    TrunkHost { trunk: String, host: String },
     /// The SIP stack failed.
     Stack(String),
     /// The call has ended (the caller hung up or cancelled, or never sent the
@@ -126,9 +124,6 @@ impl fmt::Display for SipError {
         match self {
             SipError::Bind { addr, source } => {
                 write!(f, "cannot listen for SIP on {addr}: {source}")
-            }
-            SipError::TrunkHost { trunk, host } => {
-                write!(f, "trunk {trunk}: cannot resolve host {host:?}")
             }
             SipError::Stack(message) => write!(f, "SIP stack: {message}"),
             SipError::CallEnded => write!(f, "the call has ended"),

@@ -88,7 +88,7 @@ impl SipServer {
             addr: config.addr,
             source,
         })?;
-        let trunks = resolve_trunks(&config.trunks).await?;
+        let trunks = resolve_trunks(&config.trunks).await;
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| SipError::Stack(format!("no randomness: {e}")))?;
         let public_addr = SocketAddr::new(config.public_ip, local_addr.port());
@@ -242,32 +242,37 @@ async fn wait_for_tcp(local: SocketAddr) -> Result<(), SipError> {
     }
 }
 
-async fn resolve_trunks(peers: &[TrunkPeer]) -> Result<Vec<Trunk>, SipError> {
+/// The trunks' addresses. A carrier's host that does not resolve right now must not keep
+/// the office's phones down: that trunk is left out (its calls are not trusted) with a
+/// warning, and everything else starts.
+async fn resolve_trunks(peers: &[TrunkPeer]) -> Vec<Trunk> {
     let mut trunks = Vec::new();
     for peer in peers {
-        let failed = || SipError::TrunkHost {
-            trunk: peer.name.clone(),
-            host: peer.host.clone(),
-        };
-        let (host, port) = split_host_port(&peer.host).ok_or_else(failed)?;
-        let ips: Vec<IpAddr> = match host.parse::<IpAddr>() {
-            Ok(ip) => vec![ip],
-            Err(_) => tokio::net::lookup_host((host, port.unwrap_or(5060)))
-                .await
-                .map_err(|_| failed())?
-                .map(|a| a.ip())
-                .collect(),
+        let ips: Vec<IpAddr> = match split_host_port(&peer.host) {
+            None => Vec::new(),
+            Some((host, port)) => match host.parse::<IpAddr>() {
+                Ok(ip) => vec![ip],
+                Err(_) => tokio::net::lookup_host((host, port.unwrap_or(5060)))
+                    .await
+                    .map(|addrs| addrs.map(|a| a.ip()).collect())
+                    .unwrap_or_default(),
+            },
         };
         if ips.is_empty() {
-            return Err(failed());
+            warn!(
+                trunk = %peer.name,
+                host = %peer.host,
+                "cannot resolve the trunk's host; its calls are refused until it resolves and the server restarts"
+            );
         }
+        let port = split_host_port(&peer.host).and_then(|(_, p)| p);
         trunks.extend(ips.into_iter().map(|ip| Trunk {
             name: peer.name.clone(),
             ip,
             port,
         }));
     }
-    Ok(trunks)
+    trunks
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`.
