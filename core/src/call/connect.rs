@@ -1,7 +1,6 @@
 //! Steps that reach other people or change the office: ringing an extension, a queue or
 //! a trunk, park orbits, queue logins and hot desking.
 
-use super::run::Flow;
 use super::{AfterPrompt, Call, Caller, Wait, prompts};
 use crate::command::{Command, HangupCause};
 use crate::numbers::is_dialable;
@@ -18,24 +17,24 @@ pub(super) enum Target {
 }
 
 impl Call {
-    pub(super) fn connect_step(&mut self, at: Addr, store: &mut dyn Store) -> Flow {
+    pub(super) fn connect_step(&mut self, at: Addr, store: &mut dyn Store) {
         let plan = self.plan.clone();
         match plan.program.op(at) {
             Op::Extension { number, ring } => {
                 let Some(n) = self.value_or_end(number, store) else {
-                    return Flow::Wait;
+                    return;
                 };
                 self.ring_extension(at, n, *ring, store);
             }
             Op::Queue(q) => {
                 let Some(q) = self.value_or_end(q, store) else {
-                    return Flow::Wait;
+                    return;
                 };
                 self.ring_queue(at, q, store);
             }
             Op::Trunk { trunk, number } => {
                 let Some(n) = self.value_or_end(number, store) else {
-                    return Flow::Wait;
+                    return;
                 };
                 if !is_dialable(&n) {
                     self.note(
@@ -45,7 +44,7 @@ impl Call {
                         )),
                     );
                     self.end(HangupCause::NotFound, "not a number a trunk can call");
-                    return Flow::Wait;
+                    return;
                 }
                 self.step_note(at, "trunk", vec![trunk.clone(), n.clone()]);
                 self.push(Command::DialTrunk {
@@ -59,19 +58,19 @@ impl Call {
             }
             Op::Park(o) => {
                 let Some(o) = self.value_or_end(o, store) else {
-                    return Flow::Wait;
+                    return;
                 };
                 self.park(at, o, store);
             }
             Op::Unpark(o) => {
                 let Some(o) = self.value_or_end(o, store) else {
-                    return Flow::Wait;
+                    return;
                 };
                 self.unpark(at, o, store);
             }
             Op::ParkToggle(o) => {
                 let Some(o) = self.value_or_end(o, store) else {
-                    return Flow::Wait;
+                    return;
                 };
                 match office::park_occupied(store, &o) {
                     Ok(true) => self.unpark(at, o, store),
@@ -87,14 +86,14 @@ impl Call {
                 let queue = match queue {
                     Some(q) => match self.value_or_end(q, store) {
                         Some(v) => Some(v),
-                        None => return Flow::Wait,
+                        None => return,
                     },
                     None => None,
                 };
                 let agent = match agent {
                     Some(a) => match self.value_or_end(a, store) {
                         Some(v) => Some(v),
-                        None => return Flow::Wait,
+                        None => return,
                     },
                     None => None,
                 };
@@ -102,17 +101,12 @@ impl Call {
             }
             Op::HotDeskLogin(e) => {
                 let Some(e) = self.value_or_end(e, store) else {
-                    return Flow::Wait;
+                    return;
                 };
                 self.hot_desk_login(at, e, store);
             }
             Op::HotDeskLogout => self.hot_desk_logout(at, store),
             _ => self.fail("a connection asked for by a step that does not connect".into()),
-        }
-        if matches!(self.wait, Wait::Nothing) {
-            Flow::Next
-        } else {
-            Flow::Wait
         }
     }
 

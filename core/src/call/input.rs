@@ -24,6 +24,24 @@ pub(super) struct Input {
     pub purpose: Purpose,
 }
 
+/// How a collection of digits ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    Terminator,
+    Enough,
+    TimedOut,
+}
+
+impl Ended {
+    fn as_str(self) -> &'static str {
+        match self {
+            Ended::Terminator => "ended with the terminator",
+            Ended::Enough => "enough digits",
+            Ended::TimedOut => "timed out",
+        }
+    }
+}
+
 /// Why digits are being collected, and so what to do with them.
 pub(super) enum Purpose {
     Ask {
@@ -165,15 +183,15 @@ impl Call {
         if let Wait::Input(i) = &mut self.wait {
             i.timer = None;
         }
-        self.finish_input("timed out", store);
+        self.finish_input(Ended::TimedOut, store);
     }
 
-    fn finish_input(&mut self, how: &'static str, store: &mut dyn Store) {
+    fn finish_input(&mut self, how: Ended, store: &mut dyn Store) {
         let Wait::Input(input) = std::mem::replace(&mut self.wait, Wait::Nothing) else {
             return;
         };
         let input = *input;
-        let timed_out = how == "timed out";
+        let timed_out = how == Ended::TimedOut;
         // Traces are shown to admins and kept per call: a PIN never appears in one.
         let secret = matches!(&input.purpose, Purpose::Ask { into, .. } if into.to_ascii_lowercase().contains("pin"));
         let digits = if secret {
@@ -181,7 +199,13 @@ impl Call {
         } else {
             input.digits.clone()
         };
-        self.note(self.here(), Traced::Digits { digits, ended: how });
+        self.note(
+            self.here(),
+            Traced::Digits {
+                digits,
+                ended: how.as_str(),
+            },
+        );
         match input.purpose {
             Purpose::Ask { into, min } => {
                 if (input.digits.len() as u32) < min {
@@ -260,12 +284,12 @@ impl Call {
 
 impl Input {
     /// Takes one key; says how collection ended if this key ended it.
-    fn accept(&mut self, d: char) -> Option<&'static str> {
+    fn accept(&mut self, d: char) -> Option<Ended> {
         if self.terminator == Some(d) {
-            return Some("ended with the terminator");
+            return Some(Ended::Terminator);
         }
         self.digits.push(d);
-        (self.digits.len() as u32 >= self.max).then_some("enough digits")
+        (self.digits.len() as u32 >= self.max).then_some(Ended::Enough)
     }
 
     pub(super) fn new(

@@ -1,7 +1,6 @@
 //! The `mailbox` steps voicemail menus are built from: open a mailbox, select new or
 //! saved messages, play, move, save, delete, say the count, change the PIN.
 
-use super::run::Flow;
 use super::{AfterPrompt, Call, digit_prompts, prompts};
 use crate::command::{Command, Media};
 use crate::ids::MessageId;
@@ -25,7 +24,7 @@ impl Cursor {
 }
 
 impl Call {
-    pub(super) fn mailbox_step(&mut self, at: Addr, op: &MailboxOp, store: &mut dyn Store) -> Flow {
+    pub(super) fn mailbox_step(&mut self, at: Addr, op: &MailboxOp, store: &mut dyn Store) {
         let plan = self.plan.clone();
         macro_rules! store {
             ($e:expr) => {
@@ -33,7 +32,7 @@ impl Call {
                     Ok(v) => v,
                     Err(e) => {
                         self.fail(format!("the office store failed: {e}"));
-                        return Flow::Wait;
+                        return;
                     }
                 }
             };
@@ -41,11 +40,11 @@ impl Call {
         if let MailboxOp::Open(m) = op {
             let mailbox = match self.value_or_end(m, store) {
                 Some(m) => m,
-                None => return Flow::Wait,
+                None => return,
             };
             if !office::has_voicemail(&plan, &mailbox) {
                 self.fail(format!("there is no mailbox {mailbox:?}"));
-                return Flow::Wait;
+                return;
             }
             self.step_note(at, "mailbox", vec!["open".into(), mailbox.clone()]);
             self.mailbox = Some(Cursor {
@@ -53,11 +52,11 @@ impl Call {
                 selection: Vec::new(),
                 pos: 0,
             });
-            return Flow::Next;
+            return;
         }
         let Some(cursor) = &mut self.mailbox else {
             self.fail("no mailbox is open here; use `mailbox open` first".into());
-            return Flow::Wait;
+            return;
         };
         let mailbox = cursor.mailbox.clone();
         match op {
@@ -74,7 +73,6 @@ impl Call {
                     "mailbox",
                     vec!["select".into(), which.into(), n.to_string()],
                 );
-                Flow::Next
             }
             MailboxOp::Play => {
                 let media = match cursor.current() {
@@ -88,23 +86,20 @@ impl Call {
                 };
                 self.step_note(at, "mailbox", vec!["play".into()]);
                 self.play_then(media, true, AfterPrompt::Continue);
-                Flow::Wait
             }
             MailboxOp::Next => {
                 cursor.pos = (cursor.pos + 1).min(cursor.selection.len());
                 self.step_note(at, "mailbox", vec!["next".into()]);
-                Flow::Next
             }
             MailboxOp::Previous => {
                 cursor.pos = cursor.pos.saturating_sub(1);
                 self.step_note(at, "mailbox", vec!["previous".into()]);
-                Flow::Next
             }
             MailboxOp::Save | MailboxOp::Delete => {
                 let save = matches!(op, MailboxOp::Save);
                 let Some((id, recording)) = cursor.current().cloned() else {
                     self.note(self.here(), Traced::Branch("no message selected".into()));
-                    return Flow::Next;
+                    return;
                 };
                 let pos = cursor.pos;
                 cursor.selection.remove(pos);
@@ -116,7 +111,6 @@ impl Call {
                 let verb = if save { "save" } else { "delete" };
                 self.step_note(at, "mailbox", vec![verb.into()]);
                 self.message_waiting(&mailbox, store);
-                Flow::Next
             }
             MailboxOp::SayCount { saved } => {
                 let (new, old) = store!(store.message_counts(&mailbox));
@@ -132,12 +126,11 @@ impl Call {
                     vec!["say_count".into(), which.into(), n.to_string()],
                 );
                 self.play_then(prompts(names), true, AfterPrompt::Continue);
-                Flow::Wait
             }
             MailboxOp::SetPin(v) => {
                 let pin = match self.value_or_end(v, store) {
                     Some(p) => p,
-                    None => return Flow::Wait,
+                    None => return,
                 };
                 let min = plan.settings.pin_min_digits;
                 let ok = pin.len() >= min
@@ -155,7 +148,7 @@ impl Call {
                         false,
                         AfterPrompt::Continue,
                     );
-                    return Flow::Wait;
+                    return;
                 }
                 store!(store.set_pin(&mailbox, &pin));
                 self.step_note(at, "mailbox", vec!["set_pin".into()]);
@@ -164,7 +157,6 @@ impl Call {
                     false,
                     AfterPrompt::Continue,
                 );
-                Flow::Wait
             }
         }
     }

@@ -4,7 +4,6 @@
 //! caller hung up in the middle: a voicemail is never lost to a hang-up.
 
 use super::input::{Input, Purpose};
-use super::run::Flow;
 use super::{AfterPrompt, Call, Wait, digit_prompts, prompts};
 use crate::command::{Command, HangupCause, Media};
 use crate::ids::TimerId;
@@ -36,7 +35,7 @@ pub(super) struct Recorded {
 }
 
 impl Call {
-    pub(super) fn record_step(&mut self, at: Addr, store: &mut dyn Store) -> Flow {
+    pub(super) fn record_step(&mut self, at: Addr, store: &mut dyn Store) {
         let plan = self.plan.clone();
         match plan.program.op(at) {
             Op::Record {
@@ -48,13 +47,13 @@ impl Call {
                 let mailbox = match mailbox {
                     Some(m) => match self.value_or_end(m, store) {
                         Some(m) => m,
-                        None => return Flow::Wait,
+                        None => return,
                     },
                     None => self.own_mailbox(),
                 };
                 if !office::has_voicemail(&plan, &mailbox) {
                     self.fail(format!("there is no mailbox {mailbox:?} to record for"));
-                    return Flow::Wait;
+                    return;
                 }
                 let what = match kind {
                     RecordKind::Name => "name",
@@ -78,7 +77,6 @@ impl Call {
                     false,
                     AfterPrompt::Record(Box::new(r)),
                 );
-                Flow::Wait
             }
             Op::Confirm => {
                 if self.last_recording.is_none() {
@@ -86,25 +84,22 @@ impl Call {
                         self.here(),
                         Traced::Branch("nothing recorded to confirm".into()),
                     );
-                    return Flow::Next;
+                    return;
                 }
                 self.step_note(at, "confirm", vec![]);
                 let t = plan.settings.digit_timeout;
                 let input = Input::new(1, None, t, t, Purpose::Confirm);
                 self.begin_input(input, prompts(["vm-review".to_string()]), store);
-                Flow::Wait
             }
             Op::Voicemail(m) => {
                 let mailbox = match self.value_or_end(m, store) {
                     Some(m) => m,
-                    None => return Flow::Wait,
+                    None => return,
                 };
                 self.leave_message(at, mailbox, store);
-                Flow::Wait
             }
             _ => {
                 self.fail("a recording asked for by a step that does not record".into());
-                Flow::Wait
             }
         }
     }

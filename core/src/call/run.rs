@@ -7,16 +7,6 @@ use crate::trace::Traced;
 use switchboard_dsl::ast::SayKind;
 use switchboard_dsl::ir::{Addr, FlowId, Op, Operand};
 
-/// What one instruction did to the run. The loop in `run` goes on for as long as the
-/// call waits for nothing, so `Wait` is a hint: a step that already moved `pc` on (an
-/// `ask` answered by typed-ahead keys) may return it and the run still continues.
-pub(super) enum Flow {
-    /// Go on with the next instruction (`pc` already points at it).
-    Next,
-    /// The call now waits for an event.
-    Wait,
-}
-
 impl Call {
     /// Runs until the plan waits or the call ends.
     ///
@@ -40,16 +30,17 @@ impl Call {
                 break;
             }
             steps += 1;
-            let _ = self.step(store);
+            self.step(store);
         }
         self.running = false;
     }
 
-    fn step(&mut self, store: &mut dyn Store) -> Flow {
+    /// Runs one instruction; whether the call must now wait is left in `self.wait`.
+    fn step(&mut self, store: &mut dyn Store) {
         let plan = self.plan.clone();
         let Some(op) = plan.program.code.get(self.pc.0 as usize) else {
             self.fail("the program ended unexpectedly".into());
-            return Flow::Wait;
+            return;
         };
         let at = self.pc;
         self.current = at;
@@ -59,11 +50,9 @@ impl Call {
             Op::Answer => {
                 self.step_note(at, "answer", vec![]);
                 self.ensure_answered();
-                Flow::Next
             }
             Op::Hangup => {
                 self.end(HangupCause::Normal, "the plan hung up");
-                Flow::Wait
             }
             Op::Play {
                 prompts: ps,
@@ -72,16 +61,15 @@ impl Call {
                 let mut names = Vec::with_capacity(ps.len());
                 for p in ps {
                     let Some(v) = self.value_or_end(p, store) else {
-                        return Flow::Wait;
+                        return;
                     };
                     names.push(v);
                 }
                 self.play_then(prompts(names), *barge_in, AfterPrompt::Continue);
-                Flow::Wait
             }
             Op::Say { kind, value } => {
                 let Some(v) = self.value_or_end(value, store) else {
-                    return Flow::Wait;
+                    return;
                 };
                 let names: Vec<String> = match kind {
                     // Only digit prompts are recorded, so a number is read digit by digit.
@@ -89,14 +77,12 @@ impl Call {
                 };
                 self.step_note(at, "say", vec![v]);
                 if names.is_empty() {
-                    return Flow::Next;
+                    return;
                 }
                 self.play_then(prompts(names), false, AfterPrompt::Continue);
-                Flow::Wait
             }
             Op::Ask { .. } | Op::Menu(_) | Op::Repeat(_) => {
                 self.start_input(at, false, store);
-                Flow::Wait
             }
             Op::Record { .. } | Op::Confirm | Op::Voicemail(_) => self.record_step(at, store),
             Op::Extension { .. }
@@ -111,14 +97,13 @@ impl Call {
             Op::Directory => {
                 self.step_note(at, "directory", vec![]);
                 self.directory_start(store);
-                Flow::Wait
             }
             Op::Mailbox(m) => self.mailbox_step(at, m, store),
             Op::Goto { flow, args } | Op::Call { flow, args } => {
                 let mut values = Vec::with_capacity(args.len());
                 for a in args {
                     let Some(v) = self.value_or_end(a, store) else {
-                        return Flow::Wait;
+                        return;
                     };
                     values.push(v);
                 }
@@ -126,50 +111,39 @@ impl Call {
                 if is_call {
                     if self.stack.len() >= MAX_CALL_DEPTH {
                         self.fail(format!("`call` nested more than {MAX_CALL_DEPTH} deep"));
-                        return Flow::Wait;
+                        return;
                     }
                     self.stack.push(self.pc);
                 }
                 self.enter_flow(at, *flow, values, if is_call { "call" } else { "goto" });
-                Flow::Next
             }
             Op::Back | Op::End => match self.stack.pop() {
                 Some(ret) => {
                     self.pc = ret;
-                    Flow::Next
                 }
                 None => {
                     self.end(HangupCause::Normal, "the plan came to its end");
-                    Flow::Wait
                 }
             },
             Op::Jump(to) => {
                 self.pc = *to;
-                Flow::Next
             }
-            Op::JumpUnless { cond, to } => {
-                match self.condition(cond, store) {
-                    Ok(true) => self.note(
+            Op::JumpUnless { cond, to } => match self.condition(cond, store) {
+                Ok(true) => self.note(
+                    Some(plan.program.span(at)),
+                    Traced::Branch("condition holds".into()),
+                ),
+                Ok(false) => {
+                    self.note(
                         Some(plan.program.span(at)),
-                        Traced::Branch("condition holds".into()),
-                    ),
-                    Ok(false) => {
-                        self.note(
-                            Some(plan.program.span(at)),
-                            Traced::Branch("condition does not hold".into()),
-                        );
-                        self.pc = *to;
-                    }
-                    Err(e) => {
-                        self.fail(e);
-                        return Flow::Wait;
-                    }
+                        Traced::Branch("condition does not hold".into()),
+                    );
+                    self.pc = *to;
                 }
-                Flow::Next
-            }
+                Err(e) => self.fail(e),
+            },
             Op::LoopStart(id) => {
                 self.loops[id.0 as usize] = 0;
-                Flow::Next
             }
             Op::LoopNext { id, times, exit } => {
                 let n = &mut self.loops[id.0 as usize];
@@ -178,20 +152,17 @@ impl Call {
                 } else {
                     *n += 1;
                 }
-                Flow::Next
             }
             Op::Set { var, value } => {
                 let Some(v) = self.value_or_end(value, store) else {
-                    return Flow::Wait;
+                    return;
                 };
                 self.step_note(at, "set", vec![var.clone(), v.clone()]);
                 self.set_var(var, v);
-                Flow::Next
             }
             Op::Language(l) => {
                 self.step_note(at, "language", vec![l.clone()]);
                 self.language = Some(l.clone());
-                Flow::Next
             }
         }
     }
