@@ -14,6 +14,7 @@ use switchboard_core::call::Caller;
 use switchboard_core::world::World;
 use switchboard_dsl::script::WallTime;
 use switchboard_dsl::{Plan, render};
+use switchboard_runtime::config::parse_duration;
 use switchboard_runtime::plan_files;
 
 #[derive(Args)]
@@ -170,7 +171,7 @@ fn ordered_actions(args: &SimulateArgs, m: &ArgMatches) -> Result<Vec<Action>, S
     }
     let wait_at = m.indices_of("wait").map(|i| i.collect::<Vec<_>>());
     for (n, w) in args.wait.iter().enumerate() {
-        let d = parse_duration(w).ok_or_else(|| format!("--wait {w:?} is not like 6s or 500ms"))?;
+        let d = parse_duration(w).map_err(|e| format!("--wait: {e}"))?;
         let i = wait_at
             .as_ref()
             .and_then(|v| v.get(n).copied())
@@ -179,17 +180,6 @@ fn ordered_actions(args: &SimulateArgs, m: &ArgMatches) -> Result<Vec<Action>, S
     }
     at.sort_by_key(|(i, _)| *i);
     Ok(at.into_iter().map(|(_, a)| a).collect())
-}
-
-fn parse_duration(s: &str) -> Option<Duration> {
-    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
-    let n: u64 = n.parse().ok()?;
-    Some(match unit {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        _ => return None,
-    })
 }
 
 fn humantime(d: Duration) -> String {
