@@ -7,6 +7,7 @@
 //! which PIN counts) are in `office`, which is the only caller the engines should use.
 //! Keys are passed as the office spells them; the store compares them exactly.
 
+pub mod conformance;
 pub mod memory;
 
 pub use memory::MemoryStore;
