@@ -103,3 +103,31 @@ fn every_example_in_the_manual_compiles() {
         failures.join("\n")
     );
 }
+
+/// The manual's list of what scripts can call is the sandbox's own list, no more and no
+/// less: a package added to or removed from the engine shows here first.
+#[test]
+fn the_manual_lists_exactly_the_functions_scripts_can_call() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md");
+    let manual = std::fs::read_to_string(path).expect("docs/language.md is readable");
+    let start = manual
+        .find("<!-- script-functions")
+        .expect("docs/language.md marks the list of script functions");
+    let list = &manual[start..];
+    let list = &list[list.find("-->").expect("the marker is closed") + 3..];
+    let list = &list[..list
+        .find("<!-- /script-functions -->")
+        .expect("the list ends")];
+    let documented: std::collections::BTreeSet<String> = list
+        .split(',')
+        .map(|n| n.trim().trim_matches('`').to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let host = switchboard_dsl::script::ScriptHost::new();
+    let missing: Vec<_> = host.functions().difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(host.functions()).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "docs/language.md, section Scripts: not listed {missing:?}; listed but not callable {extra:?}"
+    );
+}

@@ -29,7 +29,7 @@ pub fn check(
     let settings = crate::settings::read(&ast.settings, diags);
     let symbols = names::collect(&ast, &settings, prompts, diags);
     let routes = routes::check(&ast, &symbols, diags);
-    let host = Arc::new(ScriptHost::new());
+    let host = Arc::new(ScriptHost::for_plan(symbols.variables.iter().cloned()));
     let scripts = scripts::compile_scripts(&ast, &host, diags);
     let expressions = refs::check(&ast, &symbols, &settings, prompts, &host, diags);
     reach::check(&ast, diags);

@@ -1,92 +1,49 @@
 //! Rhai, the language of computed decisions, held on a short leash.
 //!
 //! Scripts decide; they never play, wait, dial or touch files. Each one sees a read-only
-//! view of the call (`caller`, `dialled`, `time`, `vars`, and `msg` for chats) and runs
-//! under limits on operations, call depth, expression depth, string, array and map sizes,
-//! variables and functions, so an endless loop ends in a diagnostic, never a hung call.
+//! view of the call (`caller`, `dialled`, `time`, `vars`, and `msg` for chats) and runs in
+//! a closed sandbox (`sandbox`: no clock, no sleep, no printing, no modules) under limits
+//! on operations, call depth, expression depth, string, array and map sizes, variables and
+//! functions, so an endless loop ends in a diagnostic, never a hung call.
+//!
+//! The checker's promise — what passes `check` does not fail at run time because of the
+//! plan — rests on three things here: every function a script calls is known before it
+//! runs (`calls`), every script is tried on sample calls that cover every kind of value it
+//! can see (`samples`), and Rhai's own words are turned into the admin's (`messages`).
+
+mod calls;
+mod messages;
+pub mod samples;
+pub mod sandbox;
+mod view;
+
+pub use sandbox::MAX_OPERATIONS;
+pub use view::{CallView, WallTime};
 
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Map, Position, Scope};
-use std::collections::BTreeMap;
-
-/// Operations one script run may take: enough for any real decision, a few milliseconds.
-pub const MAX_OPERATIONS: u64 = 100_000;
+use crate::suggest::did_you_mean;
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Position, Scope};
+use std::collections::BTreeSet;
+use view::{string_map, view_caller, view_time};
 
 /// The names a script can read besides its own parameters.
 pub const VIEW_NAMES: &[&str] = &["caller", "dialled", "time", "vars", "msg"];
 
-/// The Rhai engine with every limit set, shared by all scripts of a plan.
+/// The sandboxed Rhai engine, shared by all scripts of a plan.
 pub struct ScriptHost {
     engine: Engine,
+    /// Every function a script may call, for the static check and "did you mean".
+    functions: BTreeSet<String>,
+    /// Every variable the plan defines: `vars` always holds each of them (empty until
+    /// set), so `vars.x` for a variable of the plan never fails on a path that did not
+    /// set it, while a misspelt one fails on every call — and so in the check.
+    variables: Vec<String>,
 }
 
 impl Default for ScriptHost {
     fn default() -> ScriptHost {
         ScriptHost::new()
-    }
-}
-
-/// What a script can see of a call: the view is built by the engine, never by the script.
-#[derive(Clone, Debug, Default)]
-pub struct CallView {
-    pub caller_extension: String,
-    pub caller_number: String,
-    pub caller_name: String,
-    pub dialled: String,
-    pub time: WallTime,
-    pub vars: BTreeMap<String, String>,
-    /// For chat routing: channel, from, to, text, language.
-    pub msg: BTreeMap<String, String>,
-}
-
-/// Office-local wall-clock time, handed in by whoever owns the clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WallTime {
-    pub year: i32,
-    pub month: u32,
-    pub day: u32,
-    pub hour: u32,
-    pub minute: u32,
-    /// 1 = Monday ... 7 = Sunday.
-    pub weekday: u32,
-}
-
-impl Default for WallTime {
-    /// Monday 2026-11-23, 10:00: a plain office morning, for checks and tests.
-    fn default() -> WallTime {
-        WallTime {
-            year: 2026,
-            month: 11,
-            day: 23,
-            hour: 10,
-            minute: 0,
-            weekday: 1,
-        }
-    }
-}
-
-impl WallTime {
-    /// `"2026-11-23 19:00"`, as tests and `simulate --time` write office time.
-    pub fn parse(text: &str) -> Result<WallTime, String> {
-        // jiff explains from the outside in; the innermost part names the field.
-        let dt: jiff::civil::DateTime = text.trim().parse().map_err(|e: jiff::Error| {
-            let e = e.to_string();
-            e.rsplit(": ").next().unwrap_or(&e).to_string()
-        })?;
-        Ok(WallTime::from_civil(dt))
-    }
-
-    /// The fields scripts see of a calendar date and time.
-    pub fn from_civil(dt: jiff::civil::DateTime) -> WallTime {
-        WallTime {
-            year: i32::from(dt.year()),
-            month: dt.month() as u32,
-            day: dt.day() as u32,
-            hour: dt.hour() as u32,
-            minute: dt.minute() as u32,
-            weekday: dt.weekday().to_monday_one_offset() as u32,
-        }
     }
 }
 
@@ -97,6 +54,9 @@ pub struct ScriptError {
     pub span: Span,
     /// The run hit a limit (operations, depth, size) rather than a plain error.
     pub limit: bool,
+    /// The failure comes from the script's own text whatever the call (a type error, an
+    /// unknown property), not from one call's data (a division by zero, say).
+    pub by_the_script: bool,
 }
 
 impl ScriptError {
@@ -108,31 +68,104 @@ impl ScriptError {
                     "a script may take at most {MAX_OPERATIONS} operations; look for a loop that never ends"
                 )
             } else {
-                "a script must return a value for every call; check the names it uses".to_string()
+                messages::run_help(&self.message)
             })
     }
 }
 
 impl ScriptHost {
+    /// A host for scripts that see no plan variables (tests, tools).
     pub fn new() -> ScriptHost {
-        let mut engine = Engine::new();
-        engine
-            .set_max_operations(MAX_OPERATIONS)
-            .set_max_call_levels(16)
-            .set_max_expr_depths(32, 16)
-            .set_max_string_size(4096)
-            .set_max_array_size(1024)
-            .set_max_map_size(256)
-            .set_max_variables(64)
-            .set_max_functions(32)
-            .set_max_modules(0)
-            .set_max_strings_interned(256)
-            .set_strict_variables(true)
-            .set_fail_on_invalid_map_property(true);
-        engine.disable_symbol("eval");
-        engine.on_print(|_| {});
-        engine.on_debug(|_, _, _| {});
-        ScriptHost { engine }
+        ScriptHost::for_plan(std::iter::empty::<String>())
+    }
+
+    /// The host of a plan that defines `variables`.
+    pub fn for_plan(variables: impl IntoIterator<Item = impl Into<String>>) -> ScriptHost {
+        let engine = sandbox::engine();
+        let functions = sandbox::function_names(&engine);
+        let mut variables: Vec<String> = variables.into_iter().map(Into::into).collect();
+        variables.sort();
+        variables.dedup();
+        ScriptHost {
+            engine,
+            functions,
+            variables,
+        }
+    }
+
+    /// The plan variables every script's `vars` holds.
+    pub fn variables(&self) -> &[String] {
+        &self.variables
+    }
+
+    /// Tries compiled code on every sample call (`samples::calls`), its parameters given
+    /// each sample value in turn. Returns the failure that the check must report: the
+    /// first that comes from the script's own text, or one that happens on every sample.
+    pub fn dry_run(
+        &self,
+        ast: &AST,
+        code: &str,
+        code_span: Span,
+        params: &[String],
+    ) -> Option<ScriptError> {
+        let samples = samples::calls(self.variables.iter().map(String::as_str));
+        let mut first_failure = None;
+        let mut failures = 0;
+        for (i, view) in samples.iter().enumerate() {
+            let value = samples::PARAMETER_SAMPLES[i % samples::PARAMETER_SAMPLES.len()];
+            let bound: Vec<(String, Dynamic)> = params
+                .iter()
+                .map(|p| (p.clone(), Dynamic::from(value.to_string())))
+                .collect();
+            if let Err(e) = self.run(ast, code, code_span, &bound, view) {
+                if e.limit || e.by_the_script {
+                    return Some(e);
+                }
+                failures += 1;
+                first_failure.get_or_insert(e);
+            }
+        }
+        if failures == samples.len() {
+            first_failure
+        } else {
+            None
+        }
+    }
+
+    /// Every function a script may call, by name.
+    pub fn functions(&self) -> &BTreeSet<String> {
+        &self.functions
+    }
+
+    /// One diagnostic per call in `ast` to a function the sandbox does not have, placed
+    /// where it is written, with what to write instead.
+    pub fn unknown_functions(&self, ast: &AST, code: &str, code_span: Span) -> Vec<Diagnostic> {
+        calls::unknown_calls(ast, &self.functions)
+            .into_iter()
+            .map(|call| {
+                let span = place(code, code_span, call.position);
+                let span = Span {
+                    end: span.start + call.name.len() as u32,
+                    ..span
+                };
+                let help = match sandbox::left_out(&call.name) {
+                    Some(help) => help.to_string(),
+                    None => match did_you_mean(&call.name, self.functions.iter().map(String::as_str))
+                    {
+                        Some(near) => format!("did you mean `{near}`?"),
+                        None => "scripts can call Rhai's text, number, array and map functions; see docs/language.md, section Scripts".to_string(),
+                    },
+                };
+                let message = match sandbox::left_out(&call.name) {
+                    Some(_) => format!("`{}` is not available in scripts", call.name),
+                    None if call.method => format!("Rhai has no method `{}`", call.name),
+                    None => format!("Rhai has no function `{}`", call.name),
+                };
+                Diagnostic::error("script-error", span, message)
+                    .label("unknown function")
+                    .help(help)
+            })
+            .collect()
     }
 
     fn compile_scope(params: &[String]) -> Scope<'static> {
@@ -180,8 +213,17 @@ impl ScriptHost {
         scope.push_constant("caller", view_caller(view));
         scope.push_constant("dialled", view.dialled.clone());
         scope.push_constant("time", view_time(&view.time));
-        scope.push_constant("vars", string_map(&view.vars));
-        scope.push_constant("msg", string_map(&view.msg));
+        let vars = self
+            .variables
+            .iter()
+            .map(|v| (v.as_str(), ""))
+            .chain(view.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        scope.push_constant("vars", string_map(vars));
+        let msg = samples::MSG_FIELDS
+            .iter()
+            .map(|k| (*k, ""))
+            .chain(view.msg.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        scope.push_constant("msg", string_map(msg));
         for (name, value) in params {
             scope.push(name.clone(), value.clone());
         }
@@ -200,12 +242,13 @@ impl ScriptHost {
                     EvalAltResult::ErrorTooManyOperations(_) => {
                         format!("it was stopped after {MAX_OPERATIONS} operations")
                     }
-                    other => strip_position(other.to_string()),
+                    other => messages::run_message(other),
                 };
                 ScriptError {
                     message,
                     span: place(code, code_span, e.position()),
                     limit,
+                    by_the_script: messages::is_the_scripts_own(&e),
                 }
             })
     }
@@ -225,56 +268,19 @@ impl ScriptHost {
     }
 }
 
-fn view_caller(view: &CallView) -> Dynamic {
-    let mut m = Map::new();
-    m.insert("extension".into(), view.caller_extension.clone().into());
-    m.insert("number".into(), view.caller_number.clone().into());
-    m.insert("name".into(), view.caller_name.clone().into());
-    m.into()
-}
-
-fn view_time(t: &WallTime) -> Dynamic {
-    let mut m = Map::new();
-    m.insert("year".into(), (t.year as i64).into());
-    m.insert("month".into(), (t.month as i64).into());
-    m.insert("day".into(), (t.day as i64).into());
-    m.insert("hour".into(), (t.hour as i64).into());
-    m.insert("minute".into(), (t.minute as i64).into());
-    m.insert("weekday".into(), (t.weekday as i64).into());
-    m.into()
-}
-
-fn string_map(vars: &BTreeMap<String, String>) -> Dynamic {
-    let m: Map = vars
-        .iter()
-        .map(|(k, v)| (k.as_str().into(), v.clone().into()))
-        .collect();
-    m.into()
-}
-
-/// Rhai appends " (line 2, position 5)" to messages; the diagnostic shows the place instead.
-fn strip_position(mut s: String) -> String {
-    if let Some(i) = s.rfind(" (line ") {
-        s.truncate(i);
-    }
-    s
-}
-
 fn parse_diagnostic(
     code: &str,
     code_span: Span,
     pos: Position,
     message: String,
 ) -> Box<Diagnostic> {
-    Box::new(
-        Diagnostic::error(
-            "script-syntax",
-            place(code, code_span, pos),
-            format!("Rhai: {}", strip_position(message)),
-        )
-        .label("here")
-        .help("this is Rhai code; see docs/language.md, section Scripts"),
-    )
+    Box::new({
+        let span = place(code, code_span, pos);
+        let (message, help) = messages::syntax(code, span.start - code_span.start, &message);
+        Diagnostic::error("script-syntax", span, message)
+            .label("here")
+            .help(help)
+    })
 }
 
 /// Maps Rhai's 1-based line and column inside `code` to a span in the `.dial` file.
@@ -321,6 +327,110 @@ mod tests {
 
     fn span(start: usize, len: usize) -> Span {
         Span::new(FileId(0), start, start + len)
+    }
+
+    /// Compiles `code` as a script and returns what the sandbox says about it: the syntax
+    /// error, or the unknown functions, or the dry run's failure.
+    fn refused(code: &str) -> Vec<Diagnostic> {
+        let host = ScriptHost::new();
+        let span = span(0, code.len());
+        match host.compile_script(code, span, &[]) {
+            Err(d) => vec![*d],
+            Ok(ast) => {
+                let unknown = host.unknown_functions(&ast, code, span);
+                if !unknown.is_empty() {
+                    return unknown;
+                }
+                host.dry_run(&ast, code, span, &[])
+                    .map(|e| vec![e.to_diagnostic("script")])
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    #[test]
+    fn no_clock_sleep_printing_or_module_loading_is_reachable() {
+        for (code, says) in [
+            ("sleep(2); true", "wait 2s"),
+            ("sleep(0.5); true", "wait 2s"),
+            ("timestamp() > 0", "time.hour"),
+            ("exit(); true", "returning"),
+            ("parse_json(\"{}\")", "JSON"),
+            ("print(\"hi\"); true", "cannot print"),
+            ("debug(\"hi\"); true", "cannot print"),
+            ("eval(\"1\")", "evaluate"),
+            ("import \"x\" as x; true", "modules"),
+        ] {
+            let found = refused(code);
+            assert_eq!(found.len(), 1, "{code}: {found:?}");
+            let help = found[0].help.clone().unwrap_or_default();
+            assert!(
+                help.contains(says) || found[0].message.contains(says),
+                "{code}: {found:?}"
+            );
+        }
+        let names = ScriptHost::new().functions().clone();
+        for gone in [
+            "sleep",
+            "timestamp",
+            "print",
+            "debug",
+            "exit",
+            "parse_json",
+            "eval",
+        ] {
+            assert!(!names.contains(gone), "`{gone}` is reachable");
+        }
+        for kept in [
+            "len",
+            "contains",
+            "starts_with",
+            "to_upper",
+            "abs",
+            "parse_int",
+            "keys",
+        ] {
+            assert!(names.contains(kept), "`{kept}` should be there");
+        }
+    }
+
+    #[test]
+    fn an_unknown_function_on_a_branch_no_sample_takes_is_still_found() {
+        let found = refused("if time.year == 1999 { lenght(dialled) > 3 } else { true }");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("lenght"), "{found:?}");
+    }
+
+    #[test]
+    fn a_type_error_is_found_by_the_dry_run() {
+        let found = refused("time.hour > \"8\"");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].message,
+            "script failed: `>` cannot take a number and text"
+        );
+        let found = refused("caller.extention == \"101\"");
+        assert!(found[0].message.contains("extention"), "{found:?}");
+    }
+
+    #[test]
+    fn a_failure_that_depends_on_the_call_is_not_an_error_of_the_plan() {
+        assert!(
+            refused("parse_int(dialled) > 100").is_empty(),
+            "{:?}",
+            refused("parse_int(dialled) > 100")
+        );
+        assert!(refused("10 / (time.weekday - 1) > 1").is_empty());
+    }
+
+    #[test]
+    fn the_dial_languages_habits_get_rhais_spelling() {
+        let hash = refused("time.hour > 8 # office opens at 8");
+        assert!(hash[0].help.as_deref().unwrap().contains("//"), "{hash:?}");
+        let or = refused("time.hour < 8 or time.hour > 17");
+        assert!(or[0].help.as_deref().unwrap().contains("`||`"), "{or:?}");
+        let and = refused("time.hour > 8 and time.hour < 17");
+        assert!(and[0].help.as_deref().unwrap().contains("`&&`"), "{and:?}");
     }
 
     #[test]

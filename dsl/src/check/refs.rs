@@ -5,7 +5,7 @@ use super::names::Symbols;
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::prompts::{PromptCatalog, system_prompts};
-use crate::script::{CallView, ScriptHost};
+use crate::script::ScriptHost;
 use crate::settings::Settings;
 use crate::source::Span;
 use crate::suggest::did_you_mean;
@@ -381,31 +381,21 @@ impl Ctx<'_> {
         };
         match self.host.compile_expression(code, code_span) {
             Ok(ast) => {
-                if let Err(e) = self
-                    .host
-                    .run(&ast, code, code_span, &[], &CallView::default())
-                {
-                    if e.limit {
-                        self.diags.push(e.to_diagnostic("this condition"));
-                    } else if e.message.contains("Function not found") {
-                        let name = code.split('(').next().unwrap_or(code).trim();
-                        let help = if self.symbols.scripts.contains_key(name) {
-                            format!(
+                let unknown = self.host.unknown_functions(&ast, code, code_span);
+                if !unknown.is_empty() {
+                    for mut d in unknown {
+                        let within = (d.span.start - code_span.start) as usize
+                            ..(d.span.end - code_span.start) as usize;
+                        let name = code.get(within).unwrap_or("");
+                        if self.symbols.scripts.contains_key(name) {
+                            d.help = Some(format!(
                                 "to call the plan's script `{name}`, write it without back-quotes: {name}()"
-                            )
-                        } else {
-                            "only Rhai's own functions can be called inside back-quotes".to_string()
-                        };
-                        self.diags.push(
-                            Diagnostic::error(
-                                "script-error",
-                                e.span,
-                                format!("Rhai: {}", e.message),
-                            )
-                            .label("unknown function")
-                            .help(help),
-                        );
+                            ));
+                        }
+                        self.diags.push(d);
                     }
+                } else if let Some(e) = self.host.dry_run(&ast, code, code_span, &[]) {
+                    self.diags.push(e.to_diagnostic("this expression"));
                 }
                 self.exprs.insert(span, ast);
             }
