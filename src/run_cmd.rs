@@ -47,7 +47,7 @@ pub struct ServerFlags {
     /// The SIP digest realm [default: switchboard].
     #[arg(long)]
     realm: Option<String>,
-    /// Digest algorithms to challenge with, like md5,sha-256 [default: both].
+    /// Digest algorithms to challenge with, like sha-256,md5 [default: md5].
     #[arg(long, value_parser = algorithms)]
     digest_algorithms: Option<Algorithms>,
     /// The address phones reach the server at, written into SDP and Contact.

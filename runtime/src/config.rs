@@ -32,10 +32,14 @@ pub struct ServerConfig {
     pub prompts: PathBuf,
     /// The SIP digest realm phones authenticate in.
     pub realm: String,
-    /// The digest algorithms the registrar challenges with, in order. Both by default;
-    /// `md5` alone for phones that refuse a challenge they do not know (Debian's baresip).
+    /// The digest algorithms the registrar challenges with, in order. MD5 alone by
+    /// default, as Asterisk and FreeSWITCH do: every phone answers it, while some refuse a
+    /// whole 401 that also offers SHA-256 (Debian 12's baresip, libre 1.1.0). `sha-256,
+    /// md5` opts in for phones that use the stronger hash.
     pub digest_algorithms: Vec<DigestAlgorithm>,
-    /// The address written into SDP and Contact headers; `None` derives it at run time.
+    /// The address written into SDP and Contact headers. `None` (the default) writes the
+    /// local address of the interface each phone's request arrived on; set it when the
+    /// server sits behind NAT from its phones.
     pub public_ip: Option<IpAddr>,
     /// How long calls in progress get to finish after a shutdown signal.
     pub shutdown_deadline: Duration,
@@ -51,7 +55,7 @@ impl Default for ServerConfig {
             dialplans: PathBuf::from("dialplans"),
             prompts: PathBuf::from("prompts"),
             realm: "switchboard".to_string(),
-            digest_algorithms: DigestAlgorithm::ALL.to_vec(),
+            digest_algorithms: vec![DigestAlgorithm::Md5],
             public_ip: None,
             shutdown_deadline: Duration::from_secs(10),
         }

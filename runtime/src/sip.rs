@@ -2,13 +2,15 @@
 //! lamps.
 //!
 //! The `rsipstack` crate carries transport (UDP and TCP), transactions and
-//! dialogs; only `server` (with `register` and `invite`, its request handlers),
-//! `leg`, `udp` and `limit` touch it. The rest is sans-IO and
+//! dialogs; only `server` (with `register`, `invite` and `subscribe`, its request
+//! handlers), `leg`, `udp` and `limit` touch it. `reach` asks the kernel which of
+//! our addresses a phone reaches. The rest is sans-IO and
 //! tested on its own: `digest` (hashes and header parameters), `nonce`
 //! (time-limited HMAC nonces), `auth` (challenges and verification), `registrar`
 //! (the location table), `throttle` (slowing and refusing failing addresses),
-//! `screen` (what a datagram must look like before the stack sees it) and `mwi`
-//! (the message-summary body).
+//! `rate` (a token bucket per address), `subscriptions` (message-waiting
+//! subscriptions and their expiry), `screen` (what a datagram must look like before
+//! the stack sees it) and `mwi` (the message-summary body).
 //!
 //! **Architecture invariant:** a request that failed authentication never
 //! becomes an [`IncomingCall`]: only an INVITE from a configured trunk's address,
@@ -21,10 +23,14 @@ mod leg;
 mod limit;
 mod mwi;
 mod nonce;
+mod rate;
+mod reach;
 mod register;
 mod registrar;
 mod screen;
 mod server;
+mod subscribe;
+mod subscriptions;
 mod throttle;
 mod udp;
 
@@ -33,10 +39,15 @@ use std::net::{IpAddr, SocketAddr};
 
 pub use digest::DigestAlgorithm;
 pub use leg::{CallLeg, LegEvent};
+pub use rate::{BURST as SUBSCRIBE_BURST, PER_SECOND as SUBSCRIBES_PER_SECOND};
 pub use registrar::{
     DEFAULT_EXPIRES, MAX_CONTACTS_PER_EXTENSION, MAX_EXPIRES, MIN_EXPIRES, Registration, Transport,
 };
 pub use server::SipServer;
+pub use subscriptions::{
+    DEFAULT_SUBSCRIBE_EXPIRES, MAX_SUBSCRIBE_EXPIRES, MAX_SUBSCRIPTIONS_PER_MAILBOX,
+    MIN_SUBSCRIBE_EXPIRES,
+};
 pub use throttle::{
     DELAY_AFTER_FAILURES, FAILURE_DELAY, FAILURE_WINDOW, REFUSAL_PERIOD, REFUSE_AFTER_FAILURES,
 };
@@ -57,9 +68,10 @@ pub trait CredentialStore: Send + Sync {
 pub struct SipConfig {
     /// Bound for both UDP and TCP; port 0 picks a free port (the same for both).
     pub addr: SocketAddr,
-    /// The address phones and trunks reach the server at: used in Via and
-    /// Contact, which matters behind NAT.
-    pub public_ip: IpAddr,
+    /// The address phones and trunks reach the server at, for Via, Contact and SDP:
+    /// set for a server behind NAT. `None` advertises to each phone the local address
+    /// its requests arrive on (see `reach`).
+    pub public_ip: Option<IpAddr>,
     /// The digest realm.
     pub realm: String,
     /// The algorithms to challenge with, in this order; credentials made with any other

@@ -254,9 +254,9 @@ fn digest_algorithms_come_from_the_file_and_the_flag_wins() {
     use switchboard_runtime::sip::DigestAlgorithm;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("switchboard.yaml");
-    std::fs::write(&file, "digest-algorithms: MD5\n").unwrap();
+    std::fs::write(&file, "digest-algorithms: SHA-256\n").unwrap();
     let from_file = ServerConfig::load(Some(&file), &ConfigOverrides::default()).unwrap();
-    assert_eq!(from_file.digest_algorithms, vec![DigestAlgorithm::Md5]);
+    assert_eq!(from_file.digest_algorithms, vec![DigestAlgorithm::Sha256]);
     let flags = ConfigOverrides {
         digest_algorithms: Some(parse_digest_algorithms("sha-256, md5").unwrap()),
         ..ConfigOverrides::default()
@@ -266,9 +266,10 @@ fn digest_algorithms_come_from_the_file_and_the_flag_wins() {
         both.digest_algorithms,
         vec![DigestAlgorithm::Sha256, DigestAlgorithm::Md5]
     );
+    // MD5 alone by default: Debian's baresip refuses a 401 that also offers SHA-256.
     assert_eq!(
         ServerConfig::default().digest_algorithms,
-        DigestAlgorithm::ALL.to_vec()
+        vec![DigestAlgorithm::Md5]
     );
     std::fs::write(&file, "digest-algorithms: md4\n").unwrap();
     let err = ServerConfig::load(Some(&file), &ConfigOverrides::default()).unwrap_err();

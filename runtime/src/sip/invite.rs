@@ -71,7 +71,7 @@ impl Shared {
             &tx,
             states_tx,
             None,
-            Some(self.contact(transport)),
+            Some(self.contact(transport, source.ip())),
         );
         let mut dialog = match created {
             Ok(dialog) => dialog,
@@ -84,6 +84,7 @@ impl Shared {
             self.follow_nat(&tx, &dialog.id(), source);
         }
         let leg = CallLeg::start(
+            self.reach.for_peer(source.ip()),
             dialog.clone(),
             states,
             self.dialogs.clone(),

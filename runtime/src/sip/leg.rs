@@ -7,6 +7,7 @@
 //! [`LegEvent`]s.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -62,6 +63,8 @@ pub struct CallLeg {
     answer_sdp: Arc<Mutex<Option<String>>>,
     /// Events from the leg's task; closed when the dialog has ended.
     events: mpsc::Receiver<LegEvent>,
+    /// Our address as the caller reaches it (see `reach`).
+    local_ip: IpAddr,
 }
 
 impl CallLeg {
@@ -69,6 +72,7 @@ impl CallLeg {
     /// the dialog ends or `stop` fires (the server shutting down, which the
     /// engine sees as the caller hanging up).
     pub(super) fn start(
+        local_ip: IpAddr,
         dialog: InviteDialog,
         states: DialogStateReceiver,
         dialogs: Arc<DialogLayer>,
@@ -96,7 +100,15 @@ impl CallLeg {
             acked,
             answer_sdp,
             events,
+            local_ip,
         }
+    }
+
+    /// Our address as the caller reaches it: what our SDP's `c=` line must carry so
+    /// the caller's media arrives (the `public-ip` setting, or the local address of
+    /// the interface its INVITE came in on).
+    pub fn local_ip(&self) -> IpAddr {
+        self.local_ip
     }
 
     /// Sends 180 Ringing.

@@ -6,7 +6,7 @@ use std::time::Instant;
 use rsipstack::sip::typed::Contact;
 use rsipstack::sip::{Header, HeadersExt, Scheme, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
-use tracing::debug;
+use tracing::{info, warn};
 
 use super::SipError;
 use super::auth::AuthVerdict;
@@ -24,6 +24,7 @@ impl Shared {
             return reply(tx, StatusCode::BadRequest, vec![]).await;
         };
         if !self.admit(source.ip()).await {
+            warn!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "registration refused: too many failures from this address");
             return reply(tx, StatusCode::Forbidden, vec![]).await;
         }
         let user = match self.authenticate(tx, &["Authorization"]) {
@@ -37,13 +38,15 @@ impl Shared {
                 return reply(tx, StatusCode::Unauthorized, headers).await;
             }
             AuthVerdict::Rejected => {
+                // The user named, never what was offered as proof of the password.
+                warn!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "registration failed: wrong password, unknown user or bad credentials");
                 self.failed(source.ip());
                 return reply(tx, StatusCode::Forbidden, vec![]).await;
             }
         };
         let aor = tx.original.to_header()?.uri()?;
         if user_of(&aor).as_deref() != Some(user.as_str()) {
-            debug!(%user, %aor, "REGISTER for another user's address");
+            warn!(%user, %aor, %source, "registration failed: authenticated for another user's address");
             return reply(tx, StatusCode::Forbidden, vec![]).await;
         }
         let Ok(contacts) = tx.original.typed_contact_headers() else {
@@ -87,7 +90,8 @@ impl Shared {
             .apply(&user, request, context, now);
         match applied {
             Ok(bindings) => {
-                debug!(%user, %source, contacts = bindings.len(), "registered");
+                let contacts: Vec<&str> = bindings.iter().map(|b| b.contact.as_str()).collect();
+                info!(%user, %source, ?contacts, "registered");
                 if !bindings.is_empty()
                     && let Some(watch) = &*self.registered.lock().expect("registered lock")
                 {
@@ -103,6 +107,7 @@ impl Shared {
                 reply(tx, StatusCode::OK, headers).await
             }
             Err(RegisterError::IntervalTooBrief) => {
+                warn!(%user, %source, "registration refused: expiry shorter than {MIN_EXPIRES} s");
                 let min = Header::MinExpires(MIN_EXPIRES.to_string().into());
                 reply(tx, StatusCode::IntervalTooBrief, vec![min]).await
             }

@@ -34,7 +34,7 @@ pub const KNOWN_METHODS: [&str; 14] = [
 ];
 
 /// The methods this server answers, for `Allow`.
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REGISTER, SUBSCRIBE";
 
 /// What to do with one datagram.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! handling of each request it hands over (REGISTER, INVITE, OPTIONS, and
 //! in-dialog requests, which go to their dialog).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,8 +24,11 @@ use tracing::{debug, info, warn};
 
 use super::auth::{AuthVerdict, Authenticator, find_credentials};
 use super::limit::SizeLimit;
+use super::rate::RateLimit;
+use super::reach::Reach;
 use super::registrar::{Registrar, Registration, Transport};
 use super::screen::ALLOW;
+use super::subscriptions::Subscriptions;
 use super::throttle::{Admission, Throttle};
 use super::udp::ScreenedSocket;
 use super::{CredentialStore, IncomingCall, SipConfig, SipError, TrunkPeer, mwi};
@@ -46,14 +50,20 @@ pub(super) struct Shared {
     pub(super) realm: String,
     /// The bound address.
     pub(super) local_addr: SocketAddr,
-    /// The address advertised in Via and Contact.
-    pub(super) public_addr: SocketAddr,
+    /// Which of our addresses each phone is told about.
+    pub(super) reach: Reach,
     pub(super) credentials: Arc<dyn CredentialStore>,
     pub(super) trunks: Vec<Trunk>,
     /// Locks below are held only for a table look-up, never across an await.
     pub(super) auth: Mutex<Authenticator>,
     pub(super) throttle: Mutex<Throttle>,
     pub(super) registrar: Mutex<Registrar>,
+    pub(super) subscriptions: Mutex<Subscriptions>,
+    /// SUBSCRIBEs per source address.
+    pub(super) rate: Mutex<RateLimit>,
+    /// Each mailbox's last counts (new, saved) the server was told, for the NOTIFY
+    /// that answers a new subscription at once.
+    pub(super) counts: Mutex<HashMap<String, (u32, u32)>>,
     pub(super) endpoint: EndpointInnerRef,
     pub(super) dialogs: Arc<DialogLayer>,
     /// New calls for the engine; the receiver is the engine's.
@@ -91,7 +101,10 @@ impl SipServer {
         let trunks = resolve_trunks(&config.trunks).await;
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| SipError::Stack(format!("no randomness: {e}")))?;
-        let public_addr = SocketAddr::new(config.public_ip, local_addr.port());
+        let reach = Reach::new(config.public_ip, local_addr.ip());
+        // The stack's own Via headers and Call-IDs, made before any phone is in view,
+        // carry the default address; Contact and SDP carry each phone's.
+        let public_addr = SocketAddr::new(reach.default_ip(), local_addr.port());
 
         let transport_layer = TransportLayer::new(cancel.child_token());
         let udp = UdpConnection::from_socket(
@@ -122,7 +135,7 @@ impl SipServer {
         let shared = Arc::new(Shared {
             realm: config.realm.clone(),
             local_addr,
-            public_addr,
+            reach,
             credentials,
             trunks,
             auth: Mutex::new(
@@ -130,6 +143,9 @@ impl SipServer {
             ),
             throttle: Mutex::new(Throttle::new()),
             registrar: Mutex::new(Registrar::new()),
+            subscriptions: Mutex::new(Subscriptions::new()),
+            rate: Mutex::new(RateLimit::default()),
+            counts: Mutex::new(HashMap::new()),
             endpoint: endpoint.inner.clone(),
             dialogs,
             calls,
@@ -155,8 +171,9 @@ impl SipServer {
         self.shared.local_addr
     }
 
-    /// The user of every successful REGISTER (a new contact or a refresh) from now on,
-    /// so the server can tell a phone what it missed, like its message lamp.
+    /// The user of every successful REGISTER (a new contact or a refresh) and
+    /// message-waiting SUBSCRIBE from now on, so the server can tell a phone what it
+    /// missed, like its message lamp, through [`SipServer::notify_message_waiting`].
     pub fn watch_registrations(&self) -> mpsc::UnboundedReceiver<String> {
         let (tx, rx) = mpsc::unbounded_channel();
         *self.shared.registered.lock().expect("registered lock") = Some(tx);
@@ -171,11 +188,28 @@ impl SipServer {
         registrar.live(extension, now)
     }
 
-    /// Sends a message-waiting NOTIFY (RFC 3842) to every contact of the
-    /// extension, at the address each registered from. Returns once they are
-    /// sent; their answers are not awaited.
+    /// Sends a message-waiting NOTIFY (RFC 3842) with these counts in every
+    /// subscription to the extension's mailbox, and an unsolicited one to each of its
+    /// contacts that has not subscribed (phones that never do), at the address each
+    /// registered from. Returns once they are sent; their answers are not awaited.
     pub async fn notify_message_waiting(&self, extension: &str, new: u32, saved: u32) {
+        self.shared
+            .counts
+            .lock()
+            .expect("counts lock")
+            .insert(extension.to_string(), (new, saved));
+        self.shared.notify_subscribers(extension).await;
+        let now = Instant::now();
         for registration in self.registrations(extension) {
+            let subscribed = self
+                .shared
+                .subscriptions
+                .lock()
+                .expect("subscriptions lock")
+                .covers(extension, registration.source, now);
+            if subscribed {
+                continue;
+            }
             if let Err(e) = self
                 .shared
                 .notify(extension, &registration, new, saved)
@@ -322,6 +356,8 @@ async fn handle(shared: Arc<Shared>, mut tx: Transaction) {
     let method = tx.original.method;
     let result = match method {
         Method::Register => shared.register(&mut tx).await,
+        // In a subscription's dialog or not: subscriptions are not rsipstack dialogs.
+        Method::Subscribe => shared.subscribe(&mut tx).await,
         Method::Invite if !in_dialog => shared.invite(tx).await,
         Method::Options if !in_dialog => reply(&mut tx, StatusCode::OK, options_headers()).await,
         Method::Ack => Ok(()),
@@ -329,7 +365,6 @@ async fn handle(shared: Arc<Shared>, mut tx: Transaction) {
             Some(mut dialog) => dialog.handle(&mut tx).await.map_err(SipError::from),
             None => reply(&mut tx, StatusCode::CallTransactionDoesNotExist, vec![]).await,
         },
-        Method::Subscribe => reply(&mut tx, StatusCode::BadEvent, vec![]).await,
         _ => reply(&mut tx, StatusCode::MethodNotAllowed, vec![allow()]).await,
     };
     if let Err(e) = result {
@@ -352,19 +387,7 @@ impl Shared {
     /// Checks the credentials in the headers named `names` (the first name
     /// that is present wins).
     pub(super) fn authenticate(&self, tx: &Transaction, names: &[&str]) -> AuthVerdict {
-        let headers: Vec<String> = names
-            .iter()
-            .map(|name| {
-                tx.original
-                    .headers
-                    .iter()
-                    .filter(|h| h.name().eq_ignore_ascii_case(name))
-                    .map(|h| h.value().to_string())
-                    .collect::<Vec<_>>()
-            })
-            .find(|found| !found.is_empty())
-            .unwrap_or_default();
-        let found = find_credentials(&self.realm, &headers);
+        let found = find_credentials(&self.realm, &credential_headers(tx, names));
         let stored = match &found {
             Ok(Some(c)) => self.credentials.ha1(&c.username, &self.realm, c.algorithm),
             _ => None,
@@ -375,6 +398,15 @@ impl Shared {
             .lock()
             .expect("auth lock")
             .check(&method, found, stored.as_deref(), now)
+    }
+
+    /// The user name in the credentials of a request, for the log: never the response
+    /// or anything else derived from the password.
+    pub(super) fn claimed_user(&self, tx: &Transaction, names: &[&str]) -> Option<String> {
+        find_credentials(&self.realm, &credential_headers(tx, names))
+            .ok()
+            .flatten()
+            .map(|c| c.username)
     }
 
     /// Whether to go on with a request needing authentication from `ip`,
@@ -402,15 +434,20 @@ impl Shared {
             .record_failure(ip, Instant::now());
     }
 
-    /// Our Contact for dialogs on `transport`.
-    pub(super) fn contact(&self, transport: Transport) -> Uri {
+    /// Our address (with the SIP port) as the phone at `peer` reaches it.
+    pub(super) fn addr_for(&self, peer: IpAddr) -> SocketAddr {
+        SocketAddr::new(self.reach.for_peer(peer), self.local_addr.port())
+    }
+
+    /// Our Contact for dialogs with the phone at `peer` on `transport`.
+    pub(super) fn contact(&self, transport: Transport, peer: IpAddr) -> Uri {
         let params = match transport {
             Transport::Udp => vec![],
             Transport::Tcp => vec![Param::Transport(rsipstack::sip::Transport::Tcp)],
         };
         Uri {
             scheme: Some(Scheme::Sip),
-            host_with_port: self.public_addr.into(),
+            host_with_port: self.addr_for(peer).into(),
             params,
             ..Default::default()
         }
@@ -428,9 +465,10 @@ impl Shared {
             Transport::Tcp => rsipstack::sip::Transport::Tcp,
         };
         let target = Uri::try_from(registration.contact.as_str())?;
-        let ours = SipAddr::new(transport, self.public_addr.into());
+        let peer = registration.source.ip();
+        let ours = SipAddr::new(transport, self.addr_for(peer).into());
         let via = self.endpoint.get_via(Some(ours), None)?;
-        let mut aor = self.contact(Transport::Udp);
+        let mut aor = self.contact(Transport::Udp, peer);
         aor.auth = Some(rsipstack::sip::Auth {
             user: extension.to_string(),
             password: None,
@@ -455,7 +493,7 @@ impl Shared {
             .push(Header::SubscriptionState("active".into()));
         request
             .headers
-            .push(Contact::from(self.contact(registration.transport)).into());
+            .push(Contact::from(self.contact(registration.transport, peer)).into());
         request
             .headers
             .push(Header::ContentType(mwi::CONTENT_TYPE.into()));
@@ -481,6 +519,22 @@ impl Shared {
     }
 }
 
+/// The values of the first of the credentials headers `names` the request has.
+fn credential_headers(tx: &Transaction, names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .map(|name| {
+            tx.original
+                .headers
+                .iter()
+                .filter(|h| h.name().eq_ignore_ascii_case(name))
+                .map(|h| h.value().to_string())
+                .collect::<Vec<_>>()
+        })
+        .find(|found| !found.is_empty())
+        .unwrap_or_default()
+}
+
 /// Where a request came from, and on which transport.
 pub(super) fn source(tx: &Transaction) -> Option<(SocketAddr, Transport)> {
     let connection = tx.connection.as_ref()?;
@@ -501,7 +555,11 @@ fn allow() -> Header {
 }
 
 fn options_headers() -> Vec<Header> {
-    vec![allow(), Header::Accept("application/sdp".into())]
+    vec![
+        allow(),
+        Header::Accept("application/sdp".into()),
+        Header::Other("Allow-Events".into(), mwi::EVENT.into()),
+    ]
 }
 
 pub(super) async fn reply(

@@ -3,9 +3,12 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this
 
+pub mod raw;
+pub mod sipp;
+
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_runtime::sip::digest::{self, DigestAlgorithm};
@@ -58,11 +61,20 @@ impl Drop for Server {
 
 impl Server {
     pub async fn start(trunks: Vec<TrunkPeer>) -> Server {
+        Server::start_on("127.0.0.1:0".parse().unwrap(), None, trunks).await
+    }
+
+    /// A server bound to `addr` (port 0 for a free one) advertising `public_ip`.
+    pub async fn start_on(
+        addr: SocketAddr,
+        public_ip: Option<IpAddr>,
+        trunks: Vec<TrunkPeer>,
+    ) -> Server {
         let cancel = CancellationToken::new();
         let config = SipConfig {
             digest_algorithms: DigestAlgorithm::ALL.to_vec(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            public_ip: "127.0.0.1".parse().unwrap(),
+            addr,
+            public_ip,
             realm: REALM.to_string(),
             trunks,
         };
@@ -72,8 +84,15 @@ impl Server {
         Server { sip, calls, cancel }
     }
 
+    /// Where phones on this machine send to: the bound address, or loopback for a
+    /// server bound to every interface.
     pub fn addr(&self) -> SocketAddr {
-        self.sip.local_addr()
+        let bound = self.sip.local_addr();
+        if bound.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], bound.port()))
+        } else {
+            bound
+        }
     }
 
     pub fn cancel(&self) {

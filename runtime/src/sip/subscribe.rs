@@ -1,0 +1,354 @@
+//! SUBSCRIBE to `message-summary` (RFC 3842 over RFC 6665) and the NOTIFYs in each
+//! subscription's dialog: a phone asks for its own mailbox's lamp, proves who it is
+//! with a digest like REGISTER, and hears the counts at once and on every change.
+//!
+//! Refusals never invite a storm: every SUBSCRIBE first takes a token from its
+//! address's bucket (`rate`; over it, 503 with `Retry-After`), failures count toward
+//! the same throttle as REGISTER, a too short expiry gets `Min-Expires`, and another
+//! event package gets 489 with `Allow-Events` so the phone knows not to ask again.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rsipstack::sip::param::Tag;
+use rsipstack::sip::typed::{Contact, From as FromHeader, To as ToHeader};
+use rsipstack::sip::{Header, HeadersExt, Method, Param, StatusCode, StatusCodeKind, Uri};
+use rsipstack::transaction::key::{TransactionKey, TransactionRole};
+use rsipstack::transaction::make_tag;
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::SipAddr;
+use tracing::{debug, info, warn};
+
+use super::auth::AuthVerdict;
+use super::rate::Rate;
+use super::registrar::Transport;
+use super::server::{Shared, reply, source, user_of};
+use super::subscriptions::{DialogKey, Expiry, MIN_SUBSCRIBE_EXPIRES, Subscription, expiry};
+use super::{SipError, mwi};
+
+/// How long a phone refused for its credentials or its mailbox is asked to wait.
+const RETRY_AFTER_REFUSAL: Duration = Duration::from_secs(300);
+
+/// The state a NOTIFY reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SubscriptionState {
+    Active,
+    /// The last NOTIFY of a subscription that ended (unsubscribed or fetched).
+    Terminated,
+}
+
+impl Shared {
+    /// Answers a SUBSCRIBE, in a dialog (refresh or unsubscribe) or outside one (a
+    /// new subscription), and sends the NOTIFY that follows a success.
+    pub(super) async fn subscribe(self: &Arc<Self>, tx: &mut Transaction) -> Result<(), SipError> {
+        let Some((source, transport)) = source(tx) else {
+            return reply(tx, StatusCode::BadRequest, vec![]).await;
+        };
+        let rate = self
+            .rate
+            .lock()
+            .expect("rate lock")
+            .take(source.ip(), Instant::now());
+        if let Rate::Exceeded { retry_after } = rate {
+            debug!(%source, "SUBSCRIBE over the rate");
+            return reply(tx, StatusCode::ServiceUnavailable, vec![retry(retry_after)]).await;
+        }
+        let Some(event_id) = message_summary_event(tx) else {
+            let allow = Header::Other("Allow-Events".into(), mwi::EVENT.into());
+            return reply(tx, StatusCode::BadEvent, vec![allow]).await;
+        };
+        if !self.admit(source.ip()).await {
+            warn!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "message-waiting subscription refused: too many failures from this address");
+            return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)]).await;
+        }
+        let user = match self.authenticate(tx, &["Authorization"]) {
+            AuthVerdict::Authenticated { user } => user,
+            verdict @ (AuthVerdict::Challenge | AuthVerdict::Stale) => {
+                let headers = self
+                    .challenges(verdict == AuthVerdict::Stale)
+                    .into_iter()
+                    .map(|c| Header::WwwAuthenticate(c.into()))
+                    .collect();
+                return reply(tx, StatusCode::Unauthorized, headers).await;
+            }
+            AuthVerdict::Rejected => {
+                warn!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "message-waiting subscription failed: wrong password, unknown user or bad credentials");
+                self.failed(source.ip());
+                return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)]).await;
+            }
+        };
+        // The mailbox is the one the request names, and it must be the subscriber's own.
+        let mailbox = user_of(&tx.original.uri);
+        let from_user = user_of(&tx.original.from_header()?.uri()?);
+        if mailbox.as_deref() != Some(user.as_str()) || from_user.as_deref() != Some(&user) {
+            warn!(%user, ?mailbox, %source, "message-waiting subscription refused: not the subscriber's own mailbox");
+            return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)]).await;
+        }
+        let requested = tx
+            .original
+            .expires_header()
+            .and_then(|e| e.value().trim().parse::<u32>().ok());
+        let granted = match expiry(requested) {
+            Expiry::TooBrief => {
+                let min = Header::MinExpires(MIN_SUBSCRIBE_EXPIRES.to_string().into());
+                return reply(tx, StatusCode::IntervalTooBrief, vec![min]).await;
+            }
+            e => e,
+        };
+        let now = Instant::now();
+        let remote_tag = tx
+            .original
+            .from_header()?
+            .tag()?
+            .map(|t| t.value().to_string())
+            .unwrap_or_default();
+        let call_id = tx.original.call_id_header()?.value().to_string();
+
+        if let Some(local_tag) = tx.original.to_header()?.tag()? {
+            // A refresh or an unsubscribe in an existing subscription's dialog.
+            let key = DialogKey {
+                call_id,
+                remote_tag,
+                local_tag: local_tag.value().to_string(),
+            };
+            let known = self
+                .subscriptions
+                .lock()
+                .expect("subscriptions lock")
+                .get(&key, now)
+                .is_some();
+            if !known {
+                return reply(tx, StatusCode::CallTransactionDoesNotExist, vec![]).await;
+            }
+            return match granted {
+                Expiry::Grant(seconds) => {
+                    let _ = self
+                        .subscriptions
+                        .lock()
+                        .expect("subscriptions lock")
+                        .refresh(&key, seconds, now);
+                    reply(tx, StatusCode::OK, vec![expires(seconds)]).await?;
+                    debug!(%user, %source, seconds, "message-waiting subscription refreshed");
+                    self.notify_subscriber(&key, SubscriptionState::Active)
+                        .await
+                }
+                _ => {
+                    reply(tx, StatusCode::OK, vec![expires(0)]).await?;
+                    info!(%user, %source, "message-waiting subscription ended by the phone");
+                    self.notify_subscriber(&key, SubscriptionState::Terminated)
+                        .await
+                }
+            };
+        }
+
+        let Some(target) = tx
+            .original
+            .typed_contact_headers()
+            .ok()
+            .and_then(|c| c.into_iter().next())
+        else {
+            // RFC 6665 section 4.1.2.1: the NOTIFYs need somewhere to go.
+            return reply(tx, StatusCode::BadRequest, vec![]).await;
+        };
+        let local_tag = make_tag().value().to_string();
+        let seconds = match granted {
+            Expiry::Grant(s) => s,
+            _ => 0,
+        };
+        let key = DialogKey {
+            call_id,
+            remote_tag,
+            local_tag: local_tag.clone(),
+        };
+        let subscription = Subscription {
+            key: key.clone(),
+            mailbox: user.clone(),
+            remote_uri: tx.original.from_header()?.uri()?.to_string(),
+            local_uri: tx.original.to_header()?.uri()?.to_string(),
+            target: target.uri.to_string(),
+            source,
+            transport,
+            event_id,
+            // A fetch (Expires: 0) lives just long enough for its one NOTIFY.
+            expires_at: now + Duration::from_secs(seconds.max(1).into()),
+            cseq: 0,
+        };
+        self.subscriptions
+            .lock()
+            .expect("subscriptions lock")
+            .insert(subscription, now);
+        let to = tx.original.to_header()?.with_tag(Tag::new(local_tag));
+        tx.original.headers.unique_push(to.into());
+        let contact = Contact::from(self.contact(transport, source.ip()));
+        reply(tx, StatusCode::OK, vec![expires(seconds), contact.into()]).await?;
+        if seconds == 0 {
+            debug!(%user, %source, "message-waiting state fetched");
+            return self
+                .notify_subscriber(&key, SubscriptionState::Terminated)
+                .await;
+        }
+        info!(%user, %source, seconds, "message-waiting subscription");
+        self.notify_subscriber(&key, SubscriptionState::Active)
+            .await?;
+        // The counts may be stale or unknown here: the server looks them up and they
+        // come back through `notify_message_waiting`.
+        if let Some(watch) = &*self.registered.lock().expect("registered lock") {
+            let _ = watch.send(user);
+        }
+        Ok(())
+    }
+
+    /// Sends a NOTIFY in a subscription's dialog with the mailbox's last known
+    /// counts (no body while none are known); a terminated one ends the dialog.
+    pub(super) async fn notify_subscriber(
+        self: &Arc<Self>,
+        key: &DialogKey,
+        state: SubscriptionState,
+    ) -> Result<(), SipError> {
+        let now = Instant::now();
+        let subscription = {
+            let mut table = self.subscriptions.lock().expect("subscriptions lock");
+            let next = table.next_notify(key, now);
+            if state == SubscriptionState::Terminated {
+                table.remove(key);
+            }
+            next
+        };
+        let Some(subscription) = subscription else {
+            return Ok(());
+        };
+        let counts = self
+            .counts
+            .lock()
+            .expect("counts lock")
+            .get(&subscription.mailbox)
+            .copied();
+        let state_value = match state {
+            SubscriptionState::Active => {
+                format!("active;expires={}", subscription.expires_in(now))
+            }
+            SubscriptionState::Terminated => "terminated;reason=timeout".to_string(),
+        };
+        let transport = match subscription.transport {
+            Transport::Udp => rsipstack::sip::Transport::Udp,
+            Transport::Tcp => rsipstack::sip::Transport::Tcp,
+        };
+        let peer = subscription.source.ip();
+        let ours = SipAddr::new(transport, self.addr_for(peer).into());
+        let via = self.endpoint.get_via(Some(ours), None)?;
+        let from = FromHeader {
+            display_name: None,
+            uri: Uri::try_from(subscription.local_uri.as_str())?,
+            params: vec![Param::Tag(Tag::new(subscription.key.local_tag.clone()))],
+        };
+        let to = ToHeader {
+            display_name: None,
+            uri: Uri::try_from(subscription.remote_uri.as_str())?,
+            params: vec![Param::Tag(Tag::new(subscription.key.remote_tag.clone()))],
+        };
+        let mut request = self.endpoint.make_request(
+            Method::Notify,
+            Uri::try_from(subscription.target.as_str())?,
+            via,
+            from,
+            to,
+            subscription.cseq,
+            Some(subscription.key.call_id.clone().into()),
+        );
+        let event = match &subscription.event_id {
+            Some(id) => format!("{};id={id}", mwi::EVENT),
+            None => mwi::EVENT.to_string(),
+        };
+        request.headers.push(Header::Event(event.into()));
+        request
+            .headers
+            .push(Header::SubscriptionState(state_value.into()));
+        request
+            .headers
+            .push(Contact::from(self.contact(subscription.transport, peer)).into());
+        let body = counts
+            .map(|(new, saved)| mwi::summary(new, saved).into_bytes())
+            .unwrap_or_default();
+        if !body.is_empty() {
+            request
+                .headers
+                .push(Header::ContentType(mwi::CONTENT_TYPE.into()));
+        }
+        request
+            .headers
+            .push(Header::ContentLength(body.len().to_string().into()));
+        request.body = body;
+        let transaction_key = TransactionKey::from_request(&request, TransactionRole::Client)?;
+        let mut tx = Transaction::new_client(transaction_key, request, self.endpoint.clone(), None);
+        tx.destination = Some(SipAddr::new(transport, subscription.source.into()));
+        tx.send().await?;
+        let shared = self.clone();
+        let key = subscription.key.clone();
+        tokio::spawn(async move {
+            while let Some(message) = tx.receive().await {
+                if let rsipstack::sip::SipMessage::Response(response) = message
+                    && response.status_code.kind() != StatusCodeKind::Provisional
+                {
+                    debug!(status = %response.status_code, "message-waiting NOTIFY answered");
+                    // RFC 6665 section 4.2.2: a subscriber that no longer knows the
+                    // dialog (481), or refuses the NOTIFY, ends the subscription.
+                    if response.status_code.kind() != StatusCodeKind::Successful {
+                        shared
+                            .subscriptions
+                            .lock()
+                            .expect("subscriptions lock")
+                            .remove(&key);
+                    }
+                    break;
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Sends the current counts to every live subscription to `mailbox`.
+    pub(super) async fn notify_subscribers(self: &Arc<Self>, mailbox: &str) {
+        let keys = self
+            .subscriptions
+            .lock()
+            .expect("subscriptions lock")
+            .of_mailbox(mailbox, Instant::now());
+        for key in keys {
+            if let Err(e) = self
+                .notify_subscriber(&key, SubscriptionState::Active)
+                .await
+            {
+                warn!(mailbox, error = %e, "message-waiting NOTIFY in a subscription not sent");
+            }
+        }
+    }
+}
+
+/// The `id` of a SUBSCRIBE's `message-summary` event (`Some(None)` without one);
+/// none for any other event package or none at all.
+fn message_summary_event(tx: &Transaction) -> Option<Option<String>> {
+    let value = tx
+        .original
+        .headers
+        .iter()
+        .find(|h| h.name().eq_ignore_ascii_case("Event") || h.name().eq_ignore_ascii_case("o"))?
+        .value()
+        .to_string();
+    let mut parts = value.split(';').map(str::trim);
+    if !parts.next()?.eq_ignore_ascii_case(mwi::EVENT) {
+        return None;
+    }
+    let id = parts
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("id"))
+        .map(|(_, v)| v.trim().to_string());
+    Some(id)
+}
+
+fn expires(seconds: u32) -> Header {
+    Header::Expires(seconds.to_string().into())
+}
+
+fn retry(after: Duration) -> Header {
+    Header::RetryAfter(after.as_secs().to_string().into())
+}
