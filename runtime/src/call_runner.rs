@@ -1,19 +1,28 @@
 //! One live call: the engine's `Call` driven by its SIP leg, its RTP session and its
 //! timers. Engine commands become SIP and RTP here, and SIP and RTP become engine events.
 //!
-//! Each call is one tokio task. The office store is shared behind a mutex that is held
-//! only while the engine handles one event, never across an `.await`.
+//! Each call is one tokio task, wrapped in a `tracing` span carrying its ids. The task
+//! never touches the office store itself: each engine step (`Call::start`, `handle`)
+//! runs on the store thread (`StoreThread::run`), which hands the `Call` back once what
+//! the step wrote is committed; the task only awaits. Files (a recording to play, one
+//! to delete) are read and removed on the blocking pool.
+//!
+//! What the runtime cannot do yet (park, pick up a parked call, call outside numbers)
+//! is said to the caller (`feature-unavailable`) and the call ends; ringing a phone
+//! answers "no answer" at once, so the plan's own no-answer path runs. A far end that
+//! goes silent without a BYE ends the call after the media's inactivity limit.
 
 use crate::call_log::{CallLog, NewCall};
 use crate::media::{self, MediaEvent, MediaHandle, PortPool, PromptLibrary};
 use crate::office_time::wall_time;
 use crate::reload::PlanHolder;
 use crate::sip::{CallLeg, CallOrigin, IncomingCall, LegEvent, SipServer};
+use crate::sqlite_store::StoreThread;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use switchboard_core::call::{Call, CallStart, Caller};
 use switchboard_core::command::{Command, HangupCause, Media};
@@ -23,12 +32,21 @@ use switchboard_core::store::Store;
 use switchboard_dsl::Plan;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// What the caller hears before a call ends on something the runtime cannot do yet.
+pub const UNAVAILABLE_PROMPT: &str = "feature-unavailable";
+
+/// The id of the runner's own `UNAVAILABLE_PROMPT` play; the engine's plays count up
+/// from 1, so they never reach it.
+const UNAVAILABLE_PLAY: u32 = u32::MAX;
 
 /// What every call shares: the plans, the store, media and the record of calls.
 pub struct CallServices {
     pub plans: Arc<PlanHolder>,
-    /// The office's state; locked for one engine step at a time.
-    pub store: Arc<Mutex<dyn Store>>,
+    /// The office's state: a handle to the store thread, which runs every engine step.
+    /// Cloned into nothing else; the thread lives until the server drops its services.
+    pub store: StoreThread,
     pub prompts: Arc<PromptLibrary>,
     pub ports: PortPool,
     /// Where recordings are written, one WAV per recording, named by the reference the
@@ -40,17 +58,44 @@ pub struct CallServices {
     /// For message-waiting NOTIFYs.
     pub sip: Arc<SipServer>,
     pub next_id: AtomicU64,
+    /// How each call's media watches the far end (how long it may stay silent).
+    pub media_watch: media::session::Watch,
 }
 
-/// Runs one incoming call to its end. `shutdown` hangs the call up (the server is
-/// stopping); a recording in progress is still finished and stored.
+/// Runs one incoming call to its end, inside a span carrying its ids. `hang_up` ends
+/// the call (the server stopped and its deadline for calls in progress passed); a
+/// recording in progress is still finished and stored.
 pub async fn run_call(
     services: Arc<CallServices>,
     incoming: IncomingCall,
-    shutdown: CancellationToken,
+    hang_up: CancellationToken,
 ) {
     let id = CallId(services.next_id.fetch_add(1, Ordering::Relaxed));
     let version = services.plans.current();
+    let from_user = match &incoming.origin {
+        CallOrigin::Extension { number, .. } => number.clone(),
+        CallOrigin::Trunk { name, number } => format!("{number} via {name}"),
+    };
+    let span = tracing::info_span!(
+        "call",
+        id = id.0,
+        sip_call_id = %incoming.sip_call_id,
+        caller = %from_user,
+        dialled = %incoming.dialled,
+        plan_version = version.version,
+    );
+    run_call_in_span(services, incoming, hang_up, id, version)
+        .instrument(span)
+        .await
+}
+
+async fn run_call_in_span(
+    services: Arc<CallServices>,
+    incoming: IncomingCall,
+    hang_up: CancellationToken,
+    id: CallId,
+    version: Arc<crate::reload::PlanVersion>,
+) {
     let plan = version.plan.clone();
     let IncomingCall {
         sip_call_id,
@@ -59,9 +104,18 @@ pub async fn run_call(
         sdp_offer,
         leg,
     } = incoming;
-    let from = {
-        let store = services.store.lock().unwrap_or_else(|p| p.into_inner());
-        caller_of(origin, &plan, &*store)
+    let for_store = plan.clone();
+    let from = match services
+        .store
+        .run(move |store| caller_of(origin, &for_store, &*store))
+        .await
+    {
+        Ok(from) => from,
+        Err(e) => {
+            tracing::error!("the office store failed: {e}");
+            let _ = leg.reject(500).await;
+            return;
+        }
     };
     services.calls.start(NewCall {
         id,
@@ -83,7 +137,7 @@ pub async fn run_call(
         }
     };
     let (answer_sdp, negotiated) =
-        match media::sdp::answer(&sdp_offer, leg.local_ip(), bound.lease.port(), id.0) {
+        match media::sdp::answer(&sdp_offer, services.media_ip, bound.lease.port(), id.0) {
             Ok(a) => a,
             Err(e) => {
                 tracing::warn!(call = %sip_call_id, "unusable SDP offer: {e}");
@@ -92,16 +146,32 @@ pub async fn run_call(
                 return;
             }
         };
-    let (media, media_events) = media::start(bound.socket, negotiated, services.recordings.clone());
+    let (media, media_events) = media::session::start_watched(
+        bound.socket,
+        negotiated,
+        services.recordings.clone(),
+        services.media_watch,
+    );
     let start = CallStart {
         id,
         from,
         dialled,
         time: wall_time(&plan.settings.timezone, SystemTime::now()),
     };
-    let call = {
-        let mut store = services.store.lock().unwrap_or_else(|p| p.into_inner());
-        Call::start(plan.clone(), start, &mut *store)
+    let for_store = plan.clone();
+    let call = services
+        .store
+        .run(move |store| Call::start(for_store, start, store))
+        .await;
+    let (call, ended_by) = match call {
+        Ok(call) => (Some(call), None),
+        Err(e) => {
+            tracing::error!("the office store failed: {e}");
+            services
+                .calls
+                .append_lines(id, [format!("error: the office store failed: {e}")]);
+            (None, Some(format!("the office store failed: {e}")))
+        }
     };
     let mut live = LiveCall {
         services: services.clone(),
@@ -116,14 +186,16 @@ pub async fn run_call(
         timers: BTreeMap::new(),
         pending: VecDeque::new(),
         recordings: 0,
+        unavailable: None,
+        ended_by,
     };
-    let outcome = live.run(media_events, shutdown).await;
+    let outcome = live.run(media_events, hang_up).await;
     live.media.close().ok();
     // The session finishes a recording in progress before it ends; wait for it, so the
     // port is only returned once the socket is closed.
     let _ = tokio::time::timeout(Duration::from_secs(5), live.media.closed()).await;
     drop(bound.lease);
-    tracing::info!(call = %sip_call_id, %outcome, "call ended");
+    tracing::info!(%outcome, "call ended");
     services.calls.finish(id, outcome);
 }
 
@@ -131,7 +203,9 @@ struct LiveCall {
     services: Arc<CallServices>,
     plan: Arc<Plan>,
     id: CallId,
-    call: Call,
+    /// The engine's call; `None` while a step runs on the store thread, and for good
+    /// once the store failed (the call then ends).
+    call: Option<Call>,
     leg: CallLeg,
     media: MediaHandle,
     answer_sdp: String,
@@ -144,6 +218,11 @@ struct LiveCall {
     /// answer yet), fed to the engine before waiting for the outside world.
     pending: VecDeque<Event>,
     recordings: u32,
+    /// What the engine hears once the caller has heard `UNAVAILABLE_PROMPT`.
+    unavailable: Option<Event>,
+    /// Why the runtime itself ended the call (the shutdown deadline, a silent far end,
+    /// the store); wins over the engine's "the caller hung up" that follows.
+    ended_by: Option<String>,
 }
 
 impl LiveCall {
@@ -151,22 +230,26 @@ impl LiveCall {
     async fn run(
         &mut self,
         mut media_events: tokio::sync::mpsc::Receiver<MediaEvent>,
-        shutdown: CancellationToken,
+        hang_up: CancellationToken,
     ) -> String {
         let mut outcome = String::from("ended");
-        let mut shutting_down = false;
+        let mut hanging_up = false;
         loop {
             self.carry_out(&mut outcome).await;
             if let Some(e) = self.pending.pop_front() {
-                self.handle(e);
+                self.handle(e).await;
                 continue;
             }
-            if self.call.is_ended() {
+            if self.call.as_ref().is_none_or(Call::is_ended) {
                 break;
             }
             let next_timer = self.timers.keys().next().map(|(at, _)| *at);
             let event = tokio::select! {
                 ev = media_events.recv() => match ev {
+                    Some(MediaEvent::PlayFinished(UNAVAILABLE_PLAY)) => match self.unavailable.take() {
+                        Some(event) => event,
+                        None => continue,
+                    },
                     Some(MediaEvent::Digit(d)) => Event::Digit(d),
                     Some(MediaEvent::PlayFinished(p)) => Event::PlayFinished(PlayId(p)),
                     Some(MediaEvent::RecordingFinished { path, duration_ms }) => Event::RecordingFinished {
@@ -178,11 +261,21 @@ impl LiveCall {
                         self.services.calls.append_lines(self.id, [format!("error: recording failed: {e}")]);
                         Event::Hangup
                     }
+                    Some(MediaEvent::Inactive) => {
+                        tracing::warn!("no media from the caller; ending the call");
+                        self.services.calls.append_lines(self.id, ["runtime: no media from the caller for too long; ending the call".to_string()]);
+                        self.ended_by = Some("no media from the caller".into());
+                        Event::Hangup
+                    }
                     None => Event::Hangup,
                 },
                 ev = self.leg.events().recv() => match ev {
                     Some(LegEvent::Dtmf(d)) => Event::Digit(d),
-                    Some(LegEvent::ReInvite) => continue,
+                    Some(LegEvent::ReInvite) => {
+                        // It may put the call on hold (and stop the caller's media).
+                        let _ = self.media.send(media::MediaCommand::Unwatch);
+                        continue;
+                    }
                     Some(LegEvent::Hangup) | None => {
                         self.sip_done = true;
                         // The caller is gone: finish a recording now rather than on a timer.
@@ -193,33 +286,53 @@ impl LiveCall {
                     let (key, ()) = self.timers.pop_first().expect("a timer is due");
                     Event::TimerFired(key.1)
                 },
-                _ = shutdown.cancelled(), if !shutting_down => {
-                    shutting_down = true;
-                    outcome = "the server is shutting down".into();
+                _ = hang_up.cancelled(), if !hanging_up => {
+                    hanging_up = true;
+                    self.ended_by = Some("the server stopped; its deadline for calls in progress passed".into());
                     Event::Hangup
                 }
             };
-            self.handle(event);
+            self.handle(event).await;
         }
         if !self.sip_done {
             let _ = self.leg.hangup().await;
         }
-        outcome
+        self.ended_by.take().unwrap_or(outcome)
     }
 
-    fn handle(&mut self, event: Event) {
-        let mut store = self
+    /// One engine step, on the store thread. If the store cannot commit what the step
+    /// wrote, the step's commands are never carried out and the call ends.
+    async fn handle(&mut self, event: Event) {
+        let Some(mut call) = self.call.take() else {
+            return;
+        };
+        let stepped = self
             .services
             .store
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        self.call.handle(event, &mut *store);
+            .run(move |store| {
+                call.handle(event, store);
+                call
+            })
+            .await;
+        match stepped {
+            Ok(call) => self.call = Some(call),
+            Err(e) => {
+                tracing::error!("the office store failed: {e}");
+                self.services
+                    .calls
+                    .append_lines(self.id, [format!("error: the office store failed: {e}")]);
+                self.ended_by = Some(format!("the office store failed: {e}"));
+            }
+        }
     }
 
     /// Carries out the engine's commands and records its trace.
     async fn carry_out(&mut self, outcome: &mut String) {
+        let Some(call) = &mut self.call else {
+            return;
+        };
         let mut trace = Vec::new();
-        while let Some(t) = self.call.poll_trace() {
+        while let Some(t) = call.poll_trace() {
             if let switchboard_core::trace::Traced::Ended(why) = &t.what {
                 *outcome = why.clone();
             }
@@ -230,7 +343,7 @@ impl LiveCall {
                 .calls
                 .append_trace(self.id, &self.plan, &trace);
         }
-        while let Some(c) = self.call.poll_command() {
+        while let Some(c) = self.call.as_mut().and_then(Call::poll_command) {
             self.command(c).await;
         }
     }
@@ -252,7 +365,7 @@ impl LiveCall {
                 language,
                 ..
             } => {
-                let audio = self.audio(&media, &language);
+                let audio = self.audio(media, language).await;
                 if audio.is_empty() || self.media.play(id.0, audio).is_err() {
                     self.pending.push_back(Event::PlayFinished(id));
                 }
@@ -282,27 +395,49 @@ impl LiveCall {
             Command::CancelTimer(id) => self.timers.retain(|(_, t), ()| *t != id),
             // Connecting people is the next milestone; until then nobody can answer, and
             // the plan's no-answer path (voicemail, a queue's `then`) runs at once.
-            Command::Ring { .. } | Command::RingQueue { .. } => {
+            Command::Ring { extension } => {
+                self.note(format!("cannot ring {extension} yet: no answer"));
+                self.pending.push_back(Event::FarEnd(FarEnd::NoAnswer));
+            }
+            Command::RingQueue { queue, .. } => {
+                self.note(format!("cannot ring queue {queue} yet: no answer"));
                 self.pending.push_back(Event::FarEnd(FarEnd::NoAnswer));
             }
             Command::DialTrunk { trunk, number } => {
-                tracing::info!(
-                    call = self.id.0,
-                    "outside calls come with trunks: {trunk} {number}"
-                );
-                self.pending.push_back(Event::FarEnd(FarEnd::Failed));
+                self.unavailable(
+                    format!("cannot call {number} through trunk {trunk} yet"),
+                    Event::FarEnd(FarEnd::Failed),
+                )
+                .await;
             }
-            Command::CancelRing | Command::Park { .. } | Command::Unpark { .. } => {}
+            // A parked call would wait for a pick-up that cannot come, an unparking one
+            // for a connection: both hear why and end (the engine empties the orbit).
+            Command::Park { orbit } => {
+                self.unavailable(
+                    format!("cannot park calls yet (orbit {orbit})"),
+                    Event::Hangup,
+                )
+                .await;
+            }
+            Command::Unpark { orbit, .. } => {
+                self.unavailable(
+                    format!("cannot pick up parked calls yet (orbit {orbit})"),
+                    Event::Hangup,
+                )
+                .await;
+            }
+            Command::CancelRing => {}
             Command::HotDesk { device, extension } => {
                 tracing::info!(device, ?extension, "hot desk changed");
             }
             Command::DiscardRecording(name) => {
                 let path = self.services.recordings.join(format!("{name}.wav"));
-                match std::fs::remove_file(&path) {
+                // Nothing waits for it: the engine has already forgotten the recording.
+                tokio::task::spawn_blocking(move || match std::fs::remove_file(&path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => tracing::warn!("cannot remove {}: {e}", path.display()),
-                }
+                });
             }
             Command::MessageWaiting {
                 mailbox,
@@ -333,25 +468,70 @@ impl LiveCall {
         }
     }
 
+    /// A line of the runtime's own in the call's record and the log.
+    fn note(&self, line: String) {
+        tracing::info!("{line}");
+        self.services
+            .calls
+            .append_lines(self.id, [format!("runtime: {line}")]);
+    }
+
+    /// Something the plan asked that the runtime cannot do yet: the caller is answered
+    /// if need be and hears `UNAVAILABLE_PROMPT`, then the engine hears `then`.
+    async fn unavailable(&mut self, what: String, then: Event) {
+        self.note(format!("{what}; telling the caller and ending the call"));
+        if !self.answered && !self.sip_done {
+            Box::pin(self.command(Command::Answer)).await;
+        }
+        if self.answered && !self.sip_done {
+            let language = self
+                .call
+                .as_ref()
+                .map(|c| c.plan().settings.language.clone())
+                .unwrap_or_default();
+            let audio = self
+                .audio(vec![Media::Prompt(UNAVAILABLE_PROMPT.into())], language)
+                .await;
+            if !audio.is_empty() && self.media.play(UNAVAILABLE_PLAY, audio).is_ok() {
+                self.unavailable = Some(then);
+                return;
+            }
+        }
+        self.pending.push_back(then);
+    }
+
     /// The samples of each item; a missing prompt is logged and skipped, so the caller
-    /// hears the rest rather than nothing.
-    fn audio(&self, items: &[Media], language: &str) -> Vec<Arc<[i16]>> {
-        let default = &self.plan.settings.language;
-        items
-            .iter()
-            .filter_map(|m| {
-                let loaded = match m {
-                    Media::Prompt(name) => self.services.prompts.prompt(name, language, default),
-                    Media::Recording(r) => self
-                        .services
-                        .prompts
-                        .recording(&self.services.recordings.join(format!("{r}.wav"))),
-                };
-                loaded
-                    .map_err(|e| tracing::warn!(call = self.id.0, "cannot play {}: {e}", m.name()))
-                    .ok()
-            })
-            .collect()
+    /// hears the rest rather than nothing. Prompts come from memory; a recording is a
+    /// file, read on the blocking pool.
+    async fn audio(&self, items: Vec<Media>, language: String) -> Vec<Arc<[i16]>> {
+        let prompts = self.services.prompts.clone();
+        let recordings = self.services.recordings.clone();
+        let default = self.plan.settings.language.clone();
+        let reads_files = items.iter().any(|m| matches!(m, Media::Recording(_)));
+        let load = move || {
+            items
+                .iter()
+                .filter_map(|m| {
+                    let loaded = match m {
+                        Media::Prompt(name) => prompts.prompt(name, &language, &default),
+                        Media::Recording(r) => {
+                            prompts.recording(&recordings.join(format!("{r}.wav")))
+                        }
+                    };
+                    loaded
+                        .map_err(|e| tracing::warn!("cannot play {}: {e}", m.name()))
+                        .ok()
+                })
+                .collect::<Vec<_>>()
+        };
+        if reads_files {
+            let span = tracing::Span::current();
+            tokio::task::spawn_blocking(move || span.in_scope(load))
+                .await
+                .unwrap_or_default()
+        } else {
+            load()
+        }
     }
 }
 

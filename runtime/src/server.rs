@@ -2,25 +2,47 @@
 //! starts SIP, media and the HTTP API; then every incoming call runs as its own task
 //! (`call_runner`) until the server is told to stop.
 //!
-//! Stopping: new INVITEs get 503 at once, calls in progress are hung up (a message
-//! being recorded is still finished and stored), and the server waits for them up to
-//! the configured deadline before it closes SIP.
+//! Stopping (SIGTERM, Ctrl-C): new INVITEs get 503 at once and calls in progress are
+//! let end, as a PBX's graceful stop does, up to the configured deadline
+//! (`shutdown_deadline`). Calls still running then are hung up (a message being
+//! recorded is still finished and stored), and the server waits for them to finish
+//! (`FINISH_AFTER_HANG_UP`) before it closes SIP, the HTTP API and the store.
+//!
+//! Who owns what: the store thread (`StoreThread`) owns the one SQLite connection; the
+//! call tasks, the lamp task and the registrar hold handles and only await it. The
+//! tokio workers never run SQLite or an fsync.
 
 use crate::call_log::CallLog;
 use crate::call_runner::{CallServices, run_call};
 use crate::config::ServerConfig;
 use crate::http::{self, AppState};
+use crate::media::session::Watch;
 use crate::media::{PortPool, PromptLibrary};
 use crate::reload::{self, PlanHolder};
-use crate::sip::{CredentialStore, DigestAlgorithm, SipConfig, SipServer, TrunkPeer};
-use crate::sqlite_store::SqliteStore;
+use crate::sip::{SipConfig, SipServer, TrunkPeer};
+use crate::sqlite_store::StoreThread;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
-use switchboard_core::store::Store;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+/// How long calls get to finish after they were hung up at the shutdown deadline: a
+/// recording in progress is fsynced and its message stored in that time.
+pub const FINISH_AFTER_HANG_UP: Duration = Duration::from_secs(10);
+
+/// What `run` takes beyond the admin's configuration: for tests, which cannot wait a
+/// real minute and read the calls after the server stopped.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// How each call's media watches the far end (a minute of silence by default).
+    pub media_watch: Watch,
+    /// The record of calls to keep; a fresh one when `None`. The caller's clone outlives
+    /// the server, so what each call did can be read after it stopped.
+    pub call_log: Option<Arc<CallLog>>,
+}
 
 /// Where the store lives inside the data folder.
 pub fn store_path(data_dir: &Path) -> std::path::PathBuf {
@@ -41,6 +63,16 @@ pub async fn run(
     shutdown: CancellationToken,
     ready: Option<tokio::sync::oneshot::Sender<Listening>>,
 ) -> Result<(), String> {
+    run_with(config, RunOptions::default(), shutdown, ready).await
+}
+
+/// `run` with `options`.
+pub async fn run_with(
+    config: ServerConfig,
+    options: RunOptions,
+    shutdown: CancellationToken,
+    ready: Option<tokio::sync::oneshot::Sender<Listening>>,
+) -> Result<(), String> {
     let recordings = config.data_dir.join("recordings");
     std::fs::create_dir_all(&recordings).map_err(|e| {
         format!(
@@ -48,9 +80,9 @@ pub async fn run(
             recordings.display()
         )
     })?;
-    let mut store = SqliteStore::open(&store_path(&config.data_dir)).map_err(|e| e.to_string())?;
-    store.clear_parked().map_err(|e| e.to_string())?;
-    let store = Arc::new(Mutex::new(store));
+    let store = StoreThread::open(&store_path(&config.data_dir))
+        .await
+        .map_err(|e| e.to_string())?;
 
     let plans = Arc::new(PlanHolder::load_initial(
         &config.dialplans,
@@ -86,13 +118,12 @@ pub async fn run(
         .collect();
     let sip_config = SipConfig {
         addr: config.sip_addr,
-        public_ip: config.public_ip,
+        public_ip: media_ip,
         realm: config.realm.clone(),
         digest_algorithms: config.digest_algorithms.clone(),
         trunks,
     };
-    let credentials: Arc<dyn CredentialStore> = Arc::new(StoreCredentials(store.clone()));
-    let (sip, mut incoming) = SipServer::start(sip_config, credentials, sip_stop.clone())
+    let (sip, mut incoming) = SipServer::start(sip_config, store.credentials(), sip_stop.clone())
         .await
         .map_err(|e| format!("{e}; set --sip-addr"))?;
     let sip = Arc::new(sip);
@@ -103,7 +134,7 @@ pub async fn run(
         plans.clone(),
     ));
 
-    let calls = Arc::new(CallLog::new());
+    let calls = options.call_log.clone().unwrap_or_default();
     let listener = http::bind(config.http_addr).await?;
     let listening = Listening {
         sip: sip.local_addr(),
@@ -113,10 +144,12 @@ pub async fn run(
         plans: plans.clone(),
         calls: calls.clone(),
     });
+    // The API stays up while calls in progress end, so an admin can watch them go.
+    let http_stop = CancellationToken::new();
     let http_task = tokio::spawn(http::serve(
         listener,
         app,
-        shutdown.clone().cancelled_owned(),
+        http_stop.clone().cancelled_owned(),
     ));
     tracing::info!(
         "Switchboard is listening: SIP {} (UDP and TCP), HTTP http://{}, plan version {}",
@@ -128,7 +161,6 @@ pub async fn run(
         let _ = ready.send(listening);
     }
 
-    let store: Arc<Mutex<dyn Store>> = store;
     let services = Arc::new(CallServices {
         plans,
         store,
@@ -139,13 +171,16 @@ pub async fn run(
         calls,
         sip,
         next_id: AtomicU64::new(1),
+        media_watch: options.media_watch,
     });
+    // Fired at the shutdown deadline: the calls still running then hang up.
+    let hang_up = CancellationToken::new();
     let tasks = TaskTracker::new();
     loop {
         tokio::select! {
             call = incoming.recv() => match call {
                 Some(call) => {
-                    tasks.spawn(run_call(services.clone(), call, shutdown.clone()));
+                    tasks.spawn(run_call(services.clone(), call, hang_up.clone()));
                 }
                 None => break,
             },
@@ -159,19 +194,36 @@ pub async fn run(
             let _ = call.leg.reject(503).await;
         }
     });
+    if !tasks.is_empty() {
+        tracing::info!(
+            "stopping: {} call(s) in progress may go on for up to {:?}",
+            tasks.len(),
+            config.shutdown_deadline
+        );
+    }
     if tokio::time::timeout(config.shutdown_deadline, tasks.wait())
         .await
         .is_err()
     {
         tracing::warn!(
-            "{} call(s) still running after {:?}; stopping anyway",
+            "{} call(s) still running after {:?}; hanging them up",
             tasks.len(),
             config.shutdown_deadline
         );
+        hang_up.cancel();
+        if tokio::time::timeout(FINISH_AFTER_HANG_UP, tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("{} call(s) did not finish; stopping anyway", tasks.len());
+        }
     }
     sip_stop.cancel();
     refuse.abort();
+    http_stop.cancel();
     let _ = http_task.await;
+    // The last handle: the store thread closes the database once this is dropped.
+    drop(services);
     tracing::info!("Switchboard stopped");
     Ok(())
 }
@@ -182,7 +234,7 @@ pub async fn run(
 async fn light_lamps_on_register(
     sip: Arc<SipServer>,
     mut registered: tokio::sync::mpsc::UnboundedReceiver<String>,
-    store: Arc<Mutex<SqliteStore>>,
+    store: StoreThread,
     plans: Arc<PlanHolder>,
 ) {
     while let Some(ext) = registered.recv().await {
@@ -193,29 +245,14 @@ async fn light_lamps_on_register(
         if !has_mailbox {
             continue;
         }
+        let mailbox = ext.clone();
         let counts = store
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .message_counts(&ext);
+            .run(move |store| store.message_counts(&mailbox))
+            .await
+            .and_then(|counts| counts);
         match counts {
             Ok((new, saved)) => sip.notify_message_waiting(&ext, new, saved).await,
             Err(e) => tracing::warn!("message counts of {ext}: {e}"),
-        }
-    }
-}
-
-/// The SIP registrar's view of the store: HA1 digests only.
-struct StoreCredentials(Arc<Mutex<SqliteStore>>);
-
-impl CredentialStore for StoreCredentials {
-    fn ha1(&self, user: &str, realm: &str, algorithm: DigestAlgorithm) -> Option<String> {
-        let store = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match store.ha1(user, realm, algorithm) {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::error!("reading the credentials of {user} failed: {e}");
-                None
-            }
         }
     }
 }

@@ -7,9 +7,13 @@
 //!
 //! Every write is one `IMMEDIATE` transaction, in WAL mode with `synchronous = FULL`: when
 //! a write returns, it is on disk and survives a crash or a power cut, because a voicemail
-//! must. The semantics are `MemoryStore`'s, with one addition: the database keeps an
-//! extension on at most one hot-desk phone (a unique index), and refuses a login that would
-//! break that instead of keeping both.
+//! must. Inside the server every store call runs on the store thread (`thread`), which
+//! wraps the waiting calls' steps in one transaction (a savepoint each) and answers them
+//! only after its `COMMIT`, so the promise holds there too, with one fsync per batch.
+//!
+//! The semantics are `MemoryStore`'s, with one addition: the database keeps an extension
+//! on at most one hot-desk phone (a unique index), and refuses a login that would break
+//! that instead of keeping both.
 //!
 //! Park orbits are the exception to durability: they hold the ids of live calls, and a
 //! restart ends every call, so the server empties them at start-up (`clear_parked`).
@@ -18,12 +22,15 @@
 
 mod credentials;
 mod schema;
+mod thread;
 
 pub use credentials::DigestAlgorithm;
 pub use schema::SCHEMA_VERSION;
+pub use thread::StoreThread;
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use switchboard_core::ids::{CallId, MessageId};
 use switchboard_core::pin::PinHash;
 use switchboard_core::store::{Folder, Message, NewMessage, ParkedCall, Store, StoreError};
@@ -95,20 +102,30 @@ impl SqliteStore {
     }
 
     /// Runs `f` in one `IMMEDIATE` transaction and commits it; `what` says what was being
-    /// done, for the error.
+    /// done, for the error. Inside the store thread's batch (a transaction is open) it
+    /// runs in a savepoint instead, so a failing write undoes only itself and the batch's
+    /// `COMMIT` makes it durable.
     fn write<T>(
         &mut self,
         what: &str,
-        f: impl FnOnce(&Transaction) -> rusqlite::Result<T>,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
+        note_caller_thread();
         let path = &self.path;
         let run = || {
-            let tx = self
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
+            if self.conn.is_autocommit() {
+                let tx = self
+                    .conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            } else {
+                let savepoint = self.conn.savepoint()?;
+                let out = f(&savepoint)?;
+                savepoint.commit()?;
+                Ok(out)
+            }
         };
         run().map_err(|e| failure(path, what, e))
     }
@@ -119,7 +136,32 @@ impl SqliteStore {
         what: &str,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
+        note_caller_thread();
         f(&self.conn).map_err(|e| failure(&self.path, what, e))
+    }
+
+    /// Opens the store thread's batch: one transaction that the steps' writes join.
+    fn begin_batch(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| failure(&self.path, "start a transaction", e))
+    }
+
+    /// Commits the batch: one fsync for every step in it. On failure what is left of the
+    /// transaction is rolled back, so the next batch starts clean.
+    fn commit_batch(&mut self) -> Result<(), StoreError> {
+        let committed = self.conn.execute_batch("COMMIT");
+        if committed.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        committed.map_err(|e| failure(&self.path, "commit", e))
+    }
+
+    /// Changes whenever another connection (an admin command) committed to the file.
+    fn data_version(&self) -> Result<i64, StoreError> {
+        self.read("read the data version", |conn| {
+            conn.pragma_query_value(None, "data_version", |row| row.get(0))
+        })
     }
 
     fn set_mailbox_text(
@@ -156,6 +198,27 @@ impl SqliteStore {
                 .optional()
                 .map(Option::flatten)
         })
+    }
+}
+
+/// How many store calls were made on a thread inside a tokio runtime (a worker or the
+/// blocking pool) rather than on the store thread or a plain thread of a command. The
+/// server keeps this at zero; `runtime/tests/store_thread.rs` checks it after real calls.
+static CALLS_IN_ASYNC_RUNTIME: AtomicU64 = AtomicU64::new(0);
+
+/// How many store calls ran inside a tokio runtime since the process started; see
+/// ARCHITECTURE.md, "no tokio worker waits on SQLite".
+pub fn calls_in_async_runtime() -> u64 {
+    CALLS_IN_ASYNC_RUNTIME.load(Ordering::Relaxed)
+}
+
+fn note_caller_thread() {
+    if tokio::runtime::Handle::try_current().is_ok()
+        && CALLS_IN_ASYNC_RUNTIME.fetch_add(1, Ordering::Relaxed) == 0
+    {
+        tracing::error!(
+            "the office store was called on a tokio thread; it belongs to the store thread"
+        );
     }
 }
 

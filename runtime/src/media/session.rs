@@ -6,6 +6,14 @@
 //! `MediaEvent`s. Pacing uses absolute deadlines: a late packet is sent at once and the
 //! next one keeps its own deadline, so the schedule never drifts; after a stall of over
 //! 100 ms the missed packets are skipped (their timestamps too) rather than burst.
+//!
+//! The task never touches a file: a recording is written by a blocking task of its own
+//! (`RecordingTask`) that the session hands the decoded audio to, a second at a time,
+//! so neither a slow disk nor the fsync at the end can delay a packet.
+//!
+//! A far end that sends nothing for `Watch::inactivity` (a phone that lost power or its
+//! network, and so never sends a BYE) is reported once as `MediaEvent::Inactive`, so the
+//! call can end instead of staying "live" forever.
 
 use super::dtmf::DtmfReceiver;
 use super::g711::Codec;
@@ -50,6 +58,8 @@ pub enum MediaCommand {
     StartRecording { name: String },
     /// Finish the recording; `RecordingFinished` (or `RecordingFailed`) follows.
     StopRecording,
+    /// Stop watching the far end for inactivity (it may have put the call on hold).
+    Unwatch,
     /// End the session; a recording still running is finished and reported first.
     Close,
 }
@@ -66,6 +76,26 @@ pub enum MediaEvent {
         duration_ms: u64,
     },
     RecordingFailed(String),
+    /// Nothing has arrived from the far end for the session's inactivity limit.
+    Inactive,
+}
+
+/// What the session watches the far end for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watch {
+    /// Report `Inactive` after this long without a packet from the far end; `None`
+    /// watches nothing (a far end that said it would not send, or a test).
+    pub inactivity: Option<Duration>,
+}
+
+impl Default for Watch {
+    /// A minute, as PBXs commonly allow (Asterisk's `rtptimeout`): long enough for any
+    /// phone that suppresses silence to send comfort noise.
+    fn default() -> Watch {
+        Watch {
+            inactivity: Some(Duration::from_secs(60)),
+        }
+    }
 }
 
 /// Sends commands to one media session; clones are cheap and share it. The session ends
@@ -126,6 +156,20 @@ pub fn start(
     negotiated: Negotiated,
     recordings_dir: PathBuf,
 ) -> (MediaHandle, mpsc::Receiver<MediaEvent>) {
+    start_watched(socket, negotiated, recordings_dir, Watch::default())
+}
+
+/// `start`, watching the far end as `watch` says. A far end that said it sends nothing
+/// (`sendonly`/`inactive` on our side) is not watched.
+pub fn start_watched(
+    socket: UdpSocket,
+    negotiated: Negotiated,
+    recordings_dir: PathBuf,
+    watch: Watch,
+) -> (MediaHandle, mpsc::Receiver<MediaEvent>) {
+    let inactivity = watch
+        .inactivity
+        .filter(|_| negotiated.direction.reverse().sends());
     let (commands_tx, commands) = mpsc::unbounded_channel();
     let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
     let session = Session {
@@ -141,6 +185,8 @@ pub fn start(
         recording: None,
         recordings_dir,
         events,
+        inactivity,
+        last_heard: Instant::now(),
     };
     tokio::spawn(session.run(socket, commands));
     (
@@ -169,6 +215,10 @@ struct Session {
     /// To the call; lives as long as the session and the recording-finishing tasks it
     /// spawned. Sends fail harmlessly once the call dropped its receiver.
     events: mpsc::Sender<MediaEvent>,
+    /// How long the far end may stay silent; `None` once reported, or when not watched.
+    inactivity: Option<Duration>,
+    /// When the last packet from the far end arrived (the start, before any).
+    last_heard: Instant,
 }
 
 impl Session {
@@ -239,6 +289,12 @@ impl Session {
         }
         self.stream.advance(FRAME_SAMPLES as u32);
         self.report_finished_plays().await;
+        if let Some(limit) = self.inactivity
+            && self.last_heard.elapsed() > limit
+        {
+            self.inactivity = None;
+            self.emit(MediaEvent::Inactive).await;
+        }
         deadline + PTIME
     }
 
@@ -255,14 +311,20 @@ impl Session {
             }
             MediaCommand::StartRecording { name } => {
                 self.stop_recording();
-                match RecordingWriter::create(&self.recordings_dir, &name) {
-                    Ok(writer) => self.recording = Some(Recording { writer, next: None }),
-                    Err(e) => self.emit(MediaEvent::RecordingFailed(e.to_string())).await,
-                }
+                self.recording = Some(Recording {
+                    task: RecordingTask::start(
+                        self.recordings_dir.clone(),
+                        name,
+                        self.events.clone(),
+                    ),
+                    pending: Vec::with_capacity(CHUNK_SAMPLES),
+                    next: None,
+                });
             }
             MediaCommand::StopRecording => {
                 self.stop_recording();
             }
+            MediaCommand::Unwatch => self.inactivity = None,
             MediaCommand::Close => {}
         }
     }
@@ -271,6 +333,9 @@ impl Session {
         let Ok(packet) = rtp::parse(data) else {
             return;
         };
+        if !self.latched || from == self.remote {
+            self.last_heard = Instant::now();
+        }
         let pt = packet.header.payload_type;
         let dtmf = Some(pt) == self.dtmf_payload_type;
         if pt != self.codec.payload_type() && !dtmf {
@@ -290,29 +355,29 @@ impl Session {
                 self.emit(MediaEvent::Digit(key)).await;
             }
         } else if let Some(recording) = &mut self.recording
-            && let Err(e) = recording.write_rtp(&h, packet.payload, self.codec)
+            && recording.write_rtp(&h, packet.payload, self.codec).is_err()
         {
-            if let Some(r) = self.recording.take() {
-                r.writer.abandon();
+            // The writer stopped on an error: `finish` reports it.
+            if let Some(finishing) = self.stop_recording() {
+                drop(finishing);
             }
-            self.emit(MediaEvent::RecordingFailed(e.to_string())).await;
         }
     }
 
-    /// Finishes the recording off the async threads and reports it from a task of its
-    /// own, so the packets keep their pace meanwhile.
+    /// Hands the recording's last audio to its writer and reports the stored file (or
+    /// the failure) from a task of its own, so the packets keep their pace meanwhile.
     fn stop_recording(&mut self) -> Option<JoinHandle<()>> {
         let recording = self.recording.take()?;
         let events = self.events.clone();
         Some(tokio::spawn(async move {
-            let finished = tokio::task::spawn_blocking(move || recording.writer.finish()).await;
-            let event = match finished {
-                Ok(Ok(done)) => MediaEvent::RecordingFinished {
+            let event = match recording.finish().await {
+                Ok(Some(done)) => MediaEvent::RecordingFinished {
                     path: done.path,
                     duration_ms: done.duration_ms,
                 },
-                Ok(Err(e)) => MediaEvent::RecordingFailed(e.to_string()),
-                Err(e) => MediaEvent::RecordingFailed(format!("storing the recording: {e}")),
+                // The writer could not even start, and said so then.
+                Ok(None) => return,
+                Err(e) => MediaEvent::RecordingFailed(e),
             };
             let _ = events.send(event).await;
         }))
@@ -330,14 +395,97 @@ impl Session {
     }
 }
 
+/// How much decoded audio the session gathers before handing it to the writer: a
+/// second, so the writer's thread wakes once a second per recording.
+const CHUNK_SAMPLES: usize = 8000;
+
 /// A recording in progress and where the caller's timeline is.
 struct Recording {
-    writer: RecordingWriter,
+    task: RecordingTask,
+    /// Audio not yet handed to the writer.
+    pending: Vec<i16>,
     /// The SSRC and timestamp the next packet should have.
     next: Option<(u32, u32)>,
 }
 
+/// What the session sends a recording's writer.
+enum Chunk {
+    Samples(Vec<i16>),
+    Silence(usize),
+}
+
+/// One recording's file, owned by a blocking task from its creation to its fsync and
+/// rename; the session only sends it audio.
+struct RecordingTask {
+    /// To the writer; dropping it tells the writer the recording is over.
+    chunks: std::sync::mpsc::Sender<Chunk>,
+    /// The writer's result: the stored file, or why it failed; `None` when the file
+    /// could not be created, which the writer reported at once.
+    done: JoinHandle<io::Result<Option<super::FinishedRecording>>>,
+}
+
+impl RecordingTask {
+    fn start(dir: PathBuf, name: String, events: mpsc::Sender<MediaEvent>) -> RecordingTask {
+        let (chunks, rx) = std::sync::mpsc::channel();
+        let done = tokio::task::spawn_blocking(move || {
+            let mut writer = match RecordingWriter::create(&dir, &name) {
+                Ok(writer) => writer,
+                Err(e) => {
+                    // Now, not when the recording stops: the call may have to react.
+                    let _ = events.blocking_send(MediaEvent::RecordingFailed(e.to_string()));
+                    return Ok(None);
+                }
+            };
+            for chunk in rx {
+                let written = match chunk {
+                    Chunk::Samples(samples) => writer.write(&samples),
+                    Chunk::Silence(n) => writer.write_silence(n),
+                };
+                if let Err(e) = written {
+                    writer.abandon();
+                    return Err(e);
+                }
+            }
+            writer.finish().map(Some)
+        });
+        RecordingTask { chunks, done }
+    }
+}
+
 impl Recording {
+    /// Hands the rest of the audio to the writer and waits for the file to be stored.
+    async fn finish(mut self) -> Result<Option<super::FinishedRecording>, String> {
+        self.flush();
+        drop(self.task.chunks);
+        match self.task.done.await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(e) => Err(format!("storing the recording: {e}")),
+        }
+    }
+
+    fn flush(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK_SAMPLES));
+        self.task.chunks.send(Chunk::Samples(chunk)).is_ok()
+    }
+
+    fn push(&mut self, samples: &[i16]) -> io::Result<()> {
+        self.pending.extend_from_slice(samples);
+        if self.pending.len() >= CHUNK_SAMPLES && !self.flush() {
+            return Err(io::Error::other("the recording's writer stopped"));
+        }
+        Ok(())
+    }
+
+    fn silence(&mut self, n: usize) -> io::Result<()> {
+        if !self.flush() || self.task.chunks.send(Chunk::Silence(n)).is_err() {
+            return Err(io::Error::other("the recording's writer stopped"));
+        }
+        Ok(())
+    }
+
     /// Appends one packet's audio; a gap in the timestamps (lost packets, or a phone that
     /// sends nothing while silent) is filled with silence, and a repeated or late packet
     /// is dropped.
@@ -350,11 +498,11 @@ impl Recording {
         {
             match h.timestamp.wrapping_sub(expected) as i32 {
                 gap if (-MAX_GAP..0).contains(&gap) => return Ok(()),
-                gap if (1..=MAX_GAP).contains(&gap) => self.writer.write_silence(gap as usize)?,
+                gap if (1..=MAX_GAP).contains(&gap) => self.silence(gap as usize)?,
                 _ => {}
             }
         }
-        self.writer.write(&pcm[..payload.len()])?;
+        self.push(&pcm[..payload.len()])?;
         self.next = Some((h.ssrc, h.timestamp.wrapping_add(payload.len() as u32)));
         Ok(())
     }

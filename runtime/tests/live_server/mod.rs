@@ -1,0 +1,230 @@
+//! A whole server (`server::run_with`) in the test's process on loopback, with a plan,
+//! a data folder and a SQLite store of its own, driven by sipp as the phone: what the
+//! runtime tests of whole calls share. Every wait has a deadline.
+//!
+//! The store file is only ever opened here on a plain thread (`read_store`), never on a
+//! tokio thread, so that `sqlite_store::calls_in_async_runtime` counts the server's
+//! calls only.
+
+#![allow(dead_code)] // each test binary uses its own part of this
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_runtime::call_log::{CallLog, CallRecord};
+use switchboard_runtime::config::ServerConfig;
+use switchboard_runtime::server::{self, Listening, RunOptions, store_path};
+use switchboard_runtime::sqlite_store::SqliteStore;
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const SIPP: &str = "/usr/bin/sipp";
+
+/// How long any one thing may take before a test gives up.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// The settings every test plan starts with; extension 101 is the caller (password
+/// `secret`), 102 a mailbox.
+pub const OFFICE: &str = r#"
+settings {
+    extension_digits = 3
+    operator         = 101
+    language         = "en"
+    timezone         = "UTC"
+}
+
+extension 101 "Caller" { voicemail }
+extension 102 "Mailbox" { voicemail }
+"#;
+
+/// One running server.
+pub struct Live {
+    pub dir: TempDir,
+    pub listening: Listening,
+    /// What SIGTERM does in `switchboard run`: cancels this.
+    pub stop: CancellationToken,
+    /// The server's record of calls, kept after it stopped.
+    pub calls: Arc<CallLog>,
+    task: Option<JoinHandle<Result<(), String>>>,
+}
+
+impl Live {
+    /// Starts a server on `plan` (added to `OFFICE`), with `deadline` for calls in
+    /// progress at shutdown and `options` (its call log is replaced by one the test keeps).
+    pub async fn start(plan: &str, deadline: Duration, mut options: RunOptions) -> Live {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let plans = dir.path().join("plan");
+        std::fs::create_dir_all(&plans).unwrap();
+        std::fs::write(plans.join("office.dial"), format!("{OFFICE}\n{plan}")).unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let db = store_path(&data);
+        read_store(&db, |s| {
+            s.set_password("101", "switchboard", "secret").unwrap()
+        });
+        let config = ServerConfig {
+            sip_addr: "127.0.0.1:0".parse().unwrap(),
+            http_addr: "127.0.0.1:0".parse().unwrap(),
+            rtp_ports: 31000..=32999,
+            data_dir: data,
+            dialplans: plans,
+            prompts: repo().join("prompts"),
+            shutdown_deadline: deadline,
+            ..ServerConfig::default()
+        };
+        let calls = Arc::new(CallLog::new());
+        options.call_log = Some(calls.clone());
+        let stop = CancellationToken::new();
+        let (ready, listening) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(server::run_with(config, options, stop.clone(), Some(ready)));
+        let listening = within("the server to listen", listening)
+            .await
+            .expect("the server starts");
+        Live {
+            dir,
+            listening,
+            stop,
+            calls,
+            task: Some(task),
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// sipp as 101 calling `service` once with `scenario` (in `runtime/tests/sipp/`).
+    pub fn sipp(&self, scenario: &str, service: &str) -> Child {
+        let port = free_port().to_string();
+        let media = (free_port() & !1).to_string();
+        let scenario = repo().join("runtime/tests/sipp").join(scenario);
+        Command::new(SIPP)
+            .arg(self.listening.sip.to_string())
+            .arg("-sf")
+            .arg(&scenario)
+            .args(["-s", service, "-au", "101", "-ap", "secret", "-m", "1"])
+            .args(["-i", "127.0.0.1", "-p", &port, "-mp", &media])
+            .args([
+                "-nostdin",
+                "-timeout",
+                "90s",
+                "-timeout_error",
+                "-trace_err",
+            ])
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp runs (apt-get install sip-tester)")
+    }
+
+    /// Waits for sipp to end, and asserts its one call succeeded.
+    pub async fn sipp_ok(&self, mut child: Child, what: &str) {
+        let status = wait_child(&mut child, what).await;
+        if !status.success() {
+            let mut errors = String::new();
+            for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+                let path = entry.unwrap().path();
+                if path.to_string_lossy().ends_with("_errors.log") {
+                    errors.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+                }
+            }
+            panic!("sipp ({what}) failed with {status}:\n{errors}");
+        }
+    }
+
+    /// Waits until a live call satisfies `f`; returns it.
+    pub async fn live_call(&self, what: &str, f: impl Fn(&CallRecord) -> bool) -> CallRecord {
+        within(what, async {
+            loop {
+                if let Some(c) = self.calls.list().live.into_iter().find(|c| f(c)) {
+                    return c;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+    }
+
+    /// Waits until the call to `dialled` has ended; returns its record.
+    pub async fn ended_call(&self, dialled: &str) -> CallRecord {
+        within(&format!("the call to {dialled} to end"), async {
+            loop {
+                if let Some(c) = self
+                    .calls
+                    .list()
+                    .recent
+                    .into_iter()
+                    .find(|c| c.dialled == dialled)
+                {
+                    return c;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+    }
+
+    /// Waits for the server to stop (after `stop`, or on its own error).
+    pub async fn stopped(&mut self) {
+        let task = self.task.take().expect("the server runs");
+        within("the server to stop", task)
+            .await
+            .expect("the server task")
+            .expect("the server stops cleanly");
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Opens the store at `path` on a plain thread (never a tokio one) and runs `f` on it.
+pub fn read_store<T: Send + 'static>(
+    path: &Path,
+    f: impl FnOnce(&mut SqliteStore) -> T + Send + 'static,
+) -> T {
+    let path = path.to_path_buf();
+    std::thread::spawn(move || f(&mut SqliteStore::open(&path).expect("the store opens")))
+        .join()
+        .expect("the store thread of the test")
+}
+
+pub async fn wait_child(child: &mut Child, what: &str) -> ExitStatus {
+    within(what, async {
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+}
+
+pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A UDP port nobody holds right now.
+pub fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
