@@ -5,6 +5,11 @@
 //! editors save by writing a temporary file and renaming it over the old one — waits for
 //! the changes to settle, compiles, and swaps the plan in only when it has no errors. A
 //! call holds the `Arc<Plan>` it started with, so a reload only affects new calls.
+//!
+//! One part of a plan is not applied by a reload: the trunks' hosts, whose addresses the
+//! SIP server resolves once at start-up to know which INVITEs to trust. A reload that
+//! changes them loads the rest, and says (in the log and in `LastAttempt::needs_restart`,
+//! shown by `GET /api/plan`) that the trunks take effect when the server restarts.
 
 use crate::plan_files::{LoadedPlan, PlanFiles, compile_plan, find_plans};
 use notify_debouncer_full::notify::event::{AccessKind, AccessMode};
@@ -33,6 +38,9 @@ pub struct PlanHolder {
     /// Held for the whole of a reload, so two reloads never interleave and versions are
     /// handed out in the order the plans were compiled.
     reloading: Mutex<()>,
+    /// Each trunk's name and host in the plan the server started with: what the SIP
+    /// server trusts until it restarts.
+    started_trunks: Vec<(String, Option<String>)>,
 }
 
 struct State {
@@ -68,6 +76,9 @@ pub struct LastAttempt {
     pub diagnostics: Vec<serde_json::Value>,
     /// Why the plan could not even be compiled (the folder could not be read).
     pub error: Option<String>,
+    /// What the loaded plan changes that only a restart applies (trunk hosts), one
+    /// sentence each; empty when everything is live.
+    pub needs_restart: Vec<String>,
 }
 
 /// What one reload did.
@@ -97,6 +108,7 @@ impl PlanHolder {
             ));
         };
         log_warnings(&attempt.loaded);
+        let started_trunks = trunk_hosts(&plan);
         let (current, last) = attempt.accepted(plan, 1, at);
         tracing::info!(
             version = 1,
@@ -113,6 +125,7 @@ impl PlanHolder {
                 last: Arc::new(last),
             }),
             reloading: Mutex::new(()),
+            started_trunks,
         })
     }
 
@@ -137,6 +150,7 @@ impl PlanHolder {
                     warnings: 0,
                     diagnostics: Vec::new(),
                     error: Some(e.clone()),
+                    needs_restart: Vec::new(),
                 });
                 return ReloadOutcome::Failed(e);
             }
@@ -158,12 +172,18 @@ impl PlanHolder {
                 warnings,
                 diagnostics: attempt.json_diagnostics(),
                 error: None,
+                needs_restart: Vec::new(),
             });
             return ReloadOutcome::Refused { errors, warnings };
         };
         log_warnings(&attempt.loaded);
         let version = running + 1;
-        let (current, last) = attempt.accepted(plan, version, at);
+        let needs_restart = trunk_changes(&self.started_trunks, &trunk_hosts(&plan));
+        for change in &needs_restart {
+            tracing::warn!(version, "{change}");
+        }
+        let (current, mut last) = attempt.accepted(plan, version, at);
+        last.needs_restart = needs_restart;
         *self.state.write().unwrap_or_else(PoisonError::into_inner) = State {
             current: Arc::new(current),
             last: Arc::new(last),
@@ -333,6 +353,7 @@ impl Attempt {
             warnings: c.warnings(),
             diagnostics: self.json_diagnostics(),
             error: None,
+            needs_restart: Vec::new(),
         };
         let current = PlanVersion {
             plan,
@@ -344,6 +365,49 @@ impl Attempt {
         };
         (current, last)
     }
+}
+
+/// Each trunk's name and host, sorted by name.
+fn trunk_hosts(plan: &Plan) -> Vec<(String, Option<String>)> {
+    let mut trunks: Vec<_> = plan
+        .trunks
+        .iter()
+        .map(|t| (t.name.name.clone(), t.host.clone()))
+        .collect();
+    trunks.sort();
+    trunks
+}
+
+/// One sentence per trunk whose host differs from the one the server started with.
+fn trunk_changes(
+    started: &[(String, Option<String>)],
+    now: &[(String, Option<String>)],
+) -> Vec<String> {
+    let host = |h: &Option<String>| match h {
+        Some(h) => format!("{h:?}"),
+        None => "no host".to_string(),
+    };
+    let mut names: Vec<&String> = started.iter().chain(now).map(|(n, _)| n).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let find = |list: &[(String, Option<String>)]| {
+                list.iter().find(|(n, _)| n == name).map(|(_, h)| h.clone())
+            };
+            let (before, after) = (find(started), find(now));
+            (before != after).then(|| {
+                format!(
+                    "trunk {name:?} changed from {} to {}: the SIP server keeps trusting the \
+                     trunk addresses it resolved at start-up, so this takes effect when the \
+                     server restarts",
+                    before.as_ref().map_or("nothing".to_string(), host),
+                    after.as_ref().map_or("nothing".to_string(), host),
+                )
+            })
+        })
+        .collect()
 }
 
 fn compile_folder(dialplans: &Path, prompts: &Path) -> Result<Attempt, String> {

@@ -611,3 +611,19 @@ fn a_damaged_store_is_refused_at_open() {
     let err = fx.open_err();
     assert_names_path_and_fix(&err, &fx.path(), "restore it from a backup");
 }
+
+/// What `runtime/tests/store_thread.rs` relies on to catch a store call on a tokio
+/// thread: such a call is counted.
+#[test]
+fn a_store_call_on_a_tokio_thread_is_counted() {
+    let f = Fixture::new();
+    let store = f.open();
+    let before = switchboard_runtime::sqlite_store::calls_in_async_runtime();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        store.check_pin("101", "1234").unwrap();
+    });
+    assert!(switchboard_runtime::sqlite_store::calls_in_async_runtime() > before);
+}
