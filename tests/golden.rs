@@ -32,6 +32,8 @@ fn catalog() -> PromptCatalog {
         "dir-intro",
         "dir-no-match",
         "dir-confirm",
+        "park-parked",
+        "park-empty",
     ] {
         c.add("en", p);
     }

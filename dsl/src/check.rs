@@ -1,9 +1,13 @@
 //! Meaning checks over the whole plan, all reported in one run.
 //!
 //! Each concern lives in its own file: `names` (definitions, duplicates, MACs), `routes`
-//! (patterns, overlaps, shadowing, feature codes), `refs` (every name and prompt used in a
-//! step), `scripts` (Rhai compile and dry run) and `reach` (flows nothing leads to).
+//! (patterns, overlaps, shadowing, feature codes), `captures` (the orbits and queues a
+//! route's captures can name), `refs` (every name and prompt used in a
+//! step), `scripts` (Rhai compile and dry run), `reach` (flows nothing leads to) and
+//! `busy_loops` (flows that can go round without waiting for the caller).
 
+mod busy_loops;
+mod captures;
 mod names;
 mod reach;
 mod refs;
@@ -29,10 +33,12 @@ pub fn check(
     let settings = crate::settings::read(&ast.settings, diags);
     let symbols = names::collect(&ast, &settings, prompts, diags);
     let routes = routes::check(&ast, &symbols, diags);
+    captures::check(&ast, &symbols, diags);
     let host = Arc::new(ScriptHost::for_plan(symbols.variables.iter().cloned()));
     let scripts = scripts::compile_scripts(&ast, &host, diags);
     let expressions = refs::check(&ast, &symbols, &settings, prompts, &host, diags);
     reach::check(&ast, diags);
+    busy_loops::check(&ast, diags);
     Plan::new(Parts {
         settings,
         ast,

@@ -222,6 +222,18 @@ impl Pattern {
                         end: elems.len(),
                     });
                 }
+                // A lowercase `x` is almost always meant as the wildcard, and as a literal
+                // letter it would match nothing a phone dials: refused, with the fix.
+                c if c.is_ascii_lowercase() => {
+                    let upper = c.to_ascii_uppercase() as char;
+                    let help = match upper {
+                        'X' => "for any digit 0-9 write `X` (pattern letters are capitals)".into(),
+                        'Z' => "for any digit 1-9 write `Z` (pattern letters are capitals)".into(),
+                        'N' => "for any digit 2-9 write `N` (pattern letters are capitals)".into(),
+                        _ => format!("pattern letters are capitals: write `{upper}`"),
+                    };
+                    return Err(err(i, 1, "a lowercase letter in a pattern", &help));
+                }
                 c if c.is_ascii_alphanumeric() || c == b'*' || c == b'#' || c == b'+' => {
                     elems.push(Elem::One(CharSet::one(c)))
                 }
@@ -272,6 +284,27 @@ impl Pattern {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Every text the capture `name` can take, if there are at most `limit` of them (a
+    /// capture of fixed length); `None` for an unknown name, a `.` or `!` inside, or more.
+    pub fn capture_values(&self, name: &str, limit: usize) -> Option<Vec<String>> {
+        let capture = self.captures.iter().find(|c| c.name == name)?;
+        let mut values = vec![String::new()];
+        for elem in &self.elems[capture.start..capture.end] {
+            let Elem::One(set) = elem else {
+                return None;
+            };
+            let chars: Vec<u8> = set.chars().collect();
+            if values.len().checked_mul(chars.len())? > limit {
+                return None;
+            }
+            values = values
+                .iter()
+                .flat_map(|v| chars.iter().map(move |&c| format!("{v}{}", c as char)))
+                .collect();
+        }
+        Some(values)
     }
 
     /// The characters every matching number starts with: the leading single characters.

@@ -20,6 +20,9 @@ pub struct Settings {
     pub digit_timeout: Duration,
     /// Longest voicemail message or greeting.
     pub max_recording: Duration,
+    /// A message shorter than this (a caller who hung up at the beep) is discarded, never
+    /// counted; zero keeps every message.
+    pub min_message: Duration,
     /// How many digits a voicemail PIN has at least.
     pub pin_min_digits: usize,
 }
@@ -34,6 +37,7 @@ impl Default for Settings {
             ring: Duration::from_secs(20),
             digit_timeout: Duration::from_secs(5),
             max_recording: Duration::from_secs(180),
+            min_message: Duration::from_secs(1),
             pin_min_digits: 4,
         }
     }
@@ -47,6 +51,7 @@ pub const KEYS: &[&str] = &[
     "ring",
     "digit_timeout",
     "max_recording",
+    "min_message",
     "pin_min_digits",
 ];
 
@@ -110,6 +115,7 @@ pub fn read(entries: &[Setting], diags: &mut Vec<Diagnostic>) -> Settings {
             },
             "timezone" => match (&v.kind, text) {
                 (ValueKind::Text(_), Some(t)) if is_timezone(&t) => s.timezone = t,
+                (ValueKind::Text(_), Some(t)) => diags.push(unknown_timezone(&t, v.span)),
                 _ => diags.push(wrong("a time zone name in quotes", "\"America/Chicago\"")),
             },
             "ring" | "digit_timeout" | "max_recording" => match v.kind {
@@ -119,6 +125,11 @@ pub fn read(entries: &[Setting], diags: &mut Vec<Diagnostic>) -> Settings {
                     _ => s.max_recording = d,
                 },
                 _ => diags.push(wrong("a duration", "20s")),
+            },
+            // Zero keeps every message; a minimum over a minute would throw real ones away.
+            "min_message" => match v.kind {
+                ValueKind::Duration(d) if d <= Duration::from_secs(60) => s.min_message = d,
+                _ => diags.push(wrong("a duration of at most 1m", "1s")),
             },
             _ => {
                 let help = match crate::suggest::did_you_mean(key, KEYS.iter().copied()) {
@@ -149,14 +160,22 @@ pub fn is_language(s: &str) -> bool {
             || region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase()))
 }
 
-/// `UTC` or an IANA name like `America/Chicago`.
+/// A time zone of the IANA database bundled into the binary (`UTC`, `America/Chicago`).
+/// The server reads office time through the same bundled database, so `check` and every
+/// server agree on every name, whatever the machine has installed — and a zone that
+/// passes here is the zone the server uses, never a silent fall-back to UTC.
 pub fn is_timezone(s: &str) -> bool {
-    s == "UTC"
-        || s.split('/').count() >= 2
-            && s.split('/').all(|p| {
-                !p.is_empty()
-                    && p.starts_with(|c: char| c.is_ascii_uppercase())
-                    && p.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '+')
-            })
+    jiff::tz::db().get(s).is_ok()
+}
+
+fn unknown_timezone(name: &str, span: crate::source::Span) -> Diagnostic {
+    let names = jiff::tz::db().available();
+    let names: Vec<String> = names.map(|n| n.to_string()).collect();
+    let help = match crate::suggest::did_you_mean(name, names.iter().map(String::as_str)) {
+        Some(near) => format!("did you mean \"{near}\"?"),
+        None => "write an IANA time zone name, like \"America/Chicago\", \"America/New_York\" or \"UTC\"".to_string(),
+    };
+    Diagnostic::error("bad-setting", span, format!("`{name}` is not a time zone"))
+        .label("no such time zone")
+        .help(help)
 }

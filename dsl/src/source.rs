@@ -57,9 +57,17 @@ pub struct LineCol {
     pub column: u32,
 }
 
+/// U+FEFF at the start of a file: the UTF-8 byte-order mark.
+const BYTE_ORDER_MARK: char = '\u{feff}';
+
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
-        let text = text.into();
+        let mut text = text.into();
+        // Windows editors start UTF-8 files with a byte-order mark. It says nothing about
+        // the plan, and editors do not count it in columns, so it is dropped.
+        if text.starts_with(BYTE_ORDER_MARK) {
+            text.drain(..BYTE_ORDER_MARK.len_utf8());
+        }
         let mut line_starts = vec![0u32];
         line_starts.extend(
             text.bytes()
@@ -75,12 +83,20 @@ impl SourceFile {
         }
     }
 
-    /// A file as read from disk; bytes that are not UTF-8 are kept (replaced) for display.
+    /// A file as read from disk; bytes that are not UTF-8 are kept (replaced) for display,
+    /// and the first of them is remembered for the `not-utf8` diagnostic.
     pub fn from_bytes(path: impl Into<String>, bytes: Vec<u8>) -> SourceFile {
         match String::from_utf8(bytes) {
             Ok(text) => SourceFile::new(path, text),
             Err(e) => {
-                let at = e.utf8_error().valid_up_to();
+                let mut bom = [0; 3];
+                BYTE_ORDER_MARK.encode_utf8(&mut bom);
+                let dropped = if e.as_bytes().starts_with(&bom) {
+                    bom.len()
+                } else {
+                    0
+                };
+                let at = e.utf8_error().valid_up_to() - dropped;
                 let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
                 SourceFile {
                     invalid_utf8_at: Some(at),
