@@ -14,13 +14,14 @@ mod mailbox;
 mod record;
 mod route;
 mod run;
+mod typeahead;
 mod values;
 
 use crate::command::{Command, HangupCause, Media};
 use crate::event::{Event, FarEnd};
 use crate::ids::{CallId, PlayId, TimerId};
 use crate::store::Store;
-use crate::trace::{TraceEntry, Traced};
+use crate::trace::{self, TraceEntry, Traced};
 use input::Input;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -74,8 +75,8 @@ pub struct Call {
     loops: Vec<u32>,
     /// The menu being shown and how many times it failed (timeout or invalid key).
     menu_attempts: Option<(MenuId, u32)>,
-    /// Keys pressed during an interruptible prompt, for the next `ask` or `menu`.
-    typeahead: String,
+    /// Keys pressed while no question was collecting, for the next one.
+    typeahead: typeahead::TypeAhead,
     language: Option<String>,
     mailbox: Option<mailbox::Cursor>,
     /// The last thing recorded, for `confirm`.
@@ -143,7 +144,7 @@ impl Call {
             stack: Vec::new(),
             loops: vec![0; loops],
             menu_attempts: None,
-            typeahead: String::new(),
+            typeahead: typeahead::TypeAhead::default(),
             language: None,
             mailbox: None,
             last_recording: None,
@@ -243,16 +244,23 @@ impl Call {
             Wait::Input(_) => self.input_digit(d, store),
             Wait::Prompt {
                 play,
-                barge_in: true,
+                barge_in,
                 stopping,
                 ..
             } => {
-                self.typeahead.push(d);
-                if !*stopping {
-                    *stopping = true;
-                    let play = *play;
+                // Whether or not the prompt may be interrupted, the key is kept for the
+                // next question (see `typeahead.rs`). The key itself is not traced: it
+                // may be the first digit of a PIN.
+                let stop = (*barge_in && !*stopping).then_some(*play);
+                if !self.type_ahead(d) {
+                    return;
+                }
+                if let Some(play) = stop {
+                    if let Wait::Prompt { stopping, .. } = &mut self.wait {
+                        *stopping = true;
+                    }
                     self.push(Command::StopPlaying(play));
-                    self.note(None, Traced::Branch(format!("key {d} stops the prompt")));
+                    self.note(None, Traced::Branch("a key stops the prompt".into()));
                 }
             }
             Wait::Recording(_) => self.recording_digit(d),
@@ -412,9 +420,6 @@ impl Call {
 
     /// Sends media in a given prompt language (a mailbox owner's, for their greeting).
     fn play_in(&mut self, media: Vec<Media>, barge_in: bool, language: String) -> PlayId {
-        self.ensure_answered();
-        let id = PlayId(self.next_play);
-        self.next_play += 1;
         let names = media
             .iter()
             .map(|m| match m {
@@ -422,7 +427,21 @@ impl Call {
                 Media::Recording(r) => format!("recording:{r}"),
             })
             .collect();
-        self.note(self.here(), Traced::Played(names));
+        self.send_play(media, barge_in, language, names)
+    }
+
+    /// Sends media and traces it as `shown`.
+    fn send_play(
+        &mut self,
+        media: Vec<Media>,
+        barge_in: bool,
+        language: String,
+        shown: Vec<String>,
+    ) -> PlayId {
+        self.ensure_answered();
+        let id = PlayId(self.next_play);
+        self.next_play += 1;
+        self.note(self.here(), Traced::Played(shown));
         self.push(Command::Play {
             id,
             media,
@@ -432,8 +451,27 @@ impl Call {
         id
     }
 
-    /// Plays media, then does `then`.
+    /// Says a secret digit by digit: the caller hears it, the trace shows one
+    /// `digits/*` per digit.
+    fn say_secret(&mut self, media: Vec<Media>) {
+        let shown = vec![format!("digits/{}", trace::MASK); media.len()];
+        let language = self.language();
+        let play = self.send_play(media, false, language, shown);
+        self.wait_for_play(play, false, AfterPrompt::Continue);
+    }
+
+    /// Plays media, then does `then`. An interruptible prompt that would go on with the
+    /// plan is skipped when keys are already typed ahead: any key pressed during it would
+    /// have stopped it at once. The call then does not wait (`wait` stays `Nothing`).
     fn play_then(&mut self, media: Vec<Media>, barge_in: bool, then: AfterPrompt) {
+        if barge_in && !self.typeahead.is_empty() && matches!(then, AfterPrompt::Continue) {
+            self.note(
+                self.here(),
+                Traced::Branch("keys typed ahead skip an interruptible prompt".into()),
+            );
+            self.wait = Wait::Nothing;
+            return;
+        }
         let play = self.play(media, barge_in);
         self.wait_for_play(play, barge_in, then);
     }

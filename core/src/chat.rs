@@ -620,7 +620,7 @@ chat livechat                      -> extension 102
             r#"
 extension 101 "Alice" { voicemail }
 extension 102 "Bruno" { voicemail }
-chat livechat when `msg.text.len() > 0 && (msg.text + "").pad(5000, "!") != ""` -> extension 101
+chat livechat when `msg.text == "hello" && (msg.text + "").pad(5000, "!") != ""` -> extension 101
 chat livechat                                                           -> extension 102
 "#,
         );

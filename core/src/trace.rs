@@ -35,6 +35,15 @@ pub enum Traced {
     Ended(String),
 }
 
+/// What a secret (a PIN) is shown as, one per character: a trace still says how many
+/// keys were typed, never which.
+pub const MASK: char = '*';
+
+/// A secret as everything the engine shows writes it.
+pub fn masked(secret: &str) -> String {
+    secret.chars().map(|_| MASK).collect()
+}
+
 impl TraceEntry {
     /// One line for people: `voicemail.dial:7  ask vm-enter-pin`.
     /// An entry no step made (the caller hung up) has no place in front.

@@ -1,6 +1,11 @@
 //! A simulated office: calls run against an in-memory store on a virtual clock, with
 //! prompts that finish the moment they start and phones nobody answers.
 //!
+//! The keys of one `press` are typed faster than any prompt plays: a prompt that starts
+//! while they are being pressed ends only after the last of them (or when a key stops
+//! it). So `press "1111#1234#"` types the second PIN while "that PIN is not right" plays,
+//! and `press "1"` followed by `press "2"` answers one question at a time.
+//!
 //! This is the runtime of `switchboard test`, `switchboard simulate`, the scenario tests
 //! and the benchmarks. It plays the part the SIP server plays in production, through the
 //! same `Event`s and `Command`s, so what passes here is what the server runs.
@@ -8,7 +13,7 @@
 use crate::call::{Call, CallStart, Caller};
 use crate::command::Command;
 use crate::event::Event;
-use crate::ids::{CallId, TimerId};
+use crate::ids::{CallId, PlayId, TimerId};
 use crate::store::memory::MemoryStore;
 use crate::trace::TraceEntry;
 use std::collections::BTreeMap;
@@ -27,6 +32,8 @@ pub struct World {
     timers: BTreeMap<(Duration, u64), (usize, TimerId)>,
     timer_seq: u64,
     recordings: u64,
+    /// While a `press` is being typed: the plays it started, which end after its last key.
+    typing: Option<Vec<(usize, PlayId)>>,
 }
 
 /// One call and what it has done so far.
@@ -49,6 +56,7 @@ impl World {
             timers: BTreeMap::new(),
             timer_seq: 0,
             recordings: 0,
+            typing: None,
         }
     }
 
@@ -73,8 +81,13 @@ impl World {
     }
 
     pub fn press(&mut self, idx: usize, keys: &str) {
+        self.typing = Some(Vec::new());
         for k in keys.chars() {
             self.pump(idx, vec![Event::Digit(k)]);
+        }
+        // The prompts the keys started now play to their end, in order.
+        for (i, play) in self.typing.take().unwrap_or_default() {
+            self.pump(i, vec![Event::PlayFinished(play)]);
         }
     }
 
@@ -138,8 +151,19 @@ impl World {
         }
         while let Some(c) = sim.call.poll_command() {
             match &c {
-                Command::Play { id, .. } => answers.push(Event::PlayFinished(*id)),
-                Command::StopPlaying(_) => {}
+                Command::Play { id, .. } => match &mut self.typing {
+                    Some(held) => held.push((idx, *id)),
+                    None => answers.push(Event::PlayFinished(*id)),
+                },
+                Command::StopPlaying(id) => {
+                    // A play a key stopped reports its end at once.
+                    if let Some(held) = &mut self.typing
+                        && let Some(at) = held.iter().position(|h| *h == (idx, *id))
+                    {
+                        held.remove(at);
+                        answers.push(Event::PlayFinished(*id));
+                    }
+                }
                 Command::Record => sim.recording_since = Some(self.now),
                 Command::StopRecording => {
                     if let Some(since) = sim.recording_since.take() {

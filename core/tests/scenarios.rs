@@ -11,6 +11,15 @@ mod harness;
 #[path = "scenarios/input.rs"]
 mod input;
 
+#[path = "scenarios/typeahead.rs"]
+mod typeahead;
+
+#[path = "scenarios/secrets.rs"]
+mod secrets;
+
+#[path = "scenarios/messages.rs"]
+mod messages;
+
 #[path = "scenarios/lifecycle.rs"]
 mod lifecycle;
 

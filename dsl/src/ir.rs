@@ -50,6 +50,9 @@ pub struct Program {
     pub queue_then: std::collections::HashMap<String, Addr>,
     /// How many loop counters a call needs.
     pub loops: u32,
+    /// The variables that hold a PIN or part of one (see `lower/secrets.rs`). What the
+    /// engine shows of them, in traces or anywhere else, is masked.
+    pub secrets: std::collections::BTreeSet<String>,
 }
 
 impl Program {
@@ -102,6 +105,8 @@ pub enum Op {
     Say {
         kind: SayKind,
         value: Operand,
+        /// The value holds a PIN: the caller hears it, traces do not show it.
+        secret: bool,
     },
     Ask {
         prompts: Vec<Operand>,
@@ -110,6 +115,8 @@ pub enum Op {
         terminator: Option<char>,
         timeout: Option<Duration>,
         into: String,
+        /// `into` holds a PIN: the digits are masked wherever they are shown.
+        secret: bool,
     },
     Menu(MenuId),
     /// Start the menu again without resetting its retry count.
@@ -157,6 +164,8 @@ pub enum Op {
     Set {
         var: String,
         value: Operand,
+        /// `var` holds a PIN: the value is masked wherever it is shown.
+        secret: bool,
     },
     QueueLogin {
         /// `None` is `all`.

@@ -12,6 +12,8 @@ use crate::ir::{
 use crate::plan::Plan;
 use crate::source::Span;
 
+mod secrets;
+
 /// Lowers every flow, route, inbound route, `no_answer` and queue `then` of the plan.
 pub fn lower(plan: &Plan) -> Program {
     let mut l = Lowering {
@@ -59,6 +61,10 @@ pub fn lower(plan: &Plan) -> Program {
             l.program.queue_then.insert(q.number.clone(), entry);
         }
     }
+    // Secrecy is a property of the whole program (a value may flow through several
+    // flows before it reaches `mailbox set_pin`), so it is derived once everything is
+    // lowered.
+    secrets::mark(&mut l.program, plan);
     l.program
 }
 
@@ -114,6 +120,7 @@ impl Lowering<'_> {
             StepKind::Say { kind, value } => Op::Say {
                 kind: *kind,
                 value: self.operand(value),
+                secret: false,
             },
             StepKind::Ask {
                 prompts,
@@ -129,6 +136,7 @@ impl Lowering<'_> {
                 terminator: *terminator,
                 timeout: *timeout,
                 into: into.name.clone(),
+                secret: false,
             },
             StepKind::Menu(menu) => return self.menu(menu, span),
             StepKind::Record {
@@ -178,6 +186,7 @@ impl Lowering<'_> {
             StepKind::Set { var, value } => Op::Set {
                 var: var.name.clone(),
                 value: self.operand(value),
+                secret: false,
             },
             StepKind::QueueLogin { queues, agent } | StepKind::QueueLogout { queues, agent } => {
                 Op::QueueLogin {

@@ -18,6 +18,14 @@ pub(super) enum Target {
 
 impl Call {
     pub(super) fn connect_step(&mut self, at: Addr, store: &mut dyn Store) {
+        self.connect_op(at, store);
+        if matches!(self.wait, Wait::Ringing { .. } | Wait::Connected) {
+            // The call has left the menus (see `typeahead.rs`).
+            self.forget_typeahead("the call rings someone or is connected");
+        }
+    }
+
+    fn connect_op(&mut self, at: Addr, store: &mut dyn Store) {
         let plan = self.plan.clone();
         match plan.program.op(at) {
             Op::Extension { number, ring } => {

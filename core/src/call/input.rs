@@ -7,7 +7,7 @@ use super::{Call, Wait};
 use crate::command::{Command, HangupCause, Media};
 use crate::ids::{PlayId, TimerId};
 use crate::store::Store;
-use crate::trace::Traced;
+use crate::trace::{Traced, masked};
 use std::time::Duration;
 use switchboard_dsl::ir::{Addr, MenuId, Op};
 
@@ -47,6 +47,8 @@ pub(super) enum Purpose {
     Ask {
         into: String,
         min: u32,
+        /// The answer is a PIN: traces show it masked.
+        secret: bool,
     },
     Menu(MenuId),
     /// `confirm`: keep, hear again or record again the last recording.
@@ -68,6 +70,7 @@ impl Call {
                 terminator,
                 timeout,
                 into,
+                secret,
             } => (
                 prompts,
                 Input::new(
@@ -78,6 +81,7 @@ impl Call {
                     Purpose::Ask {
                         into: into.clone(),
                         min: *min,
+                        secret: *secret,
                     },
                 ),
             ),
@@ -108,10 +112,10 @@ impl Call {
     pub(super) fn begin_input(&mut self, input: Input, media: Vec<Media>, store: &mut dyn Store) {
         self.ensure_answered();
         self.wait = Wait::Input(Box::new(input));
-        if !self.typeahead.is_empty() {
+        let typed = self.typeahead.take();
+        if !typed.is_empty() {
             // Keys typed ahead answer the question without its prompt or timers; keys
             // beyond what it takes are kept for the next question.
-            let typed = std::mem::take(&mut self.typeahead);
             let mut keys = typed.chars();
             let mut done = None;
             if let Wait::Input(i) = &mut self.wait {
@@ -122,7 +126,7 @@ impl Call {
                     }
                 }
             }
-            self.typeahead = keys.as_str().to_string();
+            self.typeahead.put_back(keys.as_str());
             match done {
                 Some(how) => self.finish_input(how, store),
                 None => self.input_wait(false),
@@ -192,12 +196,17 @@ impl Call {
         };
         let input = *input;
         let timed_out = how == Ended::TimedOut;
-        // Traces are shown to admins and kept per call: a PIN never appears in one.
-        let secret = matches!(&input.purpose, Purpose::Ask { into, .. } if into.to_ascii_lowercase().contains("pin"));
-        let digits = if secret {
-            "*".repeat(input.digits.len())
-        } else {
-            input.digits.clone()
+        if how == Ended::Enough
+            && let Some(t) = input.terminator
+        {
+            // "1234#" into a 4-digit answer: the `#` is habit, not the next answer.
+            self.drop_habitual_terminator(t);
+        }
+        // Traces are shown to admins and kept per call: a PIN never appears in one. The
+        // compiler decides what is a PIN (`lower/secrets.rs`).
+        let digits = match &input.purpose {
+            Purpose::Ask { secret: true, .. } => masked(&input.digits),
+            _ => input.digits.clone(),
         };
         self.note(
             self.here(),
@@ -207,7 +216,7 @@ impl Call {
             },
         );
         match input.purpose {
-            Purpose::Ask { into, min } => {
+            Purpose::Ask { into, min, .. } => {
                 if (input.digits.len() as u32) < min {
                     self.note(
                         self.here(),
@@ -249,6 +258,8 @@ impl Call {
         } else {
             format!("invalid key {}", digits)
         };
+        // Keys typed after a wrong choice were typed blind (see `typeahead.rs`).
+        self.forget_typeahead("the menu refused a key");
         if attempts > menu.retries {
             self.note(
                 self.here(),

@@ -163,6 +163,8 @@ impl Call {
     }
 
     pub(super) fn start_recording(&mut self, mut r: Recording) {
+        // Keys pressed during the greeting or the beep answer nothing after the message.
+        self.forget_typeahead("a recording starts");
         self.push(Command::Record);
         r.timer = Some(self.timer(r.max));
         self.wait = Wait::Recording(Box::new(r));
@@ -216,6 +218,10 @@ impl Call {
         let Wait::Recording(r) = std::mem::replace(&mut self.wait, Wait::Nothing) else {
             unreachable!()
         };
+        let min = self.plan.settings.min_message;
+        if r.kind == RecordKind::Message && u128::from(duration_ms) < min.as_millis() {
+            return self.discard_short_message(*r, recording, duration_ms, store);
+        }
         let saved = match r.kind {
             RecordKind::Message => {
                 let from = self.variable("caller");
@@ -290,6 +296,40 @@ impl Call {
         }
     }
 
+    /// A message shorter than `min_message`: a caller who hung up at the beep, or
+    /// pressed the terminator at once. Nothing is stored, no lamp lights, the audio goes.
+    fn discard_short_message(
+        &mut self,
+        r: Recording,
+        recording: String,
+        duration_ms: u64,
+        store: &mut dyn Store,
+    ) {
+        let min = self.plan.settings.min_message;
+        self.push(Command::DiscardRecording(recording));
+        self.note(
+            self.here(),
+            Traced::Branch(format!(
+                "a message of {} is shorter than min_message ({}): discarded",
+                millis(duration_ms),
+                millis(min.as_millis() as u64)
+            )),
+        );
+        // `confirm` has nothing to offer back.
+        self.last_recording = None;
+        if r.hung_up {
+            self.leave_park(store);
+            self.wait = Wait::Ended;
+            self.note(None, Traced::Ended("the caller hung up".into()));
+        } else if r.leave_message {
+            // No "saved": nothing was. The caller who is still there is let go.
+            self.end(HangupCause::Normal, "the message was too short to keep");
+        } else {
+            self.pc = Addr(r.at.0 + 1);
+            self.run(store);
+        }
+    }
+
     fn stop_recording_quietly(&mut self) {
         if let Wait::Recording(r) = &mut self.wait
             && let Some(t) = r.timer.take()
@@ -324,6 +364,10 @@ impl Call {
                 self.note(self.here(), Traced::Branch("hear it again".into()));
                 self.pc = self.current;
                 self.play_then(media, true, AfterPrompt::Continue);
+                if matches!(self.wait, Wait::Nothing) {
+                    // Skipped for keys typed ahead: they answer the question again.
+                    self.run(store);
+                }
             }
             "3" => {
                 self.note(self.here(), Traced::Branch("record again".into()));
@@ -336,5 +380,14 @@ impl Call {
                 self.run(store);
             }
         }
+    }
+}
+
+/// `400ms`, `1s`: a length as the plan would write it.
+fn millis(ms: u64) -> String {
+    if ms > 0 && ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
     }
 }

@@ -3,7 +3,7 @@
 use super::{AfterPrompt, Call, Wait, digit_prompts, prompts};
 use crate::command::HangupCause;
 use crate::store::Store;
-use crate::trace::Traced;
+use crate::trace::{Traced, masked};
 use switchboard_dsl::ast::SayKind;
 use switchboard_dsl::ir::{Addr, FlowId, Op, Operand};
 
@@ -67,7 +67,11 @@ impl Call {
                 }
                 self.play_then(prompts(names), *barge_in, AfterPrompt::Continue);
             }
-            Op::Say { kind, value } => {
+            Op::Say {
+                kind,
+                value,
+                secret,
+            } => {
                 let Some(v) = self.value_or_end(value, store) else {
                     return;
                 };
@@ -75,11 +79,17 @@ impl Call {
                     // Only digit prompts are recorded, so a number is read digit by digit.
                     SayKind::Digits | SayKind::Number => digit_prompts(&v).collect(),
                 };
-                self.step_note(at, "say", vec![v]);
+                // A PIN said back is heard by the caller, never shown (lower/secrets.rs).
+                let shown = if *secret { masked(&v) } else { v };
+                self.step_note(at, "say", vec![shown]);
                 if names.is_empty() {
                     return;
                 }
-                self.play_then(prompts(names), false, AfterPrompt::Continue);
+                if *secret {
+                    self.say_secret(prompts(names));
+                } else {
+                    self.play_then(prompts(names), false, AfterPrompt::Continue);
+                }
             }
             Op::Ask { .. } | Op::Menu(_) | Op::Repeat(_) => {
                 self.start_input(at, false, store);
@@ -153,11 +163,12 @@ impl Call {
                     *n += 1;
                 }
             }
-            Op::Set { var, value } => {
+            Op::Set { var, value, secret } => {
                 let Some(v) = self.value_or_end(value, store) else {
                     return;
                 };
-                self.step_note(at, "set", vec![var.clone(), v.clone()]);
+                let shown = if *secret { masked(&v) } else { v.clone() };
+                self.step_note(at, "set", vec![var.clone(), shown]);
                 self.set_var(var, v);
             }
             Op::Language(l) => {

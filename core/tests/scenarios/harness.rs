@@ -9,6 +9,7 @@
 //! play#0 main-greeting interruptible
 //! ~ ignored: key 1                some trace entry of that event contains this text
 //! @ ended                         the call's state now (see `Session::state`)
+//! @ trace without 5678            no trace entry of the call so far contains `5678`
 //! ```
 //!
 //! The helper runs the events through `Call` with a `MemoryStore`, renders what came out
@@ -219,6 +220,8 @@ pub struct Driven {
     pub call: Call,
     plays: Vec<PlayId>,
     timers: Vec<TimerId>,
+    /// Every trace entry so far, rendered as an admin sees it.
+    trace: Vec<String>,
 }
 
 impl Session {
@@ -249,6 +252,7 @@ impl Session {
                     call,
                     plays: Vec::new(),
                     timers: Vec::new(),
+                    trace: Vec::new(),
                 });
                 (self.calls.len() - 1, None)
             }
@@ -278,17 +282,27 @@ impl Session {
             out.commands.push(c);
         }
         while let Some(t) = d.call.poll_trace() {
+            d.trace.push(t.render(d.call.plan()));
             out.trace.push(t);
         }
         (idx, out)
     }
 
     /// The state an `@` line asks about, rendered so that it equals the line when it holds:
-    /// `ended` or `waiting for …`, `plan N` (1-based), `mailbox 101 new rec-1 rec-2`.
+    /// `ended` or `waiting for …`, `plan N` (1-based), `mailbox 101 new rec-1 rec-2`,
+    /// `trace without TEXT`.
     fn state(&self, idx: usize, what: &str) -> String {
         let call = &self.calls[idx].call;
         let words: Vec<&str> = what.split_whitespace().collect();
         match words.as_slice() {
+            ["trace", "without", text] => match self.calls[idx]
+                .trace
+                .iter()
+                .find(|line| line.contains(text))
+            {
+                None => format!("trace without {text}"),
+                Some(line) => format!("trace shows {text}: {line}"),
+            },
             ["plan", ..] => match self.plans.iter().position(|p| Arc::ptr_eq(p, call.plan())) {
                 Some(i) => format!("plan {}", i + 1),
                 None => "plan (none of the session's)".into(),

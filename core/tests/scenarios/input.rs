@@ -23,7 +23,7 @@ answer
 play#0 intro interruptible
 > press 4
 stop-playing#0
-~ -> key 4 stops the prompt
+~ -> a key stops the prompt
 // The prompt reports its end; the key typed ahead answers the ask, whose own prompt is
 // skipped, and the next key is waited for.
 > played
@@ -100,39 +100,6 @@ stop-playing#0
 play#1 digits/1 digits/2 digits/3
 ~ digits "12" (enough digits)
 ~ digits "3" (enough digits)
-"#,
-    );
-}
-
-#[test]
-fn a_key_during_a_plain_play_is_ignored_and_not_kept_for_later() {
-    check(
-        r#"
-flow f {
-    answer
-    play "intro"
-    ask "enter-code" digits 1 -> code
-    say digits code
-    hangup
-}
-dial "500" -> flow f
-"#,
-        r#"
-> call from 101 dial 500
-answer
-play#0 intro
-> press 4
-~ ignored: key 4 while waiting for a prompt to finish
-> played
-play#1 enter-code interruptible
-// The ask's own prompt can always be interrupted.
-> press 7
-stop-playing#1
-play#2 digits/7
-// The stopped prompt reports its end after the call moved on: nothing happens.
-> played#1
-> played
-hangup normal
 "#,
     );
 }
@@ -277,9 +244,12 @@ timer#2 3s
 cancel-timer#2
 play#1 digits/1 digits/2 digits/3
 ~ digits "123" (enough digits)
-// The terminator typed out of habit is a key during a plain prompt.
+// The terminator typed out of habit after a full answer ends nothing and is not kept
+// for the next question either.
 > press #
-~ ignored: key # while waiting for a prompt to finish
+~ -> the terminator pressed after a full answer is dropped
+> played
+hangup normal
 "#,
     );
 }
