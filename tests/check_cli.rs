@@ -167,6 +167,70 @@ fn a_broken_copy_reports_every_error_at_its_place() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The codes `switchboard check --format json` reports for a plan folder, in order.
+fn codes_of(dir: &Path) -> Vec<String> {
+    let out = switchboard()
+        .current_dir(dir)
+        .args(["check", "--format", "json", "dialplans"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["plans"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_one_error_not_a_flood() {
+    let dir = copy_of_office("not-utf8");
+    let d = dir.join("dialplans");
+    // voicemail.dial defines the flows routes.dial leads to; saved in Latin-1 it cannot be
+    // read, and those routes must not each be blamed for an unknown flow.
+    let path = d.join("voicemail.dial");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.iter().position(|&b| b == b'#').unwrap() + 2;
+    bytes[at] = 0xE9;
+    std::fs::write(&path, bytes).unwrap();
+    // A mistake that has nothing to do with the unreadable file is still reported.
+    replace(
+        &d.join("office.dial"),
+        "\"805EC0112233\"",
+        "\"80:5E:C0:11:22:33\"",
+    );
+    assert_eq!(codes_of(&dir), ["bad-mac", "not-utf8"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_language_without_prompts_is_one_error_not_a_flood() {
+    let dir = copy_of_office("language");
+    let d = dir.join("dialplans");
+    replace(
+        &d.join("office.dial"),
+        "language         = \"en\"",
+        "language         = \"fr\"",
+    );
+    assert_eq!(codes_of(&dir), ["unknown-language"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_syntax_error_does_not_make_flows_look_unused() {
+    let dir = copy_of_office("unused");
+    let d = dir.join("dialplans");
+    // The only route to the voicemail flows loses its arrow.
+    replace(
+        &d.join("routes.dial"),
+        "-> flow voicemail_login",
+        "flow voicemail_login",
+    );
+    assert_eq!(codes_of(&dir), ["syntax"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn warnings_pass_unless_denied() {
     let dir = copy_of_office("warn");

@@ -40,6 +40,10 @@ fn catalog() -> PromptCatalog {
     for d in switchboard_dsl::prompts::DIGITS {
         c.add("en", d);
     }
+    // A second language with only part of the prompts, for the cases about languages.
+    for p in ["main-greeting", "goodbye", "beep", "vm-saved"] {
+        c.add("de", p);
+    }
     c
 }
 

@@ -11,6 +11,10 @@ use pest::iterators::Pair;
 const USAGE: &str = "chat CHANNEL [\"NUMBER\"] -> queue NUMBER [poll all | poll top N]  \
                      or  chat CHANNEL -> extension NUMBER";
 
+/// The words after `poll`.
+const POLLS: &[&str] = &["all", "first", "top"];
+const USAGE_POLL: &str = "`poll all`, `poll first` or `poll top N`";
+
 pub fn read_chat(r: &mut Reader<'_>, item: Pair<'_, Rule>, span: Span) -> Option<ChatRoute> {
     let mut channel = Channel::LiveChat;
     let mut number = None;
@@ -111,7 +115,29 @@ fn read_target(r: &mut Reader<'_>, action: Pair<'_, Rule>) -> Option<(ChatTarget
                             }
                         }
                     }
-                    _ => return bad(r, span, "`poll` is followed by `all`, `first` or `top N`"),
+                    other => {
+                        // The word after `poll` is one of a closed set: name the near one.
+                        let word = match other {
+                            Some(ValueKind::Var(p)) => p.join("."),
+                            _ => String::new(),
+                        };
+                        let at = how.as_ref().map_or(span, |v| v.span);
+                        let help = match crate::suggest::did_you_mean(&word, POLLS.iter().copied())
+                        {
+                            Some(s) => format!("did you mean `poll {s}`? Write {USAGE_POLL}"),
+                            None => format!("write {USAGE_POLL}"),
+                        };
+                        r.error(
+                            Diagnostic::error(
+                                "bad-chat-target",
+                                at,
+                                "`poll` is followed by `all`, `first` or `top N`",
+                            )
+                            .label("not a way to poll")
+                            .help(help),
+                        );
+                        return None;
+                    }
                 };
             }
             ChatTarget::Queue { number, poll }

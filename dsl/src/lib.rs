@@ -8,6 +8,7 @@ pub mod ast;
 pub mod chat;
 pub mod check;
 pub mod diagnostic;
+pub mod duration;
 pub mod ir;
 pub mod lower;
 pub mod parse;
@@ -47,6 +48,27 @@ impl Compiled {
     }
 }
 
+/// Findings after which a whole file is missing from the plan.
+const UNREADABLE_FILE: &[&str] = &["not-utf8", "file-too-large", "nesting-too-deep"];
+
+/// Findings that are only true if every file was read: a name is unknown, the operator is
+/// not set, a flow is unused. They are dropped when a file could not be read, because what
+/// they miss may be in that file.
+const DEPENDS_ON_EVERY_FILE: &[&str] = &[
+    "unknown-flow",
+    "unknown-extension",
+    "unknown-queue",
+    "unknown-trunk",
+    "unknown-orbit",
+    "unknown-script",
+    "unknown-variable",
+    "unknown-device",
+    "unknown-name",
+    "wrong-arguments",
+    "no-operator",
+    "unreachable-flow",
+];
+
 /// Parses, checks and indexes every file of a plan.
 pub fn compile(sources: Sources, prompts: &PromptCatalog) -> Compiled {
     let sources = Arc::new(sources);
@@ -69,9 +91,15 @@ pub fn compile(sources: Sources, prompts: &PromptCatalog) -> Compiled {
             parse::read_piece(piece, id, &mut ast, &mut diags);
         }
     }
+    let unreadable = diags.iter().any(|d| UNREADABLE_FILE.contains(&d.code));
     let plan = check::check(ast, &sources, prompts, &mut diags);
     let mut all = diagnostic::Diagnostics::default();
     for d in diags {
+        // Anything can be defined in a file that could not be read, so a name that looks
+        // unknown may well be defined there: the one finding about the file is the cause.
+        if unreadable && DEPENDS_ON_EVERY_FILE.contains(&d.code) {
+            continue;
+        }
         all.push(d);
     }
     let has_errors = all.has_errors();

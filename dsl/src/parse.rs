@@ -136,27 +136,7 @@ fn read_item(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
                 match key.name.as_str() {
                     "agents" => q.agents = args,
                     "managers" => q.managers = args,
-                    "strategy" => {
-                        let s = one_word(r, &key, &args);
-                        q.strategy = match s.as_deref() {
-                            Some("ring_all") => Strategy::RingAll,
-                            Some("hunt") => Strategy::Hunt,
-                            Some("round_robin") => Strategy::RoundRobin,
-                            Some("longest_idle") => Strategy::LongestIdle,
-                            _ => {
-                                r.error(
-                                    Diagnostic::error(
-                                        "bad-option",
-                                        key.span,
-                                        "unknown queue strategy",
-                                    )
-                                    .label("strategy")
-                                    .help("use one of ring_all, hunt, round_robin, longest_idle"),
-                                );
-                                Strategy::RingAll
-                            }
-                        }
-                    }
+                    "strategy" => q.strategy = strategy(r, &key, &args),
                     "ring" => q.ring = one_duration(r, &key, &args),
                     "then" => q.then = action_or_missing(r, &key, action),
                     _ => unknown_option(
@@ -226,7 +206,16 @@ fn read_item(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
                 let (key, args, _) = option_parts(r, opt);
                 match key.name.as_str() {
                     "host" => t.host = one_text(r, &key, &args),
-                    "caller_id" => t.caller_id = one_text(r, &key, &args),
+                    "caller_id" => {
+                        t.caller_id = one_text(r, &key, &args);
+                        r.error(not_supported(
+                            key.span,
+                            "a trunk's `caller_id` is not supported yet".to_string(),
+                            Some("calls between people"),
+                            "remove the line; outside callers see the number the carrier \
+                             sends for the trunk",
+                        ));
+                    }
                     "numbers" => {
                         t.numbers = args.iter().filter_map(Value::literal).collect();
                     }
@@ -331,6 +320,84 @@ fn read_item(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
     }
 }
 
+/// The strategies the language names, in the order the manual lists them.
+const STRATEGIES: &[(&str, Strategy)] = &[
+    ("ring_all", Strategy::RingAll),
+    ("hunt", Strategy::Hunt),
+    ("round_robin", Strategy::RoundRobin),
+    ("longest_idle", Strategy::LongestIdle),
+];
+
+/// A queue's `strategy`. Every queue rings all its logged-in agents at once today, so
+/// `ring_all` is the only one the engine carries out; the others are refused until calls
+/// between people bring them, rather than accepted and silently rung as `ring_all`.
+fn strategy(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Strategy {
+    let Some(v) = one_arg(r, key, args, "a strategy") else {
+        return Strategy::RingAll;
+    };
+    let word = match &v.kind {
+        ValueKind::Var(p) if p.len() == 1 => p[0].clone(),
+        _ => v.literal().unwrap_or_default(),
+    };
+    match STRATEGIES.iter().find(|(name, _)| *name == word) {
+        Some((_, Strategy::RingAll)) => Strategy::RingAll,
+        Some((name, _)) => {
+            r.error(not_supported(
+                v.span,
+                format!("queue strategy `{name}` is not supported yet"),
+                Some("calls between people"),
+                "every queue rings all its logged-in agents at once for now; remove the line \
+                 or write `strategy ring_all`",
+            ));
+            Strategy::RingAll
+        }
+        None => {
+            r.error(unknown_value(
+                v.span,
+                &word,
+                "queue strategy",
+                STRATEGIES.iter().map(|s| s.0),
+            ));
+            Strategy::RingAll
+        }
+    }
+}
+
+/// An option or step the language reads but the engine does not carry out yet: refused,
+/// so a plan never says something happens that does not. `coming_with` names the issue
+/// that will bring it.
+pub fn not_supported(
+    span: Span,
+    message: String,
+    coming_with: Option<&str>,
+    instead: &str,
+) -> Diagnostic {
+    let label = match coming_with {
+        Some(issue) => format!("not supported yet (coming with {issue})"),
+        None => "not supported yet".to_string(),
+    };
+    Diagnostic::error("not-supported", span, message)
+        .label(label)
+        .help(instead.to_string())
+}
+
+/// A word that is not one of a closed set of values: did-you-mean, and always the list.
+pub fn unknown_value<'a>(
+    span: Span,
+    word: &str,
+    what: &str,
+    valid: impl Iterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    let list = valid.clone().collect::<Vec<_>>().join(", ");
+    let help = match crate::suggest::did_you_mean(word, valid) {
+        Some(s) => format!("did you mean `{s}`? (one of: {list})"),
+        None => format!("write one of: {list}"),
+    };
+    Diagnostic::error("bad-option", span, format!("`{word}` is not a {what}"))
+        .label(format!("not a {what}"))
+        .help(help)
+}
+
 fn options_of<'a>(pairs: impl Iterator<Item = Pair<'a, Rule>>) -> Vec<Pair<'a, Rule>> {
     pairs
         .filter(|p| p.as_rule() == Rule::option_block)
@@ -378,7 +445,16 @@ fn extension_options(r: &mut Reader<'_>, opts: Vec<Pair<'_, Rule>>) -> Extension
         match key.name.as_str() {
             "voicemail" => o.voicemail = no_args(r, &key, &args),
             "hot_desk" => o.hot_desk = no_args(r, &key, &args),
-            "email" => o.email = one_text(r, &key, &args),
+            "email" => {
+                o.email = one_text(r, &key, &args);
+                r.error(not_supported(
+                    key.span,
+                    "`email` is not supported yet".to_string(),
+                    Some("voicemail by email"),
+                    "remove the line; messages are kept in the mailbox, where the owner \
+                     hears them by phone",
+                ));
+            }
             "language" => {
                 o.language = one_text(r, &key, &args).map(|name| Ident {
                     name,
@@ -490,27 +566,37 @@ fn one_text(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Option<String> {
     }
 }
 
-fn one_word(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Option<String> {
-    let v = one_arg(r, key, args, "a word")?;
-    match &v.kind {
-        ValueKind::Var(path) if path.len() == 1 => Some(path[0].clone()),
-        _ => None,
-    }
-}
-
 fn one_duration(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Option<Duration> {
     let v = one_arg(r, key, args, "a duration like `20s`")?;
-    match v.kind {
-        ValueKind::Duration(d) => Some(d),
+    match &v.kind {
+        ValueKind::Duration(d) => Some(*d),
+        ValueKind::Number(n) => {
+            r.error(no_unit(n, v.span, "bad-option"));
+            None
+        }
         _ => {
             r.error(
                 Diagnostic::error("bad-option", v.span, "expected a duration")
                     .label("not a duration")
-                    .help("write a number with a unit: `20s`, `500ms`, `2m`"),
+                    .help(DURATION_UNITS),
             );
             None
         }
     }
+}
+
+/// The units the grammar's `duration` rule accepts, for every message about durations.
+pub const DURATION_UNITS: &str =
+    "a duration is a number with a unit: ms, s, m or h (500ms, 20s, 2m, 1h)";
+
+/// A bare number where a duration belongs: `ring 20`. Which unit was meant is a guess, so
+/// the help offers the likely ones written out with the admin's own number.
+pub fn no_unit(number: &str, span: Span, code: &'static str) -> Diagnostic {
+    Diagnostic::error(code, span, format!("`{number}` has no unit"))
+        .label("a duration needs a unit")
+        .help(format!(
+            "a duration needs a unit: {number}s, {number}m or {number}h (or {number}ms)"
+        ))
 }
 
 fn action_or_missing(r: &mut Reader<'_>, key: &Ident, action: Option<Action>) -> Option<Action> {
@@ -634,15 +720,10 @@ pub fn read_value(r: &mut Reader<'_>, pair: Pair<'_, Rule>) -> Value {
     Value { kind, span }
 }
 
+/// A duration the grammar has already read as digits and a unit; one too long to hold
+/// counts as forever.
 pub fn parse_duration(s: &str) -> Duration {
-    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let n: u64 = digits.parse().unwrap_or(u64::MAX);
-    match &s[digits.len()..] {
-        "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        "h" => Duration::from_secs(n.saturating_mul(3600)),
-        _ => Duration::from_secs(n),
-    }
+    crate::duration::parse(s).unwrap_or(Duration::MAX)
 }
 
 // ---- conditions -------------------------------------------------------------------------------

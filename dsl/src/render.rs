@@ -1,4 +1,4 @@
-//! Diagnostics for people (rustc's layout: message, `-->` place, source line, caret,
+//! Diagnostics for people (rustc's layout: message and code, `-->` place, source line, caret,
 //! label, help) and for the editor (JSON with file, line, column, end, severity, message).
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -102,7 +102,11 @@ fn report<'a>(d: &'a Diagnostic, sources: &'a Sources) -> Vec<Group<'a>> {
                 .label(label.as_str()),
         );
     }
-    let mut group = level.primary_title(d.message.as_str()).element(snippet);
+    // The code goes after the message, where it does not get in the way of reading it but
+    // can be looked up in docs/language.md section 18 (and searched for in CI logs). Not
+    // rustc's `error[code]:` — existing tools match on the text after `error: `.
+    let title = format!("{} [{}]", d.message, d.code);
+    let mut group = level.primary_title(title).element(snippet);
     for (s, label) in d.related.iter().filter(|(s, _)| s.file != d.span.file) {
         let ex = excerpt(sources, &[*s]);
         group = group.element(

@@ -62,6 +62,25 @@ pub const FLOW_VERBS: &[(&str, &str)] = &[
     ("language", "language \"de\""),
 ];
 
+/// The operations of the `mailbox` step.
+const MAILBOX_OPS: &[&str] = &[
+    "open",
+    "select",
+    "play",
+    "next",
+    "previous",
+    "save",
+    "delete",
+    "say_count",
+    "set_pin",
+];
+
+/// The channels a test chat can come in on, as the `chat` route names them.
+const CHANNELS: &[&str] = &["livechat", "whatsapp", "facebook", "sms"];
+
+/// The facts a test's `given` can state.
+const GIVEN_FACTS: &[&str] = &["mailbox", "self_id", "messages", "time", "agent"];
+
 pub const TEST_VERBS: &[(&str, &str)] = &[
     (
         "call",
@@ -270,7 +289,8 @@ fn read_menu_opt(r: &mut Reader<'_>, opt: Pair<'_, Rule>, menu: &mut Menu) {
             Ok(n) if n <= 20 => menu.retries = Some(n),
             _ => r.error(
                 Diagnostic::error("bad-menu", r.span(&v), "a menu retries at most 20 times")
-                    .label("too many retries"),
+                    .label("too many retries")
+                    .help("write a smaller number, like `retries 3`; a caller who needs more is sent on by `retries N -> ...`"),
             ),
         },
         _ => {}
@@ -307,11 +327,17 @@ struct Words<'a, 'r, 'd> {
 
 impl Words<'_, '_, '_> {
     fn fail(&mut self, span: Span, message: String, label: &str) {
+        let help = format!("write it as: {}", self.usage);
+        self.fail_help(span, message, label, help);
+    }
+
+    /// Reports the step's first mistake only: after one wrong word, the rest are guesses.
+    fn fail_help(&mut self, span: Span, message: String, label: &str, help: String) {
         if !self.failed {
             self.r.error(
                 Diagnostic::error("bad-step", span, message)
                     .label(label)
-                    .help(format!("write it as: {}", self.usage)),
+                    .help(help),
             );
         }
         self.failed = true;
@@ -331,6 +357,42 @@ impl Words<'_, '_, '_> {
             return true;
         }
         false
+    }
+
+    /// Like `keyword`, returning where the word was.
+    fn keyword_span(&mut self, kw: &str) -> Option<Span> {
+        let span = self.words.front().map(Word::span)?;
+        self.keyword(kw).then_some(span)
+    }
+
+    /// Reports a missing or wrong word of a closed set: did-you-mean on the word that is
+    /// there (if it is a bare word), and the list of valid words.
+    fn fail_choice(&mut self, span: Span, message: &str, valid: &[&str]) {
+        let found = match self.words.front() {
+            Some(Word::Value(v)) => match &v.kind {
+                ValueKind::Var(p) if p.len() == 1 => Some((p[0].clone(), v.span)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let list = valid
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let label = if found.is_some() {
+            "not one of these words"
+        } else {
+            "something is missing here"
+        };
+        let (span, help) = match &found {
+            Some((word, at)) => match crate::suggest::did_you_mean(word, valid.iter().copied()) {
+                Some(s) => (*at, format!("did you mean `{s}`? Write one of {list}")),
+                None => (*at, format!("write one of {list}")),
+            },
+            None => (span, format!("write one of {list}")),
+        };
+        self.fail_help(span, message.to_string(), label, help);
     }
 
     /// The next word if it is a bare word, consumed.
@@ -382,8 +444,15 @@ impl Words<'_, '_, '_> {
 
     fn duration(&mut self) -> Option<Duration> {
         let v = self.value("a duration like `5s`")?;
-        match v.kind {
-            ValueKind::Duration(d) => Some(d),
+        match &v.kind {
+            ValueKind::Duration(d) => Some(*d),
+            ValueKind::Number(n) => {
+                if !self.failed {
+                    self.r.error(crate::parse::no_unit(n, v.span, "bad-step"));
+                }
+                self.failed = true;
+                None
+            }
             _ => {
                 self.fail(
                     v.span,
@@ -557,11 +626,23 @@ fn flow_step(w: &mut Words<'_, '_, '_>, ctx: StepContext) -> Option<StepKind> {
         "say" => {
             let kind = if w.keyword("digits") {
                 SayKind::Digits
-            } else if w.keyword("number") {
+            } else if let Some(number) = w.keyword_span("number") {
+                // The engine reads a number digit by digit ("four, two"), which is not what
+                // `say number 42` promises ("forty-two"): refused until it is.
+                w.r.error(crate::parse::not_supported(
+                    number,
+                    "`say number` is not supported yet".to_string(),
+                    None,
+                    "write `say digits`, which reads the value digit by digit",
+                ));
                 SayKind::Number
             } else {
                 let span = w.end_span();
-                w.fail(span, "`say` needs `digits` or `number`".into(), "say what");
+                w.fail_choice(
+                    span,
+                    "`say` needs `digits` or `number`",
+                    &["digits", "number"],
+                );
                 return None;
             };
             StepKind::Say {
@@ -645,19 +726,20 @@ fn flow_step(w: &mut Words<'_, '_, '_>, ctx: StepContext) -> Option<StepKind> {
             }
         }
         "record" => {
-            let kind = match w.any_keyword() {
-                Some((k, _)) if k == "name" => RecordKind::Name,
-                Some((k, _)) if k == "greeting" => RecordKind::Greeting,
-                Some((k, _)) if k == "message" => RecordKind::Message,
-                other => {
-                    let span = other.map(|(_, s)| s).unwrap_or(w.end_span());
-                    w.fail(
-                        span,
-                        "`record` needs `name`, `greeting` or `message`".into(),
-                        "record what",
-                    );
-                    return None;
-                }
+            let kind = if w.keyword("name") {
+                RecordKind::Name
+            } else if w.keyword("greeting") {
+                RecordKind::Greeting
+            } else if w.keyword("message") {
+                RecordKind::Message
+            } else {
+                let span = w.end_span();
+                w.fail_choice(
+                    span,
+                    "`record` needs `name`, `greeting` or `message`",
+                    &["name", "greeting", "message"],
+                );
+                return None;
             };
             let mut mailbox = None;
             let mut terminator = None;
@@ -734,6 +816,17 @@ fn flow_step(w: &mut Words<'_, '_, '_>, ctx: StepContext) -> Option<StepKind> {
                     return None;
                 }
             };
+            if name == "caller_id" {
+                // Admins write this to change the number the far end sees; it would only
+                // make a variable, so it is refused until calls between people bring it.
+                w.r.error(crate::parse::not_supported(
+                    span,
+                    "setting the caller ID is not supported yet".to_string(),
+                    Some("calls between people"),
+                    "remove the step; calls go out with the number of the caller's extension \
+                     or trunk",
+                ));
+            }
             match w.words.pop_front() {
                 Some(Word::Assign(value)) => StepKind::Set {
                     var: Ident { name, span },
@@ -790,7 +883,7 @@ fn flow_step(w: &mut Words<'_, '_, '_>, ctx: StepContext) -> Option<StepKind> {
                     Some(false)
                 } else {
                     let span = w.end_span();
-                    w.fail(span, "expected `new` or `saved`".into(), "which messages");
+                    w.fail_choice(span, "expected `new` or `saved`", &["new", "saved"]);
                     None
                 }
             };
@@ -805,10 +898,16 @@ fn flow_step(w: &mut Words<'_, '_, '_>, ctx: StepContext) -> Option<StepKind> {
                 "delete" => MailboxOp::Delete,
                 "set_pin" => MailboxOp::SetPin(w.value("the new PIN")?),
                 _ => {
-                    w.fail(
+                    let ops = MAILBOX_OPS.iter().copied();
+                    let help = match crate::suggest::did_you_mean(&op, ops) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("the operations are: {}", MAILBOX_OPS.join(", ")),
+                    };
+                    w.fail_help(
                         span,
                         format!("unknown mailbox operation `{op}`"),
                         "not an operation",
+                        help,
                     );
                     return None;
                 }
@@ -885,10 +984,15 @@ fn test_step(w: &mut Words<'_, '_, '_>) -> Option<StepKind> {
                 }
             };
             let Some(channel) = Channel::parse(&ch) else {
-                w.fail(
+                let help = match crate::suggest::did_you_mean(&ch, CHANNELS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("the chat channels are: {}", CHANNELS.join(", ")),
+                };
+                w.fail_help(
                     span,
                     format!("unknown chat channel `{ch}`"),
                     "not a channel",
+                    help,
                 );
                 return None;
             };
@@ -975,7 +1079,17 @@ fn test_step(w: &mut Words<'_, '_, '_>) -> Option<StepKind> {
                     }
                 }
                 _ => {
-                    w.fail(span, format!("unknown `given` fact `{what}`"), "not a fact");
+                    let help =
+                        match crate::suggest::did_you_mean(&what, GIVEN_FACTS.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("write it as: {}", w.usage),
+                        };
+                    w.fail_help(
+                        span,
+                        format!("unknown `given` fact `{what}`"),
+                        "not a fact",
+                        help,
+                    );
                     return None;
                 }
             })

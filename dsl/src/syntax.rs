@@ -228,6 +228,14 @@ fn syntax_error(
     } else {
         format!("`{found}`")
     };
+    if let Some(d) = number_without_unit(file, text, offset, pos) {
+        return d;
+    }
+    let wants_arrow = matches!(&e.variant, ErrorVariant::ParsingError { positives, .. }
+        if positives.contains(&Rule::arrow));
+    if let Some(d) = missing_arrow(text, pos, found, wants_arrow || expected.is_empty(), span) {
+        return d;
+    }
     let message = if expected.is_empty() {
         format!("unexpected {what}")
     } else {
@@ -252,6 +260,85 @@ fn syntax_error(
             .help("add the missing `}`");
     }
     d
+}
+
+/// A route, inbound route, chat route or menu key whose `->` is missing: `dial "999" flow
+/// x` or `"1" hangup`. pest only says what else could have come (`when`, `to`), which
+/// hides the real fix, so the message names the arrow and the help shows the line with it.
+fn missing_arrow(
+    text: &str,
+    pos: usize,
+    found: &str,
+    wants_arrow: bool,
+    span: Span,
+) -> Option<Diagnostic> {
+    let before = text[..pos.min(text.len())].trim_end_matches([' ', '\t']);
+    // A menu key is a quoted string followed by an action; pest gives up on the menu entry
+    // without naming what it wanted (`wants_arrow` is then set by the caller for an empty
+    // list), so the quote right before a word is the clue.
+    if !wants_arrow
+        || !before.ends_with(['"', '`', ')']) && !before.ends_with(char::is_alphanumeric)
+    {
+        return None;
+    }
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[pos..]
+        .find(['\r', '\n'])
+        .map_or(text.len(), |i| pos + i);
+    if found.is_empty() || found.starts_with(['\r', '\n']) || found.starts_with('#') {
+        // Nothing follows: the arrow and its action are both missing.
+        let line = text[line_start..line_end].trim_end();
+        return Some(
+            Diagnostic::error(
+                "syntax",
+                span,
+                "missing `->` and what it leads to at the end of this line",
+            )
+            .label("`->` expected here")
+            .help(format!(
+                "write it as: {line} -> hangup (or the flow, extension or queue it leads to)"
+            )),
+        );
+    }
+    if !(found.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '{')) {
+        return None;
+    }
+    let fixed = format!(
+        "{} -> {}",
+        text[line_start..pos].trim(),
+        text[pos..line_end].trim_end()
+    );
+    Some(
+        Diagnostic::error("syntax", span, format!("missing `->` before `{found}`"))
+            .label("`->` goes before this")
+            .help(format!("write it as: {fixed}")),
+    )
+}
+
+/// A bare number right after `timeout`, `ring` or `max`, where the grammar wants a
+/// duration (`menu "x" timeout 5 {`): pest reports the token after it, which is not where
+/// the mistake is.
+fn number_without_unit(file: FileId, text: &str, offset: usize, pos: usize) -> Option<Diagnostic> {
+    let before = text[..pos.min(text.len())].trim_end_matches([' ', '\t']);
+    let digits = before.len() - before.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 {
+        return None;
+    }
+    let start = before.len() - digits;
+    let keyword = before[..start].trim_end_matches([' ', '\t']);
+    let last_word = keyword
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    if keyword.len() == start || !["timeout", "ring", "max", "wait"].contains(&last_word) {
+        return None;
+    }
+    let n = &before[start..];
+    Some(crate::parse::no_unit(
+        n,
+        Span::new(file, offset + start, offset + before.len()),
+        "syntax",
+    ))
 }
 
 /// The last `{` with no matching `}`, skipping strings and comments.
@@ -289,8 +376,8 @@ fn found_at(text: &str, pos: usize) -> &str {
 
 fn hint_for(text: &str, pos: usize, expected: &[&str]) -> Option<String> {
     let rest = &text[pos.min(text.len())..];
+    let word = found_at(text, pos);
     if expected.contains(&"a top-level item (extension, queue, dial, flow, ...)") {
-        let word = found_at(text, pos);
         if let Some(s) = crate::suggest::did_you_mean(word, TOP_LEVEL.iter().copied()) {
             return Some(format!("did you mean `{s}`?"));
         }
@@ -300,10 +387,22 @@ fn hint_for(text: &str, pos: usize, expected: &[&str]) -> Option<String> {
                 .to_string(),
         );
     }
+    if expected.contains(&DURATION) && word.starts_with(|c: char| c.is_ascii_digit()) {
+        let n: String = word.chars().take_while(char::is_ascii_digit).collect();
+        return Some(format!(
+            "a duration needs a unit: {n}s, {n}m or {n}h (or {n}ms)"
+        ));
+    }
+    if expected.contains(&CHANNEL) {
+        let channels = CHANNELS.iter().copied();
+        return Some(match crate::suggest::did_you_mean(word, channels) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("the chat channels are {}", CHANNELS.join(", ")),
+        });
+    }
     if expected.contains(&"`}`") && (rest.is_empty()) {
         return Some("a `{` opened above is never closed; add the missing `}`".to_string());
     }
-    let word = found_at(text, pos);
     if word == "else" {
         return Some("put `else` on the same line as the `}` before it: `} else {`".to_string());
     }
@@ -313,7 +412,7 @@ fn hint_for(text: &str, pos: usize, expected: &[&str]) -> Option<String> {
         );
     }
     let before = text[..pos.min(text.len())].trim_end_matches([' ', '\t']);
-    if before.ends_with('"') && !found_at(text, pos).is_empty() && expected.is_empty() {
+    if before.ends_with('"') && !word.is_empty() && expected.is_empty() {
         return Some("a menu key or route needs `->` before what it leads to".to_string());
     }
     if rest.starts_with('\'') {
@@ -332,6 +431,11 @@ fn join_or(items: &[&str]) -> String {
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
+
+const DURATION: &str = "a duration like `5s`";
+const CHANNEL: &str = "a chat channel (livechat, whatsapp, facebook, sms)";
+/// The grammar's `channel` rule, as words for did-you-mean.
+const CHANNELS: &[&str] = &["livechat", "whatsapp", "facebook", "sms"];
 
 /// The admin's name for a grammar rule; `None` hides rules that would only confuse.
 fn describe(rule: Rule) -> Option<&'static str> {
@@ -352,7 +456,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::EOI => "the end of the file",
         Rule::name | Rule::ident | Rule::verb => "a name",
         Rule::number => "a number",
-        Rule::duration => "a duration like `5s`",
+        Rule::duration => DURATION,
         Rule::string => "a quoted string",
         Rule::value | Rule::path | Rule::script_call | Rule::value_list => "a value",
         Rule::script_expr => "a back-quoted condition",
@@ -360,7 +464,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::option => "an option",
         Rule::option_block | Rule::block => "`{`",
         Rule::orbit => "a park orbit name like `SP1`",
-        Rule::channel => "a chat channel (livechat, whatsapp, facebook, sms)",
+        Rule::channel => CHANNEL,
         Rule::step | Rule::if_step | Rule::repeat_step | Rule::menu => "a step",
         Rule::action => "a step or a `{ ... }` block",
         Rule::when => "`when`",
@@ -380,7 +484,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::params => "`(`",
         Rule::script_body => "`{`",
         Rule::else_block => "`else`",
-        Rule::assign_to => "`->`",
+        Rule::assign_to | Rule::arrow => "`->`",
         Rule::range => "a range like `3..8`",
         _ => return None,
     })

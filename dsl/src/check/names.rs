@@ -5,7 +5,7 @@ use crate::diagnostic::Diagnostic;
 use crate::prompts::PromptCatalog;
 use crate::settings::Settings;
 use crate::source::Span;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What the plan defines, by name, for resolving references.
 #[derive(Default)]
@@ -94,8 +94,9 @@ pub fn collect(
                 .help("change the number, or `extension_digits` in settings"),
             );
         }
+        // A PIN under 4 digits is already refused where it is written.
         if let Some(pin) = &e.options.pin
-            && pin.len() < settings.pin_min_digits
+            && (4..settings.pin_min_digits).contains(&pin.len())
         {
             diags.push(
                 Diagnostic::error(
@@ -109,10 +110,6 @@ pub fn collect(
                 .label("PIN too short")
                 .help("lengthen the PIN, or lower `pin_min_digits` in settings"),
             );
-        }
-        if let Some(lang) = &e.options.language {
-            s.languages.insert(lang.name.clone());
-            check_language(&lang.name, lang.span, prompts, diags);
         }
     }
     for q in &ast.queues {
@@ -170,10 +167,7 @@ pub fn collect(
             seen.insert(key, d.mac_span);
         }
     }
-    s.languages.insert(settings.language.clone());
-    if let Some(set) = ast.settings.iter().find(|x| x.key.name == "language") {
-        check_language(&settings.language, set.value.span, prompts, diags);
-    }
+    s.languages = languages(ast, settings, prompts, diags);
     if let Some((op, span)) = &settings.operator
         && !s.is_dialable(op)
     {
@@ -196,26 +190,107 @@ pub fn collect(
     s
 }
 
-fn check_language(lang: &str, span: Span, prompts: &PromptCatalog, diags: &mut Vec<Diagnostic>) {
-    if !prompts.has_language(lang) {
+/// The prompt languages the plan uses that have prompts, reporting each one that has
+/// none once, at its first use. A language without a `prompts/<lang>/` folder is one
+/// mistake, so it is not also reported as every prompt missing in it.
+fn languages(
+    ast: &Ast,
+    settings: &Settings,
+    prompts: &PromptCatalog,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeSet<String> {
+    // Every place a language is named, in source order.
+    let mut uses: Vec<(Span, String)> = Vec::new();
+    if let Some(set) = ast.settings.iter().find(|x| x.key.name == "language") {
+        uses.push((set.value.span, settings.language.clone()));
+    }
+    for e in &ast.extensions {
+        if let Some(lang) = &e.options.language {
+            uses.push((lang.span, lang.name.clone()));
+        }
+    }
+    crate::check::refs::for_each_step(ast, &mut |step| {
+        if let crate::ast::StepKind::Language(l) = &step.kind {
+            uses.push((l.span, l.name.clone()));
+        }
+    });
+    // A range of extensions shares one span: that is one place, not one per number.
+    uses.sort_by_key(|(span, _)| (span.file, span.start));
+    uses.dedup();
+    let mut used = BTreeSet::new();
+    used.insert(settings.language.clone());
+    let mut first: BTreeMap<&str, (Span, usize)> = BTreeMap::new();
+    for (span, lang) in &uses {
+        used.insert(lang.clone());
+        first.entry(lang.as_str()).or_insert((*span, 0)).1 += 1;
+    }
+    let known: Vec<&str> = prompts.languages.keys().map(String::as_str).collect();
+    for (lang, (span, count)) in &first {
+        if prompts.has_language(lang) {
+            continue;
+        }
+        let near = crate::suggest::did_you_mean(lang, known.iter().copied());
+        let help = match (near, known.is_empty()) {
+            (Some(n), _) => format!(
+                "did you mean \"{n}\"? The prompt languages are: {}",
+                known.join(", ")
+            ),
+            (None, true) => format!("record the prompts into prompts/{lang}/"),
+            (None, false) => format!(
+                "record the prompts into prompts/{lang}/, or use one of: {}",
+                known.join(", ")
+            ),
+        };
+        let more = match count - 1 {
+            0 => String::new(),
+            1 => " (used in 1 more place)".to_string(),
+            n => format!(" (used in {n} more places)"),
+        };
+        diags.push(
+            Diagnostic::error(
+                "unknown-language",
+                *span,
+                format!("there are no `{lang}` prompts{more}"),
+            )
+            .label(format!("no prompts/{lang}/ folder"))
+            .help(help),
+        );
+    }
+    // The office language left at its default still needs prompts: say so where the
+    // settings would set it, or at the plan's first step.
+    if !prompts.has_language(&settings.language)
+        && !first.contains_key(settings.language.as_str())
+        && let Some(span) = first_step(ast)
+    {
         diags.push(
             Diagnostic::error(
                 "unknown-language",
                 span,
-                format!("there are no `{lang}` prompts"),
+                format!(
+                    "the plan's language is `{}` (the default), but there are no `{}` prompts",
+                    settings.language, settings.language
+                ),
             )
-            .label("no prompts/{lang}/ folder".replace("{lang}", lang))
+            .label("plays prompts in the office language")
             .help(format!(
-                "record the prompts into prompts/{lang}/, or use one of: {}",
-                prompts
-                    .languages
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "set `language` in settings to one of: {}",
+                known.join(", ")
             )),
         );
     }
+    used.retain(|l| prompts.has_language(l));
+    used
+}
+
+/// Where the plan's first step is, for a finding about the whole plan's prompts.
+fn first_step(ast: &Ast) -> Option<Span> {
+    let mut first: Option<Span> = None;
+    crate::check::refs::for_each_step(ast, &mut |step| {
+        if first.is_none_or(|f| (step.span.file, step.span.start) < (f.file, f.start)) {
+            first = Some(step.span);
+        }
+    });
+    first
 }
 
 /// A MAC is 12 hex digits with no separators, as the phone's label prints it.

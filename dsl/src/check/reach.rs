@@ -1,10 +1,34 @@
 //! Flows that no route, queue, extension or other flow leads to.
+//!
+//! The warning is only true of the whole plan: when part of the text could not be read
+//! (a syntax error, a file that is not UTF-8, a step or option written wrong and dropped),
+//! the use of a flow may be in the part that was dropped, so no flow is called unused.
 
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use std::collections::{HashMap, HashSet};
 
+/// Errors after which some of the plan's text is missing from the syntax tree.
+const DROPPED_TEXT: &[&str] = &[
+    "syntax",
+    "not-utf8",
+    "file-too-large",
+    "nesting-too-deep",
+    "unknown-step",
+    "bad-step",
+    "bad-menu-key",
+    "bad-chat-target",
+    "unknown-option",
+    "bad-option",
+];
+
 pub fn check(ast: &Ast, diags: &mut Vec<Diagnostic>) {
+    if diags
+        .iter()
+        .any(|d| d.is_error() && DROPPED_TEXT.contains(&d.code))
+    {
+        return;
+    }
     let by_name: HashMap<&str, &Flow> = ast
         .flows
         .iter()

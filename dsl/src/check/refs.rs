@@ -100,6 +100,8 @@ struct Ctx<'a> {
     symbols: &'a Symbols,
     prompts: &'a PromptCatalog,
     languages: BTreeSet<String>,
+    /// System prompts already reported missing, with their language.
+    reported_system: std::collections::HashSet<(&'static str, String)>,
     host: &'a ScriptHost,
     flows: HashMap<&'a str, &'a Flow>,
     exprs: HashMap<Span, rhai::AST>,
@@ -114,12 +116,8 @@ pub fn check(
     host: &ScriptHost,
     diags: &mut Vec<Diagnostic>,
 ) -> HashMap<Span, rhai::AST> {
-    let mut languages = symbols.languages.clone();
-    for_each_step(ast, &mut |s| {
-        if let StepKind::Language(l) = &s.kind {
-            languages.insert(l.name.clone());
-        }
-    });
+    // Only languages that have prompts: one that has none is reported once, by `names`.
+    let languages = symbols.languages.clone();
     let mut cx = Ctx {
         operator_set: settings.operator.is_some(),
         hot_desk: ast
@@ -132,6 +130,7 @@ pub fn check(
         symbols,
         prompts,
         languages,
+        reported_system: Default::default(),
         host,
         flows: ast
             .flows
@@ -256,47 +255,101 @@ impl Ctx<'_> {
         }
     }
 
+    /// A prompt must be recorded in every language the plan uses: one finding per prompt,
+    /// naming each language it is missing in.
     fn prompt(&mut self, v: &Value) {
         let Some(name) = v.literal() else {
             return self.value(v);
         };
-        for lang in self.languages.clone() {
-            if !self.prompts.has(&lang, &name) {
-                let candidates: Vec<String> =
-                    self.prompts.names(&lang).map(str::to_string).collect();
-                let help = match did_you_mean(&name, candidates.iter().map(String::as_str)) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("record it as prompts/{lang}/{name}.wav (8 kHz, 16-bit, mono)"),
-                };
-                self.diags.push(
-                    Diagnostic::error(
-                        "missing-prompt",
-                        v.span,
-                        format!("prompt `{name}` has no recording in prompts/{lang}/"),
-                    )
-                    .label(format!("no prompts/{lang}/{name}.wav"))
-                    .help(help),
-                );
-            }
-        }
+        let missing: Vec<String> = self
+            .languages
+            .iter()
+            .filter(|lang| !self.prompts.has(lang, &name))
+            .cloned()
+            .collect();
+        let Some(first) = missing.first() else {
+            return;
+        };
+        let candidates: Vec<&str> = self.prompts.names(first).collect();
+        let help = match did_you_mean(&name, candidates) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "record it as {} (8 kHz, 16-bit, mono)",
+                join_and(missing.iter().map(|l| format!("prompts/{l}/{name}.wav")))
+            ),
+        };
+        self.diags.push(
+            Diagnostic::error(
+                "missing-prompt",
+                v.span,
+                format!(
+                    "prompt `{name}` has no recording in {}",
+                    join_and(missing.iter().map(|l| format!("prompts/{l}/")))
+                ),
+            )
+            .label(format!(
+                "no {}",
+                join_and(missing.iter().map(|l| format!("prompts/{l}/{name}.wav")))
+            ))
+            .help(help),
+        );
     }
 
+    /// The prompts a step plays on its own. Each missing one is reported once, at the first
+    /// step that needs it: every `extension` step needs the same voicemail prompts, and a
+    /// language missing them should not give one finding per step.
     fn system_prompts(&mut self, s: &Step) {
+        let mut names: Vec<&str> = Vec::new();
+        let mut langs: BTreeSet<String> = BTreeSet::new();
         for name in system_prompts(&s.kind) {
-            for lang in self.languages.clone() {
-                if !self.prompts.has(&lang, name) {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "missing-prompt",
-                            s.span,
-                            format!("this step plays `{name}`, which has no recording in prompts/{lang}/"),
-                        )
-                        .label("needs a system prompt")
-                        .help(format!("record it as prompts/{lang}/{name}.wav")),
-                    );
+            for lang in &self.languages {
+                if !self.prompts.has(lang, name)
+                    && self.reported_system.insert((name, lang.clone()))
+                {
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                    langs.insert(lang.clone());
                 }
             }
         }
+        if names.is_empty() {
+            return;
+        }
+        let shown = match names.len() {
+            1..=3 => join_and(names.iter().map(|n| format!("`{n}`"))),
+            n => format!(
+                "{} and {} more",
+                names[..2]
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                n - 2
+            ),
+        };
+        let dirs = join_and(langs.iter().map(|l| format!("prompts/{l}/")));
+        let which = if names.len() == 1 {
+            "which has"
+        } else {
+            "which have"
+        };
+        self.diags.push(
+            Diagnostic::error(
+                "missing-prompt",
+                s.span,
+                format!("this step plays {shown}, {which} no recording in {dirs}"),
+            )
+            .label("needs system prompts")
+            .help(format!(
+                "record these into {dirs} (8 kHz, 16-bit, mono): {}",
+                names
+                    .iter()
+                    .map(|n| format!("{n}.wav"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
     }
 
     fn variable(&mut self, name: &str, span: Span) {
@@ -630,17 +683,6 @@ impl Ctx<'_> {
             StepKind::Park(v) | StepKind::Unpark(v) | StepKind::ParkToggle(v) => self.orbit(v),
             StepKind::Mailbox(MailboxOp::Open(v)) => self.mailbox(v),
             StepKind::Mailbox(MailboxOp::SetPin(v)) => self.value(v),
-            StepKind::Language(l) if !self.prompts.has_language(&l.name) => {
-                self.diags.push(
-                    Diagnostic::error(
-                        "unknown-language",
-                        l.span,
-                        format!("there are no `{}` prompts", l.name),
-                    )
-                    .label("no such prompt set")
-                    .help(format!("record the prompts into prompts/{}/", l.name)),
-                );
-            }
             StepKind::TestCall { from, .. } => match from {
                 TestCaller::Extension(n) => {
                     if !self.symbols.extensions.contains_key(n) {
@@ -691,6 +733,16 @@ impl Ctx<'_> {
             StepKind::Expect(inner) => self.step_refs(inner),
             _ => {}
         }
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    match items.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

@@ -37,8 +37,7 @@ pub fn office_plan(extensions: usize) -> String {
          }}\n\n\
          trunk \"main\" {{\n    \
              host      \"sip.carrier.example\"\n    \
-             numbers   \"+12605550100\", \"+12605550101\"\n    \
-             caller_id \"+12605550100\"\n\
+             numbers   \"+12605550100\", \"+12605550101\"\n\
          }}\n\n\
          park SP1, SP2\n\n\
          dial \"{{ext:1XXXXX}}\"          -> extension ext\n\
@@ -128,8 +127,12 @@ pub fn office_plan(extensions: usize) -> String {
         for i in g * 10..g * 10 + 10 {
             let n = ext(i);
             match i % 4 {
-                0 => writeln!(s, "extension {n} \"User {n}\" {{ voicemail; pin \"{:04}\" }}", i % 10_000),
-                1 => writeln!(s, "extension {n} \"User {n}\" {{ voicemail; hot_desk; email \"u{n}@example.com\" }}"),
+                0 => writeln!(
+                    s,
+                    "extension {n} \"User {n}\" {{ voicemail; pin \"{:04}\" }}",
+                    i % 10_000
+                ),
+                1 => writeln!(s, "extension {n} \"User {n}\" {{ voicemail; hot_desk }}"),
                 2 => writeln!(s, "extension {n} \"User {n}\" {{ voicemail; ring 30s }}"),
                 _ => writeln!(s, "extension {n} \"User {n}\""),
             }
