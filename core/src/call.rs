@@ -267,7 +267,8 @@ impl Call {
             Wait::Connected | Wait::Ringing { .. } => {
                 // Keys during a conversation belong to the people talking.
             }
-            _ => self.ignore(format!("key {d} while waiting for {}", self.waiting_for())),
+            // A key no question takes is never traced by its value: it may be part of a PIN.
+            _ => self.ignore(format!("a key while waiting for {}", self.waiting_for())),
         }
     }
 

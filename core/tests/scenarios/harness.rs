@@ -7,7 +7,7 @@
 //! > call from 101 dial 500        an event the runtime reports (see `parse_event`)
 //! answer                          the exact commands the call emits for it, in order
 //! play#0 main-greeting interruptible
-//! ~ ignored: key 1                some trace entry of that event contains this text
+//! ~ ignored: a key                some trace entry of that event contains this text
 //! @ ended                         the call's state now (see `Session::state`)
 //! @ trace without 5678            no trace entry of the call so far contains `5678`
 //! ```

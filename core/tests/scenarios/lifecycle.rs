@@ -190,7 +190,7 @@ timer#0 5s
 cancel-timer#0
 @ ended
 > press 1
-~ ignored: key 1 while waiting for nothing: the call is over
+~ ignored: a key while waiting for nothing: the call is over
 > hangup
 ~ ignored: a hang-up after the call ended
 > timer#0
@@ -222,7 +222,7 @@ play#0 bye
 hangup normal
 @ ended
 > press 5
-~ ignored: key 5 while waiting for nothing: the call is over
+~ ignored: a key while waiting for nothing: the call is over
 > played
 > hangup
 ~ ignored: a hang-up after the call ended
