@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchboard_core::call::Caller;
 use switchboard_core::world::World;
+use switchboard_dsl::duration;
 use switchboard_dsl::script::WallTime;
 use switchboard_dsl::{Plan, render};
-use switchboard_runtime::config::parse_duration;
 use switchboard_runtime::plan_files;
 
 #[derive(Args)]
@@ -171,7 +171,7 @@ fn ordered_actions(args: &SimulateArgs, m: &ArgMatches) -> Result<Vec<Action>, S
     }
     let wait_at = m.indices_of("wait").map(|i| i.collect::<Vec<_>>());
     for (n, w) in args.wait.iter().enumerate() {
-        let d = parse_duration(w).map_err(|e| format!("--wait: {e}"))?;
+        let d = duration::parse(w).map_err(|e| format!("--wait: {e}"))?;
         let i = wait_at
             .as_ref()
             .and_then(|v| v.get(n).copied())

@@ -14,6 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use switchboard_dsl::duration;
 use switchboard_dsl::suggest::did_you_mean;
 
 /// Everything `switchboard run` needs to know before it starts.
@@ -62,20 +63,58 @@ impl Default for ServerConfig {
     }
 }
 
-/// What the command line set; each `Some` wins over the file and the defaults.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Every setting of `switchboard run`, defined once: each field is a flag (its doc comment
+/// is the `--help` line) and a key of the YAML file (spelt like the flag), read by the
+/// same parser either way. A `Some` wins over the defaults; the flags win over the file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConfigOverrides {
+    /// SIP on UDP and TCP [default: 0.0.0.0:5060].
+    #[arg(long, value_parser = parse_addr)]
+    #[serde(default, deserialize_with = "de_addr")]
     pub sip_addr: Option<SocketAddr>,
+    /// The HTTP API [default: 127.0.0.1:8080].
+    #[arg(long, value_parser = parse_addr)]
+    #[serde(default, deserialize_with = "de_addr")]
     pub http_addr: Option<SocketAddr>,
+    /// RTP ports, like 10000-20000 [default: 10000-20000].
+    #[arg(long, value_parser = parse_port_range)]
+    #[serde(default, deserialize_with = "de_ports")]
     pub rtp_ports: Option<RangeInclusive<u16>>,
+    /// The SQLite store and recordings [default: var].
+    #[arg(long)]
+    #[serde(default)]
     pub data_dir: Option<PathBuf>,
+    /// The plan folder [default: dialplans].
+    #[arg(long)]
+    #[serde(default)]
     pub dialplans: Option<PathBuf>,
+    /// The prompts folder [default: prompts].
+    #[arg(long)]
+    #[serde(default)]
     pub prompts: Option<PathBuf>,
+    /// The SIP digest realm [default: switchboard].
+    #[arg(long, value_parser = parse_realm)]
+    #[serde(default, deserialize_with = "de_realm")]
     pub realm: Option<String>,
-    pub digest_algorithms: Option<Vec<DigestAlgorithm>>,
+    /// Digest algorithms to challenge with, like sha-256,md5 [default: md5].
+    #[arg(long, value_parser = parse_digest_algorithms)]
+    #[serde(default, deserialize_with = "de_algorithms")]
+    pub digest_algorithms: Option<DigestAlgorithms>,
+    /// The address phones reach the server at, written into SDP and Contact [default: the
+    /// address each phone's request arrived on].
+    #[arg(long, value_parser = parse_ip)]
+    #[serde(default, deserialize_with = "de_ip")]
     pub public_ip: Option<IpAddr>,
+    /// How long calls in progress may take to end when stopping [default: 10s].
+    #[arg(long, value_parser = duration::parse)]
+    #[serde(default, deserialize_with = "de_duration")]
     pub shutdown_deadline: Option<Duration>,
 }
+
+/// The digest algorithms as one value: clap would read a `Vec` field as a repeated flag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DigestAlgorithms(pub Vec<DigestAlgorithm>);
 
 /// Why the configuration was refused; `Display` is the message for the admin.
 #[derive(Debug)]
@@ -91,13 +130,13 @@ pub enum ConfigError {
         key: String,
         line: Option<usize>,
         column: Option<usize>,
-        suggestion: Option<&'static str>,
+        suggestion: Option<String>,
     },
     /// A value that is not valid (or YAML that is not a mapping of keys to values).
     Invalid {
         file: PathBuf,
         /// The key the value belongs to, when the YAML parser could tell.
-        key: Option<&'static str>,
+        key: Option<String>,
         line: Option<usize>,
         column: Option<usize>,
         message: String,
@@ -106,19 +145,15 @@ pub enum ConfigError {
     Conflict(String),
 }
 
-/// Every key the file may hold, in the order `--help` lists the flags.
-pub const KEYS: &[&str] = &[
-    "sip-addr",
-    "http-addr",
-    "rtp-ports",
-    "data-dir",
-    "dialplans",
-    "prompts",
-    "realm",
-    "digest-algorithms",
-    "public-ip",
-    "shutdown-deadline",
-];
+/// Every key the file may hold (and every flag), in the order `--help` lists them, taken
+/// from the one definition above.
+pub fn keys() -> Vec<String> {
+    use clap::Args;
+    ConfigOverrides::augment_args(clap::Command::new("switchboard"))
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .collect()
+}
 
 impl ServerConfig {
     /// The defaults, then `file` when given, then the flags in `overrides`.
@@ -136,9 +171,9 @@ impl ServerConfig {
                 file: path.to_path_buf(),
                 error,
             })?;
-            let values = parse_file(&text, path)?;
-            let base = path.parent().unwrap_or(Path::new(""));
-            values.apply(&mut config, base);
+            let mut values = parse_file(&text, path)?;
+            values.rebase(path.parent().unwrap_or(Path::new("")));
+            values.apply(&mut config);
         }
         overrides.apply(&mut config);
         config.validate()?;
@@ -197,9 +232,8 @@ pub fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
     Ok(start..=end)
 }
 
-/// Reads `10s`, `500ms`, `2m`, or a bare number of seconds.
 /// `md5, sha-256` (or `MD5`, `SHA-256`): the algorithms to challenge with, in order.
-pub fn parse_digest_algorithms(text: &str) -> Result<Vec<DigestAlgorithm>, String> {
+pub fn parse_digest_algorithms(text: &str) -> Result<DigestAlgorithms, String> {
     let mut out = Vec::new();
     for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
         let Some(a) = DigestAlgorithm::from_name(word) else {
@@ -214,26 +248,7 @@ pub fn parse_digest_algorithms(text: &str) -> Result<Vec<DigestAlgorithm>, Strin
     if out.is_empty() {
         return Err("name at least one digest algorithm: md5, sha-256".into());
     }
-    Ok(out)
-}
-
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration; write it like 10s, 500ms or 2m"))?;
-    match unit.trim() {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
-        _ => Err(format!(
-            "`{text}` is not a duration; write it like 10s, 500ms or 2m"
-        )),
-    }
+    Ok(DigestAlgorithms(out))
 }
 
 impl fmt::Display for ConfigError {
@@ -253,7 +268,7 @@ impl fmt::Display for ConfigError {
                 write_place(f, *line, *column)?;
                 match suggestion {
                     Some(s) => write!(f, "; did you mean `{s}`?"),
-                    None => write!(f, "; the keys are {}", KEYS.join(", ")),
+                    None => write!(f, "; the keys are {}", keys().join(", ")),
                 }
             }
             ConfigError::Invalid {
@@ -289,48 +304,20 @@ fn write_place(
     }
 }
 
-/// The file as written: every key optional, each value already checked by its parser.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct FileValues {
-    #[serde(default, deserialize_with = "de_addr")]
-    sip_addr: Option<SocketAddr>,
-    #[serde(default, deserialize_with = "de_addr")]
-    http_addr: Option<SocketAddr>,
-    #[serde(default, deserialize_with = "de_ports")]
-    rtp_ports: Option<RangeInclusive<u16>>,
-    data_dir: Option<PathBuf>,
-    dialplans: Option<PathBuf>,
-    prompts: Option<PathBuf>,
-    #[serde(default, deserialize_with = "de_realm")]
-    realm: Option<String>,
-    #[serde(default, deserialize_with = "de_algorithms")]
-    digest_algorithms: Option<Vec<DigestAlgorithm>>,
-    #[serde(default, deserialize_with = "de_ip")]
-    public_ip: Option<IpAddr>,
-    #[serde(default, deserialize_with = "de_duration")]
-    shutdown_deadline: Option<Duration>,
-}
-
-impl FileValues {
-    fn apply(self, config: &mut ServerConfig, base: &Path) {
-        let path = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
-        set(&mut config.sip_addr, self.sip_addr);
-        set(&mut config.http_addr, self.http_addr);
-        set(&mut config.rtp_ports, self.rtp_ports);
-        set(&mut config.data_dir, self.data_dir.map(path));
-        set(&mut config.dialplans, self.dialplans.map(path));
-        set(&mut config.prompts, self.prompts.map(path));
-        set(&mut config.realm, self.realm);
-        set(&mut config.digest_algorithms, self.digest_algorithms);
-        if self.public_ip.is_some() {
-            config.public_ip = self.public_ip;
-        }
-        set(&mut config.shutdown_deadline, self.shutdown_deadline);
-    }
-}
-
 impl ConfigOverrides {
+    /// Paths in a config file are taken from the file's folder.
+    fn rebase(&mut self, base: &Path) {
+        for path in [&mut self.data_dir, &mut self.dialplans, &mut self.prompts]
+            .into_iter()
+            .flatten()
+        {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+    }
+
+    /// Writes every value that is set over `config`.
     fn apply(&self, config: &mut ServerConfig) {
         set(&mut config.sip_addr, self.sip_addr);
         set(&mut config.http_addr, self.http_addr);
@@ -341,7 +328,7 @@ impl ConfigOverrides {
         set(&mut config.realm, self.realm.clone());
         set(
             &mut config.digest_algorithms,
-            self.digest_algorithms.clone(),
+            self.digest_algorithms.clone().map(|a| a.0),
         );
         if self.public_ip.is_some() {
             config.public_ip = self.public_ip;
@@ -356,13 +343,13 @@ fn set<T>(slot: &mut T, value: Option<T>) {
     }
 }
 
-fn parse_file(text: &str, file: &Path) -> Result<FileValues, ConfigError> {
+fn parse_file(text: &str, file: &Path) -> Result<ConfigOverrides, ConfigError> {
     // An empty file (or one of comments only) is a file that sets nothing.
     if text.lines().all(|l| {
         let l = l.trim();
         l.is_empty() || l.starts_with('#') || l == "---"
     }) {
-        return Ok(FileValues::default());
+        return Ok(ConfigOverrides::default());
     }
     serde_norway::from_str(text).map_err(|e| yaml_error(&e, file))
 }
@@ -393,18 +380,22 @@ fn yaml_error(e: &serde_norway::Error, file: &Path) -> ConfigError {
             key: key.to_string(),
             line,
             column,
-            suggestion: did_you_mean(key, KEYS.iter().copied()),
+            suggestion: {
+                let keys = keys();
+                did_you_mean(key, keys.iter().map(String::as_str)).map(str::to_string)
+            },
         };
     }
     // A value's error starts with the key's path: "sip-addr: `x` is not ...".
-    let key = KEYS
-        .iter()
-        .copied()
-        .find(|k| message.strip_prefix(k).is_some_and(|r| r.starts_with(": ")));
-    if let Some(k) = key {
+    let key = keys().into_iter().find(|k| {
+        message
+            .strip_prefix(k.as_str())
+            .is_some_and(|r| r.starts_with(": "))
+    });
+    if let Some(k) = &key {
         message = message[k.len() + 2..].to_string();
     } else if message.starts_with("invalid type: ")
-        && message.ends_with("expected struct FileValues")
+        && message.ends_with("expected struct ConfigOverrides")
     {
         message = "the file must be a list of `key: value` lines, like `sip-addr: 0.0.0.0:5060`"
             .to_string();
@@ -441,20 +432,35 @@ where
     d.deserialize_str(Parse(parse, expecting)).map(Some)
 }
 
-fn de_addr<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
-    de_parsed(d, "an IP address and port", |s| {
-        s.trim().parse().map_err(|_| {
-            format!("`{s}` is not an IP address and port; write it like 0.0.0.0:5060 or [::]:5060")
-        })
+fn parse_addr(s: &str) -> Result<SocketAddr, String> {
+    s.trim().parse().map_err(|_| {
+        format!("`{s}` is not an IP address and port; write it like 0.0.0.0:5060 or [::]:5060")
     })
 }
 
-fn de_ip<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
-    de_parsed(d, "an IP address", |s| {
-        s.trim().parse().map_err(|_| {
-            format!("`{s}` is not an IP address; write it like 203.0.113.10, without a port")
-        })
+fn parse_ip(s: &str) -> Result<IpAddr, String> {
+    s.trim().parse().map_err(|_| {
+        format!("`{s}` is not an IP address; write it like 203.0.113.10, without a port")
     })
+}
+
+fn parse_realm(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() || s.contains('"') {
+        Err("the realm must be a non-empty name without quotes, like `switchboard`".into())
+    } else {
+        Ok(s.to_string())
+    }
+}
+
+// serde's `deserialize_with` names one function per type; each hands the same parser the
+// flag uses to `de_parsed`.
+
+fn de_addr<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+    de_parsed(d, "an IP address and port", parse_addr)
+}
+
+fn de_ip<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
+    de_parsed(d, "an IP address", parse_ip)
 }
 
 fn de_ports<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RangeInclusive<u16>>, D::Error> {
@@ -462,12 +468,10 @@ fn de_ports<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RangeInclusive<u16
 }
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    de_parsed(d, "a duration like 10s", parse_duration)
+    de_parsed(d, "a duration like 10s", duration::parse)
 }
 
-fn de_algorithms<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Vec<DigestAlgorithm>>, D::Error> {
+fn de_algorithms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DigestAlgorithms>, D::Error> {
     de_parsed(
         d,
         "digest algorithms like `md5, sha-256`",
@@ -476,11 +480,5 @@ fn de_algorithms<'de, D: Deserializer<'de>>(
 }
 
 fn de_realm<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    de_parsed(d, "a realm name", |s| {
-        if s.trim().is_empty() || s.contains('"') {
-            Err("the realm must be a non-empty name without quotes, like `switchboard`".into())
-        } else {
-            Ok(s.to_string())
-        }
-    })
+    de_parsed(d, "a realm name", parse_realm)
 }

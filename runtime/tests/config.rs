@@ -4,9 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use switchboard_runtime::config::{
-    ConfigError, ConfigOverrides, ServerConfig, parse_duration, parse_port_range,
-};
+use switchboard_runtime::config::{ConfigError, ConfigOverrides, ServerConfig, parse_port_range};
 
 /// Loads `yaml` written to `switchboard.yaml` in a fresh folder, with `flags`.
 fn load(yaml: &str, flags: &ConfigOverrides) -> (Result<ServerConfig, ConfigError>, PathBuf) {
@@ -148,7 +146,12 @@ fn an_invalid_value_is_named_with_its_key_place_and_fix() {
         (
             "shutdown-deadline: soon\n",
             "invalid `shutdown-deadline` in switchboard.yaml (line 1, column 20): `soon` is not \
-             a duration; write it like 10s, 500ms or 2m",
+             a duration; a duration is a number and a unit: 500ms, 20s, 2m or 1h",
+        ),
+        (
+            "shutdown-deadline: 10\n",
+            "invalid `shutdown-deadline` in switchboard.yaml (line 1, column 20): `10` needs a \
+             unit; a duration is a number and a unit: 500ms, 20s, 2m or 1h",
         ),
         (
             "realm: \"\"\n",
@@ -240,11 +243,13 @@ fn port_ranges_as_the_flag_reads_them() {
 
 #[test]
 fn durations() {
+    // One duration parser for flags, the file and the language: a unit is required.
+    use switchboard_dsl::duration::parse as parse_duration;
     assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-    assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+    assert!(parse_duration("10").unwrap_err().contains("needs a unit"));
     assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
     assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-    assert!(parse_duration("2h").is_err());
+    assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
     assert!(parse_duration("s").is_err());
 }
 
