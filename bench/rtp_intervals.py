@@ -12,13 +12,16 @@ over every stream (source port + SSRC):
   packets after a stall of over 100 ms rather than bursting them).
 
 Usage: rtp_intervals.py CAPTURE.pcap [--json OUT.json] [--series OUT.txt] [--from-ms MS] [--to-ms MS]
+                        [--from-unix S] [--to-unix S]
 
 --series writes the interval errors per 250 ms window of capture time (unix time, count,
 p50, p99, max, how many over 5 ms), to see whether late packets are spread out or come in
 stalls that hit every stream at once.
 
 --from-ms/--to-ms keep only packets captured that long after the first packet of the
-capture (to look at the steady state only). Standard library only.
+capture (to look at the steady state only); --from-unix/--to-unix keep only packets captured
+between those wall-clock times (seconds since the epoch, as `date +%s.%N` prints them), to
+look at what happened while something else ran. Standard library only.
 """
 
 import argparse
@@ -86,6 +89,8 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--from-ms", type=float, default=None)
     ap.add_argument("--to-ms", type=float, default=None)
+    ap.add_argument("--from-unix", type=float, default=None)
+    ap.add_argument("--to-unix", type=float, default=None)
     ap.add_argument("--series")
     args = ap.parse_args()
 
@@ -99,6 +104,10 @@ def main():
         if args.from_ms is not None and rel_ms < args.from_ms:
             continue
         if args.to_ms is not None and rel_ms > args.to_ms:
+            continue
+        if args.from_unix is not None and ts < args.from_unix * 1e9:
+            continue
+        if args.to_unix is not None and ts > args.to_unix * 1e9:
             continue
         streams[(port, ssrc)].append((ts, seq, rtp_ts))
         total += 1

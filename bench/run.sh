@@ -9,16 +9,21 @@
 #                                             each; RTP pacing from a tcpdump capture
 #   bench/run.sh reload [RATE] [CALLS]        target 3: target 1's calls while a 10k-extension
 #                                             plan is changed and reloaded every second
+#   bench/run.sh voicemail [RATE] [CONCURRENT] [SECONDS]
+#                                             RATE messages a second for SECONDS while
+#                                             CONCURRENT other calls play prompts; every
+#                                             message counted after, their RTP pacing
 #
 # Environment: SWITCHBOARD (the binary; default target/release/switchboard, built if
 # missing), OUT (default /tmp/switchboard-bench/<mode>-<time>), SIP_PORT (5060),
 # HTTP_PORT (8090), RTP_PORTS (20000-29999), SIPP_PORT (15070), SIPP_MEDIA_PORT (16000),
 # RUST_LOG (unset: the server's default, as an admin would run it), CAPTURE=1 to capture
 # RTP in `calls` and `reload` too, PERF=1 to record a perf profile of the server
-# (perf record -g), NICE=-10 to run the server at that nice level.
+# (perf record -g), NICE=-10 to run the server at that nice level, CHRT=10 to run it
+# under the real-time round-robin policy at that priority (chrt -r).
 set -euo pipefail
 
-MODE=${1:?usage: bench/run.sh calls|rtp|reload [RATE|CONCURRENT] [CALLS]}
+MODE=${1:?usage: bench/run.sh calls|rtp|reload|voicemail [RATE|CONCURRENT] [CALLS]}
 BENCH=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$BENCH/.." && pwd)
 BIN=${SWITCHBOARD:-$REPO/target/release/switchboard}
@@ -46,6 +51,9 @@ if [ "$MODE" = reload ]; then
 else
     cp "$BENCH/plan/office.dial" "$OUT/plan/"
 fi
+if [ "$MODE" = voicemail ]; then
+    cp "$BENCH/plan/voicemail.dial" "$OUT/plan/"
+fi
 echo secret | "$BIN" user set-password 101 --data-dir "$OUT/data" >/dev/null
 
 PIDS=()
@@ -55,7 +63,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-${NICE:+nice -n "$NICE"} "$BIN" run --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
+${NICE:+nice -n "$NICE"} ${CHRT:+chrt -r "$CHRT"} "$BIN" run --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
     --rtp-ports "$RTP_PORTS" --data-dir "$OUT/data" --dialplans "$OUT/plan" \
     --prompts "$REPO/prompts" >"$OUT/server.log" 2>&1 &
 SERVER=$!
@@ -71,7 +79,7 @@ SAMPLER=$!
 PIDS+=($SAMPLER)
 
 capture=0
-if [ "$MODE" = rtp ] || [ "${CAPTURE:-0}" = 1 ]; then
+if [ "$MODE" = rtp ] || [ "$MODE" = voicemail ] || [ "${CAPTURE:-0}" = 1 ]; then
     command -v tcpdump >/dev/null || { echo "needs tcpdump (apt-get install tcpdump)"; exit 2; }
     capture=1
     lo=${RTP_PORTS%-*}; hi=${RTP_PORTS#*-}
@@ -85,9 +93,11 @@ if [ "${PERF:-0}" = 1 ]; then
     PERF_PID=$!
 fi
 
-SIPP=(sipp "127.0.0.1:$SIP_PORT" -au 101 -ap secret -i 127.0.0.1 -p "$SIPP_PORT"
-    -mp "$SIPP_MEDIA_PORT" -nostdin -trace_screen -trace_err -trace_stat -fd 1
-    -trace_rtt -rtt_freq 1000 -timeout 150s -timeout_error)
+SIPP_BASE=(sipp "127.0.0.1:$SIP_PORT" -au 101 -ap secret -i 127.0.0.1 -nostdin -trace_screen
+    -trace_err -trace_stat -fd 1 -trace_rtt -rtt_freq 1000 -timeout 150s -timeout_error)
+SIPP=("${SIPP_BASE[@]}" -p "$SIPP_PORT")
+# The media port; the voicemail mode gives its messages another, which is not captured.
+[ "$MODE" = voicemail ] || SIPP+=(-mp "$SIPP_MEDIA_PORT")
 case "$MODE" in
     calls)
         RATE=${2:-300}; CALLS=${3:-$((RATE * 60))}
@@ -121,6 +131,27 @@ case "$MODE" in
         ) &
         PIDS+=($!)
         ;;
+    voicemail)
+        RATE=${2:-50}; CONC=${3:-500}; SECS=${4:-20}; CALLS=$((RATE * SECS))
+        # The other calls: their own sipp, whose media port is the one captured. They
+        # last 30.6 s; all CONC are up (at 100 calls/s) before the first message.
+        mkdir -p "$OUT/sipp-prompts"
+        PROMPTS=("${SIPP_BASE[@]}" -p "$((SIPP_PORT + 2))" -mp "$SIPP_MEDIA_PORT"
+            -sf "$BENCH/sipp/prompt_long.xml" -s 7400 -r 100 -l "$CONC" -m "$CONC")
+        echo "${PROMPTS[*]}" >"$OUT/sipp-prompts-command"
+        echo "running: ${PROMPTS[*]}"
+        (cd "$OUT/sipp-prompts" && "${PROMPTS[@]}" >stdout.log 2>&1; echo $? >rc) &
+        PROMPTS_PID=$!
+        live=0
+        for _ in $(seq 240); do
+            live=$(curl -s "http://127.0.0.1:$HTTP_PORT/api/calls" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["live"]))' 2>/dev/null || echo 0)
+            [ "$live" -ge "$CONC" ] && break
+            sleep 0.25
+        done
+        echo "$live calls playing prompts"
+        SIPP+=(-mp "$((SIPP_MEDIA_PORT + 1000))" -sf "$BENCH/sipp/leave_message.xml" -s 7300
+            -r "$RATE" -l $((RATE * 10)) -m "$CALLS")
+        ;;
     *) echo "unknown mode $MODE"; exit 2 ;;
 esac
 
@@ -133,6 +164,9 @@ cpu0=$(cpu_ticks); t0=$(date +%s.%N)
 (cd "$OUT/sipp" && "${SIPP[@]}" >"$OUT/sipp/stdout.log" 2>&1)
 SIPP_RC=$?
 cpu1=$(cpu_ticks); t1=$(date +%s.%N)
+if [ "$MODE" = voicemail ]; then
+    wait "$PROMPTS_PID"
+fi
 set -e
 kill $SAMPLER 2>/dev/null || true
 cat /proc/loadavg >"$OUT/loadavg-after"
@@ -145,6 +179,10 @@ curl -s "http://127.0.0.1:$HTTP_PORT/api/plan" >"$OUT/plan-after.json"
 curl -s "http://127.0.0.1:$HTTP_PORT/api/calls" >"$OUT/calls-after.json"
 [ -n "${PERF_PID:-}" ] && { kill -INT $PERF_PID; wait $PERF_PID || true; }
 if [ $capture = 1 ]; then kill -INT $TCPDUMP; wait $TCPDUMP || true; fi
+if [ "$MODE" = voicemail ]; then
+    # Stop the server first, so every message it acknowledged is counted from the file.
+    kill -TERM "$SERVER"; wait "$SERVER" || true; SERVER=
+fi
 
 echo "== sipp (exit $SIPP_RC)"
 python3 "$BENCH/sipp_summary.py" "$OUT/sipp" --json "$OUT/sipp-summary.json"
@@ -160,6 +198,28 @@ echo "load average before: $(cat "$OUT/loadavg-before"); after: $(cat "$OUT/load
 if [ $capture = 1 ]; then
     echo "== RTP ($(grep -h 'dropped by kernel' "$OUT/tcpdump.log"))"
     python3 "$BENCH/rtp_intervals.py" "$OUT/rtp.pcap" --json "$OUT/rtp.json" --series "$OUT/rtp-series.txt"
+fi
+if [ "$MODE" = voicemail ]; then
+    echo "== the calls playing prompts (exit $(cat "$OUT/sipp-prompts/rc"))"
+    python3 "$BENCH/sipp_summary.py" "$OUT/sipp-prompts" --json "$OUT/sipp-prompts-summary.json"
+    echo "== RTP of the calls playing prompts while the messages were left ($t0 to $t1)"
+    python3 "$BENCH/rtp_intervals.py" "$OUT/rtp.pcap" --from-unix "$t0" --to-unix "$t1" \
+        --json "$OUT/rtp-during-messages.json"
+    echo "== messages stored"
+    python3 - "$OUT/data" "$CALLS" <<'EOF'
+import pathlib, sqlite3, sys
+data, sent = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+db = sqlite3.connect(data / "switchboard.db")
+rows = [r for (r,) in db.execute("SELECT recording FROM messages WHERE mailbox = '102'")]
+recordings = data / "recordings"
+wavs = {p.stem for p in recordings.glob("*.wav")}
+temporary = list(recordings.glob(".*.tmp"))
+without_wav = [r for r in rows if r not in wavs]
+without_row = sorted(wavs - set(rows))
+print(f"{sent} messages left, {len(rows)} rows in messages, {len(wavs)} WAVs, "
+      f"{len(without_wav)} rows without a WAV, {len(without_row)} WAVs without a row, "
+      f"{len(temporary)} temporary files left")
+EOF
 fi
 if [ "$MODE" = rtp ]; then
     echo "== keys in the last finished calls (GET /api/calls keeps 200)"
