@@ -71,6 +71,59 @@ impl Diagnostic {
     }
 }
 
+/// The units the grammar's `duration` rule accepts, for every message about durations.
+pub const DURATION_UNITS: &str =
+    "a duration is a number with a unit: ms, s, m or h (500ms, 20s, 2m, 1h)";
+
+/// Findings that arise in several places (options, steps, the grammar) and must read the
+/// same wherever they do.
+impl Diagnostic {
+    /// An option or step the language reads but the engine does not carry out yet: refused,
+    /// so a plan never says something happens that does not. `coming_with` names the work
+    /// that will bring it, when there is one.
+    pub fn not_supported(
+        span: Span,
+        message: String,
+        coming_with: Option<&str>,
+        instead: &str,
+    ) -> Diagnostic {
+        let label = match coming_with {
+            Some(issue) => format!("not supported yet (coming with {issue})"),
+            None => "not supported yet".to_string(),
+        };
+        Diagnostic::error("not-supported", span, message)
+            .label(label)
+            .help(instead.to_string())
+    }
+
+    /// A word that is not one of a closed set of values: did-you-mean, and always the list.
+    pub fn not_one_of<'a>(
+        span: Span,
+        word: &str,
+        what: &str,
+        valid: impl Iterator<Item = &'a str> + Clone,
+    ) -> Diagnostic {
+        let list = valid.clone().collect::<Vec<_>>().join(", ");
+        let help = match crate::suggest::did_you_mean(word, valid) {
+            Some(s) => format!("did you mean `{s}`? (one of: {list})"),
+            None => format!("write one of: {list}"),
+        };
+        Diagnostic::error("bad-option", span, format!("`{word}` is not a {what}"))
+            .label(format!("not a {what}"))
+            .help(help)
+    }
+
+    /// A bare number where a duration belongs: `ring 20`. Which unit was meant is a guess,
+    /// so the help offers the likely ones written out with the admin's own number.
+    pub fn no_unit(number: &str, span: Span, code: &'static str) -> Diagnostic {
+        Diagnostic::error(code, span, format!("`{number}` has no unit"))
+            .label("a duration needs a unit")
+            .help(format!(
+                "a duration needs a unit: {number}s, {number}m or {number}h (or {number}ms)"
+            ))
+    }
+}
+
 /// Collects diagnostics while compiling; compiling never stops at the first one.
 #[derive(Debug, Default)]
 pub struct Diagnostics {

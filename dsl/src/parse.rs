@@ -208,7 +208,7 @@ fn read_item(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
                     "host" => t.host = one_text(r, &key, &args),
                     "caller_id" => {
                         t.caller_id = one_text(r, &key, &args);
-                        r.error(not_supported(
+                        r.error(Diagnostic::not_supported(
                             key.span,
                             "a trunk's `caller_id` is not supported yet".to_string(),
                             Some("calls between people"),
@@ -342,7 +342,7 @@ fn strategy(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Strategy {
     match STRATEGIES.iter().find(|(name, _)| *name == word) {
         Some((_, Strategy::RingAll)) => Strategy::RingAll,
         Some((name, _)) => {
-            r.error(not_supported(
+            r.error(Diagnostic::not_supported(
                 v.span,
                 format!("queue strategy `{name}` is not supported yet"),
                 Some("calls between people"),
@@ -352,7 +352,7 @@ fn strategy(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Strategy {
             Strategy::RingAll
         }
         None => {
-            r.error(unknown_value(
+            r.error(Diagnostic::not_one_of(
                 v.span,
                 &word,
                 "queue strategy",
@@ -361,41 +361,6 @@ fn strategy(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Strategy {
             Strategy::RingAll
         }
     }
-}
-
-/// An option or step the language reads but the engine does not carry out yet: refused,
-/// so a plan never says something happens that does not. `coming_with` names the issue
-/// that will bring it.
-pub fn not_supported(
-    span: Span,
-    message: String,
-    coming_with: Option<&str>,
-    instead: &str,
-) -> Diagnostic {
-    let label = match coming_with {
-        Some(issue) => format!("not supported yet (coming with {issue})"),
-        None => "not supported yet".to_string(),
-    };
-    Diagnostic::error("not-supported", span, message)
-        .label(label)
-        .help(instead.to_string())
-}
-
-/// A word that is not one of a closed set of values: did-you-mean, and always the list.
-pub fn unknown_value<'a>(
-    span: Span,
-    word: &str,
-    what: &str,
-    valid: impl Iterator<Item = &'a str> + Clone,
-) -> Diagnostic {
-    let list = valid.clone().collect::<Vec<_>>().join(", ");
-    let help = match crate::suggest::did_you_mean(word, valid) {
-        Some(s) => format!("did you mean `{s}`? (one of: {list})"),
-        None => format!("write one of: {list}"),
-    };
-    Diagnostic::error("bad-option", span, format!("`{word}` is not a {what}"))
-        .label(format!("not a {what}"))
-        .help(help)
 }
 
 fn options_of<'a>(pairs: impl Iterator<Item = Pair<'a, Rule>>) -> Vec<Pair<'a, Rule>> {
@@ -447,7 +412,7 @@ fn extension_options(r: &mut Reader<'_>, opts: Vec<Pair<'_, Rule>>) -> Extension
             "hot_desk" => o.hot_desk = no_args(r, &key, &args),
             "email" => {
                 o.email = one_text(r, &key, &args);
-                r.error(not_supported(
+                r.error(Diagnostic::not_supported(
                     key.span,
                     "`email` is not supported yet".to_string(),
                     Some("voicemail by email"),
@@ -571,32 +536,18 @@ fn one_duration(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Option<Durat
     match &v.kind {
         ValueKind::Duration(d) => Some(*d),
         ValueKind::Number(n) => {
-            r.error(no_unit(n, v.span, "bad-option"));
+            r.error(Diagnostic::no_unit(n, v.span, "bad-option"));
             None
         }
         _ => {
             r.error(
                 Diagnostic::error("bad-option", v.span, "expected a duration")
                     .label("not a duration")
-                    .help(DURATION_UNITS),
+                    .help(crate::diagnostic::DURATION_UNITS),
             );
             None
         }
     }
-}
-
-/// The units the grammar's `duration` rule accepts, for every message about durations.
-pub const DURATION_UNITS: &str =
-    "a duration is a number with a unit: ms, s, m or h (500ms, 20s, 2m, 1h)";
-
-/// A bare number where a duration belongs: `ring 20`. Which unit was meant is a guess, so
-/// the help offers the likely ones written out with the admin's own number.
-pub fn no_unit(number: &str, span: Span, code: &'static str) -> Diagnostic {
-    Diagnostic::error(code, span, format!("`{number}` has no unit"))
-        .label("a duration needs a unit")
-        .help(format!(
-            "a duration needs a unit: {number}s, {number}m or {number}h (or {number}ms)"
-        ))
 }
 
 fn action_or_missing(r: &mut Reader<'_>, key: &Ident, action: Option<Action>) -> Option<Action> {

@@ -448,7 +448,7 @@ impl Words<'_, '_, '_> {
             ValueKind::Duration(d) => Some(*d),
             ValueKind::Number(n) => {
                 if !self.failed {
-                    self.r.error(crate::parse::no_unit(n, v.span, "bad-step"));
+                    self.r.error(Diagnostic::no_unit(n, v.span, "bad-step"));
                 }
                 self.failed = true;
                 None
@@ -629,7 +629,7 @@ fn flow_step(w: &mut Words<'_, '_, '_>, ctx: StepContext) -> Option<StepKind> {
             } else if let Some(number) = w.keyword_span("number") {
                 // The engine reads a number digit by digit ("four, two"), which is not what
                 // `say number 42` promises ("forty-two"): refused until it is.
-                w.r.error(crate::parse::not_supported(
+                w.r.error(Diagnostic::not_supported(
                     number,
                     "`say number` is not supported yet".to_string(),
                     None,
@@ -819,7 +819,7 @@ fn flow_step(w: &mut Words<'_, '_, '_>, ctx: StepContext) -> Option<StepKind> {
             if name == "caller_id" {
                 // Admins write this to change the number the far end sees; it would only
                 // make a variable, so it is refused until calls between people bring it.
-                w.r.error(crate::parse::not_supported(
+                w.r.error(Diagnostic::not_supported(
                     span,
                     "setting the caller ID is not supported yet".to_string(),
                     Some("calls between people"),

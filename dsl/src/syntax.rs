@@ -334,7 +334,7 @@ fn number_without_unit(file: FileId, text: &str, offset: usize, pos: usize) -> O
         return None;
     }
     let n = &before[start..];
-    Some(crate::parse::no_unit(
+    Some(Diagnostic::no_unit(
         n,
         Span::new(file, offset + start, offset + before.len()),
         "syntax",
