@@ -228,7 +228,13 @@ fn syntax_error(
     } else {
         format!("`{found}`")
     };
+    if let Some(d) = inside_a_word(file, text, offset, pos) {
+        return d;
+    }
     if let Some(d) = number_without_unit(file, text, offset, pos) {
+        return d;
+    }
+    if let Some(d) = unknown_unit(file, text, offset, pos) {
         return d;
     }
     let wants_arrow = matches!(&e.variant, ErrorVariant::ParsingError { positives, .. }
@@ -285,6 +291,26 @@ fn missing_arrow(
     let line_end = text[pos..]
         .find(['\r', '\n'])
         .map_or(text.len(), |i| pos + i);
+    // Only lines that lead somewhere take an arrow; after a step, `->` is where a result
+    // is stored, and a step followed by `{` is something else gone wrong.
+    let first_word = text[line_start..pos]
+        .trim_start()
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    let leads_somewhere = text[line_start..pos].trim_start().starts_with('"')
+        || ["dial", "inbound", "chat", "timeout", "invalid", "retries"].contains(&first_word);
+    if !leads_somewhere {
+        return None;
+    }
+    // `dial "1" wen ...`: a misspelt `when` or `to`, not a missing arrow.
+    if let Some(k) = crate::suggest::did_you_mean(found, ["when", "to"]) {
+        return Some(
+            Diagnostic::error("syntax", span, format!("`{found}` is not understood here"))
+                .label("not understood here")
+                .help(format!("did you mean `{k}`?")),
+        );
+    }
     if found.is_empty() || found.starts_with(['\r', '\n']) || found.starts_with('#') {
         // Nothing follows: the arrow and its action are both missing.
         let line = text[line_start..line_end].trim_end();
@@ -313,6 +339,105 @@ fn missing_arrow(
             .label("`->` goes before this")
             .help(format!("write it as: {fixed}")),
     )
+}
+
+/// The grammar's own words, for a misspelt one: pest matches a keyword as a prefix
+/// (`invalid` of `invalide`) and then fails in the middle of the word, where its
+/// "expected" list is about what follows the keyword, not the word written.
+const KEYWORDS: &[&str] = &[
+    "timeout", "invalid", "retries", "when", "to", "then", "else", "if", "times", "not", "and",
+    "or",
+];
+
+/// An error in the middle of a word: the word as a whole is what was not understood.
+fn inside_a_word(file: FileId, text: &str, offset: usize, pos: usize) -> Option<Diagnostic> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let before = &text[..pos.min(text.len())];
+    if !before.ends_with(is_word) || !text[pos.min(text.len())..].starts_with(is_word) {
+        return None;
+    }
+    let start = before.trim_end_matches(is_word).len();
+    let end = text[pos..]
+        .find(|c: char| !is_word(c))
+        .map_or(text.len(), |i| pos + i);
+    let word = &text[start..end];
+    let span = Span::new(file, offset + start, offset + end);
+    if word.starts_with(|c: char| c.is_ascii_digit()) {
+        // `5sec`, `2min`: a number with a unit the grammar does not know.
+        let n: String = word.chars().take_while(char::is_ascii_digit).collect();
+        return Some(
+            Diagnostic::error("syntax", span, format!("`{word}` is not a duration"))
+                .label("unknown unit")
+                .help(format!(
+                    "the units are ms, s, m and h: {n}s, {n}m or {n}h (or {n}ms)"
+                )),
+        );
+    }
+    let d = Diagnostic::error("syntax", span, format!("`{word}` is not understood here"))
+        .label("not understood here");
+    Some(
+        match crate::suggest::did_you_mean(word, KEYWORDS.iter().copied()) {
+            Some(k) => d.help(format!("did you mean `{k}`?")),
+            None => d,
+        },
+    )
+}
+
+/// `timeout 5sec`: the grammar reads `5` and `sec` as two words and fails later on the
+/// line, so the error is not where the mistake is. A number glued to letters that are not
+/// a unit, earlier on the same line, is the likely cause.
+fn unknown_unit(file: FileId, text: &str, offset: usize, pos: usize) -> Option<Diagnostic> {
+    let line_start = text[..pos.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..pos.min(text.len())];
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    // Byte ranges of the words of the line, found on char boundaries.
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, c) in line
+        .char_indices()
+        .chain(std::iter::once((line.len(), ' ')))
+    {
+        match (start, is_word(c)) {
+            (None, true) => start = Some(i),
+            (Some(s), false) => {
+                words.push(s..i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    for range in words {
+        let word = &line[range.clone()];
+        let digits = word.len() - word.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let unit = &word[digits..];
+        // Units people write that the grammar does not take; other letters after a number
+        // (`1XX` for an unquoted pattern) are some other mistake.
+        const SPELLED: &[&str] = &[
+            "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "hr", "hrs",
+            "hour", "hours", "msec", "millis", "S", "M", "H", "MS",
+        ];
+        if digits == 0 || !SPELLED.contains(&unit) {
+            continue;
+        }
+        // Only outside strings: count the quotes before the word.
+        if line[..range.start].matches('"').count() % 2 == 1 {
+            continue;
+        }
+        let n = &word[..digits];
+        let s = offset + line_start + range.start;
+        return Some(
+            Diagnostic::error(
+                "syntax",
+                Span::new(file, s, s + word.len()),
+                format!("`{word}` is not a duration"),
+            )
+            .label("unknown unit")
+            .help(format!(
+                "the units are ms, s, m and h: {n}s, {n}m or {n}h (or {n}ms)"
+            )),
+        );
+    }
+    None
 }
 
 /// A bare number right after `timeout`, `ring` or `max`, where the grammar wants a
