@@ -137,7 +137,7 @@ async fn run_call_in_span(
         }
     };
     let (answer_sdp, negotiated) =
-        match media::sdp::answer(&sdp_offer, services.media_ip, bound.lease.port(), id.0) {
+        match media::sdp::answer(&sdp_offer, leg.local_ip(), bound.lease.port(), id.0) {
             Ok(a) => a,
             Err(e) => {
                 tracing::warn!(call = %sip_call_id, "unusable SDP offer: {e}");

@@ -118,7 +118,7 @@ pub async fn run_with(
         .collect();
     let sip_config = SipConfig {
         addr: config.sip_addr,
-        public_ip: media_ip,
+        public_ip: config.public_ip,
         realm: config.realm.clone(),
         digest_algorithms: config.digest_algorithms.clone(),
         trunks,
