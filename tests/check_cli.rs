@@ -164,6 +164,11 @@ fn a_broken_copy_reports_every_error_at_its_place() {
         text.contains("help: did you mean `voicemail_login`?"),
         "{text}"
     );
+    // Each finding shows its code, to look up in the manual.
+    assert!(
+        text.contains("error: unknown flow `voicemail_logn` [unknown-flow]"),
+        "{text}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
