@@ -201,7 +201,11 @@ fn languages(
 ) -> BTreeSet<String> {
     // Every place a language is named, in source order.
     let mut uses: Vec<(Span, String)> = Vec::new();
-    if let Some(set) = ast.settings.iter().find(|x| x.key.name == "language") {
+    // A `language` setting that is not a language code is reported by the settings; the
+    // office then keeps the default, which is not what that value says.
+    if let Some(set) = ast.settings.iter().find(|x| x.key.name == "language")
+        && set.value.literal().as_ref() == Some(&settings.language)
+    {
         uses.push((set.value.span, settings.language.clone()));
     }
     for e in &ast.extensions {
@@ -256,8 +260,8 @@ fn languages(
             .help(help),
         );
     }
-    // The office language left at its default still needs prompts: say so where the
-    // settings would set it, or at the plan's first step.
+    // The office language left at its default still needs prompts. Nothing names it, so
+    // the finding goes to the plan's first step, the first thing that would play them.
     if !prompts.has_language(&settings.language)
         && !first.contains_key(settings.language.as_str())
         && let Some(span) = first_step(ast)
