@@ -138,7 +138,7 @@ fn read_item(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
                     "managers" => q.managers = args,
                     "strategy" => q.strategy = strategy(r, &key, &args),
                     "ring" => q.ring = one_duration(r, &key, &args),
-                    "then" => q.then = action_or_missing(r, &key, action),
+                    "then" => q.then = action_or_missing(r, &key, &args, action),
                     _ => unknown_option(
                         r,
                         &key,
@@ -440,7 +440,7 @@ fn extension_options(r: &mut Reader<'_>, opts: Vec<Pair<'_, Rule>>) -> Extension
                 }
             }
             "ring" => o.ring = one_duration(r, &key, &args),
-            "no_answer" => o.no_answer = action_or_missing(r, &key, action),
+            "no_answer" => o.no_answer = action_or_missing(r, &key, &args, action),
             _ => unknown_option(r, &key, "extension", EXTENSION_OPTIONS),
         }
     }
@@ -550,16 +550,48 @@ fn one_duration(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Option<Durat
     }
 }
 
-fn action_or_missing(r: &mut Reader<'_>, key: &Ident, action: Option<Action>) -> Option<Action> {
+/// `then` and `no_answer` lead somewhere, so they need `->`. Written without it (`then
+/// hangup`), the words after the option were read as its values: the help puts them
+/// behind the arrow.
+fn action_or_missing(
+    r: &mut Reader<'_>,
+    key: &Ident,
+    args: &[Value],
+    action: Option<Action>,
+) -> Option<Action> {
     if action.is_none() {
+        let written: Option<Vec<String>> = args
+            .iter()
+            .map(|v| match &v.kind {
+                ValueKind::Var(path) => Some(path.join(".")),
+                ValueKind::Number(n) => Some(n.clone()),
+                ValueKind::Text(_) => v.literal().map(|t| format!("{t:?}")),
+                _ => None,
+            })
+            .collect();
+        let example = match written {
+            Some(words) if !words.is_empty() => words.join(" "),
+            _ => "voicemail 101".to_string(),
+        };
+        let (label, help) = if args.is_empty() {
+            (
+                "missing `->`",
+                format!("for example `{} -> {example}`", key.name),
+            )
+        } else {
+            (
+                "`->` goes after this",
+                format!("write it as: {} -> {example}", key.name),
+            )
+        };
         r.error(
             Diagnostic::error(
                 "bad-option",
                 key.span,
                 format!("`{}` needs `->` and what happens next", key.name),
             )
-            .label("missing `->`")
-            .help(format!("for example `{} -> voicemail 101`", key.name)),
+            .label(label)
+            .help(help),
         );
     }
     action

@@ -298,8 +298,15 @@ fn missing_arrow(
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .next()
         .unwrap_or("");
+    // The options `then` and `no_answer` lead somewhere too, wherever they are on a line.
+    let last_word = text[line_start..pos]
+        .trim_end()
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
     let leads_somewhere = text[line_start..pos].trim_start().starts_with('"')
-        || ["dial", "inbound", "chat", "timeout", "invalid", "retries"].contains(&first_word);
+        || ["dial", "inbound", "chat", "timeout", "invalid", "retries"].contains(&first_word)
+        || ["then", "no_answer"].contains(&last_word);
     if !leads_somewhere {
         return None;
     }
