@@ -2,7 +2,9 @@
 //! routes (docs/language.md, section 11).
 //!
 //! Like the call engine this is sans-IO: the message and the office time are handed in,
-//! and the answer says where the chat goes and why. Rules, where the docs leave room:
+//! and the answer says where the chat goes and why. Conditions and targets run in the
+//! lowered program form through the same evaluator as calls (`crate::evaluate`); only
+//! the `Facts` differ. Rules, where the docs leave room:
 //!
 //! - Only routes of the message's channel take part.
 //! - A route with a number (`chat sms "+12605550100"`) only takes messages written to
@@ -31,13 +33,12 @@
 //! - Targets are normally literal numbers; any other value is worked out like a value in
 //!   a condition, and a target that fails skips the route with a note.
 
+use crate::evaluate::{self, Facts};
 use crate::numbers::same_number;
 use crate::office;
-use rhai::Dynamic;
-use switchboard_dsl::ast::{
-    Channel, ChatRoute, ChatTarget, Condition, Poll, TextPart, Value, ValueKind,
-};
-use switchboard_dsl::script::{CallView, ScriptError, ScriptHost, WallTime};
+use switchboard_dsl::ast::{Channel, Poll};
+use switchboard_dsl::ir::{Builtin, ChatTargetOperand};
+use switchboard_dsl::script::{CallView, WallTime};
 use switchboard_dsl::{Plan, Span};
 
 /// An incoming chat message.
@@ -88,12 +89,13 @@ pub fn route_chat(plan: &Plan, msg: &ChatMessage, time: WallTime) -> ChatRouting
         let c = &plan.chats[i];
         (c.condition.is_none(), c.number.is_none(), i)
     });
-    let eval = Eval::new(plan, msg, time);
+    let mut facts = ChatFacts::new(plan, msg, time);
     for i in order {
         let route = &plan.chats[i];
         let at = plan.location(route.span);
-        if let Some(cond) = &route.condition {
-            match eval.condition(cond) {
+        let program = &plan.program.chats[i];
+        if let Some(cond) = &program.when {
+            match evaluate::condition(plan, cond, &mut facts) {
                 Ok(true) => {}
                 Ok(false) => {
                     out.notes.push(format!("{at}: the condition does not hold"));
@@ -107,7 +109,7 @@ pub fn route_chat(plan: &Plan, msg: &ChatMessage, time: WallTime) -> ChatRouting
                 }
             }
         }
-        match eval.target(route) {
+        match target(plan, &program.target, &mut facts) {
             Ok(d) => {
                 out.notes.push(format!(
                     "{at}: {} chat{} goes to {}",
@@ -148,16 +150,33 @@ fn describe(d: &ChatDestination) -> String {
     }
 }
 
-/// Works out conditions and values for one message.
-struct Eval<'a> {
+/// Where a chat route sends this chat.
+fn target(
+    plan: &Plan,
+    target: &ChatTargetOperand,
+    facts: &mut ChatFacts<'_>,
+) -> Result<ChatDestination, String> {
+    Ok(match target {
+        ChatTargetOperand::Queue { number, poll } => ChatDestination::Queue {
+            queue: evaluate::value(plan, number, facts)?,
+            poll: *poll,
+        },
+        ChatTargetOperand::Extension(v) => {
+            ChatDestination::Extension(evaluate::value(plan, v, facts)?)
+        }
+    })
+}
+
+/// What a chat route's values mean: the message, its language, the plan alone.
+struct ChatFacts<'a> {
     plan: &'a Plan,
     msg: &'a ChatMessage,
     language: String,
     view: CallView,
 }
 
-impl<'a> Eval<'a> {
-    fn new(plan: &'a Plan, msg: &'a ChatMessage, time: WallTime) -> Eval<'a> {
+impl<'a> ChatFacts<'a> {
+    fn new(plan: &'a Plan, msg: &'a ChatMessage, time: WallTime) -> ChatFacts<'a> {
         let language = msg
             .language
             .clone()
@@ -175,148 +194,17 @@ impl<'a> Eval<'a> {
         ] {
             view.msg.insert(k.to_string(), v);
         }
-        Eval {
+        ChatFacts {
             plan,
             msg,
             language,
             view,
         }
     }
+}
 
-    fn target(&self, route: &ChatRoute) -> Result<ChatDestination, String> {
-        Ok(match &route.target {
-            ChatTarget::Queue { number, poll } => ChatDestination::Queue {
-                queue: self.text(number)?,
-                poll: *poll,
-            },
-            ChatTarget::Extension(v) => ChatDestination::Extension(self.text(v)?),
-        })
-    }
-
-    fn condition(&self, c: &Condition) -> Result<bool, String> {
-        Ok(match c {
-            Condition::Or(cs) => {
-                for c in cs {
-                    if self.condition(c)? {
-                        return Ok(true);
-                    }
-                }
-                false
-            }
-            Condition::And(cs) => {
-                for c in cs {
-                    if !self.condition(c)? {
-                        return Ok(false);
-                    }
-                }
-                true
-            }
-            Condition::Not(c) => !self.condition(c)?,
-            Condition::Compare { left, equal, right } => {
-                (self.text(left)? == self.text(right)?) == *equal
-            }
-            Condition::Script(v) | Condition::Call(v) => ScriptHost::truthy(&self.value(v)?),
-        })
-    }
-
-    /// A value as text, for comparing and for targets.
-    fn text(&self, v: &Value) -> Result<String, String> {
-        if let Some(s) = v.literal() {
-            return Ok(s);
-        }
-        self.value(v).map(|d| dynamic_text(&d))
-    }
-
-    fn value(&self, v: &Value) -> Result<Dynamic, String> {
-        Ok(match &v.kind {
-            ValueKind::Number(n) => n.clone().into(),
-            ValueKind::Duration(d) => d.as_millis().to_string().into(),
-            ValueKind::Text(parts) => {
-                let mut out = String::new();
-                for p in parts {
-                    match p {
-                        TextPart::Lit(s) => out.push_str(s),
-                        TextPart::Var(name) => {
-                            let path: Vec<String> =
-                                name.split('.').map(|s| s.trim().to_string()).collect();
-                            out.push_str(&self.variable(&path)?);
-                        }
-                    }
-                }
-                out.into()
-            }
-            ValueKind::Var(path) => self.variable(path)?.into(),
-            ValueKind::Script(code) => {
-                let Some(ast) = self.plan.expressions.get(&v.span) else {
-                    return Err(format!(
-                        "the expression at {} was not compiled",
-                        self.plan.location(v.span)
-                    ));
-                };
-                let code_span = Span {
-                    start: v.span.start + 1,
-                    end: v.span.end.saturating_sub(1).max(v.span.start + 1),
-                    ..v.span
-                };
-                self.plan
-                    .host
-                    .run(ast, code, code_span, &[], &self.view)
-                    .map_err(|e| self.script_failed(e))?
-            }
-            ValueKind::Call { name, args } => {
-                if let Some(s) = self.plan.script(&name.name) {
-                    if s.script.params.len() != args.len() {
-                        return Err(format!(
-                            "`{}` takes {} arguments, but {} were given",
-                            name.name,
-                            s.script.params.len(),
-                            args.len()
-                        ));
-                    }
-                    let mut params = Vec::with_capacity(args.len());
-                    for (p, a) in s.script.params.iter().zip(args) {
-                        params.push((p.name.clone(), Dynamic::from(self.text(a)?)));
-                    }
-                    self.plan
-                        .host
-                        .run(
-                            &s.ast,
-                            &s.script.code,
-                            s.script.code_span,
-                            &params,
-                            &self.view,
-                        )
-                        .map_err(|e| self.script_failed(e))?
-                } else {
-                    self.builtin(&name.name, args)?.into()
-                }
-            }
-        })
-    }
-
-    /// The built-ins a chat can answer: those that only ask the plan.
-    fn builtin(&self, name: &str, args: &[Value]) -> Result<bool, String> {
-        let arg = |i: usize| match args.get(i) {
-            Some(v) => self.text(v),
-            None => Err(format!("`{name}` needs an argument")),
-        };
-        let plan = self.plan;
-        Ok(match name {
-            "is_extension" => office::is_extension(plan, &arg(0)?),
-            "has_voicemail" => office::has_voicemail(plan, &arg(0)?),
-            "hot_desk_allowed" => office::hot_desk_allowed(plan, &arg(0)?),
-            "is_agent" => office::is_agent(plan, &arg(0)?),
-            "is_manager" => office::is_manager(plan, &arg(0)?),
-            "pin_ok" | "park_occupied" | "has_message" | "has_new_messages" => {
-                return Err(format!(
-                    "`{name}()` needs a call or the office's state, which a chat route does not have"
-                ));
-            }
-            _ => return Err(format!("`{name}` is not a script of the plan")),
-        })
-    }
-
-    fn variable(&self, path: &[String]) -> Result<String, String> {
+impl Facts for ChatFacts<'_> {
+    fn variable(&self, name: &str) -> Result<String, String> {
         let field = |f: &str| -> Option<String> {
             Some(match f {
                 "channel" => self.msg.channel.as_str().to_string(),
@@ -327,12 +215,13 @@ impl<'a> Eval<'a> {
                 _ => return None,
             })
         };
-        match path {
-            [head, f] if head == "msg" => field(f).ok_or_else(|| {
+        let path: Vec<&str> = name.split('.').map(str::trim).collect();
+        match path.as_slice() {
+            ["msg", f] => field(f).ok_or_else(|| {
                 format!("a chat message has no `{f}`; it has channel, from, to, text and language")
             }),
-            [head] if head == "language" => Ok(self.language.clone()),
-            [head] if head == "operator" => self
+            ["language"] => Ok(self.language.clone()),
+            ["operator"] => self
                 .plan
                 .settings
                 .operator
@@ -340,30 +229,35 @@ impl<'a> Eval<'a> {
                 .map(|(o, _)| o.clone())
                 .ok_or_else(|| "no operator is set".to_string()),
             _ => Err(format!(
-                "`{}` has no value in a chat route; use msg.channel, msg.from, msg.to, msg.text or msg.language",
-                path.join(".")
+                "`{name}` has no value in a chat route; use msg.channel, msg.from, msg.to, msg.text or msg.language"
             )),
         }
     }
 
-    fn script_failed(&self, e: ScriptError) -> String {
-        let place = self.plan.location(e.span);
-        if e.limit {
-            format!("the script at {place} hit a limit: {}", e.message)
-        } else {
-            format!("the script at {place} failed: {}", e.message)
-        }
+    fn view(&self) -> CallView {
+        self.view.clone()
     }
-}
 
-/// A script's result as text: strings as they are, `()` as empty.
-fn dynamic_text(d: &Dynamic) -> String {
-    if d.is_unit() {
-        String::new()
-    } else if let Some(s) = d.clone().try_cast::<String>() {
-        s
-    } else {
-        d.to_string()
+    /// The built-ins a chat can answer: those that only ask the plan.
+    fn builtin(&mut self, function: Builtin, args: &[String]) -> Result<bool, String> {
+        let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+        let plan = self.plan;
+        Ok(match function {
+            Builtin::IsExtension => office::is_extension(plan, arg(0)),
+            Builtin::HasVoicemail => office::has_voicemail(plan, arg(0)),
+            Builtin::HotDeskAllowed => office::hot_desk_allowed(plan, arg(0)),
+            Builtin::IsAgent => office::is_agent(plan, arg(0)),
+            Builtin::IsManager => office::is_manager(plan, arg(0)),
+            Builtin::PinOk
+            | Builtin::ParkOccupied
+            | Builtin::HasMessage
+            | Builtin::HasNewMessages => {
+                return Err(format!(
+                    "`{}()` needs a call or the office's state, which a chat route does not have",
+                    function.name()
+                ));
+            }
+        })
     }
 }
 
@@ -606,7 +500,7 @@ chat livechat                      -> extension 102
         assert_eq!(r.destination, ext("102"));
         let note = &r.notes[0];
         assert!(note.starts_with("t.dial:9:"), "{note}");
-        assert!(note.contains("the script at t.dial:6:"), "{note}");
+        assert!(note.contains("script at t.dial:6:"), "{note}");
         assert!(note.contains("hit a limit"), "{note}");
         assert!(note.contains("100000 operations"), "{note}");
         // The same route works for every other message.

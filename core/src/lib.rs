@@ -8,6 +8,7 @@
 pub mod call;
 pub mod chat;
 pub mod command;
+pub mod evaluate;
 pub mod event;
 pub mod ids;
 pub mod numbers;

@@ -6,7 +6,7 @@
 //! checking and for pointing at the admin's text. Lowering happens once per compile, so
 //! the server and the editor run the very same program.
 
-use crate::ast::{RecordKind, SayKind, TextPart};
+use crate::ast::{Poll, RecordKind, SayKind, TextPart};
 use crate::source::Span;
 use std::time::Duration;
 
@@ -46,6 +46,9 @@ pub struct Program {
     pub inbound_when: Vec<Option<Cond>>,
     /// Each extension's `no_answer` action, by extension number.
     pub no_answer: std::collections::HashMap<String, Addr>,
+    /// Each `chat` route's `when` and target, index for index with `Plan::chats`: chats
+    /// are evaluated by the same evaluator as calls.
+    pub chats: Vec<ChatRouteProgram>,
     /// Each queue's `then` action, by queue number.
     pub queue_then: std::collections::HashMap<String, Addr>,
     /// How many loop counters a call needs.
@@ -53,6 +56,20 @@ pub struct Program {
     /// The variables that hold a PIN or part of one (see `lower/secrets.rs`). What the
     /// engine shows of them, in traces or anywhere else, is masked.
     pub secrets: std::collections::BTreeSet<String>,
+}
+
+/// A `chat` route as the evaluator runs it.
+#[derive(Clone, Debug)]
+pub struct ChatRouteProgram {
+    pub when: Option<Cond>,
+    pub target: ChatTargetOperand,
+}
+
+/// Where a chat route sends a chat, with its number still to be worked out.
+#[derive(Clone, Debug)]
+pub enum ChatTargetOperand {
+    Queue { number: Operand, poll: Poll },
+    Extension(Operand),
 }
 
 impl Program {
@@ -234,19 +251,32 @@ pub enum Builtin {
 }
 
 impl Builtin {
+    /// Each built-in by the name a plan calls it with.
+    const NAMES: &[(&str, Builtin)] = &[
+        ("pin_ok", Builtin::PinOk),
+        ("is_extension", Builtin::IsExtension),
+        ("has_voicemail", Builtin::HasVoicemail),
+        ("hot_desk_allowed", Builtin::HotDeskAllowed),
+        ("park_occupied", Builtin::ParkOccupied),
+        ("has_message", Builtin::HasMessage),
+        ("has_new_messages", Builtin::HasNewMessages),
+        ("is_agent", Builtin::IsAgent),
+        ("is_manager", Builtin::IsManager),
+    ];
+
     pub fn from_name(name: &str) -> Option<Builtin> {
-        Some(match name {
-            "pin_ok" => Builtin::PinOk,
-            "is_extension" => Builtin::IsExtension,
-            "has_voicemail" => Builtin::HasVoicemail,
-            "hot_desk_allowed" => Builtin::HotDeskAllowed,
-            "park_occupied" => Builtin::ParkOccupied,
-            "has_message" => Builtin::HasMessage,
-            "has_new_messages" => Builtin::HasNewMessages,
-            "is_agent" => Builtin::IsAgent,
-            "is_manager" => Builtin::IsManager,
-            _ => return None,
-        })
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b)
+    }
+
+    /// The name a plan calls it with.
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, b)| *b == self)
+            .map_or("", |(n, _)| n)
     }
 }
 

@@ -7,7 +7,8 @@
 
 use crate::ast::{self, Block, Condition, Step, StepKind, Value, ValueKind};
 use crate::ir::{
-    Addr, Builtin, Cond, FlowEntry, FlowId, LoopId, MailboxOp, Menu, MenuId, Op, Operand, Program,
+    Addr, Builtin, ChatRouteProgram, ChatTargetOperand, Cond, FlowEntry, FlowId, LoopId, MailboxOp,
+    Menu, MenuId, Op, Operand, Program,
 };
 use crate::plan::Plan;
 use crate::source::Span;
@@ -48,6 +49,17 @@ pub fn lower(plan: &Plan) -> Program {
         l.program.inbound.push(entry);
         let when = r.condition.as_ref().map(|c| l.condition(c));
         l.program.inbound_when.push(when);
+    }
+    for c in &plan.chats {
+        let when = c.condition.as_ref().map(|w| l.condition(w));
+        let target = match &c.target {
+            ast::ChatTarget::Queue { number, poll } => ChatTargetOperand::Queue {
+                number: l.operand(number),
+                poll: *poll,
+            },
+            ast::ChatTarget::Extension(v) => ChatTargetOperand::Extension(l.operand(v)),
+        };
+        l.program.chats.push(ChatRouteProgram { when, target });
     }
     for e in &plan.extensions {
         if let Some(a) = &e.options.no_answer {

@@ -163,11 +163,13 @@ impl<'a> Scan<'a> {
 
 /// Whether a simple step waits for the caller, the network or the clock.
 fn waits(kind: &StepKind) -> bool {
-    match kind {
-        StepKind::Answer | StepKind::Set { .. } | StepKind::Language(_) => false,
-        StepKind::Mailbox(MailboxOp::Open(_) | MailboxOp::Select { .. }) => false,
-        _ => true,
-    }
+    !matches!(
+        kind,
+        StepKind::Answer
+            | StepKind::Set { .. }
+            | StepKind::Language(_)
+            | StepKind::Mailbox(MailboxOp::Open(_) | MailboxOp::Select { .. })
+    )
 }
 
 /// A path of edges from `start` back to `start`, if there is one.
