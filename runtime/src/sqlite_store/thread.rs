@@ -118,7 +118,10 @@ impl StoreThread {
             })
         });
         self.jobs.send(job).map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        // A dropped reply is a job that panicked; the thread itself goes on.
+        rx.await.map_err(|_| {
+            StoreError::new("the step failed on the office store's thread (see the log)")
+        })?
     }
 
     /// The registrar's view of the store: the credentials kept in memory.
