@@ -15,6 +15,9 @@ pub struct Reader<'d> {
     pub file: FileId,
     pub offset: usize,
     pub diags: &'d mut Vec<Diagnostic>,
+    /// Variables that steps written wrong would have defined (`ask ... -> pin` with a bad
+    /// word): added to `Ast::broken`, so their uses are not each reported as unknown.
+    pub broken: Vec<String>,
 }
 
 impl Reader<'_> {
@@ -40,10 +43,12 @@ pub fn read_piece(piece: Piece<'_>, file: FileId, ast: &mut Ast, diags: &mut Vec
         file,
         offset: piece.offset,
         diags,
+        broken: Vec::new(),
     };
     for item in piece.items {
         read_item(&mut r, item, ast);
     }
+    ast.broken.extend(r.broken);
 }
 
 fn read_item(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {

@@ -480,11 +480,26 @@ impl Words<'_, '_, '_> {
     fn finish(mut self) -> bool {
         if let Some(w) = self.words.pop_front() {
             let span = w.span();
-            self.fail(
-                span,
-                format!("unexpected word after `{}`", self.verb.name),
-                "not understood here",
-            );
+            // `timout 5s`: a misspelt word of the step's own phrasing.
+            let near = match &w {
+                Word::Value(Value {
+                    kind: ValueKind::Var(p),
+                    ..
+                }) if p.len() == 1 => {
+                    crate::suggest::did_you_mean(&p[0], STEP_KEYWORDS.iter().copied())
+                }
+                _ => None,
+            };
+            let message = format!("unexpected word after `{}`", self.verb.name);
+            match near {
+                Some(k) if self.usage.contains(k) => self.fail_help(
+                    span,
+                    message,
+                    "not understood here",
+                    format!("did you mean `{k}`? Write it as: {}", self.usage),
+                ),
+                _ => self.fail(span, message, "not understood here"),
+            }
         }
         if let Some(into) = self.into.take() {
             self.fail(
@@ -498,11 +513,19 @@ impl Words<'_, '_, '_> {
 }
 
 /// Words that are part of a step's own phrasing rather than a value.
+const STEP_KEYWORDS: &[&str] = &[
+    "interruptible",
+    "until",
+    "timeout",
+    "digits",
+    "for",
+    "max",
+    "ring",
+    "to",
+];
+
 fn is_step_keyword(w: &str) -> bool {
-    matches!(
-        w,
-        "interruptible" | "until" | "timeout" | "digits" | "for" | "max" | "ring" | "to"
-    )
+    STEP_KEYWORDS.contains(&w)
 }
 
 pub(crate) fn read_words(
@@ -541,6 +564,32 @@ fn read_step(r: &mut Reader<'_>, p: Pair<'_, Rule>, ctx: StepContext) -> Option<
 }
 
 fn step_from_words(
+    r: &mut Reader<'_>,
+    verb: Ident,
+    words: VecDeque<Word>,
+    into: Option<Ident>,
+    ctx: StepContext,
+) -> Option<StepKind> {
+    // What the step would define: `-> var`, or the name after `set`. A step written wrong
+    // is dropped and reported once; the variable it meant to define is not then unknown
+    // at every use.
+    let mut defines: Vec<String> = into.iter().map(|i| i.name.clone()).collect();
+    if verb.name == "set"
+        && let Some(Word::Value(Value {
+            kind: ValueKind::Var(path),
+            ..
+        })) = words.front()
+    {
+        defines.push(path[0].clone());
+    }
+    let kind = read_verb(r, verb, words, into, ctx);
+    if kind.is_none() {
+        r.broken.extend(defines);
+    }
+    kind
+}
+
+fn read_verb(
     r: &mut Reader<'_>,
     verb: Ident,
     words: VecDeque<Word>,
