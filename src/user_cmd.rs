@@ -1,13 +1,22 @@
-//! `switchboard user set-password EXT`: store an extension's SIP password as digests.
+//! `switchboard user`: the SIP users, who may register and call. `set-password EXT`
+//! stores a user's password as digests, `list` shows the users with one, `remove EXT`
+//! takes one away.
 //!
-//! The password is read from standard input (one line), so it never shows in the
-//! process list or the shell history.
+//! A SIP user is an extension or a hot-desk phone's MAC address that the plan defines:
+//! a password for anything else would be a way in that the plan does not know about
+//! (a user 999 could place calls as "999"). The password is read from standard input
+//! (one line), so it never shows in the process list or the shell history.
 
-use crate::run_cmd::{ServerFlags, load_config};
+use crate::run_cmd::load_config;
 use clap::{Args, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use switchboard_dsl::Plan;
+use switchboard_dsl::suggest::did_you_mean;
+use switchboard_runtime::config::ConfigOverrides;
+use switchboard_runtime::config::ServerConfig;
+use switchboard_runtime::plan_files::{compile_plan, find_plans};
 use switchboard_runtime::server::store_path;
 use switchboard_runtime::sqlite_store::SqliteStore;
 
@@ -17,82 +26,272 @@ pub struct UserArgs {
     command: UserCommand,
 }
 
+/// Where the users are kept and which plan says who may be one.
+#[derive(Args)]
+struct Place {
+    /// A YAML settings file, as for `run`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    flags: ConfigOverrides,
+}
+
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Set the SIP password of an extension; the password is read from standard input.
+    /// Set the SIP password of an extension or hot-desk phone the plan defines; the
+    /// password is read from standard input.
     SetPassword {
         /// The extension, like 101, or a hot-desk phone's MAC, like 001565AABBCC.
         extension: String,
-        /// A YAML settings file, as for `run`.
-        #[arg(long)]
-        config: Option<PathBuf>,
         #[command(flatten)]
-        flags: ServerFlags,
+        place: Place,
+    },
+    /// List the users with a SIP password, and whether the plan still defines each.
+    List {
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Remove the SIP password of a user: it can no longer register or call.
+    Remove {
+        /// The extension or MAC, as `list` shows it.
+        extension: String,
+        #[command(flatten)]
+        place: Place,
     },
 }
 
 pub fn run(args: UserArgs) -> ExitCode {
-    let UserCommand::SetPassword {
-        extension,
-        config,
-        flags,
-    } = args.command;
-    // An extension, or a hot-desk phone's MAC address (12 hex digits), which registers
-    // as its own SIP user and calls as whoever is logged in on it.
-    let is_extension = !extension.is_empty() && extension.bytes().all(|b| b.is_ascii_digit());
-    let is_mac = extension.len() == 12 && extension.bytes().all(|b| b.is_ascii_hexdigit());
-    if !is_extension && !is_mac {
-        eprintln!(
-            "error: {extension:?} is neither an extension number nor a phone's MAC address (12 hex digits)"
-        );
-        return ExitCode::from(2);
+    match args.command {
+        UserCommand::SetPassword { extension, place } => set_password(extension, place),
+        UserCommand::List { place } => list(place),
+        UserCommand::Remove { extension, place } => remove(extension, place),
     }
-    let extension = if is_mac {
-        extension.to_ascii_uppercase()
-    } else {
-        extension
-    };
-    let config = match load_config(config.as_deref(), &flags) {
+}
+
+fn set_password(extension: String, place: Place) -> ExitCode {
+    let config = match load_config(place.config.as_deref(), &place.flags) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(2, e),
+    };
+    let plan = match load_plan(&config) {
+        Ok(p) => p,
+        Err(e) => return fail(2, e),
+    };
+    let user = match plan_user(&plan, &extension) {
+        Ok(user) => user,
+        Err(e) => return fail(2, e),
     };
     let mut line = String::new();
     if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
-        eprintln!("error: cannot read the password from standard input: {e}");
-        return ExitCode::from(2);
+        return fail(
+            2,
+            format!("cannot read the password from standard input: {e}"),
+        );
     }
     let password = line.trim_end_matches(['\r', '\n']);
     if password.is_empty() {
-        eprintln!(
-            "error: the password is empty; write it on standard input, like: echo 'secret' | switchboard user set-password {extension}"
+        return fail(
+            2,
+            format!(
+                "the password is empty; write it on standard input, like: echo 'secret' | switchboard user set-password {}",
+                user.name
+            ),
         );
-        return ExitCode::from(2);
     }
     if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
-        eprintln!(
-            "error: cannot create {}: {e}; set --data-dir",
-            config.data_dir.display()
+        return fail(
+            1,
+            format!(
+                "cannot create {}: {e}; set --data-dir",
+                config.data_dir.display()
+            ),
         );
-        return ExitCode::FAILURE;
     }
     let path = store_path(&config.data_dir);
     let result = SqliteStore::open(&path)
-        .and_then(|mut s| s.set_password(&extension, &config.realm, password));
+        .and_then(|mut s| s.set_password(&user.name, &config.realm, password));
     match result {
         Ok(()) => {
             println!(
-                "password of {extension} set (realm {:?}, stored as digests in {})",
+                "password of {} ({}) set (realm {:?}, stored as digests in {})",
+                user.name,
+                user.what,
                 config.realm,
                 path.display()
             );
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(1, e.to_string()),
     }
+}
+
+fn list(place: Place) -> ExitCode {
+    let config = match load_config(place.config.as_deref(), &place.flags) {
+        Ok(c) => c,
+        Err(e) => return fail(2, e),
+    };
+    let users =
+        match open_existing(&config).and_then(|s| s.list_passwords().map_err(|e| e.to_string())) {
+            Ok(users) => users,
+            Err(e) => return fail(1, e),
+        };
+    // The users are listed even when the plan cannot be read: that is when an admin
+    // most needs to see them.
+    let plan = load_plan(&config);
+    if let Err(e) = &plan {
+        eprintln!("warning: {e}; cannot tell which users the plan defines");
+    }
+    if users.is_empty() {
+        println!("no SIP users; add one with: echo 'secret' | switchboard user set-password 101");
+        return ExitCode::SUCCESS;
+    }
+    let width = users.iter().map(|(u, _)| u.len()).max().unwrap_or(0);
+    for (name, realm) in &users {
+        let status = match &plan {
+            Err(_) => "plan unknown".to_string(),
+            Ok(plan) => match plan_user(plan, name) {
+                Ok(user) => user.what,
+                Err(_) => format!("not in the plan (switchboard user remove {name})"),
+            },
+        };
+        let realm_note = if *realm == config.realm {
+            String::new()
+        } else {
+            format!(
+                " [realm {realm:?}, not the server's {:?}: set the password again]",
+                config.realm
+            )
+        };
+        println!("{name:<width$}  {status}{realm_note}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn remove(extension: String, place: Place) -> ExitCode {
+    let config = match load_config(place.config.as_deref(), &place.flags) {
+        Ok(c) => c,
+        Err(e) => return fail(2, e),
+    };
+    // The name as stored: MACs are kept in capitals.
+    let name = if is_mac(&extension) {
+        extension.to_ascii_uppercase()
+    } else {
+        extension
+    };
+    let removed = open_existing(&config)
+        .and_then(|mut s| s.remove_password(&name).map_err(|e| e.to_string()));
+    match removed {
+        Ok(true) => {
+            println!(
+                "{name} removed: it can no longer register or call (a phone registered now keeps its registration until it expires)"
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(false) => fail(
+            1,
+            format!("{name} has no SIP password; `switchboard user list` shows who has"),
+        ),
+        Err(e) => fail(1, e),
+    }
+}
+
+/// A SIP user the plan defines: its name as stored and what it is.
+struct PlanUser {
+    name: String,
+    what: String,
+}
+
+/// The plan's extension or device `given` names, or why it is none, with the closest
+/// one the plan does define.
+fn plan_user(plan: &Plan, given: &str) -> Result<PlanUser, String> {
+    if let Some(extension) = plan.extension(given) {
+        let what = match &extension.name {
+            Some(name) => format!("extension {name}"),
+            None => "extension".to_string(),
+        };
+        return Ok(PlanUser {
+            name: extension.number.clone(),
+            what,
+        });
+    }
+    if let Some(device) = plan
+        .devices
+        .iter()
+        .find(|d| d.mac.eq_ignore_ascii_case(given))
+    {
+        let what = match &device.model {
+            Some(model) => format!("hot-desk phone, {model}"),
+            None => "hot-desk phone".to_string(),
+        };
+        return Ok(PlanUser {
+            name: device.mac.to_ascii_uppercase(),
+            what,
+        });
+    }
+    let candidates = plan
+        .extensions
+        .iter()
+        .map(|e| e.number.as_str())
+        .chain(plan.devices.iter().map(|d| d.mac.as_str()));
+    let hint = match did_you_mean(given, candidates) {
+        Some(close) => format!("; did you mean {close}?"),
+        None => "; `switchboard user list` shows the users, the plan's `extension` and `device` lines who may be one".to_string(),
+    };
+    let kind = if is_mac(given) {
+        "a device"
+    } else {
+        "an extension"
+    };
+    Err(format!(
+        "{given} is not {kind} in the plan, so it cannot have a SIP password{hint}"
+    ))
+}
+
+fn is_mac(s: &str) -> bool {
+    s.len() == 12
+        && s.bytes().all(|b| b.is_ascii_hexdigit())
+        && !s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The plan in the configured `dialplans` folder, compiled as the server would.
+fn load_plan(config: &ServerConfig) -> Result<std::sync::Arc<Plan>, String> {
+    let dir = &config.dialplans;
+    let plans = find_plans(std::slice::from_ref(dir)).map_err(|e| {
+        format!(
+            "cannot read the plan in {}: {e}; set --dialplans",
+            dir.display()
+        )
+    })?;
+    let [plan] = &plans[..] else {
+        return Err(format!(
+            "{} does not hold one plan; set --dialplans to the folder `switchboard run` uses",
+            dir.display()
+        ));
+    };
+    let prompts = config.prompts.is_dir().then_some(config.prompts.as_path());
+    let loaded = compile_plan(plan, prompts)?;
+    loaded.compiled.plan.clone().ok_or_else(|| {
+        format!(
+            "the plan in {} has errors (see `switchboard check {}`)",
+            dir.display(),
+            dir.display()
+        )
+    })
+}
+
+/// The store, which must exist already: listing or removing makes no new one.
+fn open_existing(config: &ServerConfig) -> Result<SqliteStore, String> {
+    let path = store_path(&config.data_dir);
+    if !path.exists() {
+        return Err(format!(
+            "no store at {}: no SIP users yet; set --data-dir",
+            path.display()
+        ));
+    }
+    SqliteStore::open(&path).map_err(|e| e.to_string())
+}
+
+fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
 }

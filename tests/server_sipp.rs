@@ -11,16 +11,10 @@ mod support;
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::{Server, edit, free_port, office_copy, repo, trace_has, wait_for};
+use support::{SIPP, Server, edit, free_port, office_copy, repo, trace_has, wait_child, wait_for};
 use switchboard_core::store::{Folder, Store};
-
-const SIPP: &str = "/usr/bin/sipp";
-
-fn wait_child(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
-    wait_for(what, limit, || child.try_wait().unwrap())
-}
 
 /// What this story does with the server besides `support`'s basics.
 impl Server {
@@ -34,50 +28,6 @@ impl Server {
             .find(|c| c["dialled"] == number)
             .unwrap_or_else(|| panic!("no finished call to {number}: {calls:#}"))
             .clone()
-    }
-
-    /// Runs sipp with `scenario` against the server; returns its child to wait on.
-    fn sipp(&self, scenario: &str, service: &str, extra: &[&str]) -> Child {
-        let port = free_port().to_string();
-        let media = (free_port() & !1).to_string();
-        let mut command = Command::new(SIPP);
-        command
-            .arg(format!("127.0.0.1:{}", self.sip))
-            .arg("-sf")
-            .arg(scenario)
-            .args(["-s", service, "-ap", "secret", "-m", "1"])
-            .args(["-i", "127.0.0.1", "-mp", &media])
-            .args([
-                "-nostdin",
-                "-timeout",
-                "40s",
-                "-timeout_error",
-                "-trace_err",
-            ]);
-        // Calls come from 101 on a port of their own unless the step says otherwise.
-        if !extra.contains(&"-au") {
-            command.args(["-au", "101"]);
-        }
-        if !extra.contains(&"-p") {
-            command.args(["-p", &port]);
-        }
-        command
-            .args(extra)
-            .current_dir(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sipp runs (install Debian's sip-tester)")
-    }
-
-    fn sipp_ok(&self, scenario: &str, service: &str, extra: &[&str]) {
-        let mut child = self.sipp(scenario, service, extra);
-        let status = wait_child(&mut child, Duration::from_secs(60), scenario);
-        assert!(
-            status.success(),
-            "sipp {scenario} {service} failed ({status}); see {}/*_errors.log",
-            self.dir.display()
-        );
     }
 }
 

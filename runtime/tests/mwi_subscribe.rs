@@ -82,6 +82,14 @@ async fn a_phone_subscribes_to_its_mailbox_hears_changes_refreshes_and_unsubscri
     let contact = ok.header("Contact");
     assert!(contact.contains("127.0.0.1"), "{contact}");
     call.to_tag = Some(ok.to_tag());
+    // Requests in the dialog go to our Contact, which names no mailbox (as baresip's
+    // refresh and unsubscribe do).
+    call.uri = contact
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_string();
 
     // At once: the state, in the new dialog (no counts known yet: no body).
     let first = notify(&phone, &call.call_id).await;

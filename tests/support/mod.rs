@@ -7,8 +7,11 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+/// Debian's `sip-tester`.
+pub const SIPP: &str = "/usr/bin/sipp";
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -30,6 +33,11 @@ pub fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Optio
         assert!(Instant::now() < deadline, "gave up waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Waits for a child process to end, or fails with `what` after `limit`.
+pub fn wait_child(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    wait_for(what, limit, || child.try_wait().unwrap())
 }
 
 /// A fresh folder for one test, with a copy of the shipped `dialplans/` in it.
@@ -78,6 +86,12 @@ impl Server {
     /// Gives each of `extensions` the SIP password `secret`, starts the server with
     /// `rtp_ports` ports of its own and waits until it answers.
     pub fn start(dir: &Path, extensions: &[&str], rtp_ports: u16) -> Server {
+        Server::start_on(dir, extensions, rtp_ports, "127.0.0.1")
+    }
+
+    /// [`Server::start`] with SIP bound to `sip_host` (`0.0.0.0`, as the server's
+    /// default `--sip-addr` is, for every interface).
+    pub fn start_on(dir: &Path, extensions: &[&str], rtp_ports: u16, sip_host: &str) -> Server {
         let bin = env!("CARGO_BIN_EXE_switchboard");
         let data = dir.join("var");
         for ext in extensions {
@@ -98,7 +112,7 @@ impl Server {
         let log = std::fs::File::create(dir.join("server.log")).unwrap();
         let child = Command::new(bin)
             .arg("run")
-            .args(["--sip-addr", &format!("127.0.0.1:{sip}")])
+            .args(["--sip-addr", &format!("{sip_host}:{sip}")])
             .args(["--http-addr", &format!("127.0.0.1:{http}")])
             .args(["--rtp-ports", &format!("{rtp}-{}", rtp + rtp_ports - 1)])
             .arg("--data-dir")
@@ -158,5 +172,49 @@ impl Server {
             .iter()
             .find(|c| c["dialled"] == number && trace_has(c, step))
             .cloned()
+    }
+
+    /// Runs sipp with `scenario` against the server; returns its child to wait on.
+    pub fn sipp(&self, scenario: &str, service: &str, extra: &[&str]) -> Child {
+        let port = free_port().to_string();
+        let media = (free_port() & !1).to_string();
+        let mut command = Command::new(SIPP);
+        command
+            .arg(format!("127.0.0.1:{}", self.sip))
+            .arg("-sf")
+            .arg(scenario)
+            .args(["-s", service, "-ap", "secret", "-m", "1"])
+            .args(["-i", "127.0.0.1", "-mp", &media])
+            .args([
+                "-nostdin",
+                "-timeout",
+                "40s",
+                "-timeout_error",
+                "-trace_err",
+            ]);
+        // Calls come from 101 on a port of their own unless the step says otherwise.
+        if !extra.contains(&"-au") {
+            command.args(["-au", "101"]);
+        }
+        if !extra.contains(&"-p") {
+            command.args(["-p", &port]);
+        }
+        command
+            .args(extra)
+            .current_dir(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp runs (install Debian's sip-tester)")
+    }
+
+    pub fn sipp_ok(&self, scenario: &str, service: &str, extra: &[&str]) {
+        let mut child = self.sipp(scenario, service, extra);
+        let status = wait_child(&mut child, Duration::from_secs(60), scenario);
+        assert!(
+            status.success(),
+            "sipp {scenario} {service} failed ({status}); see {}/*_errors.log",
+            self.dir.display()
+        );
     }
 }

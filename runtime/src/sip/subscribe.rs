@@ -77,11 +77,9 @@ impl Shared {
                 return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)]).await;
             }
         };
-        // The mailbox is the one the request names, and it must be the subscriber's own.
-        let mailbox = user_of(&tx.original.uri);
         let from_user = user_of(&tx.original.from_header()?.uri()?);
-        if mailbox.as_deref() != Some(user.as_str()) || from_user.as_deref() != Some(&user) {
-            warn!(%user, ?mailbox, %source, "message-waiting subscription refused: not the subscriber's own mailbox");
+        if from_user.as_deref() != Some(user.as_str()) {
+            warn!(%user, ?from_user, %source, "message-waiting subscription refused: authenticated as someone else");
             return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)]).await;
         }
         let requested = tx
@@ -111,14 +109,24 @@ impl Shared {
                 remote_tag,
                 local_tag: local_tag.value().to_string(),
             };
-            let known = self
+            // Inside the dialog the Request-URI is our Contact: the mailbox is the one
+            // the dialog was made for, and only its owner refreshes or ends it.
+            let owner = self
                 .subscriptions
                 .lock()
                 .expect("subscriptions lock")
                 .get(&key, now)
-                .is_some();
-            if !known {
-                return reply(tx, StatusCode::CallTransactionDoesNotExist, vec![]).await;
+                .map(|s| s.mailbox.clone());
+            match owner {
+                None => {
+                    return reply(tx, StatusCode::CallTransactionDoesNotExist, vec![]).await;
+                }
+                Some(mailbox) if mailbox != user => {
+                    warn!(%user, %mailbox, %source, "message-waiting subscription refused: not the subscriber's own mailbox");
+                    return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)])
+                        .await;
+                }
+                Some(_) => {}
             }
             return match granted {
                 Expiry::Grant(seconds) => {
@@ -141,6 +149,13 @@ impl Shared {
             };
         }
 
+        // A new subscription: the mailbox is the one the request names, and it must be
+        // the subscriber's own.
+        let mailbox = user_of(&tx.original.uri);
+        if mailbox.as_deref() != Some(user.as_str()) {
+            warn!(%user, ?mailbox, %source, "message-waiting subscription refused: not the subscriber's own mailbox");
+            return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)]).await;
+        }
         let Some(target) = tx
             .original
             .typed_contact_headers()

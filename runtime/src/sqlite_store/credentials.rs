@@ -81,6 +81,16 @@ impl SqliteStore {
         })
     }
 
+    /// Every user with a SIP password and the realm it is for, by user name.
+    pub fn list_passwords(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.read("list the SIP users", |conn| {
+            let mut statement =
+                conn.prepare("SELECT extension, realm FROM sip_credentials ORDER BY extension")?;
+            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect()
+        })
+    }
+
     /// Removes the SIP password of `extension`; false when it had none.
     pub fn remove_password(&mut self, extension: &str) -> Result<bool, StoreError> {
         self.write(&format!("remove the SIP password of {extension}"), |tx| {
