@@ -124,11 +124,17 @@ pub fn read(entries: &[Setting], diags: &mut Vec<Diagnostic>) -> Settings {
                     "digit_timeout" => s.digit_timeout = d,
                     _ => s.max_recording = d,
                 },
+                ValueKind::Number(ref n) => {
+                    diags.push(Diagnostic::no_unit(n, v.span, "bad-setting"))
+                }
                 _ => diags.push(wrong("a duration", "20s")),
             },
             // Zero keeps every message; a minimum over a minute would throw real ones away.
             "min_message" => match v.kind {
                 ValueKind::Duration(d) if d <= Duration::from_secs(60) => s.min_message = d,
+                ValueKind::Number(ref n) => {
+                    diags.push(Diagnostic::no_unit(n, v.span, "bad-setting"))
+                }
                 _ => diags.push(wrong("a duration of at most 1m", "1s")),
             },
             _ => {
