@@ -401,6 +401,8 @@ const CHUNK_SAMPLES: usize = 8000;
 
 /// A recording in progress and where the caller's timeline is.
 struct Recording {
+    /// The writer, from `StartRecording` until `finish` hands it the last audio and
+    /// waits for the stored file.
     task: RecordingTask,
     /// Audio not yet handed to the writer.
     pending: Vec<i16>,
