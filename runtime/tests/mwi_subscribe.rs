@@ -299,3 +299,41 @@ async fn a_subscribe_storm_is_answered_503_with_retry_after() {
     .await;
     assert_eq!(answer.status(), 489, "{}", answer.0);
 }
+
+#[tokio::test]
+async fn a_subscription_nobody_refreshes_ends_with_a_last_notify() {
+    let server = Server::start(vec![]).await;
+    let phone = Phone::new(server.addr()).await;
+    let mut call = Call::new("102", "102", server.addr());
+    let mut cseq = 1;
+    let ok = subscribe(&phone, &call, &mut cseq, "message-summary", 120, "102").await;
+    assert_eq!(ok.status(), 200, "{}", ok.0);
+    call.to_tag = Some(ok.to_tag());
+    notify(&phone, &call.call_id).await;
+
+    // Not yet expired: nothing happens.
+    let now = std::time::Instant::now();
+    server.sip.end_expired_subscriptions(now).await;
+    server.sip.notify_message_waiting("102", 1, 0).await;
+    let still = notify(&phone, &call.call_id).await;
+    assert!(still.header("Subscription-State").starts_with("active"));
+
+    // Past its expiry, unrefreshed: a last NOTIFY saying why, then silence.
+    server
+        .sip
+        .end_expired_subscriptions(now + Duration::from_secs(121))
+        .await;
+    let last = notify(&phone, &call.call_id).await;
+    assert_eq!(
+        last.header("Subscription-State"),
+        "terminated;reason=timeout",
+        "{}",
+        last.0
+    );
+    server.sip.notify_message_waiting("102", 2, 0).await;
+    let quiet = tokio::time::timeout(Duration::from_millis(500), phone.next(&call.call_id)).await;
+    assert!(
+        quiet.is_err(),
+        "a NOTIFY after the subscription ended: {quiet:?}"
+    );
+}

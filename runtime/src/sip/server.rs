@@ -35,6 +35,9 @@ use super::{CredentialStore, IncomingCall, SipConfig, SipError, TrunkPeer, mwi};
 
 /// Calls waiting for the engine to take them; past this new INVITEs get 503.
 const CALL_QUEUE: usize = 64;
+/// How often expired message-waiting subscriptions are ended: a subscription outlives
+/// its expiry by at most this long.
+const SUBSCRIPTION_SWEEP: Duration = Duration::from_secs(10);
 /// How long `start` waits for the TCP listener to accept.
 const START_DEADLINE: Duration = Duration::from_secs(5);
 const USER_AGENT: &str = concat!("Switchboard/", env!("CARGO_PKG_VERSION"));
@@ -160,6 +163,7 @@ impl SipServer {
                 warn!(error = %e, "SIP endpoint stopped");
             }
         });
+        tokio::spawn(end_expired_subscriptions(shared.clone(), cancel.clone()));
         tokio::spawn(dispatch(shared.clone(), incoming, cancel));
         wait_for_tcp(local_addr).await?;
         info!(%local_addr, %public_addr, "SIP server listening on UDP and TCP");
@@ -178,6 +182,13 @@ impl SipServer {
         let (tx, rx) = mpsc::unbounded_channel();
         *self.shared.registered.lock().expect("registered lock") = Some(tx);
         rx
+    }
+
+    /// Ends, each with a last NOTIFY, the message-waiting subscriptions expired at `now`.
+    /// The server does this on its own every few seconds; a test passes a later `now`
+    /// instead of waiting a subscription's minute out.
+    pub async fn end_expired_subscriptions(&self, now: Instant) {
+        self.shared.end_expired(now).await;
     }
 
     /// The live contacts of an extension.
@@ -324,6 +335,18 @@ fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
         Some((host, port)) if !host.contains(':') => Some((host, Some(port.parse().ok()?))),
         _ if s.is_empty() => None,
         _ => Some((s, None)),
+    }
+}
+
+/// Every [`SUBSCRIPTION_SWEEP`], ends the subscriptions nobody refreshed, until the
+/// server stops.
+async fn end_expired_subscriptions(shared: Arc<Shared>, cancel: CancellationToken) {
+    let mut tick = tokio::time::interval(SUBSCRIPTION_SWEEP);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tick.tick() => shared.end_expired(Instant::now()).await,
+        }
     }
 }
 

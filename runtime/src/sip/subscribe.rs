@@ -191,7 +191,7 @@ impl Shared {
         self.subscriptions
             .lock()
             .expect("subscriptions lock")
-            .insert(subscription, now);
+            .insert(subscription);
         let to = tx.original.to_header()?.with_tag(Tag::new(local_tag));
         tx.original.headers.unique_push(to.into());
         let contact = Contact::from(self.contact(transport, source.ip()));
@@ -232,6 +232,36 @@ impl Shared {
         let Some(subscription) = subscription else {
             return Ok(());
         };
+        self.send_notify(subscription, state, now).await
+    }
+
+    /// Ends the subscriptions expired at `now` (none refreshed them in time), each
+    /// with a last NOTIFY saying so (RFC 6665 section 4.2.2).
+    pub(super) async fn end_expired(self: &Arc<Self>, now: Instant) {
+        let expired = self
+            .subscriptions
+            .lock()
+            .expect("subscriptions lock")
+            .purge(now);
+        for mut subscription in expired {
+            debug!(mailbox = %subscription.mailbox, source = %subscription.source, "message-waiting subscription expired");
+            subscription.cseq += 1;
+            if let Err(e) = self
+                .send_notify(subscription, SubscriptionState::Terminated, now)
+                .await
+            {
+                warn!(error = %e, "last NOTIFY of an expired subscription not sent");
+            }
+        }
+    }
+
+    /// Sends one NOTIFY in `subscription`'s dialog, with its CSeq as it stands.
+    async fn send_notify(
+        self: &Arc<Self>,
+        subscription: Subscription,
+        state: SubscriptionState,
+        now: Instant,
+    ) -> Result<(), SipError> {
         let counts = self
             .counts
             .lock()

@@ -96,9 +96,9 @@ impl Subscriptions {
         Subscriptions::default()
     }
 
-    /// Adds a new subscription, replacing the mailbox's oldest past the limits.
-    pub fn insert(&mut self, subscription: Subscription, now: Instant) {
-        self.purge(now);
+    /// Adds a new subscription, replacing the mailbox's oldest past the limits (an
+    /// expired one not yet swept first: it expires soonest).
+    pub fn insert(&mut self, subscription: Subscription) {
         let mailbox: Vec<&Subscription> = self
             .live
             .values()
@@ -217,7 +217,7 @@ mod tests {
         let mut table = Subscriptions::new();
         let s = subscription("102", 1, t0, 60);
         let key = s.key.clone();
-        table.insert(s, t0);
+        table.insert(s);
         assert_eq!(table.of_mailbox("102", t0), vec![key.clone()]);
         assert!(table.of_mailbox("101", t0).is_empty());
         assert_eq!(table.get(&key, t0).unwrap().expires_in(t0), 60);
@@ -239,7 +239,7 @@ mod tests {
         let mut table = Subscriptions::new();
         let s = subscription("102", 1, t0, 600);
         let key = s.key.clone();
-        table.insert(s, t0);
+        table.insert(s);
         assert_eq!(table.next_notify(&key, t0).unwrap().cseq, 1);
         assert_eq!(table.next_notify(&key, t0).unwrap().cseq, 2);
         assert!(table.covers("102", "192.0.2.1:5060".parse().unwrap(), t0));
@@ -253,9 +253,9 @@ mod tests {
         let t0 = Instant::now();
         let mut table = Subscriptions::new();
         for n in 0..MAX_SUBSCRIPTIONS_PER_MAILBOX as u32 + 3 {
-            table.insert(subscription("102", n, t0, 600 + u64::from(n)), t0);
+            table.insert(subscription("102", n, t0, 600 + u64::from(n)));
         }
-        table.insert(subscription("101", 99, t0, 600), t0);
+        table.insert(subscription("101", 99, t0, 600));
         let live = table.of_mailbox("102", t0);
         assert_eq!(live.len(), MAX_SUBSCRIPTIONS_PER_MAILBOX);
         assert!(
