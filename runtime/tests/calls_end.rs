@@ -83,7 +83,8 @@ async fn a_stopping_server_lets_a_call_in_progress_end_and_refuses_new_ones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_the_deadline_a_call_is_hung_up_and_its_message_is_stored() {
-    let mut live = Live::start(PLAN, Duration::from_secs(1), RunOptions::default()).await;
+    // Three seconds: the message must outlast the plan's `min_message` (1 s) to be kept.
+    let mut live = Live::start(PLAN, Duration::from_secs(3), RunOptions::default()).await;
     let call = live.sipp("talk_until_bye.xml", "7003");
     live.live_call("the recording to start", |c| {
         c.trace.iter().any(|l| l.contains("record"))
