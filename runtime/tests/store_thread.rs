@@ -122,3 +122,47 @@ flow message {
         "the office store was called on a tokio thread"
     );
 }
+
+/// The registrar reads credentials from memory; a password set by another process (as
+/// `switchboard user set-password` beside a running server) reaches it, and so does a
+/// removal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_set_beside_the_server_reaches_the_registrar() {
+    use switchboard_runtime::sip::digest::{DigestAlgorithm, ha1};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("office.db");
+    let store = StoreThread::open(&path).await.unwrap();
+    let credentials = store.credentials();
+    assert_eq!(
+        credentials.ha1("103", "switchboard", DigestAlgorithm::Md5),
+        None
+    );
+
+    read_store(&path, |s| {
+        s.set_password("103", "switchboard", "secret").unwrap()
+    });
+    let expected = ha1(DigestAlgorithm::Md5, "103", "switchboard", "secret");
+    live_server::within("the new password to reach the registrar", async {
+        while credentials.ha1("103", "switchboard", DigestAlgorithm::Md5) != Some(expected.clone())
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(
+        credentials.ha1("103", "elsewhere", DigestAlgorithm::Md5),
+        None,
+        "a digest is bound to its realm"
+    );
+
+    read_store(&path, |s| assert!(s.remove_password("103").unwrap()));
+    live_server::within("the removal to reach the registrar", async {
+        while credentials
+            .ha1("103", "switchboard", DigestAlgorithm::Md5)
+            .is_some()
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
