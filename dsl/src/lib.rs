@@ -5,22 +5,20 @@
 //! caller hands it the sources and the catalog of recorded prompts.
 
 pub mod ast;
-pub mod chat;
 pub mod check;
 pub mod diagnostic;
 pub mod duration;
 pub mod ir;
 pub mod lower;
-pub mod parse;
 pub mod pattern;
 pub mod plan;
 pub mod prompts;
+pub mod read;
 pub mod render;
 pub mod route_table;
 pub mod script;
 pub mod settings;
 pub mod source;
-pub mod steps;
 pub mod suggest;
 pub mod syntax;
 
@@ -88,7 +86,7 @@ pub fn compile(sources: Sources, prompts: &PromptCatalog) -> Compiled {
             continue;
         }
         for piece in syntax::parse_file(id, &file.text, &mut diags, &mut ast.broken) {
-            parse::read_piece(piece, id, &mut ast, &mut diags);
+            read::read_piece(piece, id, &mut ast, &mut diags);
         }
     }
     let unreadable = diags.iter().any(|d| UNREADABLE_FILE.contains(&d.code));

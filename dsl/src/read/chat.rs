@@ -1,10 +1,12 @@
 //! Chat routes: `chat CHANNEL ["NUMBER"] [when COND] -> queue N [poll all|top K] | extension N`.
 
+use super::conditions::read_condition;
+use super::reader::Reader;
+use super::values::string_contents;
+use super::words::{Word, read_words};
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
-use crate::parse::{Reader, read_condition, string_contents};
 use crate::source::Span;
-use crate::steps::{Word, read_words};
 use crate::syntax::Rule;
 use pest::iterators::Pair;
 
