@@ -2,7 +2,9 @@
 //!
 //! Names are not resolved here; `check` resolves them and `Plan` indexes them. Steps are
 //! already typed (`Step::Ask { min, max, .. }`), because the words after a verb are read in
-//! `steps.rs` where a wrong word can be reported with the fix.
+//! `read/steps.rs` where a wrong word can be reported with the fix. `visit` walks it.
+
+pub mod visit;
 
 use crate::source::Span;
 use std::time::Duration;

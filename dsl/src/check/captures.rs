@@ -14,7 +14,7 @@
 //!   mistake.
 
 use super::Symbols;
-use super::refs::walk_block;
+use crate::ast::visit::walk_block;
 use crate::ast::{Ast, Block, Flow, Route, StepKind, TextPart, Value, ValueKind};
 use crate::diagnostic::Diagnostic;
 use crate::pattern::Pattern;

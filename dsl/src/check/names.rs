@@ -1,11 +1,18 @@
 //! Definitions: the symbol table, duplicates, number lengths, MAC addresses, languages.
 
 use crate::ast::Ast;
+use crate::ast::visit::for_each_step;
 use crate::diagnostic::Diagnostic;
 use crate::prompts::PromptCatalog;
 use crate::settings::Settings;
 use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// Variables every call has.
+/// `msg` is the chat message being routed (channel, from, to, text, language).
+pub const BUILTIN_VARIABLES: &[&str] = &[
+    "caller", "dialled", "operator", "mailbox", "language", "msg",
+];
 
 /// What the plan defines, by name, for resolving references.
 #[derive(Default)]
@@ -181,11 +188,8 @@ pub fn collect(
             .help("define the extension, or set `operator` to one that exists"),
         );
     }
-    s.variables.extend(
-        crate::check::refs::BUILTIN_VARIABLES
-            .iter()
-            .map(|v| v.to_string()),
-    );
+    s.variables
+        .extend(BUILTIN_VARIABLES.iter().map(|v| v.to_string()));
     collect_variables(ast, &mut s.variables);
     s
 }
@@ -213,7 +217,7 @@ fn languages(
             uses.push((lang.span, lang.name.clone()));
         }
     }
-    crate::check::refs::for_each_step(ast, &mut |step| {
+    for_each_step(ast, &mut |step| {
         if let crate::ast::StepKind::Language(l) = &step.kind {
             uses.push((l.span, l.name.clone()));
         }
@@ -289,7 +293,7 @@ fn languages(
 /// Where the plan's first step is, for a finding about the whole plan's prompts.
 fn first_step(ast: &Ast) -> Option<Span> {
     let mut first: Option<Span> = None;
-    crate::check::refs::for_each_step(ast, &mut |step| {
+    for_each_step(ast, &mut |step| {
         if first.is_none_or(|f| (step.span.file, step.span.start) < (f.file, f.start)) {
             first = Some(step.span);
         }
@@ -334,7 +338,7 @@ fn collect_variables(ast: &Ast, vars: &mut HashSet<String>) {
             ),
         }
     }
-    crate::check::refs::for_each_step(ast, &mut |step| match &step.kind {
+    for_each_step(ast, &mut |step| match &step.kind {
         crate::ast::StepKind::Ask { into, .. } => {
             vars.insert(into.name.clone());
         }

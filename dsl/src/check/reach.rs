@@ -4,6 +4,7 @@
 //! (a syntax error, a file that is not UTF-8, a step or option written wrong and dropped),
 //! the use of a flow may be in the part that was dropped, so no flow is called unused.
 
+use crate::ast::visit::walk_block;
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use std::collections::{HashMap, HashSet};
@@ -76,7 +77,7 @@ pub fn check(ast: &Ast, diags: &mut Vec<Diagnostic>) {
 }
 
 fn targets<'a>(b: &'a Block, out: &mut Vec<&'a str>) {
-    super::refs::walk_block(b, &mut |s| {
+    walk_block(b, &mut |s| {
         if let StepKind::Goto { flow, .. } | StepKind::Call { flow, .. } = &s.kind {
             out.push(&flow.name);
         }

@@ -2,6 +2,7 @@
 //! step names must exist; menus must not repeat a key.
 
 use super::names::Symbols;
+use crate::ast::visit::blocks;
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::prompts::{PromptCatalog, system_prompts};
@@ -10,12 +11,6 @@ use crate::settings::Settings;
 use crate::source::Span;
 use crate::suggest::did_you_mean;
 use std::collections::{BTreeSet, HashMap};
-
-/// Variables every call has.
-/// `msg` is the chat message being routed (channel, from, to, text, language).
-pub const BUILTIN_VARIABLES: &[&str] = &[
-    "caller", "dialled", "operator", "mailbox", "language", "msg",
-];
 
 /// Conditions the engine answers from the office's state, with their argument counts.
 pub const BUILTIN_FUNCTIONS: &[(&str, usize)] = &[
@@ -29,66 +24,6 @@ pub const BUILTIN_FUNCTIONS: &[(&str, usize)] = &[
     ("is_agent", 1),
     ("is_manager", 1),
 ];
-
-/// Calls `f` on every step of every block in the plan, nested ones included.
-pub fn for_each_step(ast: &Ast, f: &mut impl FnMut(&Step)) {
-    for b in blocks(ast) {
-        walk_block(b, f);
-    }
-}
-
-fn blocks(ast: &Ast) -> impl Iterator<Item = &Block> {
-    ast.flows
-        .iter()
-        .map(|f| &f.body)
-        .chain(ast.routes.iter().map(|r| &r.action))
-        .chain(ast.inbound.iter().map(|r| &r.action))
-        .chain(ast.queues.iter().filter_map(|q| q.then.as_ref()))
-        .chain(
-            ast.extensions
-                .iter()
-                .filter_map(|e| e.options.no_answer.as_ref()),
-        )
-        .chain(ast.tests.iter().map(|t| &t.body))
-}
-
-/// Calls `f` on every step of a block, nested ones included.
-pub(crate) fn walk_block<'a>(b: &'a Block, f: &mut impl FnMut(&'a Step)) {
-    for s in &b.steps {
-        walk_step(s, f);
-    }
-}
-
-fn walk_step<'a>(s: &'a Step, f: &mut impl FnMut(&'a Step)) {
-    f(s);
-    match &s.kind {
-        StepKind::Menu(m) => {
-            for k in &m.keys {
-                walk_block(&k.action, f);
-            }
-            for b in [&m.on_timeout, &m.on_invalid, &m.on_retries_exhausted]
-                .into_iter()
-                .flatten()
-            {
-                walk_block(b, f);
-            }
-        }
-        StepKind::If {
-            branches,
-            otherwise,
-        } => {
-            for (_, b) in branches {
-                walk_block(b, f);
-            }
-            if let Some(b) = otherwise {
-                walk_block(b, f);
-            }
-        }
-        StepKind::Loop { body, .. } => walk_block(body, f),
-        StepKind::Expect(inner) => walk_step(inner, f),
-        _ => {}
-    }
-}
 
 struct Ctx<'a> {
     operator_set: bool,
