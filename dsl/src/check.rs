@@ -16,6 +16,7 @@ mod scripts;
 
 use crate::ast::Ast;
 use crate::diagnostic::Diagnostic;
+use crate::lower;
 use crate::plan::{Parts, Plan};
 use crate::prompts::PromptCatalog;
 use crate::script::ScriptHost;
@@ -39,6 +40,7 @@ pub fn check(
     let expressions = refs::check(&ast, &symbols, &settings, prompts, &host, diags);
     reach::check(&ast, diags);
     busy_loops::check(&ast, diags);
+    let program = lower::lower(&lower::Input::new(&ast, &routes, &scripts, sources));
     Plan::new(Parts {
         settings,
         ast,
@@ -47,5 +49,6 @@ pub fn check(
         expressions,
         host,
         sources: sources.clone(),
+        program,
     })
 }

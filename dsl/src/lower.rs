@@ -5,25 +5,74 @@
 //! a plan with errors, which never reaches the engine; such a step lowers to `Hangup` so
 //! the lowering itself never fails.
 
-use crate::ast::{self, Block, Condition, Step, StepKind, Value, ValueKind};
+use crate::ast::{
+    self, Ast, Block, ChatRoute, Condition, Extension, Flow, Inbound, Queue, Step, StepKind, Value,
+    ValueKind,
+};
 use crate::ir::{
     Addr, Builtin, ChatRouteProgram, ChatTargetOperand, Cond, FlowEntry, FlowId, LoopId, MailboxOp,
     Menu, MenuId, Op, Operand, Program,
 };
-use crate::plan::Plan;
-use crate::source::Span;
+use crate::plan::Script;
+use crate::route_table::Route;
+use crate::source::{Sources, Span};
+use std::collections::HashMap;
 
 mod secrets;
 
+/// What lowering reads: the checked parts of a plan, before the `Plan` is built from them
+/// and the program lowered here.
+pub struct Input<'p> {
+    pub flows: &'p [Flow],
+    pub routes: &'p [Route],
+    pub inbound: &'p [Inbound],
+    pub chats: &'p [ChatRoute],
+    pub extensions: &'p [Extension],
+    pub queues: &'p [Queue],
+    pub scripts: &'p [Script],
+    pub sources: &'p Sources,
+    /// Each flow's index by name; the first of a name wins, as in the `Plan`.
+    flow_index: HashMap<&'p str, usize>,
+}
+
+impl<'p> Input<'p> {
+    pub fn new(
+        ast: &'p Ast,
+        routes: &'p [Route],
+        scripts: &'p [Script],
+        sources: &'p Sources,
+    ) -> Input<'p> {
+        let mut flow_index = HashMap::new();
+        for (i, f) in ast.flows.iter().enumerate() {
+            flow_index.entry(f.name.name.as_str()).or_insert(i);
+        }
+        Input {
+            flows: &ast.flows,
+            routes,
+            inbound: &ast.inbound,
+            chats: &ast.chats,
+            extensions: &ast.extensions,
+            queues: &ast.queues,
+            scripts,
+            sources,
+            flow_index,
+        }
+    }
+
+    fn flow(&self, name: &str) -> Option<&'p Flow> {
+        self.flow_index.get(name).map(|&i| &self.flows[i])
+    }
+}
+
 /// Lowers every flow, route, inbound route, `no_answer` and queue `then` of the plan.
-pub fn lower(plan: &Plan) -> Program {
+pub fn lower(plan: &Input<'_>) -> Program {
     let mut l = Lowering {
         plan,
         program: Program::default(),
         menus: Vec::new(),
     };
     // Flow entries first, so a `goto` can name a flow that is lowered later.
-    for f in &plan.flows {
+    for f in plan.flows {
         l.program.flows.push(FlowEntry {
             name: f.name.name.clone(),
             params: f.params.iter().map(|p| p.name.clone()).collect(),
@@ -36,7 +85,7 @@ pub fn lower(plan: &Plan) -> Program {
         l.block(&f.body);
         l.emit(Op::End, f.span);
     }
-    for r in &plan.routes {
+    for r in plan.routes {
         let entry = l.action(&r.route.action, r.route.span);
         l.program.routes.push(entry);
         let when = r.route.condition.as_ref().map(|c| l.condition(c));
@@ -44,13 +93,13 @@ pub fn lower(plan: &Plan) -> Program {
         let open = open_to_unassigned(plan, &r.route.action, &mut Vec::new());
         l.program.route_open_to_unassigned.push(open);
     }
-    for r in &plan.inbound {
+    for r in plan.inbound {
         let entry = l.action(&r.action, r.span);
         l.program.inbound.push(entry);
         let when = r.condition.as_ref().map(|c| l.condition(c));
         l.program.inbound_when.push(when);
     }
-    for c in &plan.chats {
+    for c in plan.chats {
         let when = c.condition.as_ref().map(|w| l.condition(w));
         let target = match &c.target {
             ast::ChatTarget::Queue { number, poll } => ChatTargetOperand::Queue {
@@ -61,13 +110,13 @@ pub fn lower(plan: &Plan) -> Program {
         };
         l.program.chats.push(ChatRouteProgram { when, target });
     }
-    for e in &plan.extensions {
+    for e in plan.extensions {
         if let Some(a) = &e.options.no_answer {
             let entry = l.action(a, e.span);
             l.program.no_answer.insert(e.number.clone(), entry);
         }
     }
-    for q in &plan.queues {
+    for q in plan.queues {
         if let Some(a) = &q.then {
             let entry = l.action(a, q.span);
             l.program.queue_then.insert(q.number.clone(), entry);
@@ -81,7 +130,7 @@ pub fn lower(plan: &Plan) -> Program {
 }
 
 struct Lowering<'p> {
-    plan: &'p Plan,
+    plan: &'p Input<'p>,
     program: Program,
     /// The menus whose branches are being lowered, innermost last, for `repeat`.
     menus: Vec<MenuId>,
@@ -378,7 +427,7 @@ impl Lowering<'_> {
 
 /// Whether an action logs a hot-desk phone in or out, or calls a short service number,
 /// looking into the flows it goes to (each once).
-fn open_to_unassigned<'p>(plan: &'p Plan, block: &'p Block, seen: &mut Vec<&'p str>) -> bool {
+fn open_to_unassigned<'p>(plan: &Input<'p>, block: &'p Block, seen: &mut Vec<&'p str>) -> bool {
     block.steps.iter().any(|s| match &s.kind {
         StepKind::HotDeskLogin(_) | StepKind::HotDeskLogout => true,
         StepKind::Trunk { number, .. } => number

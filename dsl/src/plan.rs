@@ -5,13 +5,14 @@
 
 use crate::ast::{self, ChatRoute, Device, Extension, Flow, Inbound, Queue, Test, Trunk};
 use crate::ir::Program;
-use crate::pattern::Pattern;
 use crate::route_table::RouteTable;
 use crate::script::ScriptHost;
 use crate::settings::Settings;
 use crate::source::{Sources, Span};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+pub use crate::route_table::Route;
 
 pub struct Plan {
     pub settings: Settings,
@@ -37,12 +38,6 @@ pub struct Plan {
     index: Index,
 }
 
-/// A `dial` route with its compiled pattern.
-pub struct Route {
-    pub pattern: Pattern,
-    pub route: ast::Route,
-}
-
 pub struct Script {
     pub script: ast::Script,
     pub ast: rhai::AST,
@@ -57,7 +52,8 @@ struct Index {
     trunks: HashMap<String, usize>,
 }
 
-/// The parts `check` hands over once it has validated them.
+/// The parts `check` hands over once it has validated them, and the program they were
+/// lowered to.
 pub struct Parts {
     pub settings: Settings,
     pub ast: ast::Ast,
@@ -66,6 +62,7 @@ pub struct Parts {
     pub expressions: HashMap<Span, rhai::AST>,
     pub host: Arc<ScriptHost>,
     pub sources: Arc<Sources>,
+    pub program: Program,
 }
 
 impl Plan {
@@ -87,7 +84,7 @@ impl Plan {
         for (i, t) in ast.trunks.iter().enumerate() {
             index.trunks.entry(t.name.name.clone()).or_insert(i);
         }
-        let mut plan = Plan {
+        Plan {
             settings: p.settings,
             extensions: ast.extensions,
             queues: ast.queues,
@@ -104,11 +101,9 @@ impl Plan {
             expressions: p.expressions,
             host: p.host,
             sources: p.sources,
-            program: Program::default(),
+            program: p.program,
             index,
-        };
-        plan.program = crate::lower::lower(&plan);
-        plan
+        }
     }
 
     pub fn extension(&self, number: &str) -> Option<&Extension> {

@@ -16,9 +16,15 @@
 //! size. A bucket whose prefix is the whole pattern (a feature code like `999`) needs no
 //! matching at all.
 
+use crate::ast;
 use crate::pattern::{Elem, Pattern};
-use crate::plan::Route;
 use std::collections::HashMap;
+
+/// A `dial` route with its compiled pattern.
+pub struct Route {
+    pub pattern: Pattern,
+    pub route: ast::Route,
+}
 
 /// An index over a plan's dial routes, built once with the plan.
 #[derive(Clone, Debug, Default)]

@@ -5,7 +5,7 @@ use super::names::Symbols;
 use crate::ast::Ast;
 use crate::diagnostic::Diagnostic;
 use crate::pattern::Pattern;
-use crate::plan::Route;
+use crate::route_table::Route;
 use crate::source::Span;
 use std::collections::HashMap;
 

@@ -18,12 +18,12 @@
 //! own variables (`caller`, `dialled`, ...) never are either: they are facts of the call.
 //! The rule errs on the side of hiding: a value that might hold a PIN is masked.
 
+use super::Input;
 use crate::ir::{Builtin, Cond, MailboxOp, Op, Operand, Program};
-use crate::plan::Plan;
 use std::collections::BTreeSet;
 
 /// Works out `program.secrets` and marks the instructions that would show a secret.
-pub(super) fn mark(program: &mut Program, plan: &Plan) {
+pub(super) fn mark(program: &mut Program, plan: &Input<'_>) {
     let mut facts = Facts::new(plan);
     for op in &program.code {
         facts.op(op, program);
@@ -82,7 +82,7 @@ const BUILT_IN: &[&str] = &["caller", "dialled", "operator", "mailbox", "languag
 
 /// What the program does with values, as far as secrecy goes.
 struct Facts<'p> {
-    plan: &'p Plan,
+    plan: &'p Input<'p>,
     /// Every variable the plan stores into.
     names: BTreeSet<String>,
     /// Variables whose value reaches something that takes a PIN.
@@ -92,7 +92,7 @@ struct Facts<'p> {
 }
 
 impl<'p> Facts<'p> {
-    fn new(plan: &'p Plan) -> Facts<'p> {
+    fn new(plan: &'p Input<'p>) -> Facts<'p> {
         Facts {
             plan,
             names: BTreeSet::new(),
@@ -235,13 +235,13 @@ impl<'p> Facts<'p> {
 /// The variables a value is made from. A built-in's answer is yes or no from the office,
 /// so its arguments do not flow into it; a script's answer may be made of anything it
 /// was given or reads from `vars`.
-fn mentions(op: &Operand, plan: &Plan) -> Vec<String> {
+fn mentions(op: &Operand, plan: &Input<'_>) -> Vec<String> {
     let mut out = Vec::new();
     collect(op, plan, &mut out);
     out
 }
 
-fn collect(op: &Operand, plan: &Plan, out: &mut Vec<String>) {
+fn collect(op: &Operand, plan: &Input<'_>, out: &mut Vec<String>) {
     match op {
         Operand::Lit(_) | Operand::Builtin { .. } => {}
         Operand::Var(v) => out.push(v.clone()),
