@@ -152,6 +152,7 @@ fn serve(mut store: SqliteStore, jobs: mpsc::Receiver<Job>, credentials: &RwLock
         // Should another process hold the write lock past the busy timeout, the jobs
         // still run, each write then in a transaction of its own.
         let in_batch = store.begin_batch().is_ok();
+        let changes_before = store.conn.total_changes();
         let replies: Vec<Reply> = batch
             .into_iter()
             // A job that panics ends its own call (its reply is dropped, so the call
@@ -169,6 +170,13 @@ fn serve(mut store: SqliteStore, jobs: mpsc::Receiver<Job>, credentials: &RwLock
                 replies.len()
             );
         }
+        // For measuring group commit (`RUST_LOG=switchboard_runtime::sqlite_store=debug`):
+        // how many steps and changed rows shared this commit.
+        tracing::debug!(
+            steps = replies.len(),
+            rows = store.conn.total_changes() - changes_before,
+            "store batch committed"
+        );
         for reply in replies {
             reply(committed.as_ref().map(|_| ()));
         }
