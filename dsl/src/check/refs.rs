@@ -1,29 +1,23 @@
 //! References: every flow, extension, queue, trunk, prompt, script, orbit and variable a
 //! step names must exist; menus must not repeat a key.
+//!
+//! This file walks the steps; `values` checks the values, variables, back-quoted code and
+//! conditions in them, `targets` the prompts, extensions, queues, mailboxes and orbits
+//! they name.
 
 use super::names::Symbols;
 use crate::ast::visit::blocks;
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
-use crate::prompts::{PromptCatalog, system_prompts};
+use crate::prompts::PromptCatalog;
 use crate::script::ScriptHost;
 use crate::settings::Settings;
 use crate::source::Span;
 use crate::suggest::did_you_mean;
 use std::collections::{BTreeSet, HashMap};
 
-/// Conditions the engine answers from the office's state, with their argument counts.
-pub const BUILTIN_FUNCTIONS: &[(&str, usize)] = &[
-    ("pin_ok", 2),
-    ("is_extension", 1),
-    ("has_voicemail", 1),
-    ("hot_desk_allowed", 1),
-    ("park_occupied", 1),
-    ("has_message", 0),
-    ("has_new_messages", 0),
-    ("is_agent", 1),
-    ("is_manager", 1),
-];
+mod targets;
+mod values;
 
 struct Ctx<'a> {
     operator_set: bool,
@@ -187,306 +181,6 @@ impl Ctx<'_> {
     fn block(&mut self, b: &Block) {
         for s in &b.steps {
             self.step(s);
-        }
-    }
-
-    /// A prompt must be recorded in every language the plan uses: one finding per prompt,
-    /// naming each language it is missing in.
-    fn prompt(&mut self, v: &Value) {
-        let Some(name) = v.literal() else {
-            return self.value(v);
-        };
-        let missing: Vec<String> = self
-            .languages
-            .iter()
-            .filter(|lang| !self.prompts.has(lang, &name))
-            .cloned()
-            .collect();
-        let Some(first) = missing.first() else {
-            return;
-        };
-        let candidates: Vec<&str> = self.prompts.names(first).collect();
-        let help = match did_you_mean(&name, candidates) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!(
-                "record it as {} (8 kHz, 16-bit, mono)",
-                join_and(missing.iter().map(|l| format!("prompts/{l}/{name}.wav")))
-            ),
-        };
-        self.diags.push(
-            Diagnostic::error(
-                "missing-prompt",
-                v.span,
-                format!(
-                    "prompt `{name}` has no recording in {}",
-                    join_and(missing.iter().map(|l| format!("prompts/{l}/")))
-                ),
-            )
-            .label(format!(
-                "no {}",
-                join_and(missing.iter().map(|l| format!("prompts/{l}/{name}.wav")))
-            ))
-            .help(help),
-        );
-    }
-
-    /// The prompts a step plays on its own. Each missing one is reported once, at the first
-    /// step that needs it: every `extension` step needs the same voicemail prompts, and a
-    /// language missing them should not give one finding per step.
-    fn system_prompts(&mut self, s: &Step) {
-        let mut names: Vec<&str> = Vec::new();
-        let mut langs: BTreeSet<String> = BTreeSet::new();
-        for name in system_prompts(&s.kind) {
-            for lang in &self.languages {
-                if !self.prompts.has(lang, name)
-                    && self.reported_system.insert((name, lang.clone()))
-                {
-                    if !names.contains(&name) {
-                        names.push(name);
-                    }
-                    langs.insert(lang.clone());
-                }
-            }
-        }
-        if names.is_empty() {
-            return;
-        }
-        let shown = match names.len() {
-            1..=3 => join_and(names.iter().map(|n| format!("`{n}`"))),
-            n => format!(
-                "{} and {} more",
-                names[..2]
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                n - 2
-            ),
-        };
-        let dirs = join_and(langs.iter().map(|l| format!("prompts/{l}/")));
-        let which = if names.len() == 1 {
-            "which has"
-        } else {
-            "which have"
-        };
-        self.diags.push(
-            Diagnostic::error(
-                "missing-prompt",
-                s.span,
-                format!("this step plays {shown}, {which} no recording in {dirs}"),
-            )
-            .label("needs system prompts")
-            .help(format!(
-                "record these into {dirs} (8 kHz, 16-bit, mono): {}",
-                names
-                    .iter()
-                    .map(|n| format!("{n}.wav"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        );
-    }
-
-    fn variable(&mut self, name: &str, span: Span) {
-        let head = name.split('.').next().unwrap_or(name);
-        if head == "operator" && !self.operator_set {
-            self.diags.push(
-                Diagnostic::error(
-                    "no-operator",
-                    span,
-                    "`operator` is used, but no operator is set",
-                )
-                .label("who is the operator?")
-                .help("add `operator = 100` (an extension) to the settings block"),
-            );
-            return;
-        }
-        if !self.symbols.variables.contains(head) {
-            let vars = self.symbols.variables.iter().map(String::as_str);
-            self.unknown("variable", head, span, vars);
-        }
-    }
-
-    fn value(&mut self, v: &Value) {
-        match &v.kind {
-            ValueKind::Number(_) | ValueKind::Duration(_) => {}
-            ValueKind::Text(parts) => {
-                for p in parts {
-                    if let TextPart::Var(name) = p {
-                        self.variable(name, v.span);
-                    }
-                }
-            }
-            ValueKind::Var(path) => self.variable(&path[0], v.span),
-            ValueKind::Script(code) => self.expression(code, v.span),
-            ValueKind::Call { name, args } => {
-                for a in args {
-                    self.value(a);
-                }
-                let want = self.symbols.scripts.get(&name.name).copied().or_else(|| {
-                    BUILTIN_FUNCTIONS
-                        .iter()
-                        .find(|(n, _)| *n == name.name)
-                        .map(|(_, k)| *k)
-                });
-                match want {
-                    Some(k) if k == args.len() => {}
-                    Some(k) => self.diags.push(
-                        Diagnostic::error(
-                            "wrong-arguments",
-                            v.span,
-                            format!(
-                                "`{}` takes {k} argument{}, but {} {} given",
-                                name.name,
-                                plural(k),
-                                args.len(),
-                                if args.len() == 1 { "was" } else { "were" }
-                            ),
-                        )
-                        .label("wrong number of arguments"),
-                    ),
-                    None => {
-                        let names: Vec<&str> = self
-                            .symbols
-                            .scripts
-                            .keys()
-                            .map(String::as_str)
-                            .chain(BUILTIN_FUNCTIONS.iter().map(|(n, _)| *n))
-                            .collect();
-                        self.unknown("script", &name.name, name.span, names.into_iter());
-                    }
-                }
-            }
-        }
-    }
-
-    /// Compiles a back-quoted expression and tries it once on a sample call.
-    fn expression(&mut self, code: &str, span: Span) {
-        let code_span = Span {
-            start: span.start + 1,
-            end: span.end.saturating_sub(1),
-            ..span
-        };
-        match self.host.compile_expression(code, code_span) {
-            Ok(ast) => {
-                let unknown = self.host.unknown_functions(&ast, code, code_span);
-                if !unknown.is_empty() {
-                    for mut d in unknown {
-                        let within = (d.span.start - code_span.start) as usize
-                            ..(d.span.end - code_span.start) as usize;
-                        let name = code.get(within).unwrap_or("");
-                        if self.symbols.scripts.contains_key(name) {
-                            d.help = Some(format!(
-                                "to call the plan's script `{name}`, write it without back-quotes: {name}()"
-                            ));
-                        }
-                        self.diags.push(d);
-                    }
-                } else if let Some(e) = self.host.dry_run(&ast, code, code_span, &[]) {
-                    self.diags.push(e.to_diagnostic("this expression"));
-                }
-                self.exprs.insert(span, ast);
-            }
-            Err(d) => self.diags.push(*d),
-        }
-    }
-
-    fn condition(&mut self, c: &Condition) {
-        match c {
-            Condition::Or(cs) | Condition::And(cs) => cs.iter().for_each(|c| self.condition(c)),
-            Condition::Not(c) => self.condition(c),
-            Condition::Compare { left, right, .. } => {
-                self.value(left);
-                self.value(right);
-            }
-            Condition::Script(v) | Condition::Call(v) => self.value(v),
-        }
-    }
-
-    fn extension(&mut self, v: &Value) {
-        match v.literal() {
-            Some(n) if self.symbols.is_dialable(&n) => {}
-            Some(n) => {
-                let all: Vec<&str> = self
-                    .symbols
-                    .extensions
-                    .keys()
-                    .chain(self.symbols.queues.iter())
-                    .map(String::as_str)
-                    .collect();
-                self.unknown("extension", &n, v.span, all.into_iter())
-            }
-            None => self.value(v),
-        }
-    }
-
-    fn queue(&mut self, v: &Value) {
-        match v.literal() {
-            Some(n) if self.symbols.queues.contains(&n) => {}
-            Some(n) => self.unknown(
-                "queue",
-                &n,
-                v.span,
-                self.symbols.queues.iter().map(String::as_str),
-            ),
-            None => self.value(v),
-        }
-    }
-
-    fn mailbox(&mut self, v: &Value) {
-        match v.literal() {
-            Some(n) => match self.symbols.extensions.get(&n) {
-                Some(true) => {}
-                Some(false) => self.diags.push(
-                    Diagnostic::error(
-                        "no-voicemail",
-                        v.span,
-                        format!("extension `{n}` has no voicemail"),
-                    )
-                    .label("no mailbox")
-                    .help(format!("add `voicemail` to the options of extension {n}")),
-                ),
-                None => self.unknown(
-                    "mailbox",
-                    &n,
-                    v.span,
-                    self.symbols.extensions.keys().map(String::as_str),
-                ),
-            },
-            None => self.value(v),
-        }
-    }
-
-    fn orbit(&mut self, v: &Value) {
-        match &v.kind {
-            ValueKind::Text(parts) => {
-                if let Some(name) = v.literal() {
-                    if !self.symbols.orbits.contains(&name) {
-                        self.unknown(
-                            "park orbit",
-                            &name,
-                            v.span,
-                            self.symbols.orbits.iter().map(String::as_str),
-                        );
-                    }
-                } else {
-                    // "SP{slot}": at least one orbit must start with the fixed part.
-                    let prefix = match parts.first() {
-                        Some(TextPart::Lit(s)) => s.as_str(),
-                        _ => "",
-                    };
-                    if !self.symbols.orbits.iter().any(|o| o.starts_with(prefix)) {
-                        self.unknown(
-                            "park orbit",
-                            &format!("{prefix}..."),
-                            v.span,
-                            self.symbols.orbits.iter().map(String::as_str),
-                        );
-                    }
-                    self.value(v);
-                }
-            }
-            _ => self.value(v),
         }
     }
 
@@ -668,16 +362,6 @@ impl Ctx<'_> {
             StepKind::Expect(inner) => self.step_refs(inner),
             _ => {}
         }
-    }
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn join_and(items: impl Iterator<Item = String>) -> String {
-    let items: Vec<String> = items.collect();
-    match items.as_slice() {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
