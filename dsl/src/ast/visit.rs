@@ -10,13 +10,21 @@ pub fn for_each_step(ast: &Ast, f: &mut impl FnMut(&Step)) {
     }
 }
 
-/// Every top-level block of the plan: flows, route and inbound actions, queue `then`,
-/// extension `no_answer` and tests.
+/// Every top-level block of the plan: flows, the entry blocks and tests.
 pub fn blocks(ast: &Ast) -> impl Iterator<Item = &Block> {
     ast.flows
         .iter()
         .map(|f| &f.body)
-        .chain(ast.routes.iter().map(|r| &r.action))
+        .chain(entry_blocks(ast))
+        .chain(ast.tests.iter().map(|t| &t.body))
+}
+
+/// The blocks a call can start in: route and inbound actions, queue `then` and extension
+/// `no_answer`. Flows are reached from these.
+pub fn entry_blocks(ast: &Ast) -> impl Iterator<Item = &Block> {
+    ast.routes
+        .iter()
+        .map(|r| &r.action)
         .chain(ast.inbound.iter().map(|r| &r.action))
         .chain(ast.queues.iter().filter_map(|q| q.then.as_ref()))
         .chain(
@@ -24,7 +32,6 @@ pub fn blocks(ast: &Ast) -> impl Iterator<Item = &Block> {
                 .iter()
                 .filter_map(|e| e.options.no_answer.as_ref()),
         )
-        .chain(ast.tests.iter().map(|t| &t.body))
 }
 
 /// Calls `f` on every step of a block, nested ones included.

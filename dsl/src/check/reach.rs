@@ -4,7 +4,7 @@
 //! (a syntax error, a file that is not UTF-8, a step or option written wrong and dropped),
 //! the use of a flow may be in the part that was dropped, so no flow is called unused.
 
-use crate::ast::visit::walk_block;
+use crate::ast::visit::{entry_blocks, walk_block};
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use std::collections::{HashMap, HashSet};
@@ -37,18 +37,7 @@ pub fn check(ast: &Ast, diags: &mut Vec<Diagnostic>) {
         .collect();
     let mut reached: HashSet<&str> = HashSet::new();
     let mut todo: Vec<&str> = Vec::new();
-    let roots = ast
-        .routes
-        .iter()
-        .map(|r| &r.action)
-        .chain(ast.inbound.iter().map(|r| &r.action))
-        .chain(ast.queues.iter().filter_map(|q| q.then.as_ref()))
-        .chain(
-            ast.extensions
-                .iter()
-                .filter_map(|e| e.options.no_answer.as_ref()),
-        );
-    for b in roots {
+    for b in entry_blocks(ast) {
         targets(b, &mut todo);
     }
     while let Some(name) = todo.pop() {
