@@ -234,6 +234,10 @@ impl LiveCall {
     ) -> String {
         let mut outcome = String::from("ended");
         let mut hanging_up = false;
+        // A closed channel answers every poll at once: each source is heard until it
+        // closes, and then never again, or the loop would feed the engine a hang-up per
+        // turn while it waits for a recording to be stored.
+        let mut media_open = true;
         loop {
             self.carry_out(&mut outcome).await;
             if let Some(e) = self.pending.pop_front() {
@@ -245,7 +249,7 @@ impl LiveCall {
             }
             let next_timer = self.timers.keys().next().map(|(at, _)| *at);
             let event = tokio::select! {
-                ev = media_events.recv() => match ev {
+                ev = media_events.recv(), if media_open => match ev {
                     Some(MediaEvent::PlayFinished(UNAVAILABLE_PLAY)) => match self.unavailable.take() {
                         Some(event) => event,
                         None => continue,
@@ -267,9 +271,14 @@ impl LiveCall {
                         self.ended_by = Some("no media from the caller".into());
                         Event::Hangup
                     }
-                    None => Event::Hangup,
+                    None => {
+                        media_open = false;
+                        Event::Hangup
+                    }
                 },
-                ev = self.leg.events().recv() => match ev {
+                // Once the dialog is over (the caller's BYE, or our own), nothing more
+                // comes from it.
+                ev = self.leg.events().recv(), if !self.sip_done => match ev {
                     Some(LegEvent::Dtmf(d)) => Event::Digit(d),
                     Some(LegEvent::ReInvite) => {
                         // It may put the call on hold (and stop the caller's media).
@@ -291,6 +300,8 @@ impl LiveCall {
                     self.ended_by = Some("the server stopped; its deadline for calls in progress passed".into());
                     Event::Hangup
                 }
+                // Nothing left that could move the call on.
+                else => break,
             };
             self.handle(event).await;
         }

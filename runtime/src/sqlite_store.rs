@@ -26,7 +26,7 @@ mod thread;
 
 pub use credentials::DigestAlgorithm;
 pub use schema::SCHEMA_VERSION;
-pub use thread::StoreThread;
+pub use thread::{StoreThread, steps_run};
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};

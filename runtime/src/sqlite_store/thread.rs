@@ -27,6 +27,7 @@ use crate::sip::{CredentialStore, DigestAlgorithm};
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -39,6 +40,15 @@ const MAX_BATCH: usize = 64;
 
 /// How often an idle store thread looks for credentials changed by another process.
 const POLL: Duration = Duration::from_secs(1);
+
+/// Every job any store thread of this process has run.
+static STEPS_RUN: AtomicU64 = AtomicU64::new(0);
+
+/// How many jobs (engine steps and look-ups) the store threads of this process have run:
+/// a call's cost on the store, for tests and measurements.
+pub fn steps_run() -> u64 {
+    STEPS_RUN.load(Ordering::Relaxed)
+}
 
 /// A job's work on the store; it returns what to do once the batch is committed (or not).
 type Job = Box<dyn FnOnce(&mut SqliteStore) -> Reply + Send>;
@@ -153,6 +163,7 @@ fn serve(mut store: SqliteStore, jobs: mpsc::Receiver<Job>, credentials: &RwLock
         // still run, each write then in a transaction of its own.
         let in_batch = store.begin_batch().is_ok();
         let changes_before = store.conn.total_changes();
+        STEPS_RUN.fetch_add(batch.len() as u64, Ordering::Relaxed);
         let replies: Vec<Reply> = batch
             .into_iter()
             // A job that panics ends its own call (its reply is dropped, so the call
