@@ -200,6 +200,33 @@ fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() 
     assert!(trace_has(new, "play vm-new-pin"), "{new:#}");
     assert!(trace_has(new, "mailbox open 101"), "{new:#}");
 
+    // The carrier moves: the plan names its new address, and after the reload its calls
+    // are trusted there, with no restart.
+    let moved = free_port();
+    edit(
+        &dir.join("dialplans/office.dial"),
+        &format!("host      \"127.0.0.1:{carrier}\""),
+        &format!("host      \"127.0.0.1:{moved}\""),
+    );
+    wait_for("version 3 of the plan", Duration::from_secs(20), || {
+        (server.json("/api/plan")["version"] == 3).then_some(())
+    });
+    let moved = moved.to_string();
+    let ivr = scenario(&scenarios, "inbound_ivr.xml");
+    wait_for(
+        "the carrier's call from its new address",
+        Duration::from_secs(20),
+        || {
+            let mut child = server.sipp(&ivr, "+12605550100", &["-p", &moved, "-d", "1500"]);
+            wait_child(&mut child, Duration::from_secs(60), &ivr)
+                .success()
+                .then_some(())
+        },
+    );
+    let call = server.recent_call("+12605550100");
+    assert!(trace_has(&call, "inbound on trunk \"main\""), "{call:#}");
+    assert_eq!(call["plan_version"], 3);
+
     // A broken plan is refused: the version stays, the diagnostics are reported.
     std::fs::write(
         dir.join("dialplans/broken.dial"),
@@ -214,7 +241,7 @@ fn phones_register_call_the_ivr_leave_voicemail_and_plans_reload_during_calls() 
             (plan["last_attempt"]["ok"] == false).then_some(plan)
         },
     );
-    assert_eq!(attempt["version"], 2);
+    assert_eq!(attempt["version"], 3);
     assert!(attempt.to_string().contains("broken.dial"), "{attempt:#}");
 
     // SIGTERM stops the server cleanly.

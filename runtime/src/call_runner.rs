@@ -19,7 +19,6 @@ use crate::reload::PlanHolder;
 use crate::sip::{CallLeg, CallOrigin, IncomingCall, LegEvent, SipServer};
 use crate::sqlite_store::StoreThread;
 use std::collections::{BTreeMap, VecDeque};
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,8 +51,6 @@ pub struct CallServices {
     /// Where recordings are written, one WAV per recording, named by the reference the
     /// store keeps (`<name>.wav`).
     pub recordings: PathBuf,
-    /// The address written into our SDP.
-    pub media_ip: IpAddr,
     pub calls: Arc<CallLog>,
     /// For message-waiting NOTIFYs.
     pub sip: Arc<SipServer>,

@@ -44,6 +44,9 @@ pub struct ServerConfig {
     pub public_ip: Option<IpAddr>,
     /// How long calls in progress get to finish after a shutdown signal.
     pub shutdown_deadline: Duration,
+    /// A call whose far end sends no RTP for this long is hung up (a phone that lost its
+    /// network sends no BYE); zero never hangs up for silence.
+    pub media_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +62,9 @@ impl Default for ServerConfig {
             digest_algorithms: vec![DigestAlgorithm::Md5],
             public_ip: None,
             shutdown_deadline: Duration::from_secs(10),
+            // A minute, as PBXs commonly allow (Asterisk's `rtptimeout`): long enough for
+            // any phone that suppresses silence to send comfort noise.
+            media_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -110,6 +116,10 @@ pub struct ConfigOverrides {
     #[arg(long, value_parser = duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub shutdown_deadline: Option<Duration>,
+    /// Hang up a call whose far end sends no audio for this long; 0s never [default: 60s].
+    #[arg(long, value_parser = duration::parse)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub media_timeout: Option<Duration>,
 }
 
 /// The digest algorithms as one value: clap would read a `Vec` field as a repeated flag.
@@ -334,6 +344,7 @@ impl ConfigOverrides {
             config.public_ip = self.public_ip;
         }
         set(&mut config.shutdown_deadline, self.shutdown_deadline);
+        set(&mut config.media_timeout, self.media_timeout);
     }
 }
 

@@ -6,10 +6,9 @@
 //! the changes to settle, compiles, and swaps the plan in only when it has no errors. A
 //! call holds the `Arc<Plan>` it started with, so a reload only affects new calls.
 //!
-//! One part of a plan is not applied by a reload: the trunks' hosts, whose addresses the
-//! SIP server resolves once at start-up to know which INVITEs to trust. A reload that
-//! changes them loads the rest, and says (in the log and in `LastAttempt::needs_restart`,
-//! shown by `GET /api/plan`) that the trunks take effect when the server restarts.
+//! Whoever keeps something derived from the plan follows its versions (`versions`): the
+//! SIP server resolves the trunks' hosts again on each new version, so a trunk moved in
+//! the plan is trusted at its new address from the next call on.
 
 use crate::plan_files::{LoadedPlan, PlanFiles, compile_plan, find_plans};
 use notify_debouncer_full::notify::event::{AccessKind, AccessMode};
@@ -38,9 +37,10 @@ pub struct PlanHolder {
     /// Held for the whole of a reload, so two reloads never interleave and versions are
     /// handed out in the order the plans were compiled.
     reloading: Mutex<()>,
-    /// Each trunk's name and host in the plan the server started with: what the SIP
-    /// server trusts until it restarts.
-    started_trunks: Vec<(String, Option<String>)>,
+    /// The running version, for tasks that keep something derived from the plan (the
+    /// SIP server's trunk addresses). Lives as long as the holder; receivers see the
+    /// channel close when it is dropped.
+    versions: tokio::sync::watch::Sender<u64>,
 }
 
 struct State {
@@ -76,9 +76,6 @@ pub struct LastAttempt {
     pub diagnostics: Vec<serde_json::Value>,
     /// Why the plan could not even be compiled (the folder could not be read).
     pub error: Option<String>,
-    /// What the loaded plan changes that only a restart applies (trunk hosts), one
-    /// sentence each; empty when everything is live.
-    pub needs_restart: Vec<String>,
 }
 
 /// What one reload did.
@@ -108,7 +105,6 @@ impl PlanHolder {
             ));
         };
         log_warnings(&attempt.loaded);
-        let started_trunks = trunk_hosts(&plan);
         let (current, last) = attempt.accepted(plan, 1, at);
         tracing::info!(
             version = 1,
@@ -125,7 +121,7 @@ impl PlanHolder {
                 last: Arc::new(last),
             }),
             reloading: Mutex::new(()),
-            started_trunks,
+            versions: tokio::sync::watch::Sender::new(1),
         })
     }
 
@@ -150,7 +146,6 @@ impl PlanHolder {
                     warnings: 0,
                     diagnostics: Vec::new(),
                     error: Some(e.clone()),
-                    needs_restart: Vec::new(),
                 });
                 return ReloadOutcome::Failed(e);
             }
@@ -172,22 +167,17 @@ impl PlanHolder {
                 warnings,
                 diagnostics: attempt.json_diagnostics(),
                 error: None,
-                needs_restart: Vec::new(),
             });
             return ReloadOutcome::Refused { errors, warnings };
         };
         log_warnings(&attempt.loaded);
         let version = running + 1;
-        let needs_restart = trunk_changes(&self.started_trunks, &trunk_hosts(&plan));
-        for change in &needs_restart {
-            tracing::warn!(version, "{change}");
-        }
-        let (current, mut last) = attempt.accepted(plan, version, at);
-        last.needs_restart = needs_restart;
+        let (current, last) = attempt.accepted(plan, version, at);
         *self.state.write().unwrap_or_else(PoisonError::into_inner) = State {
             current: Arc::new(current),
             last: Arc::new(last),
         };
+        self.versions.send_replace(version);
         tracing::info!(
             version,
             warnings,
@@ -205,6 +195,11 @@ impl PlanHolder {
     /// The running plan, for a call about to start.
     pub fn plan(&self) -> Arc<Plan> {
         self.read().current.plan.clone()
+    }
+
+    /// Changes each time a new version is loaded; `borrow_and_update` gives the version.
+    pub fn versions(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.versions.subscribe()
     }
 
     pub fn version(&self) -> u64 {
@@ -353,7 +348,6 @@ impl Attempt {
             warnings: c.warnings(),
             diagnostics: self.json_diagnostics(),
             error: None,
-            needs_restart: Vec::new(),
         };
         let current = PlanVersion {
             plan,
@@ -365,49 +359,6 @@ impl Attempt {
         };
         (current, last)
     }
-}
-
-/// Each trunk's name and host, sorted by name.
-fn trunk_hosts(plan: &Plan) -> Vec<(String, Option<String>)> {
-    let mut trunks: Vec<_> = plan
-        .trunks
-        .iter()
-        .map(|t| (t.name.name.clone(), t.host.clone()))
-        .collect();
-    trunks.sort();
-    trunks
-}
-
-/// One sentence per trunk whose host differs from the one the server started with.
-fn trunk_changes(
-    started: &[(String, Option<String>)],
-    now: &[(String, Option<String>)],
-) -> Vec<String> {
-    let host = |h: &Option<String>| match h {
-        Some(h) => format!("{h:?}"),
-        None => "no host".to_string(),
-    };
-    let mut names: Vec<&String> = started.iter().chain(now).map(|(n, _)| n).collect();
-    names.sort();
-    names.dedup();
-    names
-        .into_iter()
-        .filter_map(|name| {
-            let find = |list: &[(String, Option<String>)]| {
-                list.iter().find(|(n, _)| n == name).map(|(_, h)| h.clone())
-            };
-            let (before, after) = (find(started), find(now));
-            (before != after).then(|| {
-                format!(
-                    "trunk {name:?} changed from {} to {}: the SIP server keeps trusting the \
-                     trunk addresses it resolved at start-up, so this takes effect when the \
-                     server restarts",
-                    before.as_ref().map_or("nothing".to_string(), host),
-                    after.as_ref().map_or("nothing".to_string(), host),
-                )
-            })
-        })
-        .collect()
 }
 
 fn compile_folder(dialplans: &Path, prompts: &Path) -> Result<Attempt, String> {

@@ -21,7 +21,7 @@ use crate::media::{PortPool, PromptLibrary};
 use crate::reload::{self, PlanHolder};
 use crate::sip::{SipConfig, SipServer, TrunkPeer};
 use crate::sqlite_store::StoreThread;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -33,12 +33,10 @@ use tokio_util::task::TaskTracker;
 /// recording in progress is fsynced and its message stored in that time.
 pub const FINISH_AFTER_HANG_UP: Duration = Duration::from_secs(10);
 
-/// What `run` takes beyond the admin's configuration: for tests, which cannot wait a
-/// real minute and read the calls after the server stopped.
+/// What `run` takes beyond the admin's configuration: for tests, which read the calls
+/// after the server stopped.
 #[derive(Clone, Default)]
 pub struct RunOptions {
-    /// How each call's media watches the far end (a minute of silence by default).
-    pub media_watch: Watch,
     /// The record of calls to keep; a fresh one when `None`. The caller's clone outlives
     /// the server, so what each call did can be read after it stopped.
     pub call_log: Option<Arc<CallLog>>,
@@ -97,25 +95,12 @@ pub async fn run_with(
         config.prompts.display()
     );
 
-    let media_ip = config
-        .public_ip
-        .unwrap_or_else(|| local_ip(config.sip_addr.ip()));
     let ports = PortPool::new(config.sip_addr.ip(), config.rtp_ports.clone())
         .map_err(|e| format!("{e}; set --rtp-ports"))?;
 
     // SIP outlives the calls: it must still send their BYEs while the server stops.
     let sip_stop = CancellationToken::new();
-    let trunks = plans
-        .plan()
-        .trunks
-        .iter()
-        .filter_map(|t| {
-            t.host.as_ref().map(|h| TrunkPeer {
-                name: t.name.name.clone(),
-                host: h.clone(),
-            })
-        })
-        .collect();
+    let trunks = trunk_peers(&plans.plan());
     let sip_config = SipConfig {
         addr: config.sip_addr,
         public_ip: config.public_ip,
@@ -127,6 +112,7 @@ pub async fn run_with(
         .await
         .map_err(|e| format!("{e}; set --sip-addr"))?;
     let sip = Arc::new(sip);
+    tokio::spawn(follow_trunks(sip.clone(), plans.clone(), sip_stop.clone()));
     tokio::spawn(light_lamps_on_register(
         sip.clone(),
         sip.watch_registrations(),
@@ -167,11 +153,12 @@ pub async fn run_with(
         prompts,
         ports,
         recordings,
-        media_ip,
         calls,
         sip,
         next_id: AtomicU64::new(1),
-        media_watch: options.media_watch,
+        media_watch: Watch {
+            inactivity: (!config.media_timeout.is_zero()).then_some(config.media_timeout),
+        },
     });
     // Fired at the shutdown deadline: the calls still running then hang up.
     let hang_up = CancellationToken::new();
@@ -228,6 +215,32 @@ pub async fn run_with(
     Ok(())
 }
 
+/// The trunks a plan names with a host: what the SIP server trusts by source address.
+fn trunk_peers(plan: &switchboard_dsl::Plan) -> Vec<TrunkPeer> {
+    plan.trunks
+        .iter()
+        .filter_map(|t| {
+            t.host.as_ref().map(|h| TrunkPeer {
+                name: t.name.name.clone(),
+                host: h.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Each new plan version hands its trunks to the SIP server, so a trunk moved in the
+/// plan is trusted at its new address from the next INVITE on, with no restart.
+async fn follow_trunks(sip: Arc<SipServer>, plans: Arc<PlanHolder>, stop: CancellationToken) {
+    let mut versions = plans.versions();
+    loop {
+        tokio::select! {
+            changed = versions.changed() => if changed.is_err() { return },
+            () = stop.cancelled() => return,
+        }
+        sip.set_trunks(&trunk_peers(&plans.plan())).await;
+    }
+}
+
 /// A phone that registers (or refreshes its registration) hears its mailbox's counts at
 /// once, so its message lamp is right after a reboot or a network outage, not only at
 /// the next message.
@@ -255,20 +268,4 @@ async fn light_lamps_on_register(
             Err(e) => tracing::warn!("message counts of {ext}: {e}"),
         }
     }
-}
-
-/// The address phones should send media to when none is configured: the bound address,
-/// or for a wildcard bind the address of the interface the default route uses (found
-/// without sending anything), else loopback.
-fn local_ip(bound: IpAddr) -> IpAddr {
-    if !bound.is_unspecified() {
-        return bound;
-    }
-    UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
-        .and_then(|s| {
-            s.connect((Ipv4Addr::new(192, 0, 2, 1), 9))?;
-            s.local_addr()
-        })
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }

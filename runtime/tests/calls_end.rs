@@ -9,7 +9,6 @@ mod live_server;
 use live_server::{Live, read_store};
 use std::time::Duration;
 use switchboard_core::store::{Folder, Store};
-use switchboard_runtime::media::session::Watch;
 use switchboard_runtime::server::RunOptions;
 
 /// The outcome a call hung up at the shutdown deadline has.
@@ -153,13 +152,11 @@ async fn an_outside_call_is_not_carried_out_yet_so_the_caller_hears_why() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_that_goes_silent_without_a_bye_is_hung_up() {
-    let options = RunOptions {
-        media_watch: Watch {
-            inactivity: Some(Duration::from_secs(1)),
-        },
-        ..RunOptions::default()
-    };
-    let mut live = Live::start(PLAN, Duration::from_secs(5), options).await;
+    let mut live =
+        Live::start_configured(PLAN, Duration::from_secs(5), RunOptions::default(), |c| {
+            c.media_timeout = Duration::from_secs(1)
+        })
+        .await;
     // sipp sends no RTP at all, as a phone that lost its network would.
     let call = live.sipp("await_bye.xml", "7002");
     live.sipp_ok(call, "the silent caller hung up by the server")

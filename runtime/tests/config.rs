@@ -56,6 +56,7 @@ prompts: sounds
 realm: office
 public-ip: 203.0.113.7
 shutdown-deadline: 1500ms
+media-timeout: 0s
 ";
     let (c, dir) = load(yaml, &ConfigOverrides::default());
     let c = c.unwrap();
@@ -68,6 +69,7 @@ shutdown-deadline: 1500ms
     assert_eq!(c.realm, "office");
     assert_eq!(c.public_ip, Some("203.0.113.7".parse().unwrap()));
     assert_eq!(c.shutdown_deadline, Duration::from_millis(1500));
+    assert_eq!(c.media_timeout, Duration::ZERO);
 }
 
 #[test]
@@ -110,7 +112,7 @@ fn an_unknown_key_is_named_with_its_place_and_the_likely_key() {
     assert_eq!(
         error("colour: blue\n"),
         "unknown key `colour` in switchboard.yaml (line 1, column 1); the keys are sip-addr, \
-         http-addr, rtp-ports, data-dir, dialplans, prompts, realm, digest-algorithms, public-ip, shutdown-deadline"
+         http-addr, rtp-ports, data-dir, dialplans, prompts, realm, digest-algorithms, public-ip, shutdown-deadline, media-timeout"
     );
 }
 

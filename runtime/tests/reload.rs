@@ -289,43 +289,28 @@ async fn within_10s(f: impl Future<Output = ()>) {
         .expect("did not finish within 10 s");
 }
 
-/// The SIP server trusts the trunk addresses it resolved at start-up: a reload that
-/// changes a trunk's host loads the plan and says the trunk needs a restart.
+/// Whoever keeps something derived from the plan (the SIP server's trunk addresses)
+/// hears of each version that loads, and of no refused one.
 #[test]
-fn a_changed_trunk_host_loads_and_says_it_needs_a_restart() {
-    let trunk = |host: &str| format!("{TWO}trunk \"main\" {{\n    host \"{host}\"\n}}\n");
-    let office = Office::new(&trunk("127.0.0.1:5070"));
+fn each_loaded_version_is_announced_and_a_refused_one_is_not() {
+    let office = Office::new(TWO);
     let holder = office.holder();
-    assert!(holder.last_attempt().needs_restart.is_empty());
+    let mut versions = holder.versions();
+    assert_eq!(*versions.borrow_and_update(), 1);
+    assert!(!versions.has_changed().unwrap());
 
-    // Another change, the trunk untouched: nothing needs a restart.
-    std::fs::write(
-        office.office(),
-        format!("{}extension 102 \"Bruno\"\n", trunk("127.0.0.1:5070")),
-    )
-    .unwrap();
+    std::fs::write(office.office(), THREE).unwrap();
     assert!(matches!(
         holder.reload(),
         ReloadOutcome::Loaded { version: 2, .. }
     ));
-    assert!(holder.last_attempt().needs_restart.is_empty());
+    assert!(versions.has_changed().unwrap());
+    assert_eq!(*versions.borrow_and_update(), 2);
 
-    std::fs::write(office.office(), trunk("127.0.0.2:5070")).unwrap();
-    assert!(matches!(
-        holder.reload(),
-        ReloadOutcome::Loaded { version: 3, .. }
-    ));
-    let last = holder.last_attempt();
-    assert_eq!(last.needs_restart.len(), 1, "{:?}", last.needs_restart);
-    let said = &last.needs_restart[0];
-    assert!(said.contains("\"main\""), "{said}");
+    std::fs::write(office.office(), "extension 1O1 \"Typo\"\n").unwrap();
+    assert!(matches!(holder.reload(), ReloadOutcome::Refused { .. }));
     assert!(
-        said.contains("\"127.0.0.1:5070\" to \"127.0.0.2:5070\""),
-        "{said}"
-    );
-    assert!(said.contains("restarts"), "{said}");
-    assert_eq!(
-        serde_json::to_value(&*last).unwrap()["needs_restart"][0],
-        said.as_str()
+        !versions.has_changed().unwrap(),
+        "a refused plan is no new version"
     );
 }

@@ -557,6 +557,60 @@ async fn failed_authentication_never_reaches_the_engine_but_a_trunk_does() {
     assert_eq!(challenged.status(), 407);
 }
 
+/// A trunk moved in the plan is trusted at its new address from the next INVITE on, and
+/// no longer at its old one.
+#[tokio::test]
+async fn trunks_handed_over_later_replace_the_ones_the_server_started_with() {
+    let old = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let new = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let peer = |socket: &UdpSocket| TrunkPeer {
+        name: "carrier".into(),
+        host: socket.local_addr().unwrap().to_string(),
+    };
+    let mut server = Server::start(vec![peer(&old)]).await;
+    server.sip.set_trunks(&[peer(&new)]).await;
+
+    let from_new = Phone {
+        socket: new,
+        server: server.addr(),
+    };
+    let inbound = Call::new("+15551234567", "5551000", server.addr());
+    let contact = format!("Contact: <sip:+15551234567@{}>", from_new.addr());
+    from_new
+        .send(request(
+            "INVITE",
+            &inbound,
+            1,
+            &branch(),
+            from_new.addr(),
+            &[contact],
+            OFFER_SDP,
+        ))
+        .await;
+    let incoming = server.next_call().await;
+    assert!(
+        matches!(incoming.origin, CallOrigin::Trunk { ref name, .. } if name == "carrier"),
+        "{:?}",
+        incoming.origin
+    );
+    incoming.leg.reject(486).await.unwrap();
+
+    let from_old = Phone {
+        socket: old,
+        server: server.addr(),
+    };
+    let spoof = Call::new("+15551234567", "5551000", server.addr());
+    let contact = format!("Contact: <sip:+15551234567@{}>", from_old.addr());
+    let challenged = from_old
+        .ask("INVITE", &spoof, 1, &[contact], OFFER_SDP)
+        .await;
+    assert_eq!(
+        challenged.status(),
+        407,
+        "the old address is no longer the trunk"
+    );
+}
+
 // ---------------------------------------------------------------- robustness
 
 #[tokio::test]

@@ -88,16 +88,6 @@ pub struct Watch {
     pub inactivity: Option<Duration>,
 }
 
-impl Default for Watch {
-    /// A minute, as PBXs commonly allow (Asterisk's `rtptimeout`): long enough for any
-    /// phone that suppresses silence to send comfort noise.
-    fn default() -> Watch {
-        Watch {
-            inactivity: Some(Duration::from_secs(60)),
-        }
-    }
-}
-
 /// Sends commands to one media session; clones are cheap and share it. The session ends
 /// on `close` or when the last handle is dropped.
 #[derive(Clone, Debug)]
@@ -150,13 +140,19 @@ impl MediaHandle {
 }
 
 /// Starts a session on `socket` (bound, usually from a `PortPool`) sending to
-/// `negotiated.remote`. Must be called inside a tokio runtime.
+/// `negotiated.remote`, not watching the far end for silence. Must be called inside a
+/// tokio runtime.
 pub fn start(
     socket: UdpSocket,
     negotiated: Negotiated,
     recordings_dir: PathBuf,
 ) -> (MediaHandle, mpsc::Receiver<MediaEvent>) {
-    start_watched(socket, negotiated, recordings_dir, Watch::default())
+    start_watched(
+        socket,
+        negotiated,
+        recordings_dir,
+        Watch { inactivity: None },
+    )
 }
 
 /// `start`, watching the far end as `watch` says. A far end that said it sends nothing

@@ -108,10 +108,16 @@ impl Shared {
         Ok(())
     }
 
-    fn trunk_at(&self, source: SocketAddr) -> Option<&Trunk> {
-        self.trunks
+    fn trunk_at(&self, source: SocketAddr) -> Option<Trunk> {
+        let trunks = self
+            .trunks
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        trunks
             .iter()
             .find(|t| t.ip == source.ip() && t.port.is_none_or(|p| p == source.port()))
+            .cloned()
     }
 
     /// A phone behind NAT puts its private address in Contact; requests in

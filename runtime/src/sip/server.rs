@@ -56,7 +56,9 @@ pub(super) struct Shared {
     /// Which of our addresses each phone is told about.
     pub(super) reach: Reach,
     pub(super) credentials: Arc<dyn CredentialStore>,
-    pub(super) trunks: Vec<Trunk>,
+    /// The trunks' resolved addresses, replaced whole when the plan changes them; the
+    /// lock is held to clone or swap the `Arc`, never across an await.
+    pub(super) trunks: std::sync::RwLock<Arc<Vec<Trunk>>>,
     /// Locks below are held only for a table look-up, never across an await.
     pub(super) auth: Mutex<Authenticator>,
     pub(super) throttle: Mutex<Throttle>,
@@ -82,6 +84,7 @@ pub(super) struct Shared {
 }
 
 /// A trunk with its host resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Trunk {
     pub(super) name: String,
     pub(super) ip: IpAddr,
@@ -89,6 +92,25 @@ pub(super) struct Trunk {
 }
 
 impl SipServer {
+    /// Trusts `peers` from now on in place of the trunks it had: their hosts are resolved
+    /// again (off the request path: INVITEs keep using the old list until the new one is
+    /// ready). Called with each new plan version.
+    pub async fn set_trunks(&self, peers: &[TrunkPeer]) {
+        let trunks = resolve_trunks(peers).await;
+        let mut slot = self
+            .shared
+            .trunks
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if **slot != trunks {
+            info!(
+                trunks = ?trunks.iter().map(|t| format!("{} {}", t.name, t.ip)).collect::<Vec<_>>(),
+                "trunk addresses changed with the plan"
+            );
+            *slot = Arc::new(trunks);
+        }
+    }
+
     /// Binds UDP and TCP on `config.addr` and serves until `cancel` fires. New
     /// calls come out of the returned receiver.
     pub async fn start(
@@ -140,7 +162,7 @@ impl SipServer {
             local_addr,
             reach,
             credentials,
-            trunks,
+            trunks: std::sync::RwLock::new(Arc::new(trunks)),
             auth: Mutex::new(
                 Authenticator::new(config.realm, secret).with_algorithms(&config.digest_algorithms),
             ),
@@ -307,7 +329,7 @@ async fn resolve_trunks(peers: &[TrunkPeer]) -> Vec<Trunk> {
             warn!(
                 trunk = %peer.name,
                 host = %peer.host,
-                "cannot resolve the trunk's host; its calls are refused until it resolves and the server restarts"
+                "cannot resolve the trunk's host; its calls are refused until it resolves at the next plan reload or restart"
             );
         }
         let port = split_host_port(&peer.host).and_then(|(_, p)| p);

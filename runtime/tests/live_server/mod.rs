@@ -54,7 +54,17 @@ pub struct Live {
 impl Live {
     /// Starts a server on `plan` (added to `OFFICE`), with `deadline` for calls in
     /// progress at shutdown and `options` (its call log is replaced by one the test keeps).
-    pub async fn start(plan: &str, deadline: Duration, mut options: RunOptions) -> Live {
+    pub async fn start(plan: &str, deadline: Duration, options: RunOptions) -> Live {
+        Live::start_configured(plan, deadline, options, |_| {}).await
+    }
+
+    /// `start`, with `configure` changing the server's settings last.
+    pub async fn start_configured(
+        plan: &str,
+        deadline: Duration,
+        mut options: RunOptions,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> Live {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let plans = dir.path().join("plan");
         std::fs::create_dir_all(&plans).unwrap();
@@ -65,7 +75,7 @@ impl Live {
         read_store(&db, |s| {
             s.set_password("101", "switchboard", "secret").unwrap()
         });
-        let config = ServerConfig {
+        let mut config = ServerConfig {
             sip_addr: "127.0.0.1:0".parse().unwrap(),
             http_addr: "127.0.0.1:0".parse().unwrap(),
             rtp_ports: 31000..=32999,
@@ -75,6 +85,7 @@ impl Live {
             shutdown_deadline: deadline,
             ..ServerConfig::default()
         };
+        configure(&mut config);
         let calls = Arc::new(CallLog::new());
         options.call_log = Some(calls.clone());
         let stop = CancellationToken::new();
