@@ -43,10 +43,10 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Listens on `addr`, with an error that names the address and the flag to change it.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, crate::error::ServerError> {
     TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen for HTTP on {addr}: {e}; set --http-addr"))
+        .map_err(|source| crate::error::ServerError::Http { addr, source })
 }
 
 /// Serves `app` on `listener` until `cancel` completes, then lets requests in flight

@@ -9,6 +9,7 @@
 pub mod call_log;
 pub mod call_runner;
 pub mod config;
+pub mod error;
 pub mod http;
 pub mod media;
 pub mod office_time;

@@ -15,6 +15,7 @@
 use crate::call_log::CallLog;
 use crate::call_runner::{CallServices, run_call};
 use crate::config::ServerConfig;
+use crate::error::ServerError;
 use crate::http::{self, AppState};
 use crate::media::session::Watch;
 use crate::media::{PortPool, PromptLibrary};
@@ -60,7 +61,7 @@ pub async fn run(
     config: ServerConfig,
     shutdown: CancellationToken,
     ready: Option<tokio::sync::oneshot::Sender<Listening>>,
-) -> Result<(), String> {
+) -> Result<(), ServerError> {
     run_with(config, RunOptions::default(), shutdown, ready).await
 }
 
@@ -70,33 +71,32 @@ pub async fn run_with(
     options: RunOptions,
     shutdown: CancellationToken,
     ready: Option<tokio::sync::oneshot::Sender<Listening>>,
-) -> Result<(), String> {
+) -> Result<(), ServerError> {
     let recordings = config.data_dir.join("recordings");
-    std::fs::create_dir_all(&recordings).map_err(|e| {
-        format!(
-            "cannot create {}: {e}; set --data-dir",
-            recordings.display()
-        )
+    std::fs::create_dir_all(&recordings).map_err(|source| ServerError::DataDir {
+        path: recordings.clone(),
+        source,
     })?;
-    let store = StoreThread::open(&store_path(&config.data_dir))
+    let db = store_path(&config.data_dir);
+    let store = StoreThread::open(&db)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|source| ServerError::Store { path: db, source })?;
 
-    let plans = Arc::new(PlanHolder::load_initial(
-        &config.dialplans,
-        &config.prompts,
-    )?);
-    let _watch = reload::watch(plans.clone(), shutdown.clone().cancelled_owned())?;
+    let plans = Arc::new(
+        PlanHolder::load_initial(&config.dialplans, &config.prompts).map_err(ServerError::Plan)?,
+    );
+    let _watch = reload::watch(plans.clone(), shutdown.clone().cancelled_owned())
+        .map_err(ServerError::Watch)?;
 
     let prompts = Arc::new(PromptLibrary::new(config.prompts.clone()));
-    let preloaded = prompts.preload().map_err(|e| e.to_string())?;
+    let preloaded = prompts.preload().map_err(ServerError::Prompts)?;
     tracing::info!(
         "{preloaded} prompts loaded from {}",
         config.prompts.display()
     );
 
     let ports = PortPool::new(config.sip_addr.ip(), config.rtp_ports.clone())
-        .map_err(|e| format!("{e}; set --rtp-ports"))?;
+        .map_err(ServerError::Ports)?;
 
     // SIP outlives the calls: it must still send their BYEs while the server stops.
     let sip_stop = CancellationToken::new();
@@ -110,7 +110,7 @@ pub async fn run_with(
     };
     let (sip, mut incoming) = SipServer::start(sip_config, store.credentials(), sip_stop.clone())
         .await
-        .map_err(|e| format!("{e}; set --sip-addr"))?;
+        .map_err(ServerError::Sip)?;
     let sip = Arc::new(sip);
     tokio::spawn(follow_trunks(sip.clone(), plans.clone(), sip_stop.clone()));
     tokio::spawn(light_lamps_on_register(
@@ -124,7 +124,10 @@ pub async fn run_with(
     let listener = http::bind(config.http_addr).await?;
     let listening = Listening {
         sip: sip.local_addr(),
-        http: listener.local_addr().map_err(|e| e.to_string())?,
+        http: listener.local_addr().map_err(|source| ServerError::Http {
+            addr: config.http_addr,
+            source,
+        })?,
     };
     let app = http::app(AppState {
         plans: plans.clone(),

@@ -316,7 +316,7 @@ async fn serve_answers_over_tcp_and_stops_when_cancelled() {
 async fn bind_names_the_address_and_the_flag() {
     let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = taken.local_addr().unwrap();
-    let e = bind(addr).await.unwrap_err();
+    let e = bind(addr).await.unwrap_err().to_string();
     assert!(
         e.starts_with(&format!("cannot listen for HTTP on {addr}: ")),
         "{e}"

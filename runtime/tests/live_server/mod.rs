@@ -48,7 +48,7 @@ pub struct Live {
     pub stop: CancellationToken,
     /// The server's record of calls, kept after it stopped.
     pub calls: Arc<CallLog>,
-    task: Option<JoinHandle<Result<(), String>>>,
+    task: Option<JoinHandle<Result<(), switchboard_runtime::error::ServerError>>>,
 }
 
 impl Live {
