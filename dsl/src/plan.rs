@@ -113,6 +113,16 @@ impl Plan {
             .map(|&i| &self.extensions[i])
     }
 
+    /// Whether `user` may sign in to SIP: an extension's number, or a hot-desk device's
+    /// MAC (in any case). Nobody else may, whatever passwords a store holds.
+    pub fn is_sip_user(&self, user: &str) -> bool {
+        self.extension(user).is_some()
+            || self
+                .devices
+                .iter()
+                .any(|d| d.mac.eq_ignore_ascii_case(user))
+    }
+
     pub fn queue(&self, number: &str) -> Option<&Queue> {
         self.index.queues.get(number).map(|&i| &self.queues[i])
     }

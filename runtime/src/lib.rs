@@ -14,6 +14,8 @@ pub mod http;
 pub mod media;
 pub mod office_time;
 pub mod plan_files;
+pub mod plan_users;
+pub mod private_files;
 pub mod reload;
 pub mod server;
 pub mod sip;

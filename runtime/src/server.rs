@@ -19,6 +19,8 @@ use crate::error::ServerError;
 use crate::http::{self, AppState};
 use crate::media::session::Watch;
 use crate::media::{PortPool, PromptLibrary};
+use crate::plan_users::PlanUsers;
+use crate::private_files;
 use crate::reload::{self, PlanHolder};
 use crate::sip::{SipConfig, SipServer, TrunkPeer};
 use crate::sqlite_store::StoreThread;
@@ -72,11 +74,16 @@ pub async fn run_with(
     shutdown: CancellationToken,
     ready: Option<tokio::sync::oneshot::Sender<Listening>>,
 ) -> Result<(), ServerError> {
+    // The data folder holds people's voices and credential digests: owner only, and a
+    // folder left looser (by an older version, or an admin's umask) is tightened.
     let recordings = config.data_dir.join("recordings");
-    std::fs::create_dir_all(&recordings).map_err(|source| ServerError::DataDir {
-        path: recordings.clone(),
-        source,
-    })?;
+    for dir in [&config.data_dir, &recordings] {
+        let found = private_files::dir(dir).map_err(|source| ServerError::DataDir {
+            path: dir.clone(),
+            source,
+        })?;
+        private_files::log(dir, found);
+    }
     let db = store_path(&config.data_dir);
     let store = StoreThread::open(&db)
         .await
@@ -108,9 +115,16 @@ pub async fn run_with(
         digest_algorithms: config.digest_algorithms.clone(),
         trunks,
     };
-    let (sip, mut incoming) = SipServer::start(sip_config, store.credentials(), sip_stop.clone())
-        .await
-        .map_err(ServerError::Sip)?;
+    let (sip, mut incoming) = SipServer::start(
+        sip_config,
+        Arc::new(PlanUsers {
+            store: store.credentials(),
+            plans: plans.clone(),
+        }),
+        sip_stop.clone(),
+    )
+    .await
+    .map_err(ServerError::Sip)?;
     let sip = Arc::new(sip);
     tokio::spawn(follow_trunks(sip.clone(), plans.clone(), sip_stop.clone()));
     tokio::spawn(light_lamps_on_register(
@@ -132,6 +146,7 @@ pub async fn run_with(
     let app = http::app(AppState {
         plans: plans.clone(),
         calls: calls.clone(),
+        hosts: Arc::new(http::HostNames::new(listening.http, &config.http_names)),
     });
     // The API stays up while calls in progress end, so an admin can watch them go.
     let http_stop = CancellationToken::new();
