@@ -7,6 +7,7 @@
 //! flag wins over the file. An unknown or invalid key stops start-up with a message naming
 //! the key, where it is, and what to write instead.
 
+use crate::http::HostName;
 use crate::sip::DigestAlgorithm;
 use serde::{Deserialize, Deserializer};
 use std::fmt;
@@ -23,6 +24,10 @@ pub struct ServerConfig {
     /// Where SIP listens, on UDP and on TCP alike.
     pub sip_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    /// Names the HTTP API answers to besides its own address and the loopback names
+    /// (`localhost`, `127.0.0.1`, `[::1]`): a request with any other `Host` is refused, so
+    /// a web page cannot reach the API through DNS rebinding.
+    pub http_names: Vec<HostName>,
     /// The UDP ports RTP may use: an even port for RTP and the odd one after it for RTCP.
     pub rtp_ports: RangeInclusive<u16>,
     /// The SQLite file and the recordings.
@@ -54,6 +59,7 @@ impl Default for ServerConfig {
         ServerConfig {
             sip_addr: SocketAddr::from(([0, 0, 0, 0], 5060)),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            http_names: Vec::new(),
             rtp_ports: 10000..=20000,
             data_dir: PathBuf::from("var"),
             dialplans: PathBuf::from("dialplans"),
@@ -83,6 +89,11 @@ pub struct ConfigOverrides {
     #[arg(long, value_parser = parse_addr)]
     #[serde(default, deserialize_with = "de_addr")]
     pub http_addr: Option<SocketAddr>,
+    /// More names the HTTP API answers to, like pbx.office.example,10.0.0.5 [default: its
+    /// own address, localhost, 127.0.0.1, [::1]].
+    #[arg(long, value_parser = parse_http_names)]
+    #[serde(default, deserialize_with = "de_http_names")]
+    pub http_names: Option<HttpNames>,
     /// RTP ports, like 10000-20000 [default: 10000-20000].
     #[arg(long, value_parser = parse_port_range)]
     #[serde(default, deserialize_with = "de_ports")]
@@ -125,6 +136,10 @@ pub struct ConfigOverrides {
 /// The digest algorithms as one value: clap would read a `Vec` field as a repeated flag.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DigestAlgorithms(pub Vec<DigestAlgorithm>);
+
+/// The HTTP API's extra names as one value, for the same reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpNames(pub Vec<HostName>);
 
 /// Why the configuration was refused; `Display` is the message for the admin.
 #[derive(Debug)]
@@ -331,6 +346,7 @@ impl ConfigOverrides {
     fn apply(&self, config: &mut ServerConfig) {
         set(&mut config.sip_addr, self.sip_addr);
         set(&mut config.http_addr, self.http_addr);
+        set(&mut config.http_names, self.http_names.clone().map(|n| n.0));
         set(&mut config.rtp_ports, self.rtp_ports.clone());
         set(&mut config.data_dir, self.data_dir.clone());
         set(&mut config.dialplans, self.dialplans.clone());
@@ -449,6 +465,20 @@ fn parse_addr(s: &str) -> Result<SocketAddr, String> {
     })
 }
 
+/// `pbx.office.example, 10.0.0.5`: names (or addresses) without a scheme or port.
+pub fn parse_http_names(text: &str) -> Result<HttpNames, String> {
+    let names = text
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(HostName::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    if names.is_empty() {
+        return Err("name at least one host name, like pbx.office.example".into());
+    }
+    Ok(HttpNames(names))
+}
+
 fn parse_ip(s: &str) -> Result<IpAddr, String> {
     s.trim().parse().map_err(|_| {
         format!("`{s}` is not an IP address; write it like 203.0.113.10, without a port")
@@ -487,6 +517,14 @@ fn de_algorithms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DigestAlgorit
         d,
         "digest algorithms like `md5, sha-256`",
         parse_digest_algorithms,
+    )
+}
+
+fn de_http_names<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HttpNames>, D::Error> {
+    de_parsed(
+        d,
+        "host names like `pbx.office.example, 10.0.0.5`",
+        parse_http_names,
     )
 }
 

@@ -4,16 +4,28 @@
 //! `app` builds the router from the shared state, so tests drive it with `oneshot` and no
 //! socket; `bind` and `serve` put it on a TCP port until the shutdown future completes.
 //! Every error goes through `AppError`, which answers JSON and keeps internals in the log.
+//!
+//! Around the routes: `hosts` refuses a `Host` that is not one of ours (DNS rebinding),
+//! `headers` adds the security headers to every answer, and `connections` bounds how many
+//! connections are held and how long a request head may take.
 
+mod connections;
+mod headers;
+mod hosts;
 mod status_page;
 pub mod time;
+
+pub use connections::{ConnectionTable, Limits, Refused, Slot, serve_with};
+pub use headers::BODY_LIMIT;
+pub use hosts::{HostName, HostNames};
 
 use crate::call_log::{CallList, CallLog, CallRecord};
 use crate::reload::{LastAttempt, PlanHolder};
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{StatusCode, Uri};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
@@ -28,10 +40,13 @@ use tokio::net::TcpListener;
 pub struct AppState {
     pub plans: Arc<PlanHolder>,
     pub calls: Arc<CallLog>,
+    /// The names a request's `Host` must be one of.
+    pub hosts: Arc<HostNames>,
 }
 
-/// The API's routes over `state`.
+/// The API's routes over `state`, behind the `Host` check and the security headers.
 pub fn app(state: AppState) -> Router {
+    let hosts = state.hosts.clone();
     Router::new()
         .route("/", get(status_page::page))
         .route("/healthz", get(healthz))
@@ -40,6 +55,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/calls/{id}", get(call))
         .fallback(not_found)
         .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT as usize))
+        .layer(middleware::from_fn_with_state(hosts, hosts::check_host))
+        // Outermost, so a refused `Host` gets the headers too.
+        .layer(middleware::from_fn(headers::security_headers))
 }
 
 /// Listens on `addr`, with an error that names the address and the flag to change it.
@@ -49,8 +68,8 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, crate::error::ServerE
         .map_err(|source| crate::error::ServerError::Http { addr, source })
 }
 
-/// Serves `app` on `listener` until `cancel` completes, then lets requests in flight
-/// finish.
+/// Serves `app` on `listener` within the default `Limits` until `cancel` completes, then
+/// lets requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -59,9 +78,7 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!("HTTP API on http://{addr}");
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(cancel)
-        .await
+    serve_with(listener, app, Limits::default(), cancel).await
 }
 
 /// Every way a request can fail. The message of `Internal` goes to the log only.

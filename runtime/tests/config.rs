@@ -40,6 +40,7 @@ fn no_file_and_no_flags_is_the_embedded_defaults() {
     assert_eq!(c.prompts, Path::new("prompts"));
     assert_eq!(c.realm, "switchboard");
     assert_eq!(c.public_ip, None);
+    assert!(c.http_names.is_empty());
     assert_eq!(c.shutdown_deadline, Duration::from_secs(10));
 }
 
@@ -49,6 +50,7 @@ fn the_file_sets_every_key_and_relative_paths_follow_the_file() {
 # the office PBX
 sip-addr: 192.0.2.1:5070
 http-addr: \"[::1]:9000\"
+http-names: PBX.office.example, 10.0.0.5, fd00::5
 rtp-ports: 30000-30999
 data-dir: state
 dialplans: /srv/plans
@@ -62,6 +64,8 @@ media-timeout: 0s
     let c = c.unwrap();
     assert_eq!(c.sip_addr, addr("192.0.2.1:5070"));
     assert_eq!(c.http_addr, addr("[::1]:9000"));
+    let names: Vec<String> = c.http_names.iter().map(|n| n.to_string()).collect();
+    assert_eq!(names, ["pbx.office.example", "10.0.0.5", "[fd00::5]"]);
     assert_eq!(c.rtp_ports, 30000..=30999);
     assert_eq!(c.data_dir, dir.join("state"));
     assert_eq!(c.dialplans, Path::new("/srv/plans"));
@@ -112,7 +116,7 @@ fn an_unknown_key_is_named_with_its_place_and_the_likely_key() {
     assert_eq!(
         error("colour: blue\n"),
         "unknown key `colour` in switchboard.yaml (line 1, column 1); the keys are sip-addr, \
-         http-addr, rtp-ports, data-dir, dialplans, prompts, realm, digest-algorithms, public-ip, shutdown-deadline, media-timeout"
+         http-addr, http-names, rtp-ports, data-dir, dialplans, prompts, realm, digest-algorithms, public-ip, shutdown-deadline, media-timeout"
     );
 }
 
@@ -128,6 +132,13 @@ fn an_invalid_value_is_named_with_its_key_place_and_fix() {
             "\nhttp-addr: localhost\n",
             "invalid `http-addr` in switchboard.yaml (line 2, column 12): `localhost` is not \
              an IP address and port; write it like 0.0.0.0:5060 or [::]:5060",
+        ),
+        (
+            "http-names: http://pbx.office.example:8080/\n",
+            "invalid `http-names` in switchboard.yaml (line 1, column 13): \
+             `http://pbx.office.example:8080/` is not a host name; write the name the admin \
+             types in the browser, without http:// or a port, like pbx.office.example or \
+             10.0.0.5",
         ),
         (
             "rtp-ports: 20000-10000\n",

@@ -1,7 +1,7 @@
 //! The HTTP API driven with `oneshot` (no server), and once over a real TCP socket.
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use switchboard_core::ids::CallId;
 use switchboard_core::trace::{TraceEntry, Traced};
 use switchboard_dsl::{FileId, Span};
 use switchboard_runtime::call_log::{CallLog, NewCall};
-use switchboard_runtime::http::{AppError, AppState, app, bind, serve};
+use switchboard_runtime::http::{AppError, AppState, HostName, HostNames, app, bind, serve};
 use switchboard_runtime::reload::PlanHolder;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -41,21 +41,37 @@ impl Server {
             state: AppState {
                 plans: Arc::new(holder),
                 calls: Arc::new(calls),
+                hosts: Arc::new(HostNames::new(
+                    "127.0.0.1:8080".parse().unwrap(),
+                    &[HostName::parse("pbx.office.example").unwrap()],
+                )),
             },
         }
     }
 
     /// GET `path`: the status and the body (as JSON when it is JSON, else a string).
     async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let request = Request::get(path).body(Body::empty()).unwrap();
+        let (status, _, body) = self.get_as(path, Some("127.0.0.1:8080")).await;
+        (status, body)
+    }
+
+    /// GET `path` with `host` as the `Host` header (none when `None`): the status, the
+    /// headers and the body.
+    async fn get_as(&self, path: &str, host: Option<&str>) -> (StatusCode, HeaderMap, Value) {
+        let mut request = Request::get(path);
+        if let Some(h) = host {
+            request = request.header("host", h);
+        }
+        let request = request.body(Body::empty()).unwrap();
         let response = app(self.state.clone()).oneshot(request).await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
             .await
             .unwrap();
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, body)
+        (status, headers, body)
     }
 }
 
@@ -335,4 +351,109 @@ fn is_rfc3339_utc(s: &str) -> bool {
             19 => *c == b'Z',
             _ => c.is_ascii_digit(),
         })
+}
+
+/// Every path the API serves, and two it does not.
+const PATHS: &[&str] = &[
+    "/",
+    "/healthz",
+    "/api/plan",
+    "/api/calls",
+    "/api/calls/1",
+    "/api/calls/x",
+    "/nope",
+];
+
+#[tokio::test]
+async fn a_host_that_is_not_ours_is_refused_with_the_setting_to_add() {
+    let server = Server::new(CallLog::new());
+    for path in PATHS.iter().filter(|p| **p != "/healthz") {
+        let (status, _, body) = server.get_as(path, Some("attacker.example:8080")).await;
+        assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{path}");
+        let text = body.as_str().unwrap();
+        assert!(
+            text.contains("does not answer to the name `attacker.example:8080`")
+                && text.contains("`http-names`")
+                && text.contains("--http-names attacker.example,")
+                && text.contains("DNS rebinding"),
+            "{path}: {text}"
+        );
+    }
+    let (status, _, body) = server.get_as("/api/calls", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.as_str().unwrap().contains("http-names"), "{body}");
+    // An absolute-form request line names the host and wins over the header.
+    let (status, _, _) = server
+        .get_as("http://attacker.example/api/calls", Some("localhost"))
+        .await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST);
+}
+
+#[tokio::test]
+async fn our_own_names_are_answered_whatever_the_port_and_case() {
+    let server = Server::new(CallLog::new());
+    for host in [
+        "127.0.0.1:8080",
+        "localhost:8080",
+        "localhost",
+        "[::1]:8080",
+        "pbx.office.example",
+        "PBX.Office.Example:443",
+    ] {
+        let (status, _, _) = server.get_as("/api/calls", Some(host)).await;
+        assert_eq!(status, StatusCode::OK, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn healthz_answers_any_host_for_load_balancers() {
+    let server = Server::new(CallLog::new());
+    for host in [Some("10.9.8.7:8080"), Some("attacker.example"), None] {
+        let (status, _, body) = server.get_as("/healthz", host).await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::OK, Value::from("ok")),
+            "{host:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let server = Server::new(CallLog::new());
+    for host in ["127.0.0.1:8080", "attacker.example"] {
+        for path in PATHS {
+            let (status, headers, _) = server.get_as(path, Some(host)).await;
+            let at = format!("{path} as {host} ({status})");
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{at}: no {name}"))
+                    .to_str()
+                    .unwrap()
+                    .to_string()
+            };
+            assert_eq!(header("x-content-type-options"), "nosniff", "{at}");
+            assert_eq!(header("x-frame-options"), "DENY", "{at}");
+            assert_eq!(header("referrer-policy"), "no-referrer", "{at}");
+            assert_eq!(header("cache-control"), "no-store", "{at}");
+            let csp = header("content-security-policy");
+            assert!(
+                csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+                "{at}: {csp}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused() {
+    let server = Server::new(CallLog::new());
+    let request = Request::post("/api/calls")
+        .header("host", "localhost")
+        .header("content-length", "1000000")
+        .body(Body::from(vec![b'x'; 1_000_000]))
+        .unwrap();
+    let response = app(server.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
