@@ -18,8 +18,13 @@ pub enum Command {
     /// Stop the playing media early; `PlayFinished(id)` still follows.
     StopPlaying(PlayId),
     /// Record the caller until `StopRecording`, then report `RecordingFinished`. Nothing is
-    /// played first: the beep is a `Play` of its own.
-    Record,
+    /// played first: the beep is a `Play` of its own. `max` is the step's maximum length
+    /// (the plan's `max_recording` unless the step says): the engine stops the recording
+    /// by a timer then, and the runtime never stores more audio than that, whatever the
+    /// caller's packets claim.
+    Record {
+        max: Duration,
+    },
     StopRecording,
     /// Report `TimerFired(id)` after this long, unless cancelled.
     StartTimer {

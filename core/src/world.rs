@@ -164,7 +164,7 @@ impl World {
                         answers.push(Event::PlayFinished(*id));
                     }
                 }
-                Command::Record => sim.recording_since = Some(self.now),
+                Command::Record { .. } => sim.recording_since = Some(self.now),
                 Command::StopRecording => {
                     if let Some(since) = sim.recording_since.take() {
                         self.recordings += 1;

@@ -381,7 +381,7 @@ impl LiveCall {
             Command::StopPlaying(id) => {
                 let _ = self.media.stop_playing(id.0);
             }
-            Command::Record => {
+            Command::Record { max } => {
                 self.recordings += 1;
                 let name = format!(
                     "msg-{}-{}-{}",
@@ -392,7 +392,7 @@ impl LiveCall {
                     self.id.0,
                     self.recordings
                 );
-                let _ = self.media.start_recording(name);
+                let _ = self.media.start_recording(name, max);
             }
             Command::StopRecording => {
                 let _ = self.media.stop_recording();

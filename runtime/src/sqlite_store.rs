@@ -28,6 +28,7 @@ pub use credentials::DigestAlgorithm;
 pub use schema::SCHEMA_VERSION;
 pub use thread::{StoreThread, steps_run};
 
+use crate::private_files;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -62,7 +63,11 @@ impl SqliteStore {
             .map_err(|e| StoreError::new(format!("clearing the park orbits failed: {e}")))
     }
 
+    /// Opens (or creates) the store at `path`. An existing file looser than `0600` (with
+    /// its WAL and shared-memory files) is narrowed to that first: it holds SIP digests
+    /// and PIN hashes.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        make_private(path)?;
         Ok(SqliteStore {
             conn: schema::open(path)?,
             path: path.to_path_buf(),
@@ -522,4 +527,22 @@ impl Store for SqliteStore {
             .map(drop)
         })
     }
+}
+
+/// Tightens an existing database file and its `-wal` and `-shm` files to `0600` when
+/// they are looser (made by an older version or an admin's tool); `schema::open` creates
+/// a missing one `0600`, and SQLite gives the files beside it the main file's mode.
+fn make_private(path: &Path) -> Result<(), StoreError> {
+    let failed = |e: std::io::Error| StoreError::new(format!("{}: {e}", path.display()));
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::PathBuf::from(name);
+        match private_files::tighten(&file, private_files::FILE_MODE) {
+            Ok(found) => private_files::log(&file, found),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(failed(e)),
+        }
+    }
+    Ok(())
 }

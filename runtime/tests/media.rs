@@ -18,6 +18,9 @@ const DEADLINE: Duration = Duration::from_secs(5);
 
 const DTMF_PT: u8 = 101;
 
+/// The maximum length of the recordings these tests make: more than any of them sends.
+const MINUTE: Duration = Duration::from_secs(60);
+
 fn prompts() -> PromptLibrary {
     PromptLibrary::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../prompts"))
 }
@@ -348,7 +351,7 @@ async fn a_recording_keeps_the_callers_audio_and_fills_lost_packets() {
         session(phone.socket.local_addr().unwrap(), Codec::Pcma, dir.path()).await;
     phone.to = local;
 
-    handle.start_recording("msg-1").unwrap();
+    handle.start_recording("msg-1", MINUTE).unwrap();
     for i in 0..50 {
         if i == 25 {
             // Lost on the way.
@@ -395,7 +398,7 @@ async fn hanging_up_mid_message_keeps_the_message() {
         session(phone.socket.local_addr().unwrap(), Codec::Pcmu, dir.path()).await;
     phone.to = local;
 
-    handle.start_recording("hangup").unwrap();
+    handle.start_recording("hangup", MINUTE).unwrap();
     for i in 0..25 {
         phone.audio(Codec::Pcmu, &tone(i)).await;
     }
@@ -424,13 +427,13 @@ async fn close_ends_the_session_and_bad_recordings_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let (handle, mut events, _) =
         session("127.0.0.1:9".parse().unwrap(), Codec::Pcmu, dir.path()).await;
-    handle.start_recording("../escape").unwrap();
+    handle.start_recording("../escape", MINUTE).unwrap();
     match next_event(&mut events).await {
         MediaEvent::RecordingFailed(why) => assert!(why.contains("../escape"), "{why}"),
         e => panic!("{e:?}"),
     }
     // A recording that is stopped at once is still a (short) WAV.
-    handle.start_recording("empty").unwrap();
+    handle.start_recording("empty", MINUTE).unwrap();
     handle.stop_recording().unwrap();
     assert_eq!(
         next_event(&mut events).await,

@@ -165,7 +165,7 @@ impl Call {
     pub(super) fn start_recording(&mut self, mut r: Recording) {
         // Keys pressed during the greeting or the beep answer nothing after the message.
         self.forget_typeahead("a recording starts");
-        self.push(Command::Record);
+        self.push(Command::Record { max: r.max });
         r.timer = Some(self.timer(r.max));
         self.wait = Wait::Recording(Box::new(r));
     }

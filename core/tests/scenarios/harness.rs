@@ -445,7 +445,7 @@ pub fn render(c: &Command) -> String {
             s
         }
         Command::StopPlaying(id) => format!("stop-playing#{}", id.0),
-        Command::Record => "record".into(),
+        Command::Record { .. } => "record".into(),
         Command::StopRecording => "stop-recording".into(),
         Command::StartTimer { id, after } => format!("timer#{} {}", id.0, duration(*after)),
         Command::CancelTimer(id) => format!("cancel-timer#{}", id.0),

@@ -19,6 +19,7 @@ use super::dtmf::DtmfReceiver;
 use super::g711::Codec;
 use super::player::{FRAME_SAMPLES, Frame, Player};
 use super::recording::RecordingWriter;
+use super::recording::timeline::Timeline;
 use super::rtp::{self, HEADER_LEN, OutgoingStream, RtpHeader};
 use super::sdp::{Direction, Negotiated};
 use std::fmt;
@@ -41,10 +42,6 @@ pub const EVENT_CAPACITY: usize = 64;
 /// A stall longer than this skips the missed packets instead of sending them in a burst.
 const MAX_CATCH_UP: Duration = Duration::from_millis(100);
 
-/// A gap in the caller's timestamps up to this many samples (5 s) is recorded as silence;
-/// a larger jump is taken as a new timeline.
-const MAX_GAP: i32 = 5 * 8000;
-
 /// What the call asks of its media.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MediaCommand {
@@ -53,9 +50,9 @@ pub enum MediaCommand {
     Play { id: u32, audio: Vec<Arc<[i16]>> },
     /// Stop play `id` (playing or queued); `PlayFinished(id)` follows unless it already did.
     StopPlaying(u32),
-    /// Record the caller into `<recordings_dir>/<name>.wav`, finishing any recording
-    /// already running.
-    StartRecording { name: String },
+    /// Record the caller into `<recordings_dir>/<name>.wav`, at most `max` of audio,
+    /// finishing any recording already running.
+    StartRecording { name: String, max: Duration },
     /// Finish the recording; `RecordingFinished` (or `RecordingFailed`) follows.
     StopRecording,
     /// Stop watching the far end for inactivity (it may have put the call on hold).
@@ -121,8 +118,17 @@ impl MediaHandle {
         self.send(MediaCommand::StopPlaying(id))
     }
 
-    pub fn start_recording(&self, name: impl Into<String>) -> Result<(), SessionEnded> {
-        self.send(MediaCommand::StartRecording { name: name.into() })
+    /// Starts recording into `<name>.wav`; the file never holds more than `max` of audio,
+    /// whatever the packets' timestamps say.
+    pub fn start_recording(
+        &self,
+        name: impl Into<String>,
+        max: Duration,
+    ) -> Result<(), SessionEnded> {
+        self.send(MediaCommand::StartRecording {
+            name: name.into(),
+            max,
+        })
     }
 
     pub fn stop_recording(&self) -> Result<(), SessionEnded> {
@@ -305,16 +311,18 @@ impl Session {
                 self.player.stop(id);
                 self.report_finished_plays().await;
             }
-            MediaCommand::StartRecording { name } => {
+            MediaCommand::StartRecording { name, max } => {
                 self.stop_recording();
                 self.recording = Some(Recording {
                     task: RecordingTask::start(
                         self.recordings_dir.clone(),
                         name,
+                        max,
                         self.events.clone(),
                     ),
                     pending: Vec::with_capacity(CHUNK_SAMPLES),
-                    next: None,
+                    timeline: Timeline::new(max),
+                    started: Instant::now(),
                 });
             }
             MediaCommand::StopRecording => {
@@ -402,8 +410,10 @@ struct Recording {
     task: RecordingTask,
     /// Audio not yet handed to the writer.
     pending: Vec<i16>,
-    /// The SSRC and timestamp the next packet should have.
-    next: Option<(u32, u32)>,
+    /// Where each packet's audio goes, within the recording's bounds.
+    timeline: Timeline,
+    /// When the recording started: silence may not run ahead of this clock.
+    started: Instant,
 }
 
 /// What the session sends a recording's writer.
@@ -423,10 +433,15 @@ struct RecordingTask {
 }
 
 impl RecordingTask {
-    fn start(dir: PathBuf, name: String, events: mpsc::Sender<MediaEvent>) -> RecordingTask {
+    fn start(
+        dir: PathBuf,
+        name: String,
+        max: Duration,
+        events: mpsc::Sender<MediaEvent>,
+    ) -> RecordingTask {
         let (chunks, rx) = std::sync::mpsc::channel();
         let done = tokio::task::spawn_blocking(move || {
-            let mut writer = match RecordingWriter::create(&dir, &name) {
+            let mut writer = match RecordingWriter::create(&dir, &name, max) {
                 Ok(writer) => writer,
                 Err(e) => {
                     // Now, not when the recording stops: the call may have to react.
@@ -484,24 +499,28 @@ impl Recording {
         Ok(())
     }
 
-    /// Appends one packet's audio; a gap in the timestamps (lost packets, or a phone that
-    /// sends nothing while silent) is filled with silence, and a repeated or late packet
-    /// is dropped.
+    /// Appends one packet's audio where `timeline` places it: after up to a second of
+    /// silence for a gap (lost packets), nothing for a repeated or late packet, and
+    /// nothing at all once the recording holds its maximum length.
     fn write_rtp(&mut self, h: &RtpHeader, payload: &[u8], codec: Codec) -> io::Result<()> {
+        if self.timeline.full() {
+            return Ok(());
+        }
         let mut pcm = [0i16; 1024];
         let payload = &payload[..payload.len().min(pcm.len())];
-        codec.decode(payload, &mut pcm);
-        if let Some((ssrc, expected)) = self.next
-            && ssrc == h.ssrc
-        {
-            match h.timestamp.wrapping_sub(expected) as i32 {
-                gap if (-MAX_GAP..0).contains(&gap) => return Ok(()),
-                gap if (1..=MAX_GAP).contains(&gap) => self.silence(gap as usize)?,
-                _ => {}
-            }
+        let place = self
+            .timeline
+            .place(h, payload.len(), self.started.elapsed());
+        if place.silence > 0 {
+            self.silence(place.silence)?;
         }
-        self.push(&pcm[..payload.len()])?;
-        self.next = Some((h.ssrc, h.timestamp.wrapping_add(payload.len() as u32)));
+        if place.audio > 0 {
+            codec.decode(&payload[..place.audio], &mut pcm);
+            self.push(&pcm[..place.audio])?;
+        }
+        if self.timeline.full() {
+            tracing::debug!("the recording reached its maximum length: the rest is dropped");
+        }
         Ok(())
     }
 }
