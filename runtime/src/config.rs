@@ -520,12 +520,30 @@ fn de_algorithms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DigestAlgorit
     )
 }
 
+/// `http-names` is a list: a YAML sequence (`[pbx.office.example, 10.0.0.5]`, or one
+/// name a line) or the flag's comma-separated text.
 fn de_http_names<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HttpNames>, D::Error> {
-    de_parsed(
-        d,
-        "host names like `pbx.office.example, 10.0.0.5`",
-        parse_http_names,
-    )
+    struct Names;
+    impl<'de> serde::de::Visitor<'de> for Names {
+        type Value = HttpNames;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("host names like `pbx.office.example, 10.0.0.5`")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<HttpNames, E> {
+            parse_http_names(v).map_err(E::custom)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<HttpNames, A::Error> {
+            let mut names = Vec::new();
+            while let Some(name) = seq.next_element::<String>()? {
+                names.extend(parse_http_names(&name).map_err(serde::de::Error::custom)?.0);
+            }
+            Ok(HttpNames(names))
+        }
+    }
+    d.deserialize_any(Names).map(Some)
 }
 
 fn de_realm<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

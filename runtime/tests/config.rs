@@ -50,7 +50,9 @@ fn the_file_sets_every_key_and_relative_paths_follow_the_file() {
 # the office PBX
 sip-addr: 192.0.2.1:5070
 http-addr: \"[::1]:9000\"
-http-names: PBX.office.example, 10.0.0.5, fd00::5
+http-names:
+  - PBX.office.example
+  - 10.0.0.5, fd00::5
 rtp-ports: 30000-30999
 data-dir: state
 dialplans: /srv/plans
@@ -294,5 +296,34 @@ fn digest_algorithms_come_from_the_file_and_the_flag_wins() {
     assert!(
         err.to_string().contains("`md4` is not a digest algorithm"),
         "{err}"
+    );
+}
+
+#[test]
+fn http_names_are_a_list_in_the_file_or_commas_and_the_flag_wins() {
+    use switchboard_runtime::config::parse_http_names;
+    let names =
+        |c: &ServerConfig| -> Vec<String> { c.http_names.iter().map(|n| n.to_string()).collect() };
+    let (c, _) = load(
+        "http-names: [pbx.office.example, 10.0.0.5]\n",
+        &ConfigOverrides::default(),
+    );
+    assert_eq!(names(&c.unwrap()), ["pbx.office.example", "10.0.0.5"]);
+    let (c, _) = load(
+        "http-names: pbx.office.example\n",
+        &ConfigOverrides::default(),
+    );
+    assert_eq!(names(&c.unwrap()), ["pbx.office.example"]);
+    let flags = ConfigOverrides {
+        http_names: Some(parse_http_names("switchboard.lan").unwrap()),
+        ..ConfigOverrides::default()
+    };
+    let (c, _) = load("http-names: pbx.office.example\n", &flags);
+    assert_eq!(names(&c.unwrap()), ["switchboard.lan"]);
+    assert_eq!(
+        error("http-names: [pbx.office.example:8080]\n"),
+        "invalid `http-names` in switchboard.yaml (line 1, column 13): \
+         `pbx.office.example:8080` is not a host name; write the name the admin types in \
+         the browser, without http:// or a port, like pbx.office.example or 10.0.0.5"
     );
 }
