@@ -1,24 +1,26 @@
 //! `switchboard user`: the SIP users, who may register and call. `set-password EXT`
 //! stores a user's password as digests, `list` shows the users with one, `remove EXT`
-//! takes one away.
+//! takes one away; `set-pin EXT` sets the voicemail PIN of an extension's mailbox, so
+//! that a first PIN need not be written in the plan.
 //!
 //! A SIP user is an extension or a hot-desk phone's MAC address that the plan defines:
 //! a password for anything else would be a way in that the plan does not know about
-//! (a user 999 could place calls as "999"). The password is read from standard input
-//! (one line), so it never shows in the process list or the shell history.
+//! (a user 999 could place calls as "999"). Passwords and PINs are read from standard
+//! input (one line), so they never show in the process list or the shell history.
 
 use crate::run_cmd::load_config;
 use clap::{Args, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use switchboard_core::store::{PinAttempts, Store};
 use switchboard_dsl::Plan;
 use switchboard_dsl::suggest::did_you_mean;
 use switchboard_runtime::config::ConfigOverrides;
 use switchboard_runtime::config::ServerConfig;
 use switchboard_runtime::plan_files::{compile_plan, find_plans};
 use switchboard_runtime::server::store_path;
-use switchboard_runtime::sqlite_store::SqliteStore;
+use switchboard_runtime::sqlite_store::{SqliteStore, pin_digest};
 
 #[derive(Args)]
 pub struct UserArgs {
@@ -58,6 +60,19 @@ enum UserCommand {
         #[command(flatten)]
         place: Place,
     },
+    /// Set the voicemail PIN of an extension with a mailbox; the PIN (digits, as long
+    /// as the plan's `pin_min_digits` asks, at most 8) is read from standard input.
+    /// It replaces the plan's `pin` and lifts a lock from wrong PINs.
+    SetPin {
+        /// The extension, like 101.
+        extension: String,
+        /// Print the plan line `pin "sha256$…"` (a salted digest) instead of storing
+        /// the PIN, for a plan that must carry its first PINs.
+        #[arg(long)]
+        print: bool,
+        #[command(flatten)]
+        place: Place,
+    },
 }
 
 pub fn run(args: UserArgs) -> ExitCode {
@@ -65,6 +80,11 @@ pub fn run(args: UserArgs) -> ExitCode {
         UserCommand::SetPassword { extension, place } => set_password(extension, place),
         UserCommand::List { place } => list(place),
         UserCommand::Remove { extension, place } => remove(extension, place),
+        UserCommand::SetPin {
+            extension,
+            print,
+            place,
+        } => set_pin(extension, print, place),
     }
 }
 
@@ -81,35 +101,19 @@ fn set_password(extension: String, place: Place) -> ExitCode {
         Ok(user) => user,
         Err(e) => return fail(2, e),
     };
-    let mut line = String::new();
-    if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
-        return fail(
-            2,
-            format!("cannot read the password from standard input: {e}"),
-        );
-    }
-    let password = line.trim_end_matches(['\r', '\n']);
-    if password.is_empty() {
-        return fail(
-            2,
-            format!(
-                "the password is empty; write it on standard input, like: echo 'secret' | switchboard user set-password {}",
-                user.name
-            ),
-        );
-    }
-    if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
-        return fail(
-            1,
-            format!(
-                "cannot create {}: {e}; set --data-dir",
-                config.data_dir.display()
-            ),
-        );
-    }
-    let path = store_path(&config.data_dir);
-    let result = SqliteStore::open(&path)
-        .and_then(|mut s| s.set_password(&user.name, &config.realm, password));
+    let example = format!(
+        "echo 'secret' | switchboard user set-password {}",
+        user.name
+    );
+    let password = match read_secret("password", &example) {
+        Ok(p) => p,
+        Err(e) => return fail(2, e),
+    };
+    let (mut store, path) = match open_or_create(&config) {
+        Ok(opened) => opened,
+        Err(e) => return fail(1, e),
+    };
+    let result = store.set_password(&user.name, &config.realm, &password);
     match result {
         Ok(()) => {
             println!(
@@ -123,6 +127,108 @@ fn set_password(extension: String, place: Place) -> ExitCode {
         }
         Err(e) => fail(1, e.to_string()),
     }
+}
+
+fn set_pin(extension: String, print: bool, place: Place) -> ExitCode {
+    let config = match load_config(place.config.as_deref(), &place.flags) {
+        Ok(c) => c,
+        Err(e) => return fail(2, e),
+    };
+    let plan = match load_plan(&config) {
+        Ok(p) => p,
+        Err(e) => return fail(2, e),
+    };
+    let mailbox = match plan_mailbox(&plan, &extension) {
+        Ok(m) => m,
+        Err(e) => return fail(2, e),
+    };
+    let example = format!("echo 4321 | switchboard user set-pin {mailbox}");
+    let pin = match read_secret("PIN", &example) {
+        Ok(p) => p,
+        Err(e) => return fail(2, e),
+    };
+    // The rule a caller changing their PIN at the phone meets (`mailbox set_pin`).
+    let min = plan.settings.pin_min_digits.max(4);
+    if !(min..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return fail(
+            2,
+            format!("a PIN is {min} to 8 digits (the plan's `pin_min_digits` is {min})"),
+        );
+    }
+    if print {
+        return match pin_digest(&pin) {
+            Ok(digest) => {
+                println!("pin \"{digest}\"");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(1, e),
+        };
+    }
+    let (mut store, path) = match open_or_create(&config) {
+        Ok(opened) => opened,
+        Err(e) => return fail(1, e),
+    };
+    // A new PIN from the admin is the way back in for an owner locked out by guesses.
+    let result = store
+        .set_pin(&mailbox, &pin)
+        .and_then(|()| store.set_pin_attempts(&mailbox, PinAttempts::default()));
+    match result {
+        Ok(()) => {
+            println!(
+                "PIN of mailbox {mailbox} set (stored as a salted digest in {}); it replaces \
+                 the plan's `pin`, and the owner can change it at the phone",
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(1, e),
+    }
+}
+
+/// The extension `given` names if it has a mailbox, or why not.
+fn plan_mailbox(plan: &Plan, given: &str) -> Result<String, String> {
+    let user = plan_user(plan, given)?;
+    match plan.extension(&user.name) {
+        Some(e) if e.options.voicemail => Ok(user.name),
+        Some(_) => Err(format!(
+            "extension {} has no mailbox (no `voicemail` option in the plan), so it has no PIN",
+            user.name
+        )),
+        None => Err(format!(
+            "{} is a hot-desk phone; a PIN belongs to an extension's mailbox",
+            user.name
+        )),
+    }
+}
+
+/// One line of standard input, without its line end; `what` names it in errors, and
+/// `example` shows how to give it.
+fn read_secret(what: &str, example: &str) -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the {what} from standard input: {e}"))?;
+    let secret = line.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(format!(
+            "the {what} is empty; write it on standard input, like: {example}"
+        ));
+    }
+    Ok(secret.to_string())
+}
+
+/// The store in the data folder, both made if missing, and its path.
+fn open_or_create(config: &ServerConfig) -> Result<(SqliteStore, PathBuf), String> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        format!(
+            "cannot create {}: {e}; set --data-dir",
+            config.data_dir.display()
+        )
+    })?;
+    let path = store_path(&config.data_dir);
+    let store = SqliteStore::open(&path).map_err(|e| e.to_string())?;
+    Ok((store, path))
 }
 
 fn list(place: Place) -> ExitCode {

@@ -140,3 +140,81 @@ fn list_shows_who_has_a_password_and_remove_takes_it_away() {
     assert!(text(&again.stderr).contains("102 has no SIP password"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn set_pin_stores_a_digest_that_opens_the_mailbox_and_replaces_the_plans() {
+    let dir = office("pin", PLAN);
+    let ok = user(&dir, &["set-pin", "101"], "86420\n");
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(text(&ok.stdout).contains("PIN of mailbox 101 set"));
+    // The store holds the digest, as `mailbox set_pin` writes it, and never the PIN.
+    let store = switchboard_runtime::sqlite_store::SqliteStore::open(
+        &switchboard_runtime::server::store_path(&dir.join("var")),
+    )
+    .unwrap();
+    let digest = store.pin_hash("101").unwrap().expect("a PIN is stored");
+    assert!(digest.verify("86420"));
+    use switchboard_core::store::Store;
+    assert_eq!(store.check_pin("101", "1234").unwrap(), Some(false));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn set_pin_refuses_what_is_no_mailbox_and_what_is_no_pin() {
+    let plan =
+        format!("settings {{ pin_min_digits = 5 }}\n{PLAN}").replace("\"1234\"", "\"12345\"");
+    let dir = office("pin-refused", &plan);
+    for (args, stdin, says) in [
+        (["set-pin", "1011"], "86420\n", "did you mean 101?"),
+        (
+            ["set-pin", "999"],
+            "86420\n",
+            "999 is not an extension in the plan",
+        ),
+        (["set-pin", "102"], "86420\n", "has no mailbox"),
+        (
+            ["set-pin", "001565AABBCC"],
+            "86420\n",
+            "a PIN belongs to an extension",
+        ),
+        (["set-pin", "101"], "\n", "the PIN is empty"),
+        (["set-pin", "101"], "1234\n", "a PIN is 5 to 8 digits"),
+        (["set-pin", "101"], "123456789\n", "a PIN is 5 to 8 digits"),
+        (["set-pin", "101"], "12a45\n", "a PIN is 5 to 8 digits"),
+    ] {
+        let refused = user(&dir, &args, stdin);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        let err = text(&refused.stderr);
+        assert!(err.contains(says), "{args:?} {stdin:?}: {err}");
+    }
+    // Nothing was stored: the folder was not even made.
+    assert!(!dir.join("var").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn set_pin_print_writes_a_plan_line_the_check_accepts_without_warning() {
+    let dir = office("pin-print", PLAN);
+    let out = user(&dir, &["set-pin", "101", "--print"], "86420\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line = text(&out.stdout);
+    let line = line.trim();
+    assert!(line.starts_with("pin \"sha256$"), "{line}");
+    assert!(!line.contains("86420"), "{line}");
+    assert!(!dir.join("var").exists(), "--print stores nothing");
+    // The line in the plan: no `pin-in-plan` warning, and it opens with the PIN.
+    let plan = PLAN.replace("pin \"1234\"", line);
+    let mut sources = switchboard_dsl::Sources::new();
+    sources.add(switchboard_dsl::SourceFile::new("office.dial", plan));
+    let compiled = switchboard_dsl::compile(sources, &switchboard_dsl::PromptCatalog::unchecked());
+    assert!(
+        compiled.diagnostics.is_empty(),
+        "{:?}",
+        compiled.diagnostics
+    );
+    let plan = compiled.plan.unwrap();
+    let store = switchboard_core::store::MemoryStore::new();
+    assert!(switchboard_core::office::pin_ok(&plan, &store, "101", "86420").unwrap());
+    assert!(!switchboard_core::office::pin_ok(&plan, &store, "101", "1234").unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+}

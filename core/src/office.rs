@@ -7,12 +7,16 @@
 
 mod directory;
 mod hot_desk;
+mod pin_lock;
 mod queues;
 
 pub use directory::directory_matches;
 pub use hot_desk::{
     HotDeskLogin, HotDeskRefusal, end_hot_desk_login, hot_desk_login, hot_desk_logins,
     hot_desk_logout,
+};
+pub use pin_lock::{
+    FIRST_LOCK_MS, MAX_FAILURES, MAX_LOCK_MS, PinCheck, WINDOW_MS, lock_length, try_pin,
 };
 pub use queues::{
     QueueRefusal, QueueSelection, agent_queues, is_agent, is_manager, logged_in_agents, manages,
@@ -38,7 +42,8 @@ pub fn hot_desk_allowed(plan: &Plan, ext: &str) -> bool {
     plan.extension(ext).is_some_and(|e| e.options.hot_desk)
 }
 
-/// Whether `pin` opens `mailbox`.
+/// Whether `pin` opens `mailbox`, without counting the attempt or minding a lock: calls
+/// go through `try_pin`, which does both and then asks this.
 ///
 /// A PIN the owner set (kept in the store) wins over the plan's `pin` option, which is only
 /// the first PIN. An extension without voicemail has no mailbox to open, and a mailbox
@@ -62,6 +67,13 @@ pub fn pin_ok(
     else {
         return Ok(false);
     };
+    // The plan may hold the PIN as a salted digest (`pin "sha256$…"`); the check accepted
+    // only digests of the right shape, so one that does not parse opens nothing.
+    if switchboard_dsl::ast::is_pin_digest(initial) {
+        return Ok(initial
+            .parse::<PinHash>()
+            .is_ok_and(|digest| digest.verify(pin)));
+    }
     // Going through a digest gives the plan's PIN the same constant-time comparison as a
     // stored one; the salt does not matter for a value that is never kept.
     Ok(!initial.is_empty() && PinHash::new(initial, [0; 16]).verify(pin))
@@ -144,6 +156,20 @@ park SP1, SP2
         assert!(pin_ok(&plan, &store, "101", "8642").unwrap());
         // Once changed, the plan's first PIN no longer works.
         assert!(!pin_ok(&plan, &store, "101", "1234").unwrap());
+    }
+
+    #[test]
+    fn a_digest_in_the_plan_opens_with_its_pin_only() {
+        let digest = PinHash::new("2468", [9; 16]).to_string();
+        assert!(switchboard_dsl::ast::is_pin_digest(&digest));
+        let plan = test_plan(&format!(
+            "extension 105 \"Eve\" {{ voicemail; pin \"{digest}\" }}\n"
+        ));
+        let store = MemoryStore::new();
+        assert!(pin_ok(&plan, &store, "105", "2468").unwrap());
+        assert!(!pin_ok(&plan, &store, "105", "2469").unwrap());
+        // The digest text itself is no PIN.
+        assert!(!pin_ok(&plan, &store, "105", &digest).unwrap());
     }
 
     #[test]

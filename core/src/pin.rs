@@ -3,7 +3,9 @@
 //! One round of SHA-256 is deliberate. A PIN is 4 to 8 digits, at most 10^8 candidates, so
 //! no hash, however slow, protects a stolen digest against offline guessing: a stretched
 //! hash would only cost the attacker minutes instead of seconds. What protects PINs is that
-//! the digest never leaves the store and that the flow limits the tries (`repeat 3 times`).
+//! the digest never leaves the store and that tries are limited across calls, per mailbox
+//! (`office::try_pin`). A digest written in a plan (`pin "sha256$…"`) only keeps the PIN
+//! from a glance; the plan folder must stay private all the same.
 //! A slow hash would instead spend the voicemail session budget of 50 µs on every check.
 //! The salt keeps equal PINs from having equal digests, so a leaked table reveals nothing
 //! about which mailboxes share a PIN.

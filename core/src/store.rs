@@ -98,8 +98,36 @@ pub struct ParkedCall {
     pub from: String,
 }
 
+/// The wrong PINs typed into one mailbox and the locks they caused, as
+/// `office::try_pin` keeps them. Times are the store's clock (`Store::now_ms`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PinAttempts {
+    /// Failed attempts counted since `since` (an attempt is counted before it is checked,
+    /// and a right PIN takes its count back).
+    pub failures: u32,
+    /// When the first of those failures came, so that old ones stop counting.
+    pub since: u64,
+    /// How many times the mailbox was locked since its PIN last opened it: each lock is
+    /// twice as long as the one before.
+    pub locks: u32,
+    /// Until when PIN entry is refused; in the past (or 0) when it is not locked.
+    pub locked_until: u64,
+}
+
 /// The office's state. `Send` so that a server can hand it to the thread that runs calls.
 pub trait Store: Send {
+    /// The store's clock, in milliseconds since the Unix epoch: the SQLite store reads
+    /// the system clock, the in-memory one a virtual clock its owner moves. PIN locks are
+    /// stamped with it, so they hold across calls and restarts while the engine itself
+    /// still never reads a clock.
+    fn now_ms(&self) -> Result<u64, StoreError>;
+
+    /// The failed PIN attempts of `mailbox`; the default (nothing counted) when none.
+    fn pin_attempts(&self, mailbox: &str) -> Result<PinAttempts, StoreError>;
+
+    /// Replaces the failed PIN attempts of `mailbox`; the default forgets them.
+    fn set_pin_attempts(&mut self, mailbox: &str, attempts: PinAttempts) -> Result<(), StoreError>;
+
     /// Whether `pin` is the stored PIN of `mailbox`; `None` when no PIN was stored for it
     /// yet (the plan's `pin` option then applies).
     fn check_pin(&self, mailbox: &str, pin: &str) -> Result<Option<bool>, StoreError>;

@@ -23,6 +23,7 @@ use switchboard_dsl::Plan;
 use switchboard_dsl::script::WallTime;
 
 pub struct World {
+    /// The office's state; its virtual clock moves with `wait`.
     pub store: MemoryStore,
     /// Office wall time at the start; calls see it unchanged (tests are short).
     pub time: WallTime,
@@ -108,10 +109,19 @@ impl World {
                 break;
             }
             let (idx, id) = self.timers.remove(&(at, seq)).expect("just seen");
-            self.now = at;
+            self.move_clock(at);
             self.pump(idx, vec![Event::TimerFired(id)]);
         }
-        self.now = until;
+        self.move_clock(until);
+    }
+
+    /// Moves the world's clock, and the store's with it, so that what the store stamps
+    /// (PIN locks) sees the same time as the calls' timers.
+    fn move_clock(&mut self, to: Duration) {
+        let by = to.saturating_sub(self.now);
+        self.store
+            .advance(u64::try_from(by.as_millis()).unwrap_or(u64::MAX));
+        self.now = to;
     }
 
     pub fn calls(&self) -> &[SimCall] {

@@ -28,3 +28,6 @@ mod connect;
 
 #[path = "scenarios/random.rs"]
 mod random;
+
+#[path = "scenarios/pin_lock.rs"]
+mod pin_lock;

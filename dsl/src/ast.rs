@@ -60,11 +60,26 @@ pub struct ExtensionOptions {
     pub hot_desk: bool,
     pub email: Option<String>,
     pub language: Option<Ident>,
-    /// The first voicemail PIN, until the owner changes it (then only a salted hash is kept).
+    /// The first voicemail PIN, until the owner changes it (then only a salted hash is kept):
+    /// digits in clear, or a salted digest in `PinHash` text form (`is_pin_digest`).
     pub pin: Option<String>,
+    /// Where the PIN is written, for the warning about a PIN in clear.
+    pub pin_span: Option<Span>,
     pub ring: Option<Duration>,
     /// What happens when the extension does not answer (default: its voicemail, if any).
     pub no_answer: Option<Action>,
+}
+
+/// Whether a plan's `pin` is written as a salted digest, `sha256$<32 hex>$<64 hex>`, the
+/// text form of `switchboard_core::pin::PinHash` (which parses it; this only recognises
+/// the shape, as `dsl` cannot depend on `core`).
+pub fn is_pin_digest(text: &str) -> bool {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let mut parts = text.split('$');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("sha256"), Some(salt), Some(hash), None) if hex(salt, 32) && hex(hash, 64)
+    )
 }
 
 #[derive(Clone, Debug, Copy, PartialEq, Eq)]

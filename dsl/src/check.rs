@@ -3,12 +3,14 @@
 //! Each concern lives in its own file: `names` (definitions, duplicates, MACs), `routes`
 //! (patterns, overlaps, shadowing, feature codes), `captures` (the orbits and queues a
 //! route's captures can name), `refs` (every name and prompt used in a
-//! step), `scripts` (Rhai compile and dry run), `reach` (flows nothing leads to) and
-//! `busy_loops` (flows that can go round without waiting for the caller).
+//! step), `scripts` (Rhai compile and dry run), `reach` (flows nothing leads to),
+//! `busy_loops` (flows that can go round without waiting for the caller) and `pins`
+//! (PINs written in clear).
 
 mod busy_loops;
 mod captures;
 mod names;
+mod pins;
 mod reach;
 mod refs;
 mod routes;
@@ -40,6 +42,7 @@ pub fn check(
     let expressions = refs::check(&ast, &symbols, &settings, prompts, &host, diags);
     reach::check(&ast, diags);
     busy_loops::check(&ast, diags);
+    pins::check(&ast, diags);
     let program = lower::lower(&lower::Input::new(&ast, &routes, &scripts, sources));
     Plan::new(Parts {
         settings,

@@ -21,6 +21,7 @@
 //! (`switchboard user set-password`) does not disturb its parked calls.
 
 mod credentials;
+mod pin_attempts;
 mod schema;
 mod thread;
 
@@ -34,7 +35,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use switchboard_core::ids::{CallId, MessageId};
 use switchboard_core::pin::PinHash;
-use switchboard_core::store::{Folder, Message, NewMessage, ParkedCall, Store, StoreError};
+use switchboard_core::store::{
+    Folder, Message, NewMessage, ParkedCall, PinAttempts, Store, StoreError,
+};
 
 /// The office's state in a SQLite file; see the module documentation.
 #[derive(Debug)]
@@ -282,6 +285,12 @@ fn message_row(row: &Row) -> rusqlite::Result<Message> {
     })
 }
 
+/// The salted digest of `pin` as `set_pin` stores it, with a fresh random salt: for a
+/// plan's `pin "sha256$…"` (`switchboard user set-pin --print`).
+pub fn pin_digest(pin: &str) -> Result<PinHash, StoreError> {
+    Ok(PinHash::new(pin, fresh_salt()?))
+}
+
 /// A random salt for a PIN: equal PINs must not have equal digests.
 fn fresh_salt() -> Result<[u8; 16], StoreError> {
     let mut salt = [0u8; 16];
@@ -294,12 +303,24 @@ fn fresh_salt() -> Result<[u8; 16], StoreError> {
 }
 
 impl Store for SqliteStore {
+    fn now_ms(&self) -> Result<u64, StoreError> {
+        self.clock_ms()
+    }
+
+    fn pin_attempts(&self, mailbox: &str) -> Result<PinAttempts, StoreError> {
+        self.read_pin_attempts(mailbox)
+    }
+
+    fn set_pin_attempts(&mut self, mailbox: &str, attempts: PinAttempts) -> Result<(), StoreError> {
+        self.write_pin_attempts(mailbox, attempts)
+    }
+
     fn check_pin(&self, mailbox: &str, pin: &str) -> Result<Option<bool>, StoreError> {
         Ok(self.pin_hash(mailbox)?.map(|hash| hash.verify(pin)))
     }
 
     fn set_pin(&mut self, mailbox: &str, pin: &str) -> Result<(), StoreError> {
-        let hash = PinHash::new(pin, fresh_salt()?);
+        let hash = pin_digest(pin)?;
         self.set_mailbox_text(mailbox, MailboxText::Pin, &hash.to_string())
     }
 

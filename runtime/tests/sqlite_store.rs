@@ -223,6 +223,11 @@ fn orbits_hold_one_call_each() {
 }
 
 #[test]
+fn pin_attempts_are_kept_per_mailbox() {
+    conformance::pin_attempts_are_kept_per_mailbox(&mut Fixture::new().open());
+}
+
+#[test]
 fn the_office_rules_run_against_the_sqlite_store() {
     let plan = plan(
         r#"
@@ -491,7 +496,7 @@ fn digest_algorithms_go_by_their_challenge_names() {
 fn a_new_store_has_the_current_schema_in_wal_mode() {
     let fx = Fixture::new();
     let s = fx.open();
-    assert_eq!(SCHEMA_VERSION, 1);
+    assert_eq!(SCHEMA_VERSION, 2);
     assert_eq!(s.path(), fx.path());
     let raw = Connection::open(fx.path()).unwrap();
     let version: u32 = raw
@@ -517,6 +522,7 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
             "mailboxes",
             "messages",
             "parked",
+            "pin_attempts",
             "queue_logins",
             "sip_credentials"
         ]
@@ -550,6 +556,42 @@ fn a_garbage_file_is_refused_and_left_alone() {
     assert_names_path_and_fix(&err, &fx.path(), "is not an office store");
     assert!(err.contains("move this one aside"), "{err}");
     assert_eq!(std::fs::read(fx.path()).unwrap(), garbage);
+}
+
+#[test]
+fn a_version_1_store_gains_pin_attempts_and_keeps_its_pins() {
+    let fx = Fixture::new();
+    {
+        let mut s = fx.open();
+        s.set_pin("101", "1234").unwrap();
+    }
+    // Back to what version 1 wrote: no `pin_attempts` table.
+    let raw = Connection::open(fx.path()).unwrap();
+    raw.execute_batch("DROP TABLE pin_attempts; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(raw);
+    let mut s = fx.open();
+    assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
+    conformance::pin_attempts_are_kept_per_mailbox(&mut s);
+    drop(s);
+    let version: u32 = Connection::open(fx.path())
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+}
+
+#[test]
+fn pin_attempts_outlive_a_restart() {
+    let fx = Fixture::new();
+    let locked = switchboard_core::store::PinAttempts {
+        failures: 0,
+        since: 5,
+        locks: 1,
+        locked_until: 60_005,
+    };
+    fx.open().set_pin_attempts("101", locked).unwrap();
+    assert_eq!(fx.open().pin_attempts("101").unwrap(), locked);
 }
 
 #[test]

@@ -18,7 +18,7 @@ type Check = fn(&mut dyn Store);
 /// Each conformance check, run as one job on the store thread of a fresh store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_store_behaviour_holds_through_the_store_thread() {
-    let checks: [(&str, Check); 7] = [
+    let checks: [(&str, Check); 8] = [
         ("pins", conformance::pins_are_checked_per_mailbox),
         (
             "messages",
@@ -38,6 +38,10 @@ async fn every_store_behaviour_holds_through_the_store_thread() {
             conformance::hot_desks_map_both_ways_and_list_sorted,
         ),
         ("orbits", conformance::orbits_hold_one_call_each),
+        (
+            "PIN attempts",
+            conformance::pin_attempts_are_kept_per_mailbox,
+        ),
     ];
     for (name, check) in checks {
         let dir = tempfile::tempdir().unwrap();

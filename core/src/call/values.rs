@@ -1,10 +1,12 @@
 //! What a call's values mean: its variables, the read-only view its scripts see and the
 //! office's built-ins, handed to the one evaluator (`crate::evaluate`) as `Facts`.
 
-use super::{Call, Caller};
+use super::{AfterPrompt, Call, Caller, prompts};
+use crate::command::HangupCause;
 use crate::evaluate::{self, Facts};
 use crate::office;
 use crate::store::Store;
+use crate::trace::Traced;
 use switchboard_dsl::ir::{Builtin, Cond, Operand};
 use switchboard_dsl::script::CallView;
 
@@ -24,12 +26,58 @@ impl Call {
     /// A value, worked out by the one evaluator with this call's facts.
     pub(super) fn value(&mut self, op: &Operand, store: &mut dyn Store) -> Result<String, String> {
         let plan = self.plan.clone();
-        evaluate::value(&plan, op, &mut CallFacts { call: self, store })
+        let mut facts = CallFacts::new(self, store);
+        let value = evaluate::value(&plan, op, &mut facts);
+        let said = facts.pin_check;
+        self.tell_pin_check(said);
+        value
     }
 
     pub(super) fn condition(&mut self, c: &Cond, store: &mut dyn Store) -> Result<bool, String> {
         let plan = self.plan.clone();
-        evaluate::condition(&plan, c, &mut CallFacts { call: self, store })
+        let mut facts = CallFacts::new(self, store);
+        let holds = evaluate::condition(&plan, c, &mut facts);
+        let said = facts.pin_check;
+        self.tell_pin_check(said);
+        holds
+    }
+
+    /// What a `pin_ok` asked on this step means for the caller beyond yes or no: a locked
+    /// mailbox is said so and the call ends (the plan's own "wrong PIN, try again" would
+    /// only invite more tries); a mailbox that was locked since its owner last got in
+    /// tells the owner, once they are in, that someone has been guessing their PIN.
+    fn tell_pin_check(&mut self, check: Option<(String, office::PinCheck)>) {
+        let Some((mailbox, check)) = check else {
+            return;
+        };
+        match check {
+            office::PinCheck::Locked { for_ms } => {
+                // Minutes rounded up: "locked for 0 minutes" would be a lie.
+                let minutes = for_ms.div_ceil(60_000);
+                self.note(
+                    self.here(),
+                    Traced::Branch(format!(
+                        "mailbox {mailbox} refuses PIN entry for {minutes} min after too many \
+                         wrong PINs"
+                    )),
+                );
+                self.play_then(
+                    prompts(["vm-locked".to_string()]),
+                    false,
+                    AfterPrompt::Hangup(HangupCause::Normal),
+                );
+            }
+            office::PinCheck::Opened {
+                locked_before: true,
+            } => {
+                self.play_then(
+                    prompts(["vm-pin-was-locked".to_string()]),
+                    false,
+                    AfterPrompt::Continue,
+                );
+            }
+            office::PinCheck::Opened { .. } | office::PinCheck::Wrong => {}
+        }
     }
 
     /// A variable's value; the built-ins are answered from the call, an unset variable
@@ -90,6 +138,18 @@ impl Call {
 struct CallFacts<'a> {
     call: &'a Call,
     store: &'a mut dyn Store,
+    /// The last PIN attempt of this evaluation and its mailbox, for `tell_pin_check`.
+    pin_check: Option<(String, office::PinCheck)>,
+}
+
+impl<'a> CallFacts<'a> {
+    fn new(call: &'a Call, store: &'a mut dyn Store) -> CallFacts<'a> {
+        CallFacts {
+            call,
+            store,
+            pin_check: None,
+        }
+    }
 }
 
 impl Facts for CallFacts<'_> {
@@ -107,7 +167,11 @@ impl Facts for CallFacts<'_> {
         let store = &mut *self.store;
         let store_err = |e: crate::store::StoreError| format!("the office store failed: {e}");
         Ok(match f {
-            Builtin::PinOk => office::pin_ok(plan, store, arg(0), arg(1)).map_err(store_err)?,
+            Builtin::PinOk => {
+                let check = office::try_pin(plan, store, arg(0), arg(1)).map_err(store_err)?;
+                self.pin_check = Some((arg(0).to_string(), check));
+                matches!(check, office::PinCheck::Opened { .. })
+            }
             Builtin::IsExtension => office::is_extension(plan, arg(0)),
             Builtin::HasVoicemail => office::has_voicemail(plan, arg(0)),
             Builtin::HotDeskAllowed => office::hot_desk_allowed(plan, arg(0)),

@@ -2,7 +2,7 @@
 //! these on a fresh, empty store (the in-memory one here, the SQLite one in `runtime`),
 //! so the two cannot drift apart; what only one of them does is tested beside it.
 
-use super::{Folder, Message, NewMessage, ParkedCall, Store};
+use super::{Folder, Message, NewMessage, ParkedCall, PinAttempts, Store};
 use crate::ids::{CallId, MessageId};
 
 /// Message `n` as the checks file it: recording `msg-n.wav`, n seconds long.
@@ -176,4 +176,36 @@ pub fn orbits_hold_one_call_each(s: &mut dyn Store) {
     assert_eq!(s.parked("SP1").unwrap(), Some(other));
     s.set_parked("SP1", None).unwrap();
     assert_eq!(s.parked("SP1").unwrap(), None);
+}
+
+/// Failed PIN attempts are kept per mailbox, replaced whole, and forgotten by the
+/// default; the clock does not run backwards.
+pub fn pin_attempts_are_kept_per_mailbox(s: &mut dyn Store) {
+    assert_eq!(s.pin_attempts("101").unwrap(), PinAttempts::default());
+    let counted = PinAttempts {
+        failures: 3,
+        since: 1_795_000_000_000,
+        locks: 0,
+        locked_until: 0,
+    };
+    s.set_pin_attempts("101", counted).unwrap();
+    assert_eq!(s.pin_attempts("101").unwrap(), counted);
+    assert_eq!(s.pin_attempts("102").unwrap(), PinAttempts::default());
+    let locked = PinAttempts {
+        failures: 0,
+        since: 1_795_000_000_000,
+        locks: 2,
+        // The largest value a store must keep: a lock stamped near the end of time.
+        locked_until: i64::MAX as u64,
+    };
+    s.set_pin_attempts("101", locked).unwrap();
+    assert_eq!(s.pin_attempts("101").unwrap(), locked);
+    // The attempts live beside the mailbox's PIN without touching it.
+    s.set_pin("101", "1234").unwrap();
+    assert_eq!(s.pin_attempts("101").unwrap(), locked);
+    assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
+    s.set_pin_attempts("101", PinAttempts::default()).unwrap();
+    assert_eq!(s.pin_attempts("101").unwrap(), PinAttempts::default());
+    let (a, b) = (s.now_ms().unwrap(), s.now_ms().unwrap());
+    assert!(b >= a, "the clock ran backwards: {a} then {b}");
 }

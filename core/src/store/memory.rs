@@ -1,7 +1,7 @@
 //! The store in memory: for tests, the `test` blocks of a plan and a server without a
 //! database. It never fails.
 
-use super::{Folder, Message, NewMessage, ParkedCall, Store, StoreError};
+use super::{Folder, Message, NewMessage, ParkedCall, PinAttempts, Store, StoreError};
 use crate::ids::MessageId;
 use crate::pin::PinHash;
 use sha2::{Digest, Sha256};
@@ -17,6 +17,10 @@ pub struct MemoryStore {
     /// logins comes out sorted without extra work.
     hot_desks: BTreeMap<String, String>,
     parked: HashMap<String, ParkedCall>,
+    pin_attempts: HashMap<String, PinAttempts>,
+    /// The virtual clock (`Store::now_ms`): it stands still until `advance` moves it, as
+    /// the `World` does when its own clock moves.
+    clock_ms: u64,
     /// The last message id handed out; ids start at 1 and are never reused.
     last_message: u64,
     salts: Salts,
@@ -76,6 +80,8 @@ impl MemoryStore {
             queue_logins: BTreeSet::new(),
             hot_desks: BTreeMap::new(),
             parked: HashMap::new(),
+            pin_attempts: HashMap::new(),
+            clock_ms: 0,
             last_message: 0,
             salts: Salts { seed, counter: 0 },
         }
@@ -86,12 +92,34 @@ impl MemoryStore {
         self.mailboxes.get(mailbox)?.pin.as_ref()
     }
 
+    /// Moves the virtual clock on by `ms`.
+    pub fn advance(&mut self, ms: u64) {
+        self.clock_ms = self.clock_ms.saturating_add(ms);
+    }
+
     fn mailbox(&mut self, mailbox: &str) -> &mut Mailbox {
         self.mailboxes.entry(mailbox.to_string()).or_default()
     }
 }
 
 impl Store for MemoryStore {
+    fn now_ms(&self) -> Result<u64, StoreError> {
+        Ok(self.clock_ms)
+    }
+
+    fn pin_attempts(&self, mailbox: &str) -> Result<PinAttempts, StoreError> {
+        Ok(self.pin_attempts.get(mailbox).copied().unwrap_or_default())
+    }
+
+    fn set_pin_attempts(&mut self, mailbox: &str, attempts: PinAttempts) -> Result<(), StoreError> {
+        if attempts == PinAttempts::default() {
+            self.pin_attempts.remove(mailbox);
+        } else {
+            self.pin_attempts.insert(mailbox.to_string(), attempts);
+        }
+        Ok(())
+    }
+
     fn check_pin(&self, mailbox: &str, pin: &str) -> Result<Option<bool>, StoreError> {
         Ok(self.pin_hash(mailbox).map(|hash| hash.verify(pin)))
     }
@@ -318,5 +346,19 @@ mod tests {
     #[test]
     fn orbits_hold_one_call_each() {
         conformance::orbits_hold_one_call_each(&mut MemoryStore::new());
+    }
+
+    #[test]
+    fn pin_attempts_are_kept_per_mailbox() {
+        conformance::pin_attempts_are_kept_per_mailbox(&mut MemoryStore::new());
+    }
+
+    #[test]
+    fn the_virtual_clock_moves_only_when_told() {
+        let mut s = MemoryStore::new();
+        assert_eq!(s.now_ms().unwrap(), 0);
+        s.advance(60_000);
+        s.advance(1);
+        assert_eq!(s.now_ms().unwrap(), 60_001);
     }
 }

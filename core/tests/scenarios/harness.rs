@@ -189,6 +189,8 @@ pub enum Ev {
     Hangup,
     /// New calls start on the next plan; calls in progress keep theirs.
     Reload,
+    /// The store's clock moves on (PIN locks); no timer fires on its own.
+    Wait(Duration),
 }
 
 /// A play or timer: the last one the call started, or the one with this id.
@@ -259,6 +261,10 @@ impl Session {
             Ev::Reload => {
                 self.current_plan += 1;
                 assert!(self.current_plan < self.plans.len(), "no plan to reload to");
+                (self.calls.len().saturating_sub(1), None)
+            }
+            Ev::Wait(d) => {
+                self.store.advance(d.as_millis() as u64);
                 (self.calls.len().saturating_sub(1), None)
             }
             other => {
@@ -349,7 +355,9 @@ impl Driven {
             },
             Ev::FarEnd(f) => Event::FarEnd(f),
             Ev::Hangup => Event::Hangup,
-            Ev::Call { .. } | Ev::Reload => unreachable!("handled by the session"),
+            Ev::Call { .. } | Ev::Reload | Ev::Wait(_) => {
+                unreachable!("handled by the session")
+            }
         }
     }
 }
@@ -361,6 +369,8 @@ impl Driven {
 /// - `press 12#` (one `Digit` per character, phone key or not), `hangup`, `reload`
 /// - `played`, `played#3`, `timer`, `timer#0`
 /// - `recorded rec-1 4000ms`, `far-end answered|busy|no-answer|failed`
+/// - `wait 60s`: the store's clock moves on (what PIN locks are stamped with); timers
+///   still fire only when a line says so
 ///
 /// `press` with several keys is sent as one event per key; their commands are joined.
 fn parse_event(line: &str) -> (Option<usize>, Vec<Ev>) {
@@ -414,6 +424,9 @@ fn parse_event(line: &str) -> (Option<usize>, Vec<Ev>) {
         }),
         ["hangup"] => Ev::Hangup,
         ["reload"] => Ev::Reload,
+        ["wait", secs] => Ev::Wait(Duration::from_secs(
+            secs.trim_end_matches('s').parse().expect("a duration in s"),
+        )),
         _ => panic!("not an event: {line:?}"),
     };
     (target, vec![ev])

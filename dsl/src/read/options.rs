@@ -120,14 +120,26 @@ pub fn extension_options(r: &mut Reader<'_>, opts: Vec<Pair<'_, Rule>>) -> Exten
             }
             "pin" => {
                 o.pin = one_text(r, &key, &args);
+                o.pin_span = args.first().map(|a| a.span);
+                // Digits in clear, or the salted digest `switchboard user set-pin --print`
+                // writes.
                 let bad = |p: &String| {
-                    !(4..=8).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit())
+                    let digits =
+                        (4..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+                    !digits && !crate::ast::is_pin_digest(p)
                 };
                 if o.pin.as_ref().is_some_and(bad) {
                     r.error(
-                        Diagnostic::error("bad-pin", args[0].span, "a PIN is 4 to 8 digits")
-                            .label("not a PIN")
-                            .help("write it as digits in quotes, like pin \"4321\""),
+                        Diagnostic::error(
+                            "bad-pin",
+                            args[0].span,
+                            "a PIN is 4 to 8 digits, or a digest `sha256$…$…`",
+                        )
+                        .label("not a PIN")
+                        .help(
+                            "write the digest `echo 4321 | switchboard user set-pin EXT --print` \
+                             prints, or digits in quotes, like pin \"4321\"",
+                        ),
                     );
                 }
             }

@@ -127,10 +127,10 @@ pub fn office_plan(extensions: usize) -> String {
         for i in g * 10..g * 10 + 10 {
             let n = ext(i);
             match i % 4 {
+                // A PIN as a digest (of 1234): one in clear would be a warning.
                 0 => writeln!(
                     s,
-                    "extension {n} \"User {n}\" {{ voicemail; pin \"{:04}\" }}",
-                    i % 10_000
+                    "extension {n} \"User {n}\" {{ voicemail; pin \"{PIN_DIGEST}\" }}"
                 ),
                 1 => writeln!(s, "extension {n} \"User {n}\" {{ voicemail; hot_desk }}"),
                 2 => writeln!(s, "extension {n} \"User {n}\" {{ voicemail; ring 30s }}"),
@@ -185,3 +185,7 @@ pub fn office_prompts() -> PromptCatalog {
     );
     c
 }
+
+/// A first PIN as a plan writes it without a warning: the salted digest of 1234 (salt of
+/// zeros), as `switchboard user set-pin --print` would print it.
+pub const PIN_DIGEST: &str = "sha256$00000000000000000000000000000000$e4ae0c82639990744974cc3495a82432d8c5366e5e5f1796b2f9a36ad12664b5";

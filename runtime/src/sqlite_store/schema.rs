@@ -8,11 +8,12 @@ use switchboard_core::store::StoreError;
 
 /// The schema version this build reads and writes; the file keeps its own in
 /// `PRAGMA user_version` (0 for a file that has none yet).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One function per version: `MIGRATIONS[n]` takes a store from version `n` to `n + 1`.
 /// A released migration is never edited; a change to the schema is a new one.
-const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] = [to_v1];
+const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] =
+    [to_v1, to_v2];
 
 /// How long a statement waits for another process's lock before failing. Calls wait on the
 /// store, so this is short; only a tool reading the file beside the server should contend.
@@ -205,6 +206,26 @@ fn to_v1(tx: &Transaction) -> rusqlite::Result<()> {
             realm      TEXT NOT NULL,
             ha1_md5    TEXT NOT NULL,
             ha1_sha256 TEXT NOT NULL
+        ) STRICT;
+        ",
+    )
+}
+
+/// Version 2: the wrong PINs counted per mailbox and the locks they caused (see
+/// `switchboard_core::office::try_pin`). A table of its own rather than columns of
+/// `mailboxes`, whose rows are the owner's data: a guesser may count against any
+/// mailbox, which must not create or touch the owner's row.
+fn to_v2(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        -- Times are milliseconds since the Unix epoch; a row is deleted when the PIN
+        -- opens the mailbox again.
+        CREATE TABLE pin_attempts (
+            mailbox      TEXT PRIMARY KEY NOT NULL,
+            failures     INTEGER NOT NULL CHECK (failures >= 0),
+            since        INTEGER NOT NULL CHECK (since >= 0),
+            locks        INTEGER NOT NULL CHECK (locks >= 0),
+            locked_until INTEGER NOT NULL CHECK (locked_until >= 0)
         ) STRICT;
         ",
     )
