@@ -154,8 +154,27 @@ fn set_pin_stores_a_digest_that_opens_the_mailbox_and_replaces_the_plans() {
     .unwrap();
     let digest = store.pin_hash("101").unwrap().expect("a PIN is stored");
     assert!(digest.verify("86420"));
-    use switchboard_core::store::Store;
+    use switchboard_core::store::{PinAttempts, Store};
     assert_eq!(store.check_pin("101", "1234").unwrap(), Some(false));
+    drop(store);
+
+    // A mailbox locked by wrong PINs: the admin's new PIN is the owner's way back in.
+    let path = switchboard_runtime::server::store_path(&dir.join("var"));
+    let locked = PinAttempts {
+        failures: 0,
+        since: 0,
+        locks: 3,
+        locked_until: u64::MAX / 2,
+    };
+    switchboard_runtime::sqlite_store::SqliteStore::open(&path)
+        .unwrap()
+        .set_pin_attempts("101", locked)
+        .unwrap();
+    let again = user(&dir, &["set-pin", "101"], "97531\n");
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let store = switchboard_runtime::sqlite_store::SqliteStore::open(&path).unwrap();
+    assert_eq!(store.pin_attempts("101").unwrap(), PinAttempts::default());
+    assert_eq!(store.check_pin("101", "97531").unwrap(), Some(true));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -228,6 +228,33 @@ fn pin_attempts_are_kept_per_mailbox() {
 }
 
 #[test]
+fn a_pin_lock_holds_on_the_system_clock_across_a_reopen() {
+    let plan = plan(r#"extension 101 "Alice Adams" { voicemail; pin "1234" }"#);
+    let fx = Fixture::new();
+    let mut store = fx.open();
+    for _ in 1..office::MAX_FAILURES {
+        assert_eq!(
+            office::try_pin(&plan, &mut store, "101", "0000").unwrap(),
+            office::PinCheck::Wrong
+        );
+    }
+    let office::PinCheck::Locked { for_ms } =
+        office::try_pin(&plan, &mut store, "101", "0000").unwrap()
+    else {
+        panic!("the fifth wrong PIN locks the mailbox");
+    };
+    assert_eq!(for_ms, office::FIRST_LOCK_MS);
+    // The lock is stamped on the system clock and kept on disk: a restarted server
+    // still refuses the right PIN within the minute.
+    drop(store);
+    let mut store = fx.open();
+    assert!(matches!(
+        office::try_pin(&plan, &mut store, "101", "1234").unwrap(),
+        office::PinCheck::Locked { for_ms } if for_ms <= office::FIRST_LOCK_MS
+    ));
+}
+
+#[test]
 fn the_office_rules_run_against_the_sqlite_store() {
     let plan = plan(
         r#"
