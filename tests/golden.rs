@@ -34,6 +34,8 @@ fn catalog() -> PromptCatalog {
         "dir-confirm",
         "park-parked",
         "park-empty",
+        "vm-locked",
+        "vm-pin-was-locked",
     ] {
         c.add("en", p);
     }

@@ -74,9 +74,20 @@ pub fn system_prompts(step: &crate::ast::StepKind) -> impl Iterator<Item = &'sta
         StepKind::QueueLogout { .. } => (&["queue-logged-out", "not-allowed"], &[]),
         // A phone nobody is logged in to hears `not-allowed` for anything but logging in.
         StepKind::HotDeskLogin(_) => (
-            &["hotdesk-logged-in", "hotdesk-not-allowed", "not-allowed"],
+            &[
+                "hotdesk-logged-in",
+                "hotdesk-not-allowed",
+                "not-allowed",
+                "vm-locked",
+                "vm-pin-was-locked",
+            ],
             &[],
         ),
+        // A PIN check may find the mailbox locked after too many wrong PINs, or tell its
+        // owner that it was.
+        StepKind::If { branches, .. } if branches.iter().any(|(c, _)| checks_a_pin(c)) => {
+            (&["vm-locked", "vm-pin-was-locked"], &[])
+        }
         StepKind::HotDeskLogout => (&["hotdesk-logged-out", "hotdesk-not-allowed"], &[]),
         StepKind::Park(_) | StepKind::ParkToggle(_) => (&["park-parked", "park-empty"], &[]),
         StepKind::Unpark(_) => (&["park-empty"], &[]),
@@ -89,6 +100,19 @@ pub fn system_prompts(step: &crate::ast::StepKind) -> impl Iterator<Item = &'sta
         _ => (&[], &[]),
     };
     named.iter().chain(digits).copied()
+}
+
+/// Whether a condition calls `pin_ok`, whose lock-out plays prompts of its own.
+fn checks_a_pin(c: &crate::ast::Condition) -> bool {
+    use crate::ast::{Condition, ValueKind};
+    match c {
+        Condition::Or(cs) | Condition::And(cs) => cs.iter().any(checks_a_pin),
+        Condition::Not(c) => checks_a_pin(c),
+        Condition::Call(v) => {
+            matches!(&v.kind, ValueKind::Call { name, .. } if name.name == "pin_ok")
+        }
+        Condition::Compare { .. } | Condition::Script(_) => false,
+    }
 }
 
 /// The digit prompts `say` and the default greeting are built from.
