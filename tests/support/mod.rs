@@ -105,10 +105,42 @@ impl Server {
             set.stdin.take().unwrap().write_all(b"secret\n").unwrap();
             assert!(set.wait().unwrap().success());
         }
+        // Free ports are only free when asked: another test may take one before the server
+        // binds it, and the server then exits at once. Such a start is tried again on
+        // other ports; a server that runs but never answers still fails the test.
+        for attempt in 1..=5 {
+            let mut server = Server::spawn(dir, &data, rtp_ports, sip_host);
+            let answered = wait_for(
+                "the server to answer /healthz or exit",
+                Duration::from_secs(30),
+                || {
+                    if server.get("/healthz").as_deref() == Some("ok") {
+                        return Some(true);
+                    }
+                    server.child.try_wait().ok().flatten().map(|_| false)
+                },
+            );
+            if answered {
+                return server;
+            }
+            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+            assert!(attempt < 5, "the server exited at start five times:\n{log}");
+        }
+        unreachable!("every attempt returns or fails")
+    }
+
+    /// `switchboard run` on ports picked now, not waited for.
+    fn spawn(dir: &Path, data: &Path, rtp_ports: u16, sip_host: &str) -> Server {
+        let bin = env!("CARGO_BIN_EXE_switchboard");
         let (sip, http) = (free_port(), free_port());
-        // Tests run side by side: each takes its own slice of RTP ports.
-        let rtp = free_port() & !1;
-        let rtp = rtp.min(u16::MAX - rtp_ports - 1);
+        // Tests run side by side: each takes its own slice of RTP ports, clear of its SIP
+        // port (the server refuses a range that holds it).
+        let rtp = loop {
+            let rtp = (free_port() & !1).min(u16::MAX - rtp_ports - 1);
+            if !(rtp..rtp + rtp_ports).contains(&sip) {
+                break rtp;
+            }
+        };
         let log = std::fs::File::create(dir.join("server.log")).unwrap();
         let child = Command::new(bin)
             .arg("run")
@@ -116,7 +148,7 @@ impl Server {
             .args(["--http-addr", &format!("127.0.0.1:{http}")])
             .args(["--rtp-ports", &format!("{rtp}-{}", rtp + rtp_ports - 1)])
             .arg("--data-dir")
-            .arg(&data)
+            .arg(data)
             .arg("--dialplans")
             .arg(dir.join("dialplans"))
             .arg("--prompts")
@@ -130,18 +162,12 @@ impl Server {
             .stderr(log)
             .spawn()
             .unwrap();
-        let server = Server {
+        Server {
             child,
             http,
             sip,
             dir: dir.to_path_buf(),
-        };
-        wait_for(
-            "the server to answer /healthz",
-            Duration::from_secs(30),
-            || (server.get("/healthz")? == "ok").then_some(()),
-        );
-        server
+        }
     }
 
     pub fn get(&self, path: &str) -> Option<String> {

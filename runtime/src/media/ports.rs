@@ -1,7 +1,11 @@
-//! RTP ports: even ports from the configured range, handed out round-robin (so a port
-//! just freed is not reused at once and a late packet of the last call does not reach the
-//! next), skipping any another program holds.
+//! RTP ports: even ports from the configured range, skipping any another program holds.
+//!
+//! A port is picked at random among the free ones. Handed out in order, the next call's
+//! port could be guessed, and an attacker who sent RTP to it first could be taken for the
+//! caller (issue 12, "media that belongs to the call"). A port just freed rests while
+//! others are free, so a late packet of the last call does not reach the next.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -28,9 +32,12 @@ struct Inner {
 struct State {
     /// Slot `i` is port `first + 2 * i`; true while a lease holds it.
     leased: Vec<bool>,
-    /// The slot to try next.
-    next: usize,
+    /// Slots freed lately, oldest first: taken again only when no other slot is free.
+    resting: VecDeque<usize>,
 }
+
+/// How many freed ports rest at most (and at most half the range).
+const RESTING: usize = 64;
 
 /// A bound RTP socket and the lease that keeps its port out of the pool.
 #[derive(Debug)]
@@ -56,7 +63,13 @@ impl PortLease {
 impl Drop for PortLease {
     fn drop(&mut self) {
         let slot = usize::from((self.port - self.pool.first) / 2);
-        self.pool.state().leased[slot] = false;
+        let mut state = self.pool.state();
+        state.leased[slot] = false;
+        let cap = RESTING.min(state.leased.len() / 2);
+        state.resting.push_back(slot);
+        while state.resting.len() > cap {
+            state.resting.pop_front();
+        }
     }
 }
 
@@ -106,7 +119,7 @@ impl PortPool {
                 first,
                 state: Mutex::new(State {
                     leased: vec![false; slots],
-                    next: 0,
+                    resting: VecDeque::new(),
                 }),
             }),
         })
@@ -121,32 +134,38 @@ impl PortPool {
         self.inner.state().leased.iter().filter(|l| **l).count()
     }
 
-    /// Binds a UDP socket on the next free even port. Must be called inside a tokio
-    /// runtime (the socket registers with its reactor).
+    /// Binds a UDP socket on a free even port picked at random, one that did not just
+    /// rest if any other is free. Must be called inside a tokio runtime (the socket
+    /// registers with its reactor).
     pub fn bind(&self) -> Result<BoundPort, PortError> {
         let mut state = self.inner.state();
         let slots = state.leased.len();
-        for _ in 0..slots {
-            let slot = state.next;
-            state.next = (slot + 1) % slots;
-            if state.leased[slot] {
-                continue;
-            }
-            let port = self.inner.first + 2 * slot as u16;
-            let addr = SocketAddr::new(self.inner.ip, port);
-            match bind_udp(addr) {
-                Ok(socket) => {
-                    state.leased[slot] = true;
-                    return Ok(BoundPort {
-                        socket,
-                        lease: PortLease {
-                            pool: self.inner.clone(),
-                            port,
-                        },
-                    });
+        // Without randomness from the system (it does not fail on Linux) the search
+        // starts at the first port: the pool still works, only guessably.
+        let start = getrandom::u64().unwrap_or(0) as usize % slots;
+        for allow_resting in [false, true] {
+            for i in 0..slots {
+                let slot = (start + i) % slots;
+                if state.leased[slot] || (!allow_resting && state.resting.contains(&slot)) {
+                    continue;
                 }
-                Err(e) if e.kind() == io::ErrorKind::AddrInUse => continue,
-                Err(e) => return Err(PortError::Bind(addr, e)),
+                let port = self.inner.first + 2 * slot as u16;
+                let addr = SocketAddr::new(self.inner.ip, port);
+                match bind_udp(addr) {
+                    Ok(socket) => {
+                        state.leased[slot] = true;
+                        state.resting.retain(|s| *s != slot);
+                        return Ok(BoundPort {
+                            socket,
+                            lease: PortLease {
+                                pool: self.inner.clone(),
+                                port,
+                            },
+                        });
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::AddrInUse => continue,
+                    Err(e) => return Err(PortError::Bind(addr, e)),
+                }
             }
         }
         Err(PortError::Exhausted {
@@ -189,23 +208,39 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn leases_even_ports_round_robin_and_returns_them() {
+    async fn leases_even_ports_and_a_freed_one_rests_while_others_are_free() {
         let range = free_range(3);
         let first = *range.start();
         let pool = PortPool::new("127.0.0.1".parse().unwrap(), first - 1..=first + 5).unwrap();
+        let ports = [first, first + 2, first + 4];
         let a = pool.bind().unwrap();
         let b = pool.bind().unwrap();
-        assert_eq!(a.lease.port(), first);
-        assert_eq!(b.lease.port(), first + 2);
-        assert_eq!(a.socket.local_addr().unwrap().port(), first);
+        for lease in [&a, &b] {
+            assert!(
+                ports.contains(&lease.lease.port()),
+                "{}",
+                lease.lease.port()
+            );
+            assert_eq!(
+                lease.socket.local_addr().unwrap().port(),
+                lease.lease.port()
+            );
+        }
+        assert_ne!(a.lease.port(), b.lease.port());
         assert_eq!(pool.in_use(), 2);
+        let freed = a.lease.port();
         drop(a);
         assert_eq!(pool.in_use(), 1);
-        // Round-robin: the freed port comes back only after the others.
+        // The freed port rests: the third one is taken first, then the freed one.
         let c = pool.bind().unwrap();
-        assert_eq!(c.lease.port(), first + 4);
+        let third = ports
+            .iter()
+            .find(|p| **p != freed && **p != b.lease.port())
+            .copied()
+            .unwrap();
+        assert_eq!(c.lease.port(), third);
         let d = pool.bind().unwrap();
-        assert_eq!(d.lease.port(), first);
+        assert_eq!(d.lease.port(), freed);
         let err = pool.bind().unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -214,6 +249,27 @@ mod tests {
                 first + 4
             )
         );
+    }
+
+    /// The next call's port cannot be guessed from the last one's.
+    #[tokio::test]
+    async fn ports_are_not_handed_out_in_order() {
+        let range = free_range(100);
+        let first = *range.start();
+        let pool = PortPool::new("127.0.0.1".parse().unwrap(), range.clone()).unwrap();
+        let leases: Vec<_> = (0..10).map(|_| pool.bind().unwrap()).collect();
+        let ports: Vec<u16> = leases.iter().map(|l| l.lease.port()).collect();
+        let in_order = ports.windows(2).all(|w| w[1] == w[0] + 2);
+        assert!(!in_order, "ten ports in a row: {ports:?}");
+        // Fresh pools do not all start at the bottom of the range either.
+        drop(leases);
+        let firsts: Vec<u16> = (0..10)
+            .map(|_| {
+                let pool = PortPool::new("127.0.0.1".parse().unwrap(), range.clone()).unwrap();
+                pool.bind().unwrap().lease.port()
+            })
+            .collect();
+        assert!(firsts.iter().any(|p| *p != first), "{firsts:?}");
     }
 
     #[tokio::test]
