@@ -29,6 +29,7 @@ mod register;
 mod registrar;
 mod screen;
 mod server;
+mod sign_in;
 mod subscribe;
 mod subscriptions;
 mod throttle;

@@ -9,7 +9,6 @@ use rsipstack::transaction::transaction::Transaction;
 use tracing::{info, warn};
 
 use super::SipError;
-use super::auth::AuthVerdict;
 use super::registrar::{
     ContactUpdate, MIN_EXPIRES, RegisterContext, RegisterError, RegisterRequest,
 };
@@ -23,26 +22,8 @@ impl Shared {
         let Some((source, transport)) = source(tx) else {
             return reply(tx, StatusCode::BadRequest, vec![]).await;
         };
-        if !self.admit(source.ip()).await {
-            warn!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "registration refused: too many failures from this address");
-            return reply(tx, StatusCode::Forbidden, vec![]).await;
-        }
-        let user = match self.authenticate(tx, &["Authorization"]) {
-            AuthVerdict::Authenticated { user } => user,
-            verdict @ (AuthVerdict::Challenge | AuthVerdict::Stale) => {
-                let headers = self
-                    .challenges(verdict == AuthVerdict::Stale)
-                    .into_iter()
-                    .map(|c| Header::WwwAuthenticate(c.into()))
-                    .collect();
-                return reply(tx, StatusCode::Unauthorized, headers).await;
-            }
-            AuthVerdict::Rejected => {
-                // The user named, never what was offered as proof of the password.
-                warn!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "registration failed: wrong password, unknown user or bad credentials");
-                self.failed(source.ip());
-                return reply(tx, StatusCode::Forbidden, vec![]).await;
-            }
+        let Some(user) = self.sign_in(tx, source, "registration", vec![]).await? else {
+            return Ok(());
         };
         let aor = tx.original.to_header()?.uri()?;
         if user_of(&aor).as_deref() != Some(user.as_str()) {

@@ -19,7 +19,6 @@ use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::SipAddr;
 use tracing::{debug, info, warn};
 
-use super::auth::AuthVerdict;
 use super::rate::Rate;
 use super::registrar::Transport;
 use super::server::{Shared, reply, source, user_of};
@@ -57,25 +56,12 @@ impl Shared {
             let allow = Header::Other("Allow-Events".into(), mwi::EVENT.into());
             return reply(tx, StatusCode::BadEvent, vec![allow]).await;
         };
-        if !self.admit(source.ip()).await {
-            warn!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "message-waiting subscription refused: too many failures from this address");
-            return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)]).await;
-        }
-        let user = match self.authenticate(tx, &["Authorization"]) {
-            AuthVerdict::Authenticated { user } => user,
-            verdict @ (AuthVerdict::Challenge | AuthVerdict::Stale) => {
-                let headers = self
-                    .challenges(verdict == AuthVerdict::Stale)
-                    .into_iter()
-                    .map(|c| Header::WwwAuthenticate(c.into()))
-                    .collect();
-                return reply(tx, StatusCode::Unauthorized, headers).await;
-            }
-            AuthVerdict::Rejected => {
-                warn!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "message-waiting subscription failed: wrong password, unknown user or bad credentials");
-                self.failed(source.ip());
-                return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)]).await;
-            }
+        let refusal = vec![retry(RETRY_AFTER_REFUSAL)];
+        let Some(user) = self
+            .sign_in(tx, source, "message-waiting subscription", refusal)
+            .await?
+        else {
+            return Ok(());
         };
         let from_user = user_of(&tx.original.from_header()?.uri()?);
         if from_user.as_deref() != Some(user.as_str()) {
