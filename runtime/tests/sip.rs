@@ -269,6 +269,68 @@ async fn repeated_failures_are_slowed_then_refused() {
     assert_eq!(options.status(), 200);
 }
 
+/// A burst of guesses sent at once, while the address is already being slowed down:
+/// the ones that wake after the address was refused are not evaluated, so even the
+/// right password at the end of the burst is refused.
+#[tokio::test]
+async fn a_burst_of_guesses_gets_no_more_evaluated_than_the_limit() {
+    let server = Server::start(vec![]).await;
+    let phone = Phone::new(server.addr()).await;
+    let uri = format!("sip:{}", server.addr());
+    let mut call = Call::new("101", "101", server.addr());
+    call.uri = uri.clone();
+    let contact = format!("Contact: <sip:101@{}>", phone.addr());
+    let challenge = phone
+        .ask("REGISTER", &call, 1, std::slice::from_ref(&contact), "")
+        .await;
+    let attempt = |password: &str, nc: u32| {
+        let auth = answer_challenge(
+            &challenge,
+            "WWW-Authenticate",
+            DigestAlgorithm::Md5,
+            "REGISTER",
+            &uri,
+            "101",
+            password,
+            nc,
+        );
+        vec![contact.clone(), format!("Authorization: {auth}")]
+    };
+    // Five failures one by one: from now on the address is slowed down.
+    for nc in 1..=5u32 {
+        let response = phone
+            .ask("REGISTER", &call, 1 + nc, &attempt("guess", nc), "")
+            .await;
+        assert_eq!(response.status(), 403);
+    }
+    // Then twenty guesses and the right password, all at once.
+    let burst = 21u32;
+    for i in 1..=burst {
+        let password = if i == burst { "secret" } else { "guess" };
+        let headers = attempt(password, 5 + i);
+        phone
+            .send(request(
+                "REGISTER",
+                &call,
+                6 + i,
+                &branch(),
+                phone.addr(),
+                &headers,
+                "",
+            ))
+            .await;
+    }
+    let last = phone
+        .response(&call.call_id, &format!("{} REGISTER", 6 + burst))
+        .await;
+    assert_eq!(
+        last.status(),
+        403,
+        "the right password at the end of a burst was evaluated"
+    );
+    assert!(server.sip.registrations("101").is_empty());
+}
+
 // ---------------------------------------------------------------- calls
 
 #[tokio::test]

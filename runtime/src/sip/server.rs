@@ -464,19 +464,37 @@ impl Shared {
             .admit(ip, Instant::now());
         match admission {
             Admission::Allow => true,
+            // Asked again after the wait: the guesses that failed meanwhile may have
+            // turned this address away, and then this one is not evaluated either.
             Admission::Delay(delay) => {
                 tokio::time::sleep(delay).await;
-                true
+                let again = self
+                    .throttle
+                    .lock()
+                    .expect("throttle lock")
+                    .admit(ip, Instant::now());
+                again != Admission::Refuse
             }
             Admission::Refuse => false,
         }
     }
 
+    /// Counts a failed authentication from `ip`. The start of a refusal period is logged
+    /// once; the requests refused during it are not, so a guesser cannot grow the log by
+    /// a line per guess.
     pub(super) fn failed(&self, ip: IpAddr) {
-        self.throttle
+        let refusing = self
+            .throttle
             .lock()
             .expect("throttle lock")
             .record_failure(ip, Instant::now());
+        if refusing {
+            warn!(
+                source = %ip,
+                minutes = super::throttle::REFUSAL_PERIOD.as_secs() / 60,
+                "too many failed sign-ins: this address is refused for a while"
+            );
+        }
     }
 
     /// Our address (with the SIP port) as the phone at `peer` reaches it.

@@ -7,7 +7,7 @@
 use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
 use std::net::SocketAddr;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::SipError;
 use super::auth::AuthVerdict;
@@ -24,7 +24,8 @@ impl Shared {
         refusal: Vec<Header>,
     ) -> Result<Option<String>, SipError> {
         if !self.admit(source.ip()).await {
-            warn!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "{what} refused: too many failures from this address");
+            // Logged once, when the refusal began (`Shared::failed`).
+            debug!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "{what} refused: too many failures from this address");
             reply(tx, StatusCode::Forbidden, refusal).await?;
             return Ok(None);
         }

@@ -83,8 +83,9 @@ impl Throttle {
         }
     }
 
-    /// Counts a failed authentication from `ip`.
-    pub fn record_failure(&mut self, ip: IpAddr, now: Instant) {
+    /// Counts a failed authentication from `ip`; true when this failure starts a
+    /// refusal period, so the server can say so once rather than for every request.
+    pub fn record_failure(&mut self, ip: IpAddr, now: Instant) -> bool {
         if self.sources.len() >= MAX_TRACKED_SOURCES && !self.sources.contains_key(&ip) {
             self.sources.retain(|_, s| {
                 s.forget_old(now);
@@ -93,11 +94,18 @@ impl Throttle {
         }
         let source = self.sources.entry(ip).or_default();
         source.forget_old(now);
+        if source.refused_until.is_some() {
+            // Already refused: requests admitted before the refusal began add nothing,
+            // and never start (or lengthen) another one.
+            return false;
+        }
         source.failures.push_back(now);
         if source.failures.len() >= REFUSE_AFTER_FAILURES {
             source.refused_until = Some(now + REFUSAL_PERIOD);
             source.failures.clear();
+            return true;
         }
+        false
     }
 }
 
@@ -121,6 +129,12 @@ mod tests {
             throttle.record_failure(A, t0);
         }
         assert_eq!(throttle.admit(A, t0), Admission::Refuse);
+        for _ in 0..2 * REFUSE_AFTER_FAILURES {
+            assert!(
+                !throttle.record_failure(A, t0),
+                "failures during the refusal start nothing new"
+            );
+        }
         assert_eq!(
             throttle.admit(B, t0),
             Admission::Allow,
