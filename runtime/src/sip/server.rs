@@ -546,28 +546,22 @@ impl Shared {
             uri: aor,
             params: vec![],
         };
-        let mut request =
-            self.endpoint
-                .make_request(Method::Notify, target, via, from, to, 1, None);
+        let request = self
+            .endpoint
+            .make_request(Method::Notify, target, via, from, to, 1, None);
         let body = mwi::summary(new, saved).into_bytes();
-        request.headers.push(Header::Event(mwi::EVENT.into()));
-        request
-            .headers
-            .push(Header::SubscriptionState("active".into()));
-        request
-            .headers
-            .push(Contact::from(self.contact(registration.transport, peer)).into());
-        request
-            .headers
-            .push(Header::ContentType(mwi::CONTENT_TYPE.into()));
-        request
-            .headers
-            .push(Header::ContentLength(body.len().to_string().into()));
-        request.body = body;
-        let key = TransactionKey::from_request(&request, TransactionRole::Client)?;
-        let mut tx = Transaction::new_client(key, request, self.endpoint.clone(), None);
-        tx.destination = Some(SipAddr::new(transport, registration.source.into()));
-        tx.send().await?;
+        let contact = self.contact(registration.transport, peer);
+        let destination = SipAddr::new(transport, registration.source.into());
+        let mut tx = self
+            .send_message_summary(
+                request,
+                mwi::EVENT.into(),
+                "active",
+                contact,
+                body,
+                destination,
+            )
+            .await?;
         tokio::spawn(async move {
             while let Some(message) = tx.receive().await {
                 if let rsipstack::sip::SipMessage::Response(response) = message
@@ -579,6 +573,40 @@ impl Shared {
             }
         });
         Ok(())
+    }
+
+    /// Sends a message-waiting NOTIFY: `request` carries its dialog (Via, From, To,
+    /// Call-ID, CSeq); this adds the event, the subscription state, our Contact and the
+    /// summary `body` (none for a final NOTIFY that only ends a subscription). The
+    /// caller reads the answer from the returned transaction.
+    pub(super) async fn send_message_summary(
+        &self,
+        mut request: rsipstack::sip::Request,
+        event: String,
+        state: &str,
+        contact: Uri,
+        body: Vec<u8>,
+        destination: SipAddr,
+    ) -> Result<Transaction, SipError> {
+        request.headers.push(Header::Event(event.into()));
+        request
+            .headers
+            .push(Header::SubscriptionState(state.into()));
+        request.headers.push(Contact::from(contact).into());
+        if !body.is_empty() {
+            request
+                .headers
+                .push(Header::ContentType(mwi::CONTENT_TYPE.into()));
+        }
+        request
+            .headers
+            .push(Header::ContentLength(body.len().to_string().into()));
+        request.body = body;
+        let key = TransactionKey::from_request(&request, TransactionRole::Client)?;
+        let mut tx = Transaction::new_client(key, request, self.endpoint.clone(), None);
+        tx.destination = Some(destination);
+        tx.send().await?;
+        Ok(tx)
     }
 }
 

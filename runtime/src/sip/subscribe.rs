@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use rsipstack::sip::param::Tag;
 use rsipstack::sip::typed::{Contact, From as FromHeader, To as ToHeader};
 use rsipstack::sip::{Header, HeadersExt, Method, Param, StatusCode, StatusCodeKind, Uri};
-use rsipstack::transaction::key::{TransactionKey, TransactionRole};
 use rsipstack::transaction::make_tag;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::SipAddr;
@@ -277,7 +276,7 @@ impl Shared {
             uri: Uri::try_from(subscription.remote_uri.as_str())?,
             params: vec![Param::Tag(Tag::new(subscription.key.remote_tag.clone()))],
         };
-        let mut request = self.endpoint.make_request(
+        let request = self.endpoint.make_request(
             Method::Notify,
             Uri::try_from(subscription.target.as_str())?,
             via,
@@ -290,29 +289,14 @@ impl Shared {
             Some(id) => format!("{};id={id}", mwi::EVENT),
             None => mwi::EVENT.to_string(),
         };
-        request.headers.push(Header::Event(event.into()));
-        request
-            .headers
-            .push(Header::SubscriptionState(state_value.into()));
-        request
-            .headers
-            .push(Contact::from(self.contact(subscription.transport, peer)).into());
         let body = counts
             .map(|(new, saved)| mwi::summary(new, saved).into_bytes())
             .unwrap_or_default();
-        if !body.is_empty() {
-            request
-                .headers
-                .push(Header::ContentType(mwi::CONTENT_TYPE.into()));
-        }
-        request
-            .headers
-            .push(Header::ContentLength(body.len().to_string().into()));
-        request.body = body;
-        let transaction_key = TransactionKey::from_request(&request, TransactionRole::Client)?;
-        let mut tx = Transaction::new_client(transaction_key, request, self.endpoint.clone(), None);
-        tx.destination = Some(SipAddr::new(transport, subscription.source.into()));
-        tx.send().await?;
+        let contact = self.contact(subscription.transport, peer);
+        let destination = SipAddr::new(transport, subscription.source.into());
+        let mut tx = self
+            .send_message_summary(request, event, &state_value, contact, body, destination)
+            .await?;
         let shared = self.clone();
         let key = subscription.key.clone();
         tokio::spawn(async move {
