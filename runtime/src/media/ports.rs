@@ -194,17 +194,24 @@ mod tests {
     use super::*;
 
     /// A range of `n` even ports on loopback that nobody holds now, found by binding.
+    ///
+    /// The tests of this binary run in parallel and each one gives its ports back before
+    /// its pool binds them, so each call searches its own block (a shared counter hands
+    /// them out), and the blocks lie below the kernel's ephemeral range (32768 and up),
+    /// where no other program is given a port without asking for it.
     fn free_range(n: u16) -> RangeInclusive<u16> {
-        'search: for start in (41000..60000).step_by(200) {
+        use std::sync::atomic::{AtomicU16, Ordering};
+        static NEXT_BLOCK: AtomicU16 = AtomicU16::new(21000);
+        loop {
+            let start = NEXT_BLOCK.fetch_add(400, Ordering::Relaxed);
+            assert!(start < 32000, "no free port range on loopback");
             let held: Vec<_> = (0..n)
                 .map(|i| std::net::UdpSocket::bind(("127.0.0.1", start + 2 * i)))
                 .collect();
-            if held.iter().any(Result::is_err) {
-                continue 'search;
+            if held.iter().all(Result::is_ok) {
+                return start..=start + 2 * (n - 1);
             }
-            return start..=start + 2 * (n - 1);
         }
-        panic!("no free port range on loopback");
     }
 
     #[tokio::test]
