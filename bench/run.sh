@@ -33,6 +33,9 @@ RTP_PORTS=${RTP_PORTS:-20000-29999}
 SIPP_PORT=${SIPP_PORT:-15070}
 SIPP_MEDIA_PORT=${SIPP_MEDIA_PORT:-16000}
 OUT=${OUT:-/tmp/switchboard-bench/$MODE-$(date +%Y%m%d-%H%M%S)}
+# Extension 101's SIP password on the bench's own loopback server; `set-password`
+# refuses one its password policy would not accept, so it is a passphrase.
+PASSWORD=amber-kettle-harbour
 
 for tool in sipp python3 curl; do
     command -v $tool >/dev/null || { echo "needs $tool (apt-get install sip-tester python3 curl)"; exit 2; }
@@ -54,7 +57,7 @@ fi
 if [ "$MODE" = voicemail ]; then
     cp "$BENCH/plan/voicemail.dial" "$OUT/plan/"
 fi
-echo secret | "$BIN" user set-password 101 --data-dir "$OUT/data" >/dev/null
+echo "$PASSWORD" | "$BIN" user set-password 101 --data-dir "$OUT/data" >/dev/null
 
 PIDS=()
 cleanup() {
@@ -93,7 +96,7 @@ if [ "${PERF:-0}" = 1 ]; then
     PERF_PID=$!
 fi
 
-SIPP_BASE=(sipp "127.0.0.1:$SIP_PORT" -au 101 -ap secret -i 127.0.0.1 -nostdin -trace_screen
+SIPP_BASE=(sipp "127.0.0.1:$SIP_PORT" -au 101 -ap "$PASSWORD" -i 127.0.0.1 -nostdin -trace_screen
     -trace_err -trace_stat -fd 1 -trace_rtt -rtt_freq 1000 -timeout 150s -timeout_error)
 SIPP=("${SIPP_BASE[@]}" -p "$SIPP_PORT")
 # The media port; the voicemail mode gives its messages another, which is not captured.

@@ -7,6 +7,12 @@
 //! a password for anything else would be a way in that the plan does not know about
 //! (a user 999 could place calls as "999"). Passwords and PINs are read from standard
 //! input (one line), so they never show in the process list or the shell history.
+//!
+//! A password must pass `switchboard_runtime::password_policy` (12 characters or more,
+//! not the user name, not a run, repetition or well-known password), the rule the web
+//! login will share. There is no flag to store a weak one: a password that passes costs
+//! nothing to choose, since a phone keeps it, while such a flag would travel from a lab's
+//! script to an office whose SIP port the internet's scanners find within the hour.
 
 use crate::run_cmd::load_config;
 use clap::{Args, Subcommand};
@@ -18,6 +24,7 @@ use switchboard_dsl::Plan;
 use switchboard_dsl::suggest::did_you_mean;
 use switchboard_runtime::config::ConfigOverrides;
 use switchboard_runtime::config::ServerConfig;
+use switchboard_runtime::password_policy;
 use switchboard_runtime::plan_files::{compile_plan, find_plans};
 use switchboard_runtime::server::store_path;
 use switchboard_runtime::sqlite_store::{SqliteStore, pin_digest};
@@ -41,7 +48,15 @@ struct Place {
 #[derive(Subcommand)]
 enum UserCommand {
     /// Set the SIP password of an extension or hot-desk phone the plan defines; the
-    /// password is read from standard input.
+    /// password is read from standard input, like:
+    /// `echo 'your own passphrase' | switchboard user set-password 101`.
+    ///
+    /// A password is refused (exit status 2, nothing stored) when it has fewer than 12
+    /// characters or more than 128, contains the user name or the name backwards, is one
+    /// character or piece repeated, a run like 1234567890 or qwertyuiop, a well-known
+    /// password (also with digits or symbols added), or has control characters. No
+    /// option stores a weak password, not even for a lab: three or four unrelated words
+    /// pass.
     SetPassword {
         /// The extension, like 101, or a hot-desk phone's MAC, like 001565AABBCC.
         extension: String,
@@ -102,13 +117,17 @@ fn set_password(extension: String, place: Place) -> ExitCode {
         Err(e) => return fail(2, e),
     };
     let example = format!(
-        "echo 'secret' | switchboard user set-password {}",
+        "echo 'your own passphrase' | switchboard user set-password {}",
         user.name
     );
     let password = match read_secret("password", &example) {
         Ok(p) => p,
         Err(e) => return fail(2, e),
     };
+    // Checked before the store is opened, so a refused password leaves no trace.
+    if let Err(problem) = password_policy::check(&user.name, &password) {
+        return fail(2, format!("{}: {problem} (nothing was stored)", user.name));
+    }
     let (mut store, path) = match open_or_create(&config) {
         Ok(opened) => opened,
         Err(e) => return fail(1, e),
@@ -248,7 +267,10 @@ fn list(place: Place) -> ExitCode {
         eprintln!("warning: {e}; cannot tell which users the plan defines");
     }
     if users.is_empty() {
-        println!("no SIP users; add one with: echo 'secret' | switchboard user set-password 101");
+        println!(
+            "no SIP users; add one with: echo 'your own passphrase' | switchboard user \
+             set-password 101 (a passphrase of your own, 12 characters or more)"
+        );
         return ExitCode::SUCCESS;
     }
     let width = users.iter().map(|(u, _)| u.len()).max().unwrap_or(0);

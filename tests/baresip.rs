@@ -26,7 +26,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Server, free_port, office_copy, repo, wait_for};
+use support::{PASSWORD, Server, free_port, office_copy, repo, wait_for};
 
 const BARESIP: &str = "/usr/bin/baresip";
 
@@ -209,7 +209,7 @@ fn baresip_registers_on_the_defaults_and_its_subscribed_lamp_lights_for_a_messag
     let created = phone.command(
         "uanew",
         &format!(
-            "<sip:102@127.0.0.1:{}>;auth_pass=secret;regint=600;mwi=yes",
+            "<sip:102@127.0.0.1:{}>;auth_pass={PASSWORD};regint=600;mwi=yes",
             server.sip
         ),
     );

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Server, free_port, office_copy, trace_has, wait_for};
+use support::{PASSWORD, Server, free_port, office_copy, trace_has, wait_for};
 
 const LINPHONEC: &str = "/usr/bin/linphonec";
 
@@ -122,7 +122,7 @@ fn linphone_registers_calls_the_ivr_and_keys_the_pin() {
     );
 
     let host = format!("127.0.0.1:{}", server.sip);
-    phone.send(&format!("register sip:101@{host} sip:{host} secret"));
+    phone.send(&format!("register sip:101@{host} sip:{host} {PASSWORD}"));
     let deadline = Instant::now() + Duration::from_secs(20);
     while !phone.printed("LinphoneRegistrationOk") {
         assert!(

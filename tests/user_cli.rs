@@ -1,13 +1,19 @@
 //! `switchboard user` as an admin runs it: passwords only for the extensions and
-//! hot-desk phones the plan defines (a typo gets "did you mean"), `list` shows who has
-//! one and who the plan no longer defines, `remove` takes one away. Each test has a
-//! fresh folder with its own small plan and store.
+//! hot-desk phones the plan defines (a typo gets "did you mean") and only ones the
+//! password policy accepts, `list` shows who has one and who the plan no longer
+//! defines, `remove` takes one away. Each test has a fresh folder with its own small
+//! plan and store.
 
 mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::PASSWORD;
+use switchboard_runtime::server::store_path;
+use switchboard_runtime::sip::DigestAlgorithm;
+use switchboard_runtime::sip::digest::ha1;
+use switchboard_runtime::sqlite_store::SqliteStore;
 
 const PLAN: &str = "\
 extension 101 \"Alice Adams\" { voicemail; pin \"1234\" }
@@ -53,16 +59,21 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// [`PASSWORD`] as standard input gives it: one line.
+fn good_line() -> String {
+    format!("{PASSWORD}\n")
+}
+
 #[test]
 fn set_password_takes_only_the_plans_extensions_and_devices() {
     let dir = office("set", PLAN);
 
-    let ok = user(&dir, &["set-password", "101"], "secret\n");
+    let ok = user(&dir, &["set-password", "101"], &good_line());
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     assert!(text(&ok.stdout).contains("password of 101 (extension Alice Adams) set"));
 
     // A device registers with its MAC, however the admin typed it.
-    let device = user(&dir, &["set-password", "001565aabbcc"], "secret\n");
+    let device = user(&dir, &["set-password", "001565aabbcc"], &good_line());
     assert!(device.status.success(), "{}", text(&device.stderr));
     assert!(text(&device.stdout).contains("password of 001565AABBCC (hot-desk phone"));
 
@@ -73,7 +84,7 @@ fn set_password_takes_only_the_plans_extensions_and_devices() {
         ("1011", Some("did you mean 101?")),
         ("001565AABBCD", Some("did you mean 001565AABBCC?")),
     ] {
-        let refused = user(&dir, &["set-password", given], "secret\n");
+        let refused = user(&dir, &["set-password", given], &good_line());
         assert_eq!(refused.status.code(), Some(2), "{given}");
         let err = text(&refused.stderr);
         assert!(err.contains(&format!("{given} is not")), "{err}");
@@ -89,6 +100,103 @@ fn set_password_takes_only_the_plans_extensions_and_devices() {
 }
 
 #[test]
+fn set_password_refuses_a_weak_password_and_stores_nothing() {
+    let dir = office("weak", PLAN);
+    // What a scanner tries first, and what the finding showed was accepted: each is
+    // refused with the rule it breaks, and the password is not shown back.
+    for (who, password, says) in [
+        ("101", "1", "shorter than 12 characters"),
+        ("101", "101", "shorter than 12 characters"),
+        ("101", "101101101101", "contains the user name 101"),
+        ("101", "alice-101-adams", "contains the user name 101"),
+        (
+            "102",
+            "harbour-201-lamp",
+            "contains the user name 102 backwards",
+        ),
+        (
+            "001565aabbcc",
+            "001565aabbcc-phone",
+            "contains the user name 001565AABBCC",
+        ),
+        ("101", "password123", "shorter than 12 characters"),
+        ("101", "password1234", "well-known passwords"),
+        ("101", "QWERTY123456", "well-known passwords"),
+        (
+            "101",
+            "Password2024!",
+            "well-known one with digits or symbols added",
+        ),
+        (
+            "101",
+            "your own passphrase",
+            "an example from Switchboard's docs",
+        ),
+        (
+            "101",
+            "1234567890123",
+            "a run of digits, letters or keyboard keys",
+        ),
+        (
+            "101",
+            "qwertyuiopqwe",
+            "a run of digits, letters or keyboard keys",
+        ),
+        (
+            "101",
+            "zzzzzzzzzzzzzzzz",
+            "one character or one short piece repeated",
+        ),
+        ("101", "amber\tkettle harbour", "control character"),
+    ] {
+        let refused = user(&dir, &["set-password", who], &format!("{password}\n"));
+        let err = text(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{who} {password:?}: {err}");
+        assert!(err.contains(says), "{who} {password:?}: {err}");
+        assert!(err.contains("nothing was stored"), "{err}");
+        if password.len() > 3 {
+            assert!(!err.contains(password), "the password is shown: {err}");
+        }
+        assert!(
+            text(&refused.stdout).is_empty(),
+            "{}",
+            text(&refused.stdout)
+        );
+    }
+    // Nothing was stored: no store was even made, so no user is listed.
+    assert!(
+        !dir.join("var").exists(),
+        "a refused password made the store"
+    );
+    let list = user(&dir, &["list"], "");
+    assert!(
+        text(&list.stderr).contains("no SIP users yet"),
+        "{}",
+        text(&list.stderr)
+    );
+
+    // A good one is stored, as the digest of that password.
+    let ok = user(&dir, &["set-password", "101"], &good_line());
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let list = text(&user(&dir, &["list"], "").stdout);
+    assert!(list.starts_with("101"), "{list}");
+    let stored = || {
+        SqliteStore::open(&store_path(&dir.join("var")))
+            .unwrap()
+            .ha1("101", "switchboard", DigestAlgorithm::Md5)
+            .unwrap()
+    };
+    let good = ha1(DigestAlgorithm::Md5, "101", "switchboard", PASSWORD);
+    assert_eq!(stored().as_deref(), Some(good.as_str()));
+
+    // A weak password for a user who has one leaves the old one in place.
+    let refused = user(&dir, &["set-password", "101"], "101\n");
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert_eq!(stored().as_deref(), Some(good.as_str()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn list_shows_who_has_a_password_and_remove_takes_it_away() {
     let dir = office("list", PLAN);
     let empty = user(&dir, &["list"], "");
@@ -100,7 +208,7 @@ fn list_shows_who_has_a_password_and_remove_takes_it_away() {
     );
 
     for who in ["101", "102"] {
-        let set = user(&dir, &["set-password", who], "secret\n");
+        let set = user(&dir, &["set-password", who], &good_line());
         assert!(set.status.success(), "{}", text(&set.stderr));
     }
     let list = user(&dir, &["list"], "");
@@ -116,7 +224,7 @@ fn list_shows_who_has_a_password_and_remove_takes_it_away() {
         lines[1].starts_with("102") && lines[1].contains("extension Bruno Braun"),
         "{out}"
     );
-    assert!(!out.contains("secret"), "no password is ever shown: {out}");
+    assert!(!out.contains(PASSWORD), "no password is ever shown: {out}");
 
     // 102 leaves the plan: the list says so, and how to remove the user.
     std::fs::write(

@@ -52,6 +52,9 @@ pub struct ServerConfig {
     /// A call whose far end sends no RTP for this long is hung up (a phone that lost its
     /// network sends no BYE); zero never hangs up for silence.
     pub media_timeout: Duration,
+    /// SIP messages a second one address may send, averaged over two seconds; an address
+    /// over it is ignored for 30 s (a flood). Trunks' addresses are not limited.
+    pub sip_messages_per_source: u32,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +74,7 @@ impl Default for ServerConfig {
             // A minute, as PBXs commonly allow (Asterisk's `rtptimeout`): long enough for
             // any phone that suppresses silence to send comfort noise.
             media_timeout: Duration::from_secs(60),
+            sip_messages_per_source: crate::sip::DEFAULT_MESSAGES_PER_SECOND,
         }
     }
 }
@@ -131,6 +135,11 @@ pub struct ConfigOverrides {
     #[arg(long, value_parser = duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub media_timeout: Option<Duration>,
+    /// SIP messages a second one address may send before it is ignored for 30 s; raise it
+    /// for many phones behind one NAT address [default: 100].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[serde(default)]
+    pub sip_messages_per_source: Option<u32>,
 }
 
 /// The digest algorithms as one value: clap would read a `Vec` field as a repeated flag.
@@ -361,6 +370,10 @@ impl ConfigOverrides {
         }
         set(&mut config.shutdown_deadline, self.shutdown_deadline);
         set(&mut config.media_timeout, self.media_timeout);
+        set(
+            &mut config.sip_messages_per_source,
+            self.sip_messages_per_source,
+        );
     }
 }
 

@@ -114,6 +114,7 @@ pub async fn run_with(
         realm: config.realm.clone(),
         digest_algorithms: config.digest_algorithms.clone(),
         trunks,
+        messages_per_source: config.sip_messages_per_source,
     };
     let (sip, mut incoming) = SipServer::start(
         sip_config,

@@ -16,8 +16,12 @@
 //! becomes an [`IncomingCall`]: only an INVITE from a configured trunk's address,
 //! or one whose digest proves the From user's password, reaches the engine.
 
+mod account_lock;
 mod auth;
 pub mod digest;
+mod door;
+mod flood;
+mod gate;
 mod invite;
 mod leg;
 mod limit;
@@ -30,6 +34,7 @@ mod registrar;
 mod screen;
 mod server;
 mod sign_in;
+mod stateless;
 mod subscribe;
 mod subscriptions;
 mod throttle;
@@ -39,6 +44,10 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 pub use digest::DigestAlgorithm;
+pub use flood::{
+    BLOCK as FLOOD_BLOCK, DEFAULT_PER_SECOND as DEFAULT_MESSAGES_PER_SECOND, WINDOW as FLOOD_WINDOW,
+};
+pub use gate::MAX_TRANSACTIONS;
 pub use leg::{CallLeg, LegEvent};
 pub use rate::{BURST as SUBSCRIBE_BURST, PER_SECOND as SUBSCRIBES_PER_SECOND};
 pub use registrar::{
@@ -79,6 +88,9 @@ pub struct SipConfig {
     /// are refused.
     pub digest_algorithms: Vec<DigestAlgorithm>,
     pub trunks: Vec<TrunkPeer>,
+    /// Messages a second one address may send before it is ignored for a while
+    /// ([`FLOOD_BLOCK`]); trunks' addresses are not limited.
+    pub messages_per_source: u32,
 }
 
 /// A SIP trunk whose INVITEs are trusted without authentication.

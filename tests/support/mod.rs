@@ -13,6 +13,12 @@ use std::time::{Duration, Instant};
 /// Debian's `sip-tester`.
 pub const SIPP: &str = "/usr/bin/sipp";
 
+/// The SIP password every test user gets, through `switchboard user set-password` as
+/// an admin sets one, so it must pass the password policy; sipp, linphonec and baresip
+/// sign in with it. No spaces or `;`: it goes into linphonec's command line and a
+/// baresip account line as it is.
+pub const PASSWORD: &str = "amber-kettle-harbour";
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -83,7 +89,7 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Gives each of `extensions` the SIP password `secret`, starts the server with
+    /// Gives each of `extensions` the SIP password [`PASSWORD`], starts the server with
     /// `rtp_ports` ports of its own and waits until it answers.
     pub fn start(dir: &Path, extensions: &[&str], rtp_ports: u16) -> Server {
         Server::start_on(dir, extensions, rtp_ports, "127.0.0.1")
@@ -102,8 +108,8 @@ impl Server {
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap();
-            set.stdin.take().unwrap().write_all(b"secret\n").unwrap();
-            assert!(set.wait().unwrap().success());
+            writeln!(set.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+            assert!(set.wait().unwrap().success(), "set-password {ext} failed");
         }
         // Free ports are only free when asked: another test may take one before the server
         // binds it, and the server then exits at once. Such a start is tried again on
@@ -209,7 +215,7 @@ impl Server {
             .arg(format!("127.0.0.1:{}", self.sip))
             .arg("-sf")
             .arg(scenario)
-            .args(["-s", service, "-ap", "secret", "-m", "1"])
+            .args(["-s", service, "-ap", PASSWORD, "-m", "1"])
             .args(["-i", "127.0.0.1", "-mp", &media])
             .args([
                 "-nostdin",

@@ -26,7 +26,10 @@ pub enum AuthVerdict {
     /// Credentials for an expired or already used nonce: challenge again with
     /// `stale=true`, so the phone retries without asking anyone.
     Stale,
-    /// Wrong password, unknown user, or malformed credentials: a failure.
+    /// A well-formed answer to a live challenge of ours, with a wrong password or an
+    /// unknown user: a failure, counted against the source and the account. Nothing
+    /// else is: malformed credentials or someone else's nonce prove nothing, and counting
+    /// them would let anyone lock an account out with requests nobody could answer.
     Rejected,
 }
 
@@ -81,7 +84,8 @@ impl Authenticator {
         let credentials = match found {
             Ok(Some(credentials)) => credentials,
             Ok(None) => return AuthVerdict::Challenge,
-            Err(_) => return AuthVerdict::Rejected,
+            // Malformed: not an answer to anything we asked, so not a failed guess.
+            Err(_) => return AuthVerdict::Challenge,
         };
         if !self.algorithms.contains(&credentials.algorithm) {
             // An algorithm this server does not offer gets a fresh challenge with the
@@ -94,7 +98,7 @@ impl Authenticator {
             NonceCheck::Invalid => return AuthVerdict::Challenge,
         };
         let Some(count) = nonce_count(&credentials) else {
-            return AuthVerdict::Rejected;
+            return AuthVerdict::Challenge;
         };
         if self
             .counts
@@ -274,6 +278,17 @@ mod tests {
             "00000001",
         );
         assert_eq!(check(&mut auth, header, 1), AuthVerdict::Challenge);
+    }
+
+    #[test]
+    fn malformed_credentials_get_a_challenge_not_a_failure() {
+        let mut auth = Authenticator::new(REALM, [1; 32]);
+        let nonce = nonce_of(&auth.challenges(10, 1, false)[0]);
+        let no_response =
+            format!("Digest username=\"101\", realm=\"{REALM}\", nonce=\"{nonce}\", uri=\"sip:x\"");
+        assert_eq!(check(&mut auth, no_response, 11), AuthVerdict::Challenge);
+        let bad_count = answer(&nonce, DigestAlgorithm::Md5, "101", "secret", "zz");
+        assert_eq!(check(&mut auth, bad_count, 11), AuthVerdict::Challenge);
     }
 
     #[test]

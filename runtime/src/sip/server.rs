@@ -22,8 +22,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::account_lock::{AccountLocks, LockStarted};
 use super::auth::{AuthVerdict, Authenticator, find_credentials};
-use super::limit::SizeLimit;
+use super::door::Door;
+use super::door::header_values;
+use super::gate::{Gate, GateInspector, TrunkTable};
 use super::rate::RateLimit;
 use super::reach::Reach;
 use super::registrar::{Registrar, Registration, Transport};
@@ -56,12 +59,13 @@ pub(super) struct Shared {
     /// Which of our addresses each phone is told about.
     pub(super) reach: Reach,
     pub(super) credentials: Arc<dyn CredentialStore>,
-    /// The trunks' resolved addresses, replaced whole when the plan changes them; the
-    /// lock is held to clone or swap the `Arc`, never across an await.
-    pub(super) trunks: std::sync::RwLock<Arc<Vec<Trunk>>>,
+    /// The trunks' resolved addresses, shared with the [`Gate`].
+    pub(super) trunks: Arc<TrunkTable>,
     /// Locks below are held only for a table look-up, never across an await.
     pub(super) auth: Mutex<Authenticator>,
     pub(super) throttle: Mutex<Throttle>,
+    /// Held across an authentication check (see [`Shared::authenticate`]).
+    pub(super) accounts: Mutex<AccountLocks>,
     pub(super) registrar: Mutex<Registrar>,
     pub(super) subscriptions: Mutex<Subscriptions>,
     /// SUBSCRIBEs per source address.
@@ -127,13 +131,21 @@ impl SipServer {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| SipError::Stack(format!("no randomness: {e}")))?;
         let reach = Reach::new(config.public_ip, local_addr.ip());
+        let trunks = Arc::new(std::sync::RwLock::new(Arc::new(trunks)));
+        let started = Instant::now();
+        let gate = Gate::new(
+            trunks.clone(),
+            config.messages_per_source,
+            Door::new(config.realm.clone(), &config.digest_algorithms, secret),
+            started,
+        );
         // The stack's own Via headers and Call-IDs, made before any phone is in view,
         // carry the default address; Contact and SDP carry each phone's.
         let public_addr = SocketAddr::new(reach.default_ip(), local_addr.port());
 
         let transport_layer = TransportLayer::new(cancel.child_token());
         let udp = UdpConnection::from_socket(
-            Arc::new(ScreenedSocket::new(udp)),
+            Arc::new(ScreenedSocket::new(udp, gate.clone())),
             Some(public_addr),
             Some(cancel.child_token()),
         )
@@ -152,8 +164,9 @@ impl SipServer {
             .with_user_agent(USER_AGENT)
             .with_transport_layer(transport_layer)
             .with_cancel_token(cancel.child_token())
-            .with_transport_inspector(Box::new(SizeLimit))
+            .with_transport_inspector(Box::new(GateInspector(gate.clone())))
             .build();
+        gate.watch(&endpoint.inner);
         let incoming = endpoint.incoming_transactions()?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let (calls, calls_rx) = mpsc::channel(CALL_QUEUE);
@@ -162,11 +175,12 @@ impl SipServer {
             local_addr,
             reach,
             credentials,
-            trunks: std::sync::RwLock::new(Arc::new(trunks)),
+            trunks,
             auth: Mutex::new(
                 Authenticator::new(config.realm, secret).with_algorithms(&config.digest_algorithms),
             ),
             throttle: Mutex::new(Throttle::new()),
+            accounts: Mutex::new(AccountLocks::new()),
             registrar: Mutex::new(Registrar::new()),
             subscriptions: Mutex::new(Subscriptions::new()),
             rate: Mutex::new(RateLimit::default()),
@@ -174,7 +188,7 @@ impl SipServer {
             endpoint: endpoint.inner.clone(),
             dialogs,
             calls,
-            started: Instant::now(),
+            started,
             salt: AtomicU64::new(0),
             stop: cancel.clone(),
             registered: Mutex::new(None),
@@ -190,6 +204,13 @@ impl SipServer {
         wait_for_tcp(local_addr).await?;
         info!(%local_addr, %public_addr, "SIP server listening on UDP and TCP");
         Ok((SipServer { shared }, calls_rx))
+    }
+
+    /// Transactions the stack holds now, running or finished and kept to absorb
+    /// retransmissions: what a flood would make grow.
+    pub fn transactions(&self) -> usize {
+        let stats = self.shared.endpoint.get_stats();
+        stats.running_transactions + stats.finished_transactions
     }
 
     /// The bound address (UDP and TCP).
@@ -431,24 +452,61 @@ impl Shared {
 
     /// Checks the credentials in the headers named `names` (the first name
     /// that is present wins).
+    ///
+    /// A well-formed wrong answer for an account that exists counts against the account
+    /// ([`AccountLocks`]); a locked account is refused unchecked for any address it has
+    /// not signed in from lately. The accounts' lock is held from the look-up to the
+    /// count, so every attempt is counted before the next one is checked.
     pub(super) fn authenticate(&self, tx: &Transaction, names: &[&str]) -> AuthVerdict {
-        let found = find_credentials(&self.realm, &credential_headers(tx, names));
+        let found = find_credentials(&self.realm, &header_values(&tx.original, names));
         let stored = match &found {
             Ok(Some(c)) => self.credentials.ha1(&c.username, &self.realm, c.algorithm),
             _ => None,
         };
         let method = tx.original.method.to_string();
         let now = self.now_secs();
-        self.auth
-            .lock()
-            .expect("auth lock")
-            .check(&method, found, stored.as_deref(), now)
+        let (Some((source, _)), Ok(Some(credentials)), Some(_)) = (source(tx), &found, &stored)
+        else {
+            // No account to protect: an unknown user counts against its address only.
+            return self.auth.lock().expect("auth lock").check(
+                &method,
+                found,
+                stored.as_deref(),
+                now,
+            );
+        };
+        let user = credentials.username.clone();
+        let at = Instant::now();
+        let mut accounts = self.accounts.lock().expect("accounts lock");
+        if accounts.is_locked(&user, source.ip(), at) {
+            debug!(%user, %source, "sign-in refused unchecked: the account is locked for this address");
+            return AuthVerdict::Rejected;
+        }
+        let verdict =
+            self.auth
+                .lock()
+                .expect("auth lock")
+                .check(&method, found, stored.as_deref(), now);
+        match &verdict {
+            AuthVerdict::Authenticated { .. } => accounts.succeeded(&user, source.ip(), at),
+            AuthVerdict::Rejected => {
+                if let Some(LockStarted(lock)) = accounts.failed(&user, source.ip(), at) {
+                    warn!(
+                        %user,
+                        minutes = lock.as_secs().div_ceil(60),
+                        "too many wrong passwords for this account: it is locked for addresses it has not signed in from lately"
+                    );
+                }
+            }
+            AuthVerdict::Challenge | AuthVerdict::Stale => {}
+        }
+        verdict
     }
 
     /// The user name in the credentials of a request, for the log: never the response
     /// or anything else derived from the password.
     pub(super) fn claimed_user(&self, tx: &Transaction, names: &[&str]) -> Option<String> {
-        find_credentials(&self.realm, &credential_headers(tx, names))
+        find_credentials(&self.realm, &header_values(&tx.original, names))
             .ok()
             .flatten()
             .map(|c| c.username)
@@ -608,22 +666,6 @@ impl Shared {
         tx.send().await?;
         Ok(tx)
     }
-}
-
-/// The values of the first of the credentials headers `names` the request has.
-fn credential_headers(tx: &Transaction, names: &[&str]) -> Vec<String> {
-    names
-        .iter()
-        .map(|name| {
-            tx.original
-                .headers
-                .iter()
-                .filter(|h| h.name().eq_ignore_ascii_case(name))
-                .map(|h| h.value().to_string())
-                .collect::<Vec<_>>()
-        })
-        .find(|found| !found.is_empty())
-        .unwrap_or_default()
 }
 
 /// Where a request came from, and on which transport.

@@ -1,13 +1,15 @@
-//! The UDP socket under the SIP stack: every datagram goes through
-//! [`screen`](super::screen::screen) first, and the answers to broken requests
+//! The UDP socket under the SIP stack: every datagram's source is counted by the
+//! [`Gate`] and then the datagram goes through [`screen`](super::screen::screen), and the answers to broken requests
 //! leave from here without the stack seeing them.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::net::UdpSocket;
 use tokio::sync::Mutex;
 use tracing::debug;
 
+use super::gate::Gate;
 use super::screen::{Screened, screen};
 
 /// Largest UDP payload.
@@ -16,15 +18,18 @@ const MAX_UDP_PAYLOAD: usize = 65_535;
 /// A UDP socket that screens what it receives.
 pub struct ScreenedSocket {
     socket: UdpSocket,
+    /// Asked about each datagram's source before anything else is done with it.
+    gate: Arc<Gate>,
     /// The receive buffer; only the stack's one receive loop takes it, for
     /// the time of one datagram.
     buffer: Mutex<Vec<u8>>,
 }
 
 impl ScreenedSocket {
-    pub fn new(socket: UdpSocket) -> ScreenedSocket {
+    pub fn new(socket: UdpSocket, gate: Arc<Gate>) -> ScreenedSocket {
         ScreenedSocket {
             socket,
+            gate,
             buffer: Mutex::new(vec![0; MAX_UDP_PAYLOAD]),
         }
     }
@@ -36,6 +41,9 @@ impl rsipstack::platform::net::UdpSocket for ScreenedSocket {
         let mut buffer = self.buffer.lock().await;
         loop {
             let (len, from) = self.socket.recv_from(&mut buffer).await?;
+            if !self.gate.admit(from) {
+                continue; // a flood: not even parsed, and never answered
+            }
             let datagram = &buffer[..len];
             let bytes = match screen(datagram) {
                 Screened::Pass => datagram.to_vec(),

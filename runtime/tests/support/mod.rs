@@ -70,6 +70,33 @@ impl Server {
         public_ip: Option<IpAddr>,
         trunks: Vec<TrunkPeer>,
     ) -> Server {
+        Server::start_with(
+            addr,
+            public_ip,
+            trunks,
+            switchboard_runtime::sip::DEFAULT_MESSAGES_PER_SECOND,
+        )
+        .await
+    }
+
+    /// A server on 127.0.0.1:0 that lets each address send `messages_per_source` a
+    /// second: for tests that send more than a phone would from one address.
+    pub async fn start_allowing(messages_per_source: u32) -> Server {
+        Server::start_with(
+            "127.0.0.1:0".parse().unwrap(),
+            None,
+            vec![],
+            messages_per_source,
+        )
+        .await
+    }
+
+    async fn start_with(
+        addr: SocketAddr,
+        public_ip: Option<IpAddr>,
+        trunks: Vec<TrunkPeer>,
+        messages_per_source: u32,
+    ) -> Server {
         let cancel = CancellationToken::new();
         let config = SipConfig {
             digest_algorithms: DigestAlgorithm::ALL.to_vec(),
@@ -77,6 +104,7 @@ impl Server {
             public_ip,
             realm: REALM.to_string(),
             trunks,
+            messages_per_source,
         };
         let (sip, calls) = SipServer::start(config, Arc::new(Digests::new()), cancel.clone())
             .await

@@ -157,8 +157,14 @@ pub struct Phone {
 
 impl Phone {
     pub async fn new(server: SocketAddr) -> Phone {
+        Phone::on("127.0.0.1", server).await
+    }
+
+    /// A phone at another address of this machine (`127.0.0.2`, …: all of 127/8 is
+    /// loopback), for tests that tell sources apart by address.
+    pub async fn on(ip: &str, server: SocketAddr) -> Phone {
         Phone {
-            socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            socket: UdpSocket::bind((ip, 0)).await.unwrap(),
             server,
         }
     }

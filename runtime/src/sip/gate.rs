@@ -1,0 +1,187 @@
+//! What every SIP message passes before the stack keeps anything for it, in order:
+//! the rate of its source address ([`flood`](super::flood); for UDP the socket asks
+//! before parsing), the size limit ([`limit`](super::limit)), the challenge at the door
+//! ([`door`](super::door)), and the bound on transactions in flight. Trunks' addresses
+//! are not rate-limited: a carrier sends a whole office's calls from one address.
+//!
+//! Lines an attacker could multiply (a flood starting, the server full) are written
+//! under a [`LogBudget`].
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::time::Instant;
+
+use rsipstack::sip::{HeadersExt, Method, SipMessage};
+use rsipstack::transaction::endpoint::{EndpointInner, TransportEventInspector};
+use rsipstack::transport::TransportEvent;
+use tracing::{debug, warn};
+
+use super::door::{Door, DoorVerdict};
+use super::flood::{self, SourceRates, Verdict};
+use super::limit::{is_too_large, too_large};
+use super::server::Trunk;
+use crate::log_budget::{LogBudget, Spend};
+
+/// Transactions the stack may hold (running, and finished ones kept to absorb
+/// retransmissions) before new requests outside a dialog are dropped. A phone call takes
+/// a handful; an office's busiest minute a few hundred. Past the bound the stack's
+/// memory and its per-transaction work stop growing with whatever arrives.
+pub const MAX_TRANSACTIONS: usize = 20_000;
+
+/// The trunks' resolved addresses, replaced whole when the plan changes them; the lock
+/// is held to clone or swap the `Arc`, never across an await.
+pub type TrunkTable = RwLock<Arc<Vec<Trunk>>>;
+
+/// The checks shared by the UDP socket and the stack's inspector.
+pub struct Gate {
+    trunks: Arc<TrunkTable>,
+    rates: Mutex<SourceRates>,
+    door: Door,
+    /// Zero of the nonce clock, shared with the authenticator.
+    started: Instant,
+    /// Set once the endpoint is built; weak, since the endpoint owns the inspector.
+    endpoint: OnceLock<Weak<EndpointInner>>,
+    flood_log: Mutex<LogBudget>,
+    full_log: Mutex<LogBudget>,
+}
+
+impl Gate {
+    pub fn new(
+        trunks: Arc<TrunkTable>,
+        per_second: u32,
+        door: Door,
+        started: Instant,
+    ) -> Arc<Gate> {
+        Arc::new(Gate {
+            trunks,
+            rates: Mutex::new(SourceRates::new(per_second)),
+            door,
+            started,
+            endpoint: OnceLock::new(),
+            flood_log: Mutex::new(LogBudget::new(10)),
+            full_log: Mutex::new(LogBudget::new(1)),
+        })
+    }
+
+    /// Gives the gate the stack's endpoint, to read how many transactions it holds.
+    pub fn watch(&self, endpoint: &Arc<EndpointInner>) {
+        let _ = self.endpoint.set(Arc::downgrade(endpoint));
+    }
+
+    /// Counts a message from `source`; false when it is to be dropped unread.
+    pub fn admit(&self, source: SocketAddr) -> bool {
+        if self.is_trunk(source) {
+            return true;
+        }
+        let ip = source.ip();
+        let now = Instant::now();
+        let (verdict, limit) = {
+            let mut rates = self.rates.lock().expect("rates lock");
+            (rates.admit(ip, now), rates.limit())
+        };
+        match verdict {
+            Verdict::Pass => true,
+            Verdict::Drop => false,
+            Verdict::Block => {
+                if let Spend::Write { suppressed } =
+                    self.flood_log.lock().expect("log lock").spend(now)
+                {
+                    warn!(
+                        source = %ip,
+                        limit,
+                        window_secs = flood::WINDOW.as_secs(),
+                        block_secs = flood::BLOCK.as_secs(),
+                        other_sources_not_logged = suppressed,
+                        "SIP flood: this address sent more messages than allowed and is ignored for a while"
+                    );
+                }
+                false
+            }
+        }
+    }
+
+    /// Whether `source` is a trunk's: its address, and its port when the trunk names one
+    /// (the same rule that trusts the trunk's INVITEs).
+    fn is_trunk(&self, source: SocketAddr) -> bool {
+        self.trunks
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|t| t.ip == source.ip() && t.port.is_none_or(|p| p == source.port()))
+    }
+
+    fn is_full(&self) -> bool {
+        let Some(endpoint) = self.endpoint.get().and_then(Weak::upgrade) else {
+            return false;
+        };
+        let stats = endpoint.get_stats();
+        stats.running_transactions + stats.finished_transactions >= MAX_TRANSACTIONS
+    }
+}
+
+/// The gate as the stack's transport inspector.
+pub struct GateInspector(pub Arc<Gate>);
+
+#[async_trait::async_trait]
+impl TransportEventInspector for GateInspector {
+    async fn handle(&self, event: TransportEvent) -> Option<TransportEvent> {
+        let gate = &self.0;
+        let TransportEvent::Incoming(SipMessage::Request(request), connection, from) = &event
+        else {
+            return Some(event);
+        };
+        let Ok(source) = from.get_socketaddr() else {
+            return None;
+        };
+        // UDP was counted by the socket before it was parsed.
+        if connection.transport() != rsipstack::sip::Transport::Udp && !gate.admit(source) {
+            return None;
+        }
+        if is_too_large(request) {
+            debug!(%source, "request too large");
+            if request.method != Method::Ack
+                && let Some(response) = too_large(request)
+            {
+                connection.send(response.into(), Some(from)).await.ok();
+            }
+            return None;
+        }
+        let now = gate.started.elapsed().as_secs();
+        match gate.door.decide(request, gate.is_trunk(source), now) {
+            DoorVerdict::Pass => {}
+            DoorVerdict::Answer(response) => {
+                connection.send((*response).into(), Some(from)).await.ok();
+                return None;
+            }
+            DoorVerdict::Drop => return None,
+        }
+        if starts_something(request) && gate.is_full() {
+            if let Spend::Write { suppressed } = gate
+                .full_log
+                .lock()
+                .expect("log lock")
+                .spend(Instant::now())
+            {
+                warn!(
+                    max = MAX_TRANSACTIONS,
+                    dropped_since_last_line = suppressed,
+                    "SIP is at its bound of transactions in flight: new requests are dropped until some end"
+                );
+            }
+            return None;
+        }
+        Some(event)
+    }
+}
+
+/// A request outside any dialog that would start a transaction of its own: the ones
+/// dropped when the stack is full. Requests in a dialog (BYE, ACK, re-INVITE) and
+/// CANCEL go on, so calls in progress can still end.
+fn starts_something(request: &rsipstack::sip::Request) -> bool {
+    let in_dialog = request
+        .to_header()
+        .ok()
+        .and_then(|to| to.tag().ok().flatten())
+        .is_some();
+    !in_dialog && !matches!(request.method, Method::Ack | Method::Cancel)
+}
