@@ -101,6 +101,12 @@ async fn run_call_in_span(
         sdp_offer,
         leg,
     } = incoming;
+    // Where the caller's SIP came from: its RTP, if it is behind NAT, comes through the
+    // same NAT. A trunk's media may come from another host than its SIP.
+    let signalled_from = match &origin {
+        CallOrigin::Extension { source, .. } => Some(source.ip()),
+        CallOrigin::Trunk { .. } => None,
+    };
     let for_store = plan.clone();
     let from = match services
         .store
@@ -143,11 +149,18 @@ async fn run_call_in_span(
                 return;
             }
         };
+    // Until the caller's ACK (or its first packet) shows the SDP's address wants this
+    // call's media, only a second of packets goes there: an INVITE may name anyone.
+    let trust = media::session::FarEndTrust {
+        learning: media::latch::Learning::for_peer(negotiated.remote, signalled_from),
+        gate: media::send_gate::SendGate::until_confirmed(media::send_gate::UNCONFIRMED_PACKETS),
+    };
     let (media, media_events) = media::session::start_watched(
         bound.socket,
         negotiated,
         services.recordings.clone(),
         services.media_watch,
+        trust,
     );
     let start = CallStart {
         id,
@@ -361,9 +374,12 @@ impl LiveCall {
             Command::Answer => {
                 if !self.answered && !self.sip_done {
                     self.answered = true;
+                    // Returns once the ACK came, or the stack gave up waiting for it.
                     if self.leg.answer(self.answer_sdp.clone()).await.is_err() {
                         self.sip_done = true;
                         self.pending.push_back(Event::Hangup);
+                    } else {
+                        let _ = self.media.send(media::MediaCommand::Confirmed);
                     }
                 }
             }

@@ -8,6 +8,10 @@
 //! - `recording` — a recording written to a hidden temporary file, stored by fsync and
 //!   rename.
 //! - `ports` — the RTP port range.
+//! - `latch` — whose packets a call hears and where it sends: the SDP's address, or a
+//!   source learnt behind NAT after a consecutive run, never while the one heard is alive.
+//! - `send_gate` — how much a call sends before the far end confirms (its ACK or its
+//!   first packet heard).
 //! - `session` — the one place bytes meet the socket: one tokio task per call, sending a
 //!   packet every 20 ms on absolute deadlines, receiving audio and keys, driven by
 //!   `MediaCommand`s and reporting `MediaEvent`s.
@@ -17,12 +21,14 @@
 
 pub mod dtmf;
 pub mod g711;
+pub mod latch;
 pub mod player;
 pub mod ports;
 pub mod prompts;
 pub mod recording;
 pub mod rtp;
 pub mod sdp;
+pub mod send_gate;
 pub mod session;
 
 pub use g711::Codec;

@@ -14,14 +14,22 @@
 //! A far end that sends nothing for `Watch::inactivity` (a phone that lost power or its
 //! network, and so never sends a BYE) is reported once as `MediaEvent::Inactive`, so the
 //! call can end instead of staying "live" forever.
+//!
+//! Whose packets count is the `Latch`'s decision (the SDP's address, or a source learnt
+//! behind NAT under strict rules); a packet it refuses is neither recorded nor read for
+//! keys, and does not count as the far end being alive. How much goes out before the
+//! far end confirms is the `SendGate`'s: a call answered towards an address that never
+//! acknowledges gets a second of packets, not a stream.
 
 use super::dtmf::DtmfReceiver;
 use super::g711::Codec;
+use super::latch::{Latch, Learning, Verdict};
 use super::player::{FRAME_SAMPLES, Frame, Player};
 use super::recording::RecordingWriter;
 use super::recording::timeline::Timeline;
 use super::rtp::{self, HEADER_LEN, OutgoingStream, RtpHeader};
 use super::sdp::{Direction, Negotiated};
+use super::send_gate::SendGate;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -57,6 +65,8 @@ pub enum MediaCommand {
     StopRecording,
     /// Stop watching the far end for inactivity (it may have put the call on hold).
     Unwatch,
+    /// The far end acknowledged our answer (its ACK came): send without a budget.
+    Confirmed,
     /// End the session; a recording still running is finished and reported first.
     Close,
 }
@@ -145,9 +155,29 @@ impl MediaHandle {
     }
 }
 
+/// Who the far end is, as far as the session can tell, and how far it is trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FarEndTrust {
+    /// Which sources other than the SDP's address may be learnt.
+    pub learning: Learning,
+    /// How much is sent before the far end confirms.
+    pub gate: SendGate,
+}
+
+impl FarEndTrust {
+    /// A far end already confirmed, whose signalling's source is not known: sent to
+    /// freely, and learnt from anywhere under the latch's rules.
+    pub fn confirmed() -> FarEndTrust {
+        FarEndTrust {
+            learning: Learning::Anywhere,
+            gate: SendGate::open(),
+        }
+    }
+}
+
 /// Starts a session on `socket` (bound, usually from a `PortPool`) sending to
-/// `negotiated.remote`, not watching the far end for silence. Must be called inside a
-/// tokio runtime.
+/// `negotiated.remote`, a far end already confirmed (`FarEndTrust::confirmed`), not
+/// watching it for silence. Must be called inside a tokio runtime.
 pub fn start(
     socket: UdpSocket,
     negotiated: Negotiated,
@@ -158,16 +188,18 @@ pub fn start(
         negotiated,
         recordings_dir,
         Watch { inactivity: None },
+        FarEndTrust::confirmed(),
     )
 }
 
-/// `start`, watching the far end as `watch` says. A far end that said it sends nothing
-/// (`sendonly`/`inactive` on our side) is not watched.
+/// `start`, watching the far end as `watch` says and trusting it as `trust` says. A far
+/// end that said it sends nothing (`sendonly`/`inactive` on our side) is not watched.
 pub fn start_watched(
     socket: UdpSocket,
     negotiated: Negotiated,
     recordings_dir: PathBuf,
     watch: Watch,
+    trust: FarEndTrust,
 ) -> (MediaHandle, mpsc::Receiver<MediaEvent>) {
     let inactivity = watch
         .inactivity
@@ -175,8 +207,8 @@ pub fn start_watched(
     let (commands_tx, commands) = mpsc::unbounded_channel();
     let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
     let session = Session {
-        remote: negotiated.remote,
-        latched: false,
+        latch: Latch::new(negotiated.remote, trust.learning),
+        gate: trust.gate,
         codec: negotiated.codec,
         dtmf_payload_type: negotiated.dtmf_payload_type,
         direction: negotiated.direction,
@@ -200,11 +232,10 @@ pub fn start_watched(
 }
 
 struct Session {
-    /// Where we send: the negotiated address until the first packet from the far end
-    /// shows where it really is (symmetric RTP through NAT).
-    remote: SocketAddr,
-    /// Set by the first usable packet received; packets from elsewhere are then ignored.
-    latched: bool,
+    /// Whose packets are heard, and so where ours go.
+    latch: Latch,
+    /// How much may go out before the far end confirms.
+    gate: SendGate,
     codec: Codec,
     dtmf_payload_type: Option<u8>,
     direction: Direction,
@@ -274,7 +305,12 @@ impl Session {
         }
         let mut pcm = [0i16; FRAME_SAMPLES];
         let frame = self.player.next_frame(&mut pcm);
-        if self.sends() {
+        if self.sends() && self.gate.take() {
+            if self.gate.spent() {
+                tracing::debug!(
+                    "sent the budget of a far end not yet confirmed; holding the rest until its ACK or its first packet"
+                );
+            }
             let mut packet = [0u8; HEADER_LEN + FRAME_SAMPLES];
             let (header, payload) = packet.split_at_mut(HEADER_LEN);
             let marker = matches!(frame, Frame::Audio { marker: true }) || self.first_packet;
@@ -285,8 +321,9 @@ impl Session {
                 Frame::Silence => payload.fill(self.codec.silence()),
                 Frame::Audio { .. } => self.codec.encode(&pcm, payload),
             }
-            if let Err(e) = socket.send_to(&packet, self.remote).await {
-                tracing::debug!("RTP send to {}: {e}", self.remote);
+            let to = self.latch.send_to();
+            if let Err(e) = socket.send_to(&packet, to).await {
+                tracing::debug!("RTP send to {to}: {e}");
             }
         }
         self.stream.advance(FRAME_SAMPLES as u32);
@@ -301,7 +338,8 @@ impl Session {
     }
 
     fn sends(&self) -> bool {
-        self.direction.sends() && !self.remote.ip().is_unspecified() && self.remote.port() != 0
+        let to = self.latch.send_to();
+        self.direction.sends() && !to.ip().is_unspecified() && to.port() != 0
     }
 
     async fn command(&mut self, command: MediaCommand) {
@@ -329,6 +367,7 @@ impl Session {
                 self.stop_recording();
             }
             MediaCommand::Unwatch => self.inactivity = None,
+            MediaCommand::Confirmed => self.gate.confirm(),
             MediaCommand::Close => {}
         }
     }
@@ -337,22 +376,37 @@ impl Session {
         let Ok(packet) = rtp::parse(data) else {
             return;
         };
-        if !self.latched || from == self.remote {
-            self.last_heard = Instant::now();
+        // Every RTP packet is judged, whatever its payload type: comfort noise from the
+        // far end keeps it alive, so nobody can take its place while it listens quietly.
+        let now = Instant::now();
+        match self
+            .latch
+            .judge(from, packet.header.sequence, now.into_std())
+        {
+            Verdict::Ignore => {
+                // Logged as the count doubles, never once a packet.
+                let ignored = self.latch.ignored();
+                if ignored.is_power_of_two() {
+                    tracing::debug!(
+                        "ignored {ignored} RTP packets from sources other than {} (the last from {from})",
+                        self.latch.send_to()
+                    );
+                }
+                return;
+            }
+            Verdict::Switch { to } => {
+                tracing::debug!("RTP from {to} is the far end's: sending there");
+            }
+            Verdict::Accept => {}
         }
+        self.last_heard = now;
+        // A packet heard is the far end asking for the media, where the latch says.
+        self.gate.confirm();
         let pt = packet.header.payload_type;
         let dtmf = Some(pt) == self.dtmf_payload_type;
         if pt != self.codec.payload_type() && !dtmf {
             return;
         }
-        if from != self.remote {
-            if self.latched {
-                return;
-            }
-            tracing::debug!("RTP from {from}, not {}: sending there", self.remote);
-            self.remote = from;
-        }
-        self.latched = true;
         let h = packet.header;
         if dtmf {
             if let Some(key) = self.dtmf.receive(h.marker, h.timestamp, packet.payload) {
