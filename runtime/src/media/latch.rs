@@ -50,8 +50,9 @@ impl Learning {
     /// What a far end whose SDP named `sdp` and whose SIP came from `signalled_from`
     /// (`None`: not known) may be learnt from.
     pub fn for_peer(sdp: SocketAddr, signalled_from: Option<IpAddr>) -> Learning {
-        match signalled_from {
-            Some(ip) if ip == sdp.ip() => Learning::Never,
+        // A dual-stack SIP socket sees an IPv4 phone as `::ffff:a.b.c.d`.
+        match signalled_from.map(|ip| ip.to_canonical()) {
+            Some(ip) if ip == sdp.ip().to_canonical() => Learning::Never,
             Some(ip) => Learning::FromIp(ip),
             None => Learning::Anywhere,
         }
@@ -60,7 +61,7 @@ impl Learning {
     fn allows(self, ip: IpAddr) -> bool {
         match self {
             Learning::Never => false,
-            Learning::FromIp(allowed) => allowed == ip,
+            Learning::FromIp(allowed) => allowed == ip.to_canonical(),
             Learning::Anywhere => true,
         }
     }
@@ -219,6 +220,8 @@ mod tests {
             Learning::FromIp(public)
         );
         assert_eq!(Learning::for_peer(sdp, None), Learning::Anywhere);
+        let mapped: IpAddr = "::ffff:192.168.1.20".parse().unwrap();
+        assert_eq!(Learning::for_peer(sdp, Some(mapped)), Learning::Never);
     }
 
     #[test]
