@@ -18,6 +18,7 @@
 
 mod account_lock;
 mod auth;
+mod connections;
 pub mod digest;
 mod door;
 mod flood;
@@ -37,12 +38,14 @@ mod sign_in;
 mod stateless;
 mod subscribe;
 mod subscriptions;
+mod tcp;
 mod throttle;
 mod udp;
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
+pub use connections::{ConnectionLimits, FIRST_MESSAGE_DEADLINE as TCP_FIRST_MESSAGE_DEADLINE};
 pub use digest::DigestAlgorithm;
 pub use flood::{
     BLOCK as FLOOD_BLOCK, DEFAULT_PER_SECOND as DEFAULT_MESSAGES_PER_SECOND, WINDOW as FLOOD_WINDOW,

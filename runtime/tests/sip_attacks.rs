@@ -1,17 +1,22 @@
 //! Attacks on the SIP server over real sockets on loopback, each shown to fail: a
 //! flood of unauthenticated INVITEs, a flood from one address, forged lock-out
-//! attempts, and one account guessed from many addresses. Sources are told apart by
+//! attempts, one account guessed from many addresses, and idle TCP connections. Sources are told apart by
 //! address (all of 127/8 is loopback). Every wait has a deadline.
 
 mod support;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use support::raw::{Call, Phone, Sip, answer_challenge, branch, request};
 use support::{Server, within};
 use switchboard_runtime::sip::digest::DigestAlgorithm;
-use switchboard_runtime::sip::{DEFAULT_MESSAGES_PER_SECOND, FLOOD_WINDOW};
+use switchboard_runtime::sip::{
+    DEFAULT_MESSAGES_PER_SECOND, FLOOD_WINDOW, TCP_FIRST_MESSAGE_DEADLINE,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
 
 const OFFER_SDP: &str = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\n\
                          c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n";
@@ -251,4 +256,85 @@ async fn one_account_guessed_from_many_addresses_is_locked_for_strangers_only() 
         register(&stranger, server.addr(), "102", "secret").await,
         200
     );
+}
+
+/// A TCP connection from `ip`.
+async fn connect_from(ip: &str, server: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::new(ip.parse().unwrap(), 0))
+        .unwrap();
+    socket.connect(server).await.unwrap()
+}
+
+/// Whether the server closes `stream` within `limit` (end of stream or a reset); the
+/// stream comes back, so an open one stays open.
+async fn closed_within(mut stream: TcpStream, limit: Duration) -> (bool, TcpStream) {
+    let mut byte = [0u8; 1];
+    let closed = matches!(
+        tokio::time::timeout(limit, stream.read(&mut byte)).await,
+        Ok(Ok(0) | Err(_))
+    );
+    (closed, stream)
+}
+
+#[tokio::test]
+async fn idle_tcp_connections_are_bounded_and_closed_and_phones_keep_working() {
+    let server = Server::start(vec![]).await;
+    let limits = server.sip.tcp_limits();
+    let extra = 50;
+    let mut idle = Vec::new();
+    for _ in 0..limits.per_address + extra {
+        idle.push(connect_from("127.0.0.5", server.addr()).await);
+    }
+    // Past the limit, connections are closed as soon as they are accepted.
+    let checks: Vec<_> = idle
+        .into_iter()
+        .map(|s| tokio::spawn(closed_within(s, Duration::from_secs(2))))
+        .collect();
+    let mut at_once = 0;
+    let mut still_open = Vec::new();
+    for check in checks {
+        match check.await.unwrap() {
+            (true, _) => at_once += 1,
+            (false, stream) => still_open.push(stream),
+        }
+    }
+    assert_eq!(at_once, extra, "closed at once");
+    assert_eq!(server.sip.tcp_connections(), limits.per_address);
+
+    // A phone registers over UDP, and another speaks over TCP from its own address.
+    let phone = Phone::new(server.addr()).await;
+    assert_eq!(register(&phone, server.addr(), "101", "secret").await, 200);
+    let mut tcp_phone = connect_from("127.0.0.6", server.addr()).await;
+    let local = tcp_phone.local_addr().unwrap();
+    let call = Call::new("102", "102", server.addr());
+    let options = request("OPTIONS", &call, 1, &branch(), local, &[], "")
+        .replace("SIP/2.0/UDP", "SIP/2.0/TCP");
+    tcp_phone.write_all(options.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = within("an answer over TCP", tcp_phone.read(&mut answer))
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("SIP/2.0 200"));
+
+    // The silent ones are closed after the first-message deadline; the phone's is not.
+    let deadline = TCP_FIRST_MESSAGE_DEADLINE + Duration::from_secs(5);
+    let start = std::time::Instant::now();
+    while server.sip.tcp_connections() > 1 {
+        assert!(
+            start.elapsed() < deadline,
+            "{} connections still open",
+            server.sip.tcp_connections()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for stream in still_open {
+        assert!(closed_within(stream, Duration::from_secs(1)).await.0);
+    }
+    tcp_phone.write_all(options.as_bytes()).await.unwrap();
+    let n = within("a second answer over TCP", tcp_phone.read(&mut answer))
+        .await
+        .unwrap();
+    assert!(n > 0, "the phone's connection was closed");
 }

@@ -4,6 +4,10 @@
 //! ([`door`](super::door)), and the bound on transactions in flight. Trunks' addresses
 //! are not rate-limited: a carrier sends a whole office's calls from one address.
 //!
+//! It also keeps the count of SIP-over-TCP connections for the accept loop
+//! ([`tcp`](super::tcp)): a close reaches it here, as the stack's `Closed` event, and a
+//! complete message marks its connection as one that spoke.
+//!
 //! Lines an attacker could multiply (a flood starting, the server full) are written
 //! under a [`LogBudget`].
 
@@ -13,9 +17,10 @@ use std::time::Instant;
 
 use rsipstack::sip::{HeadersExt, Method, SipMessage};
 use rsipstack::transaction::endpoint::{EndpointInner, TransportEventInspector};
-use rsipstack::transport::TransportEvent;
+use rsipstack::transport::{SipAddr, TransportEvent};
 use tracing::{debug, warn};
 
+use super::connections::{ConnectionLimits, ConnectionTable, Refusal};
 use super::door::{Door, DoorVerdict};
 use super::flood::{self, SourceRates, Verdict};
 use super::limit::{is_too_large, too_large};
@@ -43,6 +48,9 @@ pub struct Gate {
     endpoint: OnceLock<Weak<EndpointInner>>,
     flood_log: Mutex<LogBudget>,
     full_log: Mutex<LogBudget>,
+    /// SIP-over-TCP connections open now.
+    connections: Mutex<ConnectionTable>,
+    tcp_log: Mutex<LogBudget>,
 }
 
 impl Gate {
@@ -51,6 +59,7 @@ impl Gate {
         per_second: u32,
         door: Door,
         started: Instant,
+        connection_limits: ConnectionLimits,
     ) -> Arc<Gate> {
         Arc::new(Gate {
             trunks,
@@ -60,6 +69,8 @@ impl Gate {
             endpoint: OnceLock::new(),
             flood_log: Mutex::new(LogBudget::new(10)),
             full_log: Mutex::new(LogBudget::new(1)),
+            connections: Mutex::new(ConnectionTable::new(connection_limits)),
+            tcp_log: Mutex::new(LogBudget::new(10)),
         })
     }
 
@@ -110,6 +121,47 @@ impl Gate {
             .any(|t| t.ip == source.ip() && t.port.is_none_or(|p| p == source.port()))
     }
 
+    /// Counts a TCP connection the accept loop took, or says why to close it.
+    pub fn open_connection(&self, remote: SocketAddr) -> Result<(), Refusal> {
+        if self.is_trunk(remote) {
+            return Ok(()); // a carrier's connections are not counted against anyone
+        }
+        self.connections
+            .lock()
+            .expect("connections lock")
+            .open(remote)
+    }
+
+    pub fn connection_closed(&self, remote: SocketAddr) {
+        self.connections
+            .lock()
+            .expect("connections lock")
+            .closed(remote);
+    }
+
+    /// Whether the TCP connection from `remote` is open and has sent no message yet.
+    pub fn connection_is_silent(&self, remote: SocketAddr) -> bool {
+        self.connections
+            .lock()
+            .expect("connections lock")
+            .is_silent(remote)
+    }
+
+    /// The bounds on SIP-over-TCP connections.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        self.connections.lock().expect("connections lock").limits()
+    }
+
+    /// SIP-over-TCP connections open now, counted against the limits.
+    pub fn open_connections(&self) -> usize {
+        self.connections.lock().expect("connections lock").len()
+    }
+
+    /// One line of the TCP accept loop's log, under its budget.
+    pub fn spend_tcp_log(&self) -> Spend {
+        self.tcp_log.lock().expect("log lock").spend(Instant::now())
+    }
+
     fn is_full(&self) -> bool {
         let Some(endpoint) = self.endpoint.get().and_then(Weak::upgrade) else {
             return false;
@@ -126,12 +178,29 @@ pub struct GateInspector(pub Arc<Gate>);
 impl TransportEventInspector for GateInspector {
     async fn handle(&self, event: TransportEvent) -> Option<TransportEvent> {
         let gate = &self.0;
-        let TransportEvent::Incoming(SipMessage::Request(request), connection, from) = &event
-        else {
-            return Some(event);
+        let (message, connection, from) = match &event {
+            TransportEvent::Incoming(message, connection, from) => (message, connection, from),
+            TransportEvent::Closed(connection) => {
+                if let Some(Ok(remote)) = connection.get_remote_addr().map(SipAddr::get_socketaddr)
+                {
+                    gate.connection_closed(remote);
+                }
+                return Some(event);
+            }
+            TransportEvent::New(_) => return Some(event),
         };
         let Ok(source) = from.get_socketaddr() else {
             return None;
+        };
+        let is_udp = connection.transport() == rsipstack::sip::Transport::Udp;
+        if !is_udp {
+            gate.connections
+                .lock()
+                .expect("connections lock")
+                .spoke(source);
+        }
+        let SipMessage::Request(request) = message else {
+            return Some(event);
         };
         // UDP was counted by the socket before it was parsed.
         if connection.transport() != rsipstack::sip::Transport::Udp && !gate.admit(source) {

@@ -3,7 +3,7 @@
 //! in-dialog requests, which go to their dialog).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,13 +17,15 @@ use rsipstack::transaction::key::{TransactionKey, TransactionRole};
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transaction::{TransactionReceiver, make_tag};
 use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{SipAddr, TcpListenerConnection, TransportLayer};
+use rsipstack::transport::{SipAddr, TransportLayer};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::account_lock::{AccountLocks, LockStarted};
 use super::auth::{AuthVerdict, Authenticator, find_credentials};
+use super::connections::ConnectionLimits;
 use super::door::Door;
 use super::door::header_values;
 use super::gate::{Gate, GateInspector, TrunkTable};
@@ -41,8 +43,6 @@ const CALL_QUEUE: usize = 64;
 /// How often expired message-waiting subscriptions are ended: a subscription outlives
 /// its expiry by at most this long.
 const SUBSCRIPTION_SWEEP: Duration = Duration::from_secs(10);
-/// How long `start` waits for the TCP listener to accept.
-const START_DEADLINE: Duration = Duration::from_secs(5);
 const USER_AGENT: &str = concat!("Switchboard/", env!("CARGO_PKG_VERSION"));
 
 /// The running SIP server. Dropping it does not stop it: cancel the token
@@ -64,6 +64,8 @@ pub(super) struct Shared {
     /// Locks below are held only for a table look-up, never across an await.
     pub(super) auth: Mutex<Authenticator>,
     pub(super) throttle: Mutex<Throttle>,
+    /// The checks before the stack (rates, the door, connections).
+    pub(super) gate: Arc<Gate>,
     /// Held across an authentication check (see [`Shared::authenticate`]).
     pub(super) accounts: Mutex<AccountLocks>,
     pub(super) registrar: Mutex<Registrar>,
@@ -122,7 +124,7 @@ impl SipServer {
         credentials: Arc<dyn CredentialStore>,
         cancel: CancellationToken,
     ) -> Result<(SipServer, mpsc::Receiver<IncomingCall>), SipError> {
-        let udp = bind(config.addr).await?;
+        let (udp, tcp) = bind(config.addr).await?;
         let local_addr = udp.local_addr().map_err(|source| SipError::Bind {
             addr: config.addr,
             source,
@@ -138,6 +140,7 @@ impl SipServer {
             config.messages_per_source,
             Door::new(config.realm.clone(), &config.digest_algorithms, secret),
             started,
+            ConnectionLimits::for_descriptors(super::tcp::descriptor_limit()),
         );
         // The stack's own Via headers and Call-IDs, made before any phone is in view,
         // carry the default address; Contact and SDP carry each phone's.
@@ -151,8 +154,6 @@ impl SipServer {
         )
         .await?;
         transport_layer.add_transport(udp.into());
-        let tcp = TcpListenerConnection::new(local_addr, Some(public_addr)).await?;
-        transport_layer.add_transport(tcp.into());
         // Call-IDs we make (NOTIFYs, BYEs of new dialogs) end in our own address, not the
         // stack's default domain.
         let option = rsipstack::transaction::endpoint::EndpointOption {
@@ -181,6 +182,7 @@ impl SipServer {
             ),
             throttle: Mutex::new(Throttle::new()),
             accounts: Mutex::new(AccountLocks::new()),
+            gate: gate.clone(),
             registrar: Mutex::new(Registrar::new()),
             subscriptions: Mutex::new(Subscriptions::new()),
             rate: Mutex::new(RateLimit::default()),
@@ -200,8 +202,13 @@ impl SipServer {
             }
         });
         tokio::spawn(end_expired_subscriptions(shared.clone(), cancel.clone()));
+        tokio::spawn(super::tcp::serve(
+            tcp,
+            endpoint.inner.clone(),
+            gate.clone(),
+            cancel.child_token(),
+        ));
         tokio::spawn(dispatch(shared.clone(), incoming, cancel));
-        wait_for_tcp(local_addr).await?;
         info!(%local_addr, %public_addr, "SIP server listening on UDP and TCP");
         Ok((SipServer { shared }, calls_rx))
     }
@@ -211,6 +218,16 @@ impl SipServer {
     pub fn transactions(&self) -> usize {
         let stats = self.shared.endpoint.get_stats();
         stats.running_transactions + stats.finished_transactions
+    }
+
+    /// The bounds on SIP-over-TCP connections, cut from the process's descriptor limit.
+    pub fn tcp_limits(&self) -> super::ConnectionLimits {
+        self.shared.gate.connection_limits()
+    }
+
+    /// SIP-over-TCP connections open now from phones (counted against the limits).
+    pub fn tcp_connections(&self) -> usize {
+        self.shared.gate.open_connections()
     }
 
     /// The bound address (UDP and TCP).
@@ -275,8 +292,8 @@ impl SipServer {
     }
 }
 
-/// Binds UDP on `addr`, making sure TCP can have the same port.
-async fn bind(addr: SocketAddr) -> Result<tokio::net::UdpSocket, SipError> {
+/// Binds UDP and TCP on `addr`, to the same port.
+async fn bind(addr: SocketAddr) -> Result<(tokio::net::UdpSocket, TcpListener), SipError> {
     let tries = if addr.port() == 0 { 20 } else { 1 };
     let mut last = None;
     for _ in 0..tries {
@@ -286,13 +303,8 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::UdpSocket, SipError> {
         let local = udp
             .local_addr()
             .map_err(|source| SipError::Bind { addr, source })?;
-        // rsipstack binds TCP itself when it starts serving, and only logs a
-        // failure: try the port first.
-        match std::net::TcpListener::bind(local) {
-            Ok(probe) => {
-                drop(probe);
-                return Ok(udp);
-            }
+        match TcpListener::bind(local).await {
+            Ok(tcp) => return Ok((udp, tcp)),
             Err(source) => {
                 last = Some(SipError::Bind {
                     addr: local,
@@ -302,32 +314,6 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::UdpSocket, SipError> {
         }
     }
     Err(last.expect("at least one try"))
-}
-
-/// Waits until the TCP listener accepts: rsipstack starts it in the background.
-async fn wait_for_tcp(local: SocketAddr) -> Result<(), SipError> {
-    let target = match local.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port())
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port())
-        }
-        _ => local,
-    };
-    let deadline = tokio::time::Instant::now() + START_DEADLINE;
-    loop {
-        match tokio::net::TcpStream::connect(target).await {
-            Ok(_) => return Ok(()),
-            Err(source) if tokio::time::Instant::now() >= deadline => {
-                return Err(SipError::Bind {
-                    addr: local,
-                    source,
-                });
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-        }
-    }
 }
 
 /// The trunks' addresses. A carrier's host that does not resolve right now must not keep
