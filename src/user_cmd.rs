@@ -356,6 +356,12 @@ fn plan_user(plan: &Plan, given: &str) -> Result<PlanUser, String> {
             what,
         });
     }
+    if let Some(trunk) = plan.trunk_of_user(given) {
+        return Ok(PlanUser {
+            name: given.to_string(),
+            what: format!("trunk {}'s inbound user", trunk.name.name),
+        });
+    }
     let candidates = plan
         .extensions
         .iter()

@@ -345,3 +345,26 @@ fn set_pin_print_writes_a_plan_line_the_check_accepts_without_warning() {
     assert!(!switchboard_core::office::pin_ok(&plan, &store, "101", "1234").unwrap());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_trunks_inbound_user_gets_a_password_and_is_listed_as_the_trunks() {
+    let plan = format!(
+        "{PLAN}trunk \"main\" {{ host \"sip.carrier.example\"; inbound_user \"carrier-in\" }}\n"
+    );
+    let dir = office("trunk-user", &plan);
+    let set = user(&dir, &["set-password", "carrier-in"], &good_line());
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert!(
+        text(&set.stdout).contains("trunk main's inbound user"),
+        "{}",
+        text(&set.stdout)
+    );
+    let list = user(&dir, &["list"], "");
+    let listed = text(&list.stdout);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("carrier-in") && l.contains("trunk main's inbound user")),
+        "{listed}"
+    );
+}

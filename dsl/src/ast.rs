@@ -119,7 +119,22 @@ pub struct Trunk {
     /// Numbers this trunk delivers (DIDs), used by `inbound ... to`.
     pub numbers: Vec<String>,
     pub caller_id: Option<String>,
+    /// How the trunk's calls are told from forgeries.
+    pub trust: TrunkTrust,
     pub span: Span,
+}
+
+/// How a call is known to come from a trunk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrunkTrust {
+    /// From the host's address over UDP or TCP (the default). A UDP source address can be
+    /// forged by anyone who can send a packet.
+    Address,
+    /// From the host's address over TCP only: the handshake proves the address.
+    AddressOverTcp,
+    /// By a digest answer to our challenge as this user, from wherever the carrier
+    /// sends; the password is set with `switchboard user set-password USER`.
+    Digest { user: Ident },
 }
 
 /// `dial "PATTERN" [when COND] -> action`.

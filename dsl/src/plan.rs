@@ -3,7 +3,9 @@
 //! A `Plan` is immutable and shared by `Arc`: a call keeps the plan it started with while
 //! a reload builds the next one beside it.
 
-use crate::ast::{self, ChatRoute, Device, Extension, Flow, Inbound, Queue, Test, Trunk};
+use crate::ast::{
+    self, ChatRoute, Device, Extension, Flow, Inbound, Queue, Test, Trunk, TrunkTrust,
+};
 use crate::ir::Program;
 use crate::route_table::RouteTable;
 use crate::script::ScriptHost;
@@ -121,6 +123,13 @@ impl Plan {
                 .devices
                 .iter()
                 .any(|d| d.mac.eq_ignore_ascii_case(user))
+    }
+
+    /// The trunk whose calls sign in as `user` (its `inbound_user`).
+    pub fn trunk_of_user(&self, user: &str) -> Option<&Trunk> {
+        self.trunks
+            .iter()
+            .find(|t| matches!(&t.trust, TrunkTrust::Digest { user: u } if u.name == user))
     }
 
     pub fn queue(&self, number: &str) -> Option<&Queue> {

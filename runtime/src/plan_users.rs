@@ -1,4 +1,4 @@
-//! Only the plan's people sign in. The SIP server asks this view for a user's digest: a
+//! Only the plan's people (and its trunks' `inbound_user`s) sign in. The SIP server asks this view for a user's digest: a
 //! password left in the store for a number the plan no longer defines — an extension
 //! removed last month, a number someone set by mistake — opens nothing, and the plan in
 //! force decides, so removing an extension from the plan locks its phone out at once.
@@ -17,7 +17,8 @@ pub struct PlanUsers {
 
 impl CredentialStore for PlanUsers {
     fn ha1(&self, user: &str, realm: &str, algorithm: DigestAlgorithm) -> Option<String> {
-        if !self.plans.plan().is_sip_user(user) {
+        let plan = self.plans.plan();
+        if !plan.is_sip_user(user) && plan.trunk_of_user(user).is_none() {
             return None;
         }
         self.store.ha1(user, realm, algorithm)

@@ -22,13 +22,14 @@ use crate::media::{PortPool, PromptLibrary};
 use crate::plan_users::PlanUsers;
 use crate::private_files;
 use crate::reload::{self, PlanHolder};
-use crate::sip::{SipConfig, SipServer, TrunkPeer};
+use crate::sip::{PeerTrust, SipConfig, SipServer, TrunkPeer};
 use crate::sqlite_store::StoreThread;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
+use switchboard_dsl::ast::TrunkTrust;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -242,6 +243,13 @@ fn trunk_peers(plan: &switchboard_dsl::Plan) -> Vec<TrunkPeer> {
             t.host.as_ref().map(|h| TrunkPeer {
                 name: t.name.name.clone(),
                 host: h.clone(),
+                trust: match &t.trust {
+                    TrunkTrust::Address => PeerTrust::Address,
+                    TrunkTrust::AddressOverTcp => PeerTrust::AddressOverTcp,
+                    TrunkTrust::Digest { user } => PeerTrust::Digest {
+                        user: user.name.clone(),
+                    },
+                },
             })
         })
         .collect()

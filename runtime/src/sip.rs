@@ -100,10 +100,24 @@ pub struct SipConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrunkPeer {
     pub name: String,
-    /// An IP address or host name, with an optional `:port`. INVITEs from that
-    /// address (and port, when given) are trusted as this trunk and go to the
-    /// inbound routes. A host name is resolved when the server starts.
+    /// An IP address or host name, with an optional `:port`: where the carrier is. A
+    /// host name is resolved when the server starts and at each plan change.
     pub host: String,
+    /// How an INVITE is known to be this trunk's.
+    pub trust: PeerTrust,
+}
+
+/// How a trunk's INVITEs are told from forgeries.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum PeerTrust {
+    /// From the host's address (and port, when given), over UDP or TCP. A UDP source can
+    /// be forged by anyone who can send a datagram.
+    #[default]
+    Address,
+    /// From the host's address over TCP only: the handshake proves the address.
+    AddressOverTcp,
+    /// By a digest answer to our challenge as `user`, from any address.
+    Digest { user: String },
 }
 
 /// A new call for the engine: an authenticated INVITE.

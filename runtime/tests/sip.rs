@@ -12,7 +12,7 @@ use support::{Server, within};
 
 use switchboard_runtime::sip::digest::DigestAlgorithm;
 use switchboard_runtime::sip::{
-    CallOrigin, FAILURE_DELAY, LegEvent, REFUSE_AFTER_FAILURES, SipError, TrunkPeer,
+    CallOrigin, FAILURE_DELAY, LegEvent, PeerTrust, REFUSE_AFTER_FAILURES, SipError, TrunkPeer,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -520,6 +520,7 @@ async fn failed_authentication_never_reaches_the_engine_but_a_trunk_does() {
     let trunk = TrunkPeer {
         name: "carrier".into(),
         host: carrier.local_addr().unwrap().to_string(),
+        trust: PeerTrust::Address,
     };
     let mut server = Server::start(vec![trunk]).await;
     let phone = Phone::new(server.addr()).await;
@@ -628,6 +629,7 @@ async fn trunks_handed_over_later_replace_the_ones_the_server_started_with() {
     let peer = |socket: &UdpSocket| TrunkPeer {
         name: "carrier".into(),
         host: socket.local_addr().unwrap().to_string(),
+        trust: PeerTrust::Address,
     };
     let mut server = Server::start(vec![peer(&old)]).await;
     server.sip.set_trunks(&[peer(&new)]).await;
@@ -834,6 +836,7 @@ async fn stopping_the_server_hangs_up_its_calls() {
     let trunk = TrunkPeer {
         name: "carrier".into(),
         host: carrier.local_addr().unwrap().to_string(),
+        trust: PeerTrust::Address,
     };
     let mut server = Server::start(vec![trunk]).await;
     let carrier = Phone {

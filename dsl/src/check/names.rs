@@ -1,7 +1,7 @@
 //! Definitions: the symbol table, duplicates, number lengths, MAC addresses, languages.
 
-use crate::ast::Ast;
 use crate::ast::visit::for_each_step;
+use crate::ast::{Ast, TrunkTrust};
 use crate::diagnostic::Diagnostic;
 use crate::prompts::PromptCatalog;
 use crate::settings::Settings;
@@ -155,6 +155,7 @@ pub fn collect(
             s.trunks.insert(t.name.name.clone());
         }
     }
+    check_trunk_users(ast, diags);
     let mut seen = HashMap::new();
     for o in &ast.orbits {
         if let Some(&first) = seen.get(o.name.as_str()) {
@@ -192,6 +193,57 @@ pub fn collect(
         .extend(BUILTIN_VARIABLES.iter().map(|v| v.to_string()));
     collect_variables(ast, &mut s.variables);
     s
+}
+
+/// A trunk's `inbound_user` signs in with a password of the store, like a phone: it must
+/// be a name no phone has (or one phone's password would place the carrier's calls) and
+/// belong to one trunk only.
+fn check_trunk_users(ast: &Ast, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for t in &ast.trunks {
+        let TrunkTrust::Digest { user } = &t.trust else {
+            continue;
+        };
+        let name = user.name.as_str();
+        let is_phone = ast.extensions.iter().any(|e| e.number == name)
+            || ast.devices.iter().any(|d| d.mac.eq_ignore_ascii_case(name));
+        let usable = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && !name.chars().all(|c| c.is_ascii_digit());
+        if is_phone || !usable {
+            diags.push(
+                Diagnostic::error(
+                    "bad-trunk-user",
+                    user.span,
+                    format!("`{name}` cannot be the user a trunk signs in as"),
+                )
+                .label(if is_phone {
+                    "a phone's user name"
+                } else {
+                    "not a user name"
+                })
+                .help(
+                    "use a name of letters, digits, `-`, `_` or `.` that is not all digits \
+                     and no extension or device has, like \"carrier-in\"",
+                ),
+            );
+        } else if let Some(&first) = seen.get(name) {
+            diags.push(
+                Diagnostic::error(
+                    "duplicate",
+                    user.span,
+                    format!("trunk user `{name}` belongs to two trunks"),
+                )
+                .label("used again here")
+                .related(first, "first used here")
+                .help("give each trunk its own `inbound_user`, so a call says which trunk it is"),
+            );
+        } else {
+            seen.insert(name, user.span);
+        }
+    }
 }
 
 /// The prompt languages the plan uses that have prompts, reporting each one that has

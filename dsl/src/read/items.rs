@@ -201,12 +201,20 @@ fn read_trunk(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
         host: None,
         numbers: Vec::new(),
         caller_id: None,
+        trust: TrunkTrust::Address,
         span,
     };
+    let (mut over_tcp, mut inbound_user) = (false, None);
     for opt in options_of(inner) {
         let (key, args, _) = option_parts(r, opt);
         match key.name.as_str() {
             "host" => t.host = one_text(r, &key, &args),
+            "transport" => over_tcp = trunk_transport(r, &key, &args).unwrap_or(over_tcp),
+            "inbound_user" => {
+                if let Some(v) = one_arg(r, &key, &args, "a quoted user name") {
+                    inbound_user = v.literal().map(|name| Ident { name, span: v.span });
+                }
+            }
             "caller_id" => {
                 t.caller_id = one_text(r, &key, &args);
                 r.error(Diagnostic::not_supported(
@@ -220,9 +228,20 @@ fn read_trunk(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
             "numbers" => {
                 t.numbers = args.iter().filter_map(Value::literal).collect();
             }
-            _ => unknown_option(r, &key, "trunk", &["host", "numbers", "caller_id"]),
+            _ => unknown_option(
+                r,
+                &key,
+                "trunk",
+                &["host", "numbers", "transport", "inbound_user", "caller_id"],
+            ),
         }
     }
+    // A digest proves more than a TCP handshake: with a user, calls are trusted by it alone.
+    t.trust = match inbound_user {
+        Some(user) => TrunkTrust::Digest { user },
+        None if over_tcp => TrunkTrust::AddressOverTcp,
+        None => TrunkTrust::Address,
+    };
     ast.trunks.push(t);
 }
 

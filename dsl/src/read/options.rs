@@ -20,6 +20,28 @@ const STRATEGIES: &[(&str, Strategy)] = &[
     ("longest_idle", Strategy::LongestIdle),
 ];
 
+/// A trunk's `transport`: `udp` (the default, either transport) or `tcp`.
+pub fn trunk_transport(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Option<bool> {
+    let v = one_arg(r, key, args, "udp or tcp")?;
+    let word = match &v.kind {
+        ValueKind::Var(p) if p.len() == 1 => p[0].clone(),
+        _ => v.literal().unwrap_or_default(),
+    };
+    match word.as_str() {
+        "udp" => Some(false),
+        "tcp" => Some(true),
+        _ => {
+            r.error(Diagnostic::not_one_of(
+                v.span,
+                &word,
+                "trunk transport",
+                ["udp", "tcp"].into_iter(),
+            ));
+            None
+        }
+    }
+}
+
 /// A queue's `strategy`. Every queue rings all its logged-in agents at once today, so
 /// `ring_all` is the only one the engine carries out; the others are refused until calls
 /// between people bring them, rather than accepted and silently rung as `ring_all`.

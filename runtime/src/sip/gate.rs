@@ -79,9 +79,10 @@ impl Gate {
         let _ = self.endpoint.set(Arc::downgrade(endpoint));
     }
 
-    /// Counts a message from `source`; false when it is to be dropped unread.
-    pub fn admit(&self, source: SocketAddr) -> bool {
-        if self.is_trunk(source) {
+    /// Counts a message from `source` over TCP (`tcp`) or UDP; false when it is to be
+    /// dropped unread.
+    pub fn admit(&self, source: SocketAddr, tcp: bool) -> bool {
+        if self.trunks().iter().any(|t| t.is_carrier(source, tcp)) {
             return true;
         }
         let ip = source.ip();
@@ -111,19 +112,16 @@ impl Gate {
         }
     }
 
-    /// Whether `source` is a trunk's: its address, and its port when the trunk names one
-    /// (the same rule that trusts the trunk's INVITEs).
-    fn is_trunk(&self, source: SocketAddr) -> bool {
+    fn trunks(&self) -> Arc<Vec<Trunk>> {
         self.trunks
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .any(|t| t.ip == source.ip() && t.port.is_none_or(|p| p == source.port()))
+            .clone()
     }
 
     /// Counts a TCP connection the accept loop took, or says why to close it.
     pub fn open_connection(&self, remote: SocketAddr) -> Result<(), Refusal> {
-        if self.is_trunk(remote) {
+        if self.trunks().iter().any(|t| t.is_carrier(remote, true)) {
             return Ok(()); // a carrier's connections are not counted against anyone
         }
         self.connections
@@ -203,7 +201,7 @@ impl TransportEventInspector for GateInspector {
             return Some(event);
         };
         // UDP was counted by the socket before it was parsed.
-        if connection.transport() != rsipstack::sip::Transport::Udp && !gate.admit(source) {
+        if !is_udp && !gate.admit(source, true) {
             return None;
         }
         if is_too_large(request) {
@@ -216,7 +214,11 @@ impl TransportEventInspector for GateInspector {
             return None;
         }
         let now = gate.started.elapsed().as_secs();
-        match gate.door.decide(request, gate.is_trunk(source), now) {
+        match gate.door.decide(
+            request,
+            gate.trunks().iter().any(|t| t.trusts(source, !is_udp)),
+            now,
+        ) {
             DoorVerdict::Pass => {}
             DoorVerdict::Answer(response) => {
                 connection.send((*response).into(), Some(from)).await.ok();

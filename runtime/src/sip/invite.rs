@@ -1,6 +1,6 @@
-//! A new INVITE: from a trunk's address, or authenticated as its From user,
-//! it becomes an [`IncomingCall`] with a [`CallLeg`]; anything else is refused
-//! before a dialog exists.
+//! A new INVITE: from a trunk's address (over TCP only, when the trunk asks), signed in
+//! as a trunk's user, or authenticated as its From user, it becomes an [`IncomingCall`]
+//! with a [`CallLeg`]; anything else is refused before a dialog exists.
 
 use std::net::SocketAddr;
 
@@ -22,7 +22,7 @@ impl Shared {
             return refuse(tx, StatusCode::BadRequest, vec![]).await;
         };
         let from_user = user_of(&tx.original.from_header()?.uri()?);
-        let origin = match self.trunk_at(source) {
+        let origin = match self.trunk_at(source, transport) {
             Some(trunk) => CallOrigin::Trunk {
                 name: trunk.name.clone(),
                 number: from_user.unwrap_or_default(),
@@ -32,6 +32,12 @@ impl Shared {
                     return refuse(tx, StatusCode::Forbidden, vec![]).await;
                 }
                 match self.authenticate(&tx, &["Proxy-Authorization", "Authorization"]) {
+                    AuthVerdict::Authenticated { user } if self.trunk_of_user(&user).is_some() => {
+                        CallOrigin::Trunk {
+                            name: self.trunk_of_user(&user).unwrap_or_default(),
+                            number: from_user.unwrap_or_default(),
+                        }
+                    }
                     AuthVerdict::Authenticated { user } if from_user.as_deref() == Some(&user) => {
                         CallOrigin::Extension {
                             number: user,
@@ -108,7 +114,8 @@ impl Shared {
         Ok(())
     }
 
-    fn trunk_at(&self, source: SocketAddr) -> Option<Trunk> {
+    /// The trunk an INVITE from `source` over `transport` belongs to by its address.
+    fn trunk_at(&self, source: SocketAddr, transport: Transport) -> Option<Trunk> {
         let trunks = self
             .trunks
             .read()
@@ -116,7 +123,7 @@ impl Shared {
             .clone();
         trunks
             .iter()
-            .find(|t| t.ip == source.ip() && t.port.is_none_or(|p| p == source.port()))
+            .find(|t| t.trusts(source, transport == Transport::Tcp))
             .cloned()
     }
 

@@ -36,7 +36,7 @@ use super::screen::ALLOW;
 use super::subscriptions::Subscriptions;
 use super::throttle::{Admission, Throttle};
 use super::udp::ScreenedSocket;
-use super::{CredentialStore, IncomingCall, SipConfig, SipError, TrunkPeer, mwi};
+use super::{CredentialStore, IncomingCall, PeerTrust, SipConfig, SipError, TrunkPeer, mwi};
 
 /// Calls waiting for the engine to take them; past this new INVITEs get 503.
 const CALL_QUEUE: usize = 64;
@@ -61,6 +61,9 @@ pub(super) struct Shared {
     pub(super) credentials: Arc<dyn CredentialStore>,
     /// The trunks' resolved addresses, shared with the [`Gate`].
     pub(super) trunks: Arc<TrunkTable>,
+    /// The users trunks sign in as, each with its trunk's name; swapped whole with the
+    /// plan, like `trunks`.
+    pub(super) trunk_users: std::sync::RwLock<Arc<HashMap<String, String>>>,
     /// Locks below are held only for a table look-up, never across an await.
     pub(super) auth: Mutex<Authenticator>,
     pub(super) throttle: Mutex<Throttle>,
@@ -95,6 +98,31 @@ pub(super) struct Trunk {
     pub(super) name: String,
     pub(super) ip: IpAddr,
     pub(super) port: Option<u16>,
+    pub(super) trust: PeerTrust,
+}
+
+impl Trunk {
+    fn is_at(&self, source: SocketAddr) -> bool {
+        self.ip == source.ip() && self.port.is_none_or(|p| p == source.port())
+    }
+
+    /// Whether an INVITE from `source` over TCP (`tcp`) or UDP is this trunk's by its
+    /// address alone.
+    pub(super) fn trusts(&self, source: SocketAddr, tcp: bool) -> bool {
+        self.is_at(source)
+            && match self.trust {
+                PeerTrust::Address => true,
+                PeerTrust::AddressOverTcp => tcp,
+                PeerTrust::Digest { .. } => false,
+            }
+    }
+
+    /// Whether messages from `source` are the carrier's, so not held to one address's
+    /// rate: its address, on a transport that cannot be forged when the trunk asks for
+    /// that.
+    pub(super) fn is_carrier(&self, source: SocketAddr, tcp: bool) -> bool {
+        self.is_at(source) && (tcp || self.trust != PeerTrust::AddressOverTcp)
+    }
 }
 
 impl SipServer {
@@ -102,6 +130,11 @@ impl SipServer {
     /// again (off the request path: INVITEs keep using the old list until the new one is
     /// ready). Called with each new plan version.
     pub async fn set_trunks(&self, peers: &[TrunkPeer]) {
+        *self
+            .shared
+            .trunk_users
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(trunk_users(peers));
         let trunks = resolve_trunks(peers).await;
         let mut slot = self
             .shared
@@ -177,6 +210,7 @@ impl SipServer {
             reach,
             credentials,
             trunks,
+            trunk_users: std::sync::RwLock::new(Arc::new(trunk_users(&config.trunks))),
             auth: Mutex::new(
                 Authenticator::new(config.realm, secret).with_algorithms(&config.digest_algorithms),
             ),
@@ -344,9 +378,21 @@ async fn resolve_trunks(peers: &[TrunkPeer]) -> Vec<Trunk> {
             name: peer.name.clone(),
             ip,
             port,
+            trust: peer.trust.clone(),
         }));
     }
     trunks
+}
+
+/// The users trunks sign in as, each with its trunk's name.
+fn trunk_users(peers: &[TrunkPeer]) -> HashMap<String, String> {
+    peers
+        .iter()
+        .filter_map(|peer| match &peer.trust {
+            PeerTrust::Digest { user } => Some((user.clone(), peer.name.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`.
@@ -425,6 +471,15 @@ async fn handle(shared: Arc<Shared>, mut tx: Transaction) {
 }
 
 impl Shared {
+    /// The trunk that signs in as `user`, if one does.
+    pub(super) fn trunk_of_user(&self, user: &str) -> Option<String> {
+        self.trunk_users
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(user)
+            .cloned()
+    }
+
     pub(super) fn now_secs(&self) -> u64 {
         self.started.elapsed().as_secs()
     }

@@ -30,6 +30,13 @@ impl Shared {
             return Ok(None);
         }
         match self.authenticate(tx, &["Authorization"]) {
+            AuthVerdict::Authenticated { user } if self.trunk_of_user(&user).is_some() => {
+                // A carrier's account places calls; it has no phone to register or lamp
+                // to light.
+                warn!(%user, %source, "{what} refused: this user is a trunk's, which only places calls");
+                reply(tx, StatusCode::Forbidden, refusal).await?;
+                Ok(None)
+            }
             AuthVerdict::Authenticated { user } => Ok(Some(user)),
             verdict @ (AuthVerdict::Challenge | AuthVerdict::Stale) => {
                 let headers = self

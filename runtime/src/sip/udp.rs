@@ -41,7 +41,7 @@ impl rsipstack::platform::net::UdpSocket for ScreenedSocket {
         let mut buffer = self.buffer.lock().await;
         loop {
             let (len, from) = self.socket.recv_from(&mut buffer).await?;
-            if !self.gate.admit(from) {
+            if !self.gate.admit(from, false) {
                 continue; // a flood: not even parsed, and never answered
             }
             let datagram = &buffer[..len];

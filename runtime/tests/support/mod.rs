@@ -28,7 +28,8 @@ pub struct Digests(HashMap<(String, DigestAlgorithm), String>);
 impl Digests {
     pub fn new() -> Digests {
         let mut map = HashMap::new();
-        for user in ["101", "102"] {
+        // `carrier-in` is the user a trunk signs in as, in the trunk tests.
+        for user in ["101", "102", "carrier-in"] {
             for algorithm in DigestAlgorithm::ALL {
                 let ha1 = digest::ha1(algorithm, user, REALM, "secret");
                 map.insert((user.to_string(), algorithm), ha1);
