@@ -10,6 +10,7 @@ use rsipstack::transaction::transaction::Transaction;
 use tracing::{debug, info, warn};
 
 use super::auth::AuthVerdict;
+use super::door::INVITE_CREDENTIALS;
 use super::registrar::Transport;
 use super::server::{Shared, Trunk, refuse, source, user_of};
 use super::{CallLeg, CallOrigin, IncomingCall, SipError};
@@ -31,7 +32,7 @@ impl Shared {
                 if !self.admit(source.ip()).await {
                     return refuse(tx, StatusCode::Forbidden, vec![]).await;
                 }
-                match self.authenticate(&tx, &["Proxy-Authorization", "Authorization"]) {
+                match self.authenticate(&tx, &INVITE_CREDENTIALS) {
                     AuthVerdict::Authenticated { user } if self.trunk_of_user(&user).is_some() => {
                         CallOrigin::Trunk {
                             name: self.trunk_of_user(&user).unwrap_or_default(),
@@ -57,6 +58,9 @@ impl Shared {
                         return refuse(tx, StatusCode::ProxyAuthenticationRequired, headers).await;
                     }
                     AuthVerdict::Rejected => {
+                        // One line per evaluated failure, for fail2ban-style tools: the
+                        // per-address throttle bounds how many an address can cause.
+                        warn!(user = ?self.claimed_user(&tx, &INVITE_CREDENTIALS), %source, "INVITE failed: wrong password, unknown user or bad credentials");
                         self.failed(source.ip());
                         return refuse(tx, StatusCode::Forbidden, vec![]).await;
                     }

@@ -11,6 +11,7 @@ use tracing::{debug, warn};
 
 use super::SipError;
 use super::auth::AuthVerdict;
+use super::door::SIGN_IN_CREDENTIALS;
 use super::server::{Shared, reply};
 
 impl Shared {
@@ -25,11 +26,11 @@ impl Shared {
     ) -> Result<Option<String>, SipError> {
         if !self.admit(source.ip()).await {
             // Logged once, when the refusal began (`Shared::failed`).
-            debug!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "{what} refused: too many failures from this address");
+            debug!(user = ?self.claimed_user(tx, &SIGN_IN_CREDENTIALS), %source, "{what} refused: too many failures from this address");
             reply(tx, StatusCode::Forbidden, refusal).await?;
             return Ok(None);
         }
-        match self.authenticate(tx, &["Authorization"]) {
+        match self.authenticate(tx, &SIGN_IN_CREDENTIALS) {
             AuthVerdict::Authenticated { user } if self.trunk_of_user(&user).is_some() => {
                 // A carrier's account places calls; it has no phone to register or lamp
                 // to light.
@@ -48,7 +49,7 @@ impl Shared {
                 Ok(None)
             }
             AuthVerdict::Rejected => {
-                warn!(user = ?self.claimed_user(tx, &["Authorization"]), %source, "{what} failed: wrong password, unknown user or bad credentials");
+                warn!(user = ?self.claimed_user(tx, &SIGN_IN_CREDENTIALS), %source, "{what} failed: wrong password, unknown user or bad credentials");
                 self.failed(source.ip());
                 reply(tx, StatusCode::Forbidden, refusal).await?;
                 Ok(None)
