@@ -31,6 +31,9 @@ pub enum AuthVerdict {
     /// else is: malformed credentials or someone else's nonce prove nothing, and counting
     /// them would let anyone lock an account out with requests nobody could answer.
     Rejected,
+    /// Not checked: the source address or the account is refused for now. Counts
+    /// nothing more.
+    Refused,
 }
 
 /// Checks credentials for one realm.

@@ -57,11 +57,13 @@ impl Shared {
                             .collect();
                         return refuse(tx, StatusCode::ProxyAuthenticationRequired, headers).await;
                     }
+                    AuthVerdict::Refused => {
+                        return refuse(tx, StatusCode::Forbidden, vec![]).await;
+                    }
                     AuthVerdict::Rejected => {
                         // One line per evaluated failure, for fail2ban-style tools: the
                         // per-address throttle bounds how many an address can cause.
                         warn!(user = ?self.claimed_user(&tx, &INVITE_CREDENTIALS), %source, "INVITE failed: wrong password, unknown user or bad credentials");
-                        self.failed(source.ip());
                         return refuse(tx, StatusCode::Forbidden, vec![]).await;
                     }
                 }

@@ -492,54 +492,67 @@ impl Shared {
     }
 
     /// Checks the credentials in the headers named `names` (the first name
-    /// that is present wins).
+    /// that is present wins), and counts the outcome.
     ///
-    /// A well-formed wrong answer for an account that exists counts against the account
-    /// ([`AccountLocks`]); a locked account is refused unchecked for any address it has
-    /// not signed in from lately. The accounts' lock is held from the look-up to the
-    /// count, so every attempt is counted before the next one is checked.
+    /// A well-formed wrong answer counts against its address ([`Throttle`]) and, for an
+    /// account that exists, against the account ([`AccountLocks`]); an address or an
+    /// account that is refused now is refused unchecked (an account only for addresses
+    /// it has not signed in from lately). The locks are held from the look-up to the
+    /// count (throttle, then accounts, then the authenticator), so every attempt is
+    /// counted before the next one is checked, however many arrive at once.
     pub(super) fn authenticate(&self, tx: &Transaction, names: &[&str]) -> AuthVerdict {
         let found = find_credentials(&self.realm, &header_values(&tx.original, names));
         let stored = match &found {
             Ok(Some(c)) => self.credentials.ha1(&c.username, &self.realm, c.algorithm),
             _ => None,
         };
+        let account = match (&found, &stored) {
+            (Ok(Some(c)), Some(_)) => Some(c.username.clone()),
+            _ => None, // an unknown user has no account to protect
+        };
         let method = tx.original.method.to_string();
         let now = self.now_secs();
-        let (Some((source, _)), Ok(Some(credentials)), Some(_)) = (source(tx), &found, &stored)
-        else {
-            // No account to protect: an unknown user counts against its address only.
-            return self.auth.lock().expect("auth lock").check(
-                &method,
-                found,
-                stored.as_deref(),
-                now,
-            );
-        };
-        let user = credentials.username.clone();
         let at = Instant::now();
+        let Some((source, _)) = source(tx) else {
+            return AuthVerdict::Refused;
+        };
+        let mut throttle = self.throttle.lock().expect("throttle lock");
+        if throttle.admit(source.ip(), at) == Admission::Refuse {
+            debug!(user = ?account, %source, "sign-in refused unchecked: too many failures from this address");
+            return AuthVerdict::Refused;
+        }
         let mut accounts = self.accounts.lock().expect("accounts lock");
-        if accounts.is_locked(&user, source.ip(), at) {
+        if let Some(user) = &account
+            && accounts.is_locked(user, source.ip(), at)
+        {
             debug!(%user, %source, "sign-in refused unchecked: the account is locked for this address");
-            return AuthVerdict::Rejected;
+            // Still a failed attempt of this address: one that keeps at a locked account
+            // is refused itself soon after.
+            count_source_failure(&mut throttle, source.ip(), at);
+            return AuthVerdict::Refused;
         }
         let verdict =
             self.auth
                 .lock()
                 .expect("auth lock")
                 .check(&method, found, stored.as_deref(), now);
-        match &verdict {
-            AuthVerdict::Authenticated { .. } => accounts.succeeded(&user, source.ip(), at),
-            AuthVerdict::Rejected => {
-                if let Some(LockStarted(lock)) = accounts.failed(&user, source.ip(), at) {
+        match (&verdict, &account) {
+            (AuthVerdict::Authenticated { .. }, Some(user)) => {
+                accounts.succeeded(user, source.ip(), at)
+            }
+            (AuthVerdict::Rejected, _) => {
+                if let Some(user) = &account
+                    && let Some(LockStarted(lock)) = accounts.failed(user, source.ip(), at)
+                {
                     warn!(
                         %user,
                         minutes = lock.as_secs().div_ceil(60),
                         "too many wrong passwords for this account: it is locked for addresses it has not signed in from lately"
                     );
                 }
+                count_source_failure(&mut throttle, source.ip(), at);
             }
-            AuthVerdict::Challenge | AuthVerdict::Stale => {}
+            _ => {}
         }
         verdict
     }
@@ -575,24 +588,6 @@ impl Shared {
                 again != Admission::Refuse
             }
             Admission::Refuse => false,
-        }
-    }
-
-    /// Counts a failed authentication from `ip`. The start of a refusal period is logged
-    /// once; the requests refused during it are not, so a guesser cannot grow the log by
-    /// a line per guess.
-    pub(super) fn failed(&self, ip: IpAddr) {
-        let refusing = self
-            .throttle
-            .lock()
-            .expect("throttle lock")
-            .record_failure(ip, Instant::now());
-        if refusing {
-            warn!(
-                source = %ip,
-                minutes = super::throttle::REFUSAL_PERIOD.as_secs() / 60,
-                "too many failed sign-ins: this address is refused for a while"
-            );
         }
     }
 
@@ -706,6 +701,18 @@ impl Shared {
         tx.destination = Some(destination);
         tx.send().await?;
         Ok(tx)
+    }
+}
+
+/// Counts a failed sign-in of `ip`. The start of a refusal is logged once; the requests
+/// refused during it are not, so a guesser cannot grow the log by a line per guess.
+fn count_source_failure(throttle: &mut Throttle, ip: IpAddr, at: Instant) {
+    if let Some(period) = throttle.record_failure(ip, at) {
+        warn!(
+            source = %ip,
+            minutes = period.as_secs() / 60,
+            "too many failed sign-ins: this address is refused for a while"
+        );
     }
 }
 

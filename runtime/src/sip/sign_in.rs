@@ -25,7 +25,7 @@ impl Shared {
         refusal: Vec<Header>,
     ) -> Result<Option<String>, SipError> {
         if !self.admit(source.ip()).await {
-            // Logged once, when the refusal began (`Shared::failed`).
+            // Logged once, when the refusal began (`Shared::authenticate`).
             debug!(user = ?self.claimed_user(tx, &SIGN_IN_CREDENTIALS), %source, "{what} refused: too many failures from this address");
             reply(tx, StatusCode::Forbidden, refusal).await?;
             return Ok(None);
@@ -48,9 +48,12 @@ impl Shared {
                 reply(tx, StatusCode::Unauthorized, headers).await?;
                 Ok(None)
             }
+            AuthVerdict::Refused => {
+                reply(tx, StatusCode::Forbidden, refusal).await?;
+                Ok(None)
+            }
             AuthVerdict::Rejected => {
                 warn!(user = ?self.claimed_user(tx, &SIGN_IN_CREDENTIALS), %source, "{what} failed: wrong password, unknown user or bad credentials");
-                self.failed(source.ip());
                 reply(tx, StatusCode::Forbidden, refusal).await?;
                 Ok(None)
             }

@@ -3,7 +3,8 @@
 //!
 //! After [`DELAY_AFTER_FAILURES`] failures within [`FAILURE_WINDOW`] every answer
 //! to that address waits [`FAILURE_DELAY`]; at [`REFUSE_AFTER_FAILURES`] the
-//! address is refused outright for [`REFUSAL_PERIOD`].
+//! address is refused outright for [`REFUSAL_PERIOD`], and each further refusal within
+//! [`REFUSAL_MEMORY`] lasts twice the last, up to [`LONGEST_REFUSAL`].
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -17,6 +18,10 @@ pub const DELAY_AFTER_FAILURES: usize = 5;
 pub const REFUSE_AFTER_FAILURES: usize = 10;
 /// How long a refused address stays refused.
 pub const REFUSAL_PERIOD: Duration = Duration::from_secs(5 * 60);
+/// The longest refusal.
+pub const LONGEST_REFUSAL: Duration = Duration::from_secs(60 * 60);
+/// How long an address's past refusals lengthen its next one.
+pub const REFUSAL_MEMORY: Duration = Duration::from_secs(24 * 60 * 60);
 /// How long a delayed answer waits.
 pub const FAILURE_DELAY: Duration = Duration::from_secs(1);
 /// Past this many tracked addresses, the quiet ones are forgotten.
@@ -36,6 +41,9 @@ pub enum Admission {
 struct Source {
     failures: VecDeque<Instant>,
     refused_until: Option<Instant>,
+    /// Refusals so far, and when the last one began, for the doubling.
+    refusals: u32,
+    last_refusal: Option<Instant>,
 }
 
 impl Source {
@@ -50,10 +58,17 @@ impl Source {
         if self.refused_until.is_some_and(|until| now >= until) {
             self.refused_until = None;
         }
+        if self
+            .last_refusal
+            .is_some_and(|at| now.saturating_duration_since(at) >= REFUSAL_MEMORY)
+        {
+            self.refusals = 0;
+            self.last_refusal = None;
+        }
     }
 
     fn is_quiet(&self) -> bool {
-        self.failures.is_empty() && self.refused_until.is_none()
+        self.failures.is_empty() && self.refused_until.is_none() && self.refusals == 0
     }
 }
 
@@ -83,9 +98,10 @@ impl Throttle {
         }
     }
 
-    /// Counts a failed authentication from `ip`; true when this failure starts a
-    /// refusal period, so the server can say so once rather than for every request.
-    pub fn record_failure(&mut self, ip: IpAddr, now: Instant) -> bool {
+    /// Counts a failed authentication from `ip`; the length of the refusal this failure
+    /// starts, if it starts one, so the server can say so once rather than for every
+    /// request.
+    pub fn record_failure(&mut self, ip: IpAddr, now: Instant) -> Option<Duration> {
         if self.sources.len() >= MAX_TRACKED_SOURCES && !self.sources.contains_key(&ip) {
             self.sources.retain(|_, s| {
                 s.forget_old(now);
@@ -97,15 +113,20 @@ impl Throttle {
         if source.refused_until.is_some() {
             // Already refused: requests admitted before the refusal began add nothing,
             // and never start (or lengthen) another one.
-            return false;
+            return None;
         }
         source.failures.push_back(now);
         if source.failures.len() >= REFUSE_AFTER_FAILURES {
-            source.refused_until = Some(now + REFUSAL_PERIOD);
+            let period = REFUSAL_PERIOD
+                .saturating_mul(1 << source.refusals.min(8))
+                .min(LONGEST_REFUSAL);
+            source.refused_until = Some(now + period);
+            source.refusals += 1;
+            source.last_refusal = Some(now);
             source.failures.clear();
-            return true;
+            return Some(period);
         }
-        false
+        None
     }
 }
 
@@ -130,8 +151,9 @@ mod tests {
         }
         assert_eq!(throttle.admit(A, t0), Admission::Refuse);
         for _ in 0..2 * REFUSE_AFTER_FAILURES {
-            assert!(
-                !throttle.record_failure(A, t0),
+            assert_eq!(
+                throttle.record_failure(A, t0),
+                None,
                 "failures during the refusal start nothing new"
             );
         }
@@ -143,6 +165,30 @@ mod tests {
         let almost = t0 + REFUSAL_PERIOD - Duration::from_secs(1);
         assert_eq!(throttle.admit(A, almost), Admission::Refuse);
         assert_eq!(throttle.admit(A, t0 + REFUSAL_PERIOD), Admission::Allow);
+    }
+
+    #[test]
+    fn each_refusal_lasts_twice_the_last_up_to_an_hour() {
+        let mut now = Instant::now();
+        let mut throttle = Throttle::new();
+        let mut periods = Vec::new();
+        for _ in 0..6 {
+            for _ in 0..REFUSE_AFTER_FAILURES {
+                throttle.record_failure(A, now);
+            }
+            let start = now;
+            while throttle.admit(A, now) == Admission::Refuse {
+                now += Duration::from_secs(60);
+            }
+            periods.push((now - start).as_secs() / 60);
+        }
+        assert_eq!(periods, [5, 10, 20, 40, 60, 60]);
+        // A day later the address starts again from the first length.
+        now += REFUSAL_MEMORY;
+        for _ in 0..REFUSE_AFTER_FAILURES {
+            throttle.record_failure(A, now);
+        }
+        assert_eq!(throttle.admit(A, now + REFUSAL_PERIOD), Admission::Allow);
     }
 
     #[test]
