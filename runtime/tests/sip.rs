@@ -6,7 +6,7 @@ mod support;
 
 use std::net::SocketAddr;
 use std::time::Instant;
-use support::raw::{Call, Phone, Sip, answer_challenge, branch, request};
+use support::raw::{Call, Phone, Sip, answer_challenge, branch, read_message, request};
 use support::sipp::sipp;
 use support::{Server, within};
 
@@ -14,7 +14,7 @@ use switchboard_runtime::sip::digest::DigestAlgorithm;
 use switchboard_runtime::sip::{
     CallOrigin, FAILURE_DELAY, LegEvent, PeerTrust, REFUSE_AFTER_FAILURES, SipError, TrunkPeer,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
 const ANSWER_SDP: &str = "v=0\r\no=switchboard 1 1 IN IP4 127.0.0.1\r\ns=-\r\n\
                           c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n\
@@ -791,21 +791,6 @@ async fn compact_and_folded_headers_are_understood() {
     assert_eq!(ok.status(), 200, "{}", ok.0);
     assert!(ok.header("Via").contains("branch=z9hG4bK-folded"));
     assert!(ok.header("From").contains("tag=f1"));
-}
-
-/// Reads one SIP message (headers only, no body expected) from a stream.
-async fn read_message(stream: &mut TcpStream) -> Sip {
-    let mut received = Vec::new();
-    let mut byte = [0u8; 1];
-    within("a response over TCP", async {
-        while !received.ends_with(b"\r\n\r\n") {
-            let n = stream.read(&mut byte).await.unwrap();
-            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&received));
-            received.push(byte[0]);
-        }
-    })
-    .await;
-    Sip(String::from_utf8(received).unwrap())
 }
 
 #[tokio::test]

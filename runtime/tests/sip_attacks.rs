@@ -9,9 +9,8 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use support::raw::{Call, Phone, Sip, answer_challenge, branch, request};
+use support::raw::{Call, Phone, Sip, branch, register, request};
 use support::{Server, within};
-use switchboard_runtime::sip::digest::DigestAlgorithm;
 use switchboard_runtime::sip::{
     DEFAULT_MESSAGES_PER_SECOND, FLOOD_WINDOW, TCP_FIRST_MESSAGE_DEADLINE,
 };
@@ -50,38 +49,6 @@ async fn collect(phone: &Phone, mut done: impl FnMut(&[Sip]) -> bool) -> Vec<Sip
     })
     .await;
     seen
-}
-
-/// Registers `user` from `phone` with `password`; the final status.
-async fn register(phone: &Phone, server: SocketAddr, user: &str, password: &str) -> u16 {
-    let uri = format!("sip:{server}");
-    let mut call = Call::new(user, user, server);
-    call.uri = uri.clone();
-    let contact = format!("Contact: <sip:{user}@{}>", phone.addr());
-    let challenge = phone
-        .ask("REGISTER", &call, 1, std::slice::from_ref(&contact), "")
-        .await;
-    assert_eq!(challenge.status(), 401, "{}", challenge.0);
-    let auth = answer_challenge(
-        &challenge,
-        "WWW-Authenticate",
-        DigestAlgorithm::Md5,
-        "REGISTER",
-        &uri,
-        user,
-        password,
-        1,
-    );
-    phone
-        .ask(
-            "REGISTER",
-            &call,
-            2,
-            &[contact, format!("Authorization: {auth}")],
-            "",
-        )
-        .await
-        .status()
 }
 
 #[tokio::test]
@@ -130,7 +97,7 @@ async fn unauthenticated_invites_are_challenged_without_keeping_a_transaction() 
     attacker.send(ack).await;
     // A phone still calls: the challenge's nonce is good for the authenticated INVITE.
     let phone = Phone::new(server.addr()).await;
-    assert_eq!(register(&phone, server.addr(), "101", "secret").await, 200);
+    assert_eq!(register(&phone, "101", "secret").await, 200);
     assert!(
         server.sip.transactions() <= 1,
         "{}",
@@ -151,7 +118,7 @@ async fn a_flood_from_one_address_is_dropped_unanswered_and_others_keep_working(
     }
     // A phone at another address registers and calls at once.
     let phone = Phone::new(server.addr()).await;
-    assert_eq!(register(&phone, server.addr(), "101", "secret").await, 200);
+    assert_eq!(register(&phone, "101", "secret").await, 200);
     // The server reads datagrams in order and answers a challenge as it reads it, so
     // by now every answer the flood will ever get has been sent: only what got through
     // before the address was blocked. The rest was never answered, so nothing was
@@ -177,7 +144,7 @@ async fn a_flood_from_one_address_is_dropped_unanswered_and_others_keep_working(
             "",
         ))
         .await;
-    assert_eq!(register(&phone, server.addr(), "101", "secret").await, 200);
+    assert_eq!(register(&phone, "101", "secret").await, 200);
     assert_eq!(drain(&attacker), 0, "a blocked address was answered");
 }
 
@@ -227,35 +194,29 @@ async fn forged_lock_out_attempts_lock_nobody_out() {
         );
     }
     // Neither the account nor the forger's address is locked: both sign in.
-    assert_eq!(register(&forger, server.addr(), "101", "secret").await, 200);
+    assert_eq!(register(&forger, "101", "secret").await, 200);
     let phone = Phone::new(server.addr()).await;
-    assert_eq!(register(&phone, server.addr(), "101", "secret").await, 200);
+    assert_eq!(register(&phone, "101", "secret").await, 200);
 }
 
 #[tokio::test]
 async fn one_account_guessed_from_many_addresses_is_locked_for_strangers_only() {
     let server = Server::start(vec![]).await;
     let desk = Phone::new(server.addr()).await;
-    assert_eq!(register(&desk, server.addr(), "101", "secret").await, 200);
+    assert_eq!(register(&desk, "101", "secret").await, 200);
     // Five wrong answers to real challenges, each from its own address: under the
     // per-address throttle, but they add up on the account.
     for n in 0..5 {
         let guesser = Phone::on(&format!("127.0.1.{}", n + 1), server.addr()).await;
-        assert_eq!(register(&guesser, server.addr(), "101", "guess").await, 403);
+        assert_eq!(register(&guesser, "101", "guess").await, 403);
     }
     // A sixth stranger is refused even with the right password: unchecked.
     let stranger = Phone::on("127.0.1.99", server.addr()).await;
-    assert_eq!(
-        register(&stranger, server.addr(), "101", "secret").await,
-        403
-    );
+    assert_eq!(register(&stranger, "101", "secret").await, 403);
     // The desk phone that signed in before keeps working.
-    assert_eq!(register(&desk, server.addr(), "101", "secret").await, 200);
+    assert_eq!(register(&desk, "101", "secret").await, 200);
     // Other accounts are untouched.
-    assert_eq!(
-        register(&stranger, server.addr(), "102", "secret").await,
-        200
-    );
+    assert_eq!(register(&stranger, "102", "secret").await, 200);
 }
 
 /// A TCP connection from `ip`.
@@ -305,7 +266,7 @@ async fn idle_tcp_connections_are_bounded_and_closed_and_phones_keep_working() {
 
     // A phone registers over UDP, and another speaks over TCP from its own address.
     let phone = Phone::new(server.addr()).await;
-    assert_eq!(register(&phone, server.addr(), "101", "secret").await, 200);
+    assert_eq!(register(&phone, "101", "secret").await, 200);
     let mut tcp_phone = connect_from("127.0.0.6", server.addr()).await;
     let local = tcp_phone.local_addr().unwrap();
     let call = Call::new("102", "102", server.addr());

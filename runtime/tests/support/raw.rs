@@ -263,3 +263,52 @@ pub fn answer_challenge(
         algorithm.name()
     )
 }
+
+/// Registers `user` from `phone` with `password`, answering the challenge with MD5; the
+/// final status.
+pub async fn register(phone: &Phone, user: &str, password: &str) -> u16 {
+    let uri = format!("sip:{}", phone.server);
+    let mut call = Call::new(user, user, phone.server);
+    call.uri = uri.clone();
+    let contact = format!("Contact: <sip:{user}@{}>", phone.addr());
+    let challenge = phone
+        .ask("REGISTER", &call, 1, std::slice::from_ref(&contact), "")
+        .await;
+    assert_eq!(challenge.status(), 401, "{}", challenge.0);
+    let auth = answer_challenge(
+        &challenge,
+        "WWW-Authenticate",
+        DigestAlgorithm::Md5,
+        "REGISTER",
+        &uri,
+        user,
+        password,
+        1,
+    );
+    phone
+        .ask(
+            "REGISTER",
+            &call,
+            2,
+            &[contact, format!("Authorization: {auth}")],
+            "",
+        )
+        .await
+        .status()
+}
+
+/// Reads one SIP message head (no body expected) from a stream.
+pub async fn read_message(stream: &mut tokio::net::TcpStream) -> Sip {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let mut byte = [0u8; 1];
+    within("a message over TCP", async {
+        while !received.ends_with(b"\r\n\r\n") {
+            let n = stream.read(&mut byte).await.unwrap();
+            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&received));
+            received.push(byte[0]);
+        }
+    })
+    .await;
+    Sip(String::from_utf8(received).unwrap())
+}
