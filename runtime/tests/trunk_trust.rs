@@ -7,8 +7,8 @@ mod support;
 
 use std::net::SocketAddr;
 
-use support::raw::{Call, Phone, answer_challenge, branch, read_message, register, request};
 use support::Server;
+use support::raw::{Call, Phone, answer_challenge, branch, read_message, register, request};
 use switchboard_runtime::sip::digest::DigestAlgorithm;
 use switchboard_runtime::sip::{CallOrigin, PeerTrust, TrunkPeer};
 use tokio::io::AsyncWriteExt;
