@@ -22,12 +22,14 @@ mod connections;
 pub mod digest;
 mod door;
 mod flood;
+mod fork;
 mod gate;
 mod invite;
 mod leg;
 mod limit;
 mod mwi;
 mod nonce;
+mod outgoing;
 mod rate;
 mod reach;
 mod register;
@@ -50,8 +52,10 @@ pub use digest::DigestAlgorithm;
 pub use flood::{
     BLOCK as FLOOD_BLOCK, DEFAULT_PER_SECOND as DEFAULT_MESSAGES_PER_SECOND, WINDOW as FLOOD_WINDOW,
 };
+pub use fork::{BranchEvent, Fork, ForkAction, ForkOutcome};
 pub use gate::MAX_TRANSACTIONS;
 pub use leg::{CallLeg, LegEvent};
+pub use outgoing::{OutgoingCall, OutgoingEvent};
 pub use rate::{BURST as SUBSCRIBE_BURST, PER_SECOND as SUBSCRIBES_PER_SECOND};
 pub use registrar::{
     DEFAULT_EXPIRES, MAX_CONTACTS_PER_EXTENSION, MAX_EXPIRES, MIN_EXPIRES, Registration, Transport,
@@ -118,6 +122,13 @@ pub enum PeerTrust {
     AddressOverTcp,
     /// By a digest answer to our challenge as `user`, from any address.
     Digest { user: String },
+}
+
+/// Who a call placed by the server is from: the calling extension's number and name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallerId {
+    pub number: String,
+    pub name: Option<String>,
 }
 
 /// A new call for the engine: an authenticated INVITE.

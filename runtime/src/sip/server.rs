@@ -247,6 +247,18 @@ impl SipServer {
         Ok((SipServer { shared }, calls_rx))
     }
 
+    /// Calls the phone registered as `registration` (one of the extension `callee`'s
+    /// contacts) from `caller`, offering `sdp`: see [`OutgoingCall`].
+    pub fn call_phone(
+        &self,
+        registration: &Registration,
+        callee: &str,
+        caller: &super::CallerId,
+        sdp: String,
+    ) -> Result<super::OutgoingCall, SipError> {
+        self.shared.place_call(registration, callee, caller, sdp)
+    }
+
     /// Transactions the stack holds now, running or finished and kept to absorb
     /// retransmissions: what a flood would make grow.
     pub fn transactions(&self) -> usize {

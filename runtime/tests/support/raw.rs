@@ -64,6 +64,19 @@ impl Sip {
         to.split(";tag=").nth(1).expect("a To tag").to_string()
     }
 
+    /// A response to this request from a phone whose dialog tag is `tag` (added to To
+    /// when the request had none).
+    pub fn reply_tagged(&self, status: &str, tag: &str) -> String {
+        let to = self.header("To");
+        let tagged = if to.contains(";tag=") {
+            to.clone()
+        } else {
+            format!("{to};tag={tag}")
+        };
+        self.reply(status)
+            .replacen(&format!("To: {to}\r\n"), &format!("To: {tagged}\r\n"), 1)
+    }
+
     /// A response to this request, echoing what it must.
     pub fn reply(&self, status: &str) -> String {
         let mut out = format!("SIP/2.0 {status}\r\n");
@@ -178,6 +191,15 @@ impl Phone {
             .send_to(message.as_ref(), self.server)
             .await
             .unwrap();
+    }
+
+    /// The next message from the server, whatever it is.
+    pub async fn next_any(&self) -> Sip {
+        let mut buffer = vec![0; 65_536];
+        let (len, _) = within("a message", self.socket.recv_from(&mut buffer))
+            .await
+            .unwrap();
+        Sip(String::from_utf8_lossy(&buffer[..len]).into_owned())
     }
 
     /// The next message from the server for this Call-ID.

@@ -1,0 +1,207 @@
+//! A call the server places to one phone (a client INVITE dialog), as the bridge sees
+//! it: ringing, answered with the phone's SDP, failed with its status, or — once
+//! answered — ended by the phone's BYE; and the server's side: hang up, which is a
+//! CANCEL before the answer and a BYE after it.
+//!
+//! A task per call places the INVITE through rsipstack (which retransmits it, ACKs the
+//! answer and answers a late second 2xx with a BYE) and turns the dialog's states into
+//! exactly one final [`OutgoingEvent`] after any number of `Ringing`s, and `Ended` after
+//! `Answered`.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use rsipstack::dialog::DialogId;
+use rsipstack::dialog::dialog::{Dialog, DialogState, TerminatedReason};
+use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::{Header, Uri};
+use rsipstack::transport::SipAddr;
+use tokio::sync::mpsc;
+use tracing::debug;
+
+use super::registrar::{Registration, Transport};
+use super::server::Shared;
+use super::{CallerId, SipError};
+
+/// What the phone did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutgoingEvent {
+    /// 180 or 183.
+    Ringing,
+    /// 2xx, with the SDP of its answer.
+    Answered { sdp: String },
+    /// A final failure with this status, or none when no answer came (a timeout, a
+    /// transport error).
+    Failed(Option<u16>),
+    /// The phone hung up after answering, or the dialog ended for want of a BYE's answer.
+    Ended,
+}
+
+/// One call placed to one phone.
+pub struct OutgoingCall {
+    events: mpsc::UnboundedReceiver<OutgoingEvent>,
+    dialog: Arc<Mutex<DialogSlot>>,
+    /// Whom the call went to, for the log and the trace.
+    pub target: SocketAddr,
+}
+
+impl OutgoingCall {
+    /// What the phone did, as it happens; closed after the last event.
+    pub fn events(&mut self) -> &mut mpsc::UnboundedReceiver<OutgoingEvent> {
+        &mut self.events
+    }
+
+    /// Ends the call from our side: CANCEL while it rings, BYE once answered. Returns at
+    /// once: the outcome arrives as the call's last event. Ending an ended call does
+    /// nothing.
+    pub fn hang_up(&self) {
+        let mut slot = self.dialog.lock().expect("dialog lock");
+        slot.hang_up = true;
+        if let Some(dialog) = &slot.dialog {
+            hang_up(dialog.clone());
+        }
+    }
+}
+
+/// The call's dialog once rsipstack made it, and whether we hung up before that: both
+/// under one lock, so a hang-up that comes before the dialog is carried out when it
+/// arrives.
+#[derive(Default)]
+struct DialogSlot {
+    dialog: Option<InviteDialog>,
+    hang_up: bool,
+}
+
+fn hang_up(dialog: InviteDialog) {
+    tokio::spawn(async move {
+        if let Err(e) = dialog.hangup().await {
+            debug!(id = %dialog.id(), error = %e, "hanging up an outgoing call");
+        }
+    });
+}
+
+impl Shared {
+    /// Calls the phone registered as `registration` for `callee` (the extension rung),
+    /// from `caller`, offering `sdp`.
+    pub(super) fn place_call(
+        self: &Arc<Self>,
+        registration: &Registration,
+        callee: &str,
+        caller: &CallerId,
+        sdp: String,
+    ) -> Result<OutgoingCall, SipError> {
+        let target = Uri::try_from(registration.contact.as_str())?;
+        let peer = registration.source.ip();
+        let transport = match registration.transport {
+            Transport::Udp => rsipstack::sip::Transport::Udp,
+            Transport::Tcp => rsipstack::sip::Transport::Tcp,
+        };
+        let mut from = self.contact(Transport::Udp, peer);
+        from.auth = Some(rsipstack::sip::Auth {
+            user: caller.number.clone(),
+            password: None,
+        });
+        let mut to = target.clone();
+        to.auth = Some(rsipstack::sip::Auth {
+            user: callee.to_string(),
+            password: None,
+        });
+        let option = InviteOption {
+            caller_display_name: caller.name.clone(),
+            caller: from,
+            callee: target,
+            destination: Some(SipAddr::new(transport, registration.source.into())),
+            content_type: Some("application/sdp".into()),
+            offer: Some(sdp.into_bytes()),
+            contact: self.contact(registration.transport, peer),
+            headers: Some(vec![Header::Other(
+                "Allow".into(),
+                super::screen::ALLOW.into(),
+            )]),
+            ..Default::default()
+        };
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let dialog = Arc::new(Mutex::new(DialogSlot::default()));
+        tokio::spawn(follow(self.clone(), option, events_tx, dialog.clone()));
+        Ok(OutgoingCall {
+            events,
+            dialog,
+            target: registration.source,
+        })
+    }
+}
+
+/// Places the INVITE and follows its dialog until it ends.
+async fn follow(
+    shared: Arc<Shared>,
+    option: InviteOption,
+    events: mpsc::UnboundedSender<OutgoingEvent>,
+    slot: Arc<Mutex<DialogSlot>>,
+) {
+    let (states_tx, mut states) = shared.dialogs.new_dialog_state_channel();
+    let dialogs = shared.dialogs.clone();
+    let invite = tokio::spawn(async move { dialogs.do_invite(option, states_tx).await });
+    let mut answered = false;
+    let mut finished = false;
+    let mut id: Option<DialogId> = None;
+    while let Some(state) = states.recv().await {
+        match state {
+            DialogState::Calling(early) => {
+                if let Some(Dialog::Invite(d)) = shared.dialogs.get_dialog(&early) {
+                    let mut slot = slot.lock().expect("dialog lock");
+                    if slot.hang_up {
+                        hang_up(d.clone());
+                    }
+                    slot.dialog = Some(d);
+                }
+                id = Some(early);
+            }
+            DialogState::Early(..) if !finished => {
+                events.send(OutgoingEvent::Ringing).ok();
+            }
+            DialogState::Confirmed(confirmed, response) if !finished => {
+                answered = true;
+                finished = true;
+                id = Some(confirmed);
+                let sdp = String::from_utf8_lossy(&response.body).into_owned();
+                events.send(OutgoingEvent::Answered { sdp }).ok();
+            }
+            DialogState::Terminated(ended, reason) => {
+                debug!(id = %ended, ?reason, "outgoing call ended");
+                shared.dialogs.remove_dialog(&ended);
+                if answered {
+                    events.send(OutgoingEvent::Ended).ok();
+                } else if !finished {
+                    events.send(OutgoingEvent::Failed(status_of(&reason))).ok();
+                }
+                finished = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    // The INVITE's own outcome, for a failure the states did not carry.
+    let outcome = invite.await;
+    if !finished {
+        let status = match outcome {
+            Ok(Ok((_, Some(response)))) => Some(response.status_code.code()),
+            _ => None,
+        };
+        events.send(OutgoingEvent::Failed(status)).ok();
+    }
+    if let Some(id) = id {
+        shared.dialogs.remove_dialog(&id);
+    }
+}
+
+/// The status a dialog that ended unanswered was refused with, where the reason says.
+fn status_of(reason: &TerminatedReason) -> Option<u16> {
+    match reason {
+        TerminatedReason::UasBusy => Some(486),
+        TerminatedReason::UasDecline => Some(603),
+        TerminatedReason::ProxyAuthRequired => Some(407),
+        TerminatedReason::UasOther(code) | TerminatedReason::ProxyError(code) => Some(code.code()),
+        _ => None,
+    }
+}
