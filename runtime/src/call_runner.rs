@@ -7,10 +7,13 @@
 //! the step wrote is committed; the task only awaits. Files (a recording to play, one
 //! to delete) are read and removed on the blocking pool.
 //!
-//! What the runtime cannot do yet (park, pick up a parked call, call outside numbers)
-//! is said to the caller (`feature-unavailable`) and the call ends; ringing a phone
-//! answers "no answer" at once, so the plan's own no-answer path runs. A far end that
-//! goes silent without a BYE ends the call after the media's inactivity limit.
+//! Ringing an extension calls its registered phones and connects the one that answers
+//! (`ring`). What the runtime cannot do yet (park, pick up a parked call, call outside
+//! numbers) is said to the caller (`feature-unavailable`) and the call ends; ringing a
+//! queue answers "no answer" at once, so the plan's own no-answer path runs. A far end
+//! that goes silent without a BYE ends the call after the media's inactivity limit.
+
+mod ring;
 
 use crate::call_log::{CallLog, NewCall};
 use crate::media::{self, MediaEvent, MediaHandle, PortPool, PromptLibrary};
@@ -162,6 +165,7 @@ async fn run_call_in_span(
         services.media_watch,
         trust,
     );
+    let caller_id = ring::caller_id(&from, &plan);
     let start = CallStart {
         id,
         from,
@@ -198,6 +202,9 @@ async fn run_call_in_span(
         recordings: 0,
         unavailable: None,
         ended_by,
+        caller_id,
+        ringing: None,
+        connected: None,
     };
     let outcome = live.run(media_events, hang_up).await;
     live.media.close().ok();
@@ -233,6 +240,12 @@ struct LiveCall {
     /// Why the runtime itself ended the call (the shutdown deadline, a silent far end,
     /// the store); wins over the engine's "the caller hung up" that follows.
     ended_by: Option<String>,
+    /// Who the caller is, as phones rung for it show it.
+    caller_id: crate::sip::CallerId,
+    /// The phones being rung for the engine's `Ring`.
+    ringing: Option<ring::Ringing>,
+    /// The phone connected to the caller, through a bridge.
+    connected: Option<ring::Connected>,
 }
 
 impl LiveCall {
@@ -283,8 +296,16 @@ impl LiveCall {
                     }
                     None => {
                         media_open = false;
+                        // Handed over to a bridge: the call goes on without the session.
+                        if self.connected.is_some() {
+                            continue;
+                        }
                         Event::Hangup
                     }
+                },
+                Some((branch, ev)) = recv_ringing(&mut self.ringing), if self.ringing.is_some() => {
+                    self.on_phone(branch, ev).await;
+                    continue;
                 },
                 // Once the dialog is over (the caller's BYE, or our own), nothing more
                 // comes from it.
@@ -315,6 +336,7 @@ impl LiveCall {
             };
             self.handle(event).await;
         }
+        self.end_ringing().await;
         if !self.sip_done {
             let _ = self.leg.hangup().await;
         }
@@ -417,12 +439,7 @@ impl LiveCall {
                 self.timers.insert((Instant::now() + after, id), ());
             }
             Command::CancelTimer(id) => self.timers.retain(|(_, t), ()| *t != id),
-            // Connecting people is the next milestone; until then nobody can answer, and
-            // the plan's no-answer path (voicemail, a queue's `then`) runs at once.
-            Command::Ring { extension } => {
-                self.note(format!("cannot ring {extension} yet: no answer"));
-                self.pending.push_back(Event::FarEnd(FarEnd::NoAnswer));
-            }
+            Command::Ring { extension } => self.ring(extension).await,
             Command::RingQueue { queue, .. } => {
                 self.note(format!("cannot ring queue {queue} yet: no answer"));
                 self.pending.push_back(Event::FarEnd(FarEnd::NoAnswer));
@@ -450,7 +467,7 @@ impl LiveCall {
                 )
                 .await;
             }
-            Command::CancelRing => {}
+            Command::CancelRing => self.stop_ringing(),
             Command::HotDesk { device, extension } => {
                 tracing::info!(device, ?extension, "hot desk changed");
             }
@@ -597,6 +614,16 @@ fn recording_name(path: &std::path::Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// The next thing a rung phone did; pending while nothing rings.
+async fn recv_ringing(
+    ringing: &mut Option<ring::Ringing>,
+) -> Option<(usize, crate::sip::OutgoingEvent)> {
+    match ringing {
+        Some(r) => r.events.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(at: Option<Instant>) {

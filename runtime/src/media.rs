@@ -12,6 +12,9 @@
 //!   source learnt behind NAT after a consecutive run, never while the one heard is alive.
 //! - `send_gate` — how much a call sends before the far end confirms (its ACK or its
 //!   first packet heard).
+//! - `bridge` — two calls' media joined: one task relays between their sockets, each
+//!   side judged by its latch, transcoding G.711 where the phones differ, one continuous
+//!   stream per direction.
 //! - `session` — the one place bytes meet the socket: one tokio task per call, sending a
 //!   packet every 20 ms on absolute deadlines, receiving audio and keys, driven by
 //!   `MediaCommand`s and reporting `MediaEvent`s.
@@ -19,6 +22,7 @@
 //! A key stopping a prompt is the engine's decision (`barge_in`): the session reports the
 //! key, the engine answers with `StopPlaying`.
 
+pub mod bridge;
 pub mod dtmf;
 pub mod g711;
 pub mod latch;

@@ -55,7 +55,7 @@ pub use flood::{
 pub use fork::{BranchEvent, Fork, ForkAction, ForkOutcome};
 pub use gate::MAX_TRANSACTIONS;
 pub use leg::{CallLeg, LegEvent};
-pub use outgoing::{OutgoingCall, OutgoingEvent};
+pub use outgoing::{OutgoingCall, OutgoingEvent, OutgoingHandle};
 pub use rate::{BURST as SUBSCRIBE_BURST, PER_SECOND as SUBSCRIBES_PER_SECOND};
 pub use registrar::{
     DEFAULT_EXPIRES, MAX_CONTACTS_PER_EXTENSION, MAX_EXPIRES, MIN_EXPIRES, Registration, Transport,

@@ -167,6 +167,14 @@ impl OutgoingStream {
         header
     }
 
+    /// Continues after `sent`, a packet of this stream carrying `samples`: the next
+    /// packet follows it (for packets whose numbers were worked out elsewhere, as a
+    /// bridge does).
+    pub fn continue_after(&mut self, sent: &RtpHeader, samples: u32) {
+        self.sequence = sent.sequence.wrapping_add(1);
+        self.timestamp = sent.timestamp.wrapping_add(samples);
+    }
+
     /// Moves the sampling clock on by `samples` (whether or not a packet was sent for them).
     pub fn advance(&mut self, samples: u32) {
         self.timestamp = self.timestamp.wrapping_add(samples);

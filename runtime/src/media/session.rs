@@ -21,6 +21,7 @@
 //! far end confirms is the `SendGate`'s: a call answered towards an address that never
 //! acknowledges gets a second of packets, not a stream.
 
+use super::bridge::Side;
 use super::dtmf::DtmfReceiver;
 use super::g711::Codec;
 use super::latch::{Latch, Learning, Verdict};
@@ -37,7 +38,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -101,6 +102,8 @@ pub struct Watch {
 pub struct MediaHandle {
     /// Unbounded so the call never waits on its media; commands come at human rate.
     commands: mpsc::UnboundedSender<MediaCommand>,
+    /// Asks the session to stop and hand its socket and stream over (to a bridge).
+    hand_over: mpsc::UnboundedSender<oneshot::Sender<Side>>,
 }
 
 /// The session has ended; the command was not delivered.
@@ -147,6 +150,15 @@ impl MediaHandle {
 
     pub fn close(&self) -> Result<(), SessionEnded> {
         self.send(MediaCommand::Close)
+    }
+
+    /// Ends the session and hands over its socket, its latch and the stream the far end
+    /// has heard so far, so a bridge can carry on where it stopped. A recording still
+    /// running is finished and reported first.
+    pub async fn hand_over(&self) -> Result<Side, SessionEnded> {
+        let (reply, side) = oneshot::channel();
+        self.hand_over.send(reply).map_err(|_| SessionEnded)?;
+        side.await.map_err(|_| SessionEnded)
     }
 
     /// Waits until the session's task has ended.
@@ -205,6 +217,7 @@ pub fn start_watched(
         .inactivity
         .filter(|_| negotiated.direction.reverse().sends());
     let (commands_tx, commands) = mpsc::unbounded_channel();
+    let (hand_over_tx, hand_over) = mpsc::unbounded_channel();
     let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
     let session = Session {
         latch: Latch::new(negotiated.remote, trust.learning),
@@ -222,10 +235,11 @@ pub fn start_watched(
         inactivity,
         last_heard: Instant::now(),
     };
-    tokio::spawn(session.run(socket, commands));
+    tokio::spawn(session.run(socket, commands, hand_over));
     (
         MediaHandle {
             commands: commands_tx,
+            hand_over: hand_over_tx,
         },
         events_rx,
     )
@@ -255,8 +269,14 @@ struct Session {
 }
 
 impl Session {
-    async fn run(mut self, socket: UdpSocket, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
+    async fn run(
+        mut self,
+        socket: UdpSocket,
+        mut commands: mpsc::UnboundedReceiver<MediaCommand>,
+        mut hand_over: mpsc::UnboundedReceiver<oneshot::Sender<Side>>,
+    ) {
         let mut buf = [0u8; 2048];
+        let mut handing_over = None;
         let mut deadline = Instant::now();
         let sleep = tokio::time::sleep_until(deadline);
         tokio::pin!(sleep);
@@ -271,11 +291,28 @@ impl Session {
                     None | Some(MediaCommand::Close) => break,
                     Some(command) => self.command(command).await,
                 },
+                Some(reply) = hand_over.recv() => {
+                    handing_over = Some(reply);
+                    break;
+                }
                 received = socket.recv_from(&mut buf) => match received {
                     Ok((n, from)) => self.receive(&buf[..n], from).await,
                     Err(e) => tracing::debug!("RTP receive on {:?}: {e}", socket.local_addr()),
                 },
             }
+        }
+        if let Some(reply) = handing_over {
+            if let Some(finishing) = self.stop_recording() {
+                let _ = finishing.await;
+            }
+            let _ = reply.send(Side {
+                socket,
+                latch: self.latch,
+                codec: self.codec,
+                dtmf_payload_type: self.dtmf_payload_type,
+                stream: self.stream,
+            });
+            return;
         }
         // What arrived before the end still belongs to the recording: read the socket dry
         // (through the std socket, as tokio would not try without a readiness event).

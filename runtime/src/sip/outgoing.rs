@@ -40,9 +40,17 @@ pub enum OutgoingEvent {
 
 /// One call placed to one phone.
 pub struct OutgoingCall {
-    events: mpsc::UnboundedReceiver<OutgoingEvent>,
+    /// What the phone did, as it happens; closed after the last event.
+    pub events: mpsc::UnboundedReceiver<OutgoingEvent>,
+    /// Our side of it, which may be kept apart from the events.
+    pub handle: OutgoingHandle,
+}
+
+/// Our side of a call placed to one phone: whom it went to, and hanging up.
+#[derive(Clone)]
+pub struct OutgoingHandle {
     dialog: Arc<Mutex<DialogSlot>>,
-    /// Whom the call went to, for the log and the trace.
+    /// Where the phone is (its registration's source), for the log and the trace.
     pub target: SocketAddr,
 }
 
@@ -52,6 +60,13 @@ impl OutgoingCall {
         &mut self.events
     }
 
+    /// See [`OutgoingHandle::hang_up`].
+    pub fn hang_up(&self) {
+        self.handle.hang_up();
+    }
+}
+
+impl OutgoingHandle {
     /// Ends the call from our side: CANCEL while it rings, BYE once answered. Returns at
     /// once: the outcome arrives as the call's last event. Ending an ended call does
     /// nothing.
@@ -126,8 +141,10 @@ impl Shared {
         tokio::spawn(follow(self.clone(), option, events_tx, dialog.clone()));
         Ok(OutgoingCall {
             events,
-            dialog,
-            target: registration.source,
+            handle: OutgoingHandle {
+                dialog,
+                target: registration.source,
+            },
         })
     }
 }

@@ -247,6 +247,11 @@ impl SipServer {
         Ok((SipServer { shared }, calls_rx))
     }
 
+    /// Our address as a phone at `peer` reaches it: what an SDP offer to it carries.
+    pub fn local_ip_for(&self, peer: IpAddr) -> IpAddr {
+        self.shared.reach.for_peer(peer)
+    }
+
     /// Calls the phone registered as `registration` (one of the extension `callee`'s
     /// contacts) from `caller`, offering `sdp`: see [`OutgoingCall`].
     pub fn call_phone(

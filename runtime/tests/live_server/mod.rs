@@ -26,8 +26,8 @@ pub const SIPP: &str = "/usr/bin/sipp";
 /// How long any one thing may take before a test gives up.
 pub const WAIT: Duration = Duration::from_secs(60);
 
-/// The settings every test plan starts with; extension 101 is the caller (password
-/// `secret`), 102 a mailbox.
+/// The settings every test plan starts with; extension 101 is the caller, 102 a mailbox
+/// (both with the password `secret`, so 102's phone may register where a test needs it).
 pub const OFFICE: &str = r#"
 settings {
     extension_digits = 3
@@ -73,7 +73,8 @@ impl Live {
         std::fs::create_dir_all(&data).unwrap();
         let db = store_path(&data);
         read_store(&db, |s| {
-            s.set_password("101", "switchboard", "secret").unwrap()
+            s.set_password("101", "switchboard", "secret").unwrap();
+            s.set_password("102", "switchboard", "secret").unwrap();
         });
         let mut config = ServerConfig {
             sip_addr: "127.0.0.1:0".parse().unwrap(),
