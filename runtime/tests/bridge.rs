@@ -105,23 +105,15 @@ async fn hear(socket: &UdpSocket, byte: u8, not: u8, enough: usize) -> usize {
     .await
 }
 
-#[tokio::test]
-async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
-    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
-    let server = live.listening.sip;
-
-    // 102's phone registers.
-    let callee = Phone::new(server).await;
-    assert_eq!(register(&callee, "102", "secret").await, 200);
-    let callee_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-
-    // 101 calls 102, answering the server's challenge.
-    let caller = Phone::new(server).await;
-    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let mut call = Call::new("101", "102", server);
-    let contact = format!("Contact: <sip:101@{}>", caller.addr());
-    let offer = sdp(caller_rtp.local_addr().unwrap());
-    let headers = vec![contact.clone(), "Content-Type: application/sdp".to_string()];
+/// 101's phone dials `to`, answering the server's challenge; returns the call (CSeq 2 is
+/// the authenticated INVITE) and that INVITE's branch (a CANCEL of it carries the same).
+async fn dial(caller: &Phone, to: &str, rtp: SocketAddr) -> (Call, String) {
+    let call = Call::new("101", to, caller.server);
+    let headers = vec![
+        format!("Contact: <sip:101@{}>", caller.addr()),
+        "Content-Type: application/sdp".to_string(),
+    ];
+    let offer = sdp(rtp);
     let challenge = caller.ask("INVITE", &call, 1, &headers, &offer).await;
     assert_eq!(challenge.status(), 407, "{}", challenge.0);
     let auth = answer_challenge(
@@ -136,17 +128,89 @@ async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
     );
     let mut authed = headers.clone();
     authed.push(format!("Proxy-Authorization: {auth}"));
+    let invite_branch = branch();
     caller
         .send(request(
             "INVITE",
             &call,
             2,
-            &branch(),
+            &invite_branch,
             caller.addr(),
             &authed,
             &offer,
         ))
         .await;
+    (call, invite_branch)
+}
+
+/// The caller's ACK of the server's 200 to its INVITE.
+async fn acknowledge(caller: &Phone, mut call: Call, ok: &Sip) {
+    call.to_tag = Some(ok.to_tag());
+    caller
+        .send(request("ACK", &call, 2, &branch(), caller.addr(), &[], ""))
+        .await;
+}
+
+/// A phone registered as 102.
+async fn phone_102(server: SocketAddr) -> Phone {
+    let phone = Phone::new(server).await;
+    assert_eq!(register(&phone, "102", "secret").await, 200);
+    phone
+}
+
+/// The caller's next final response to its INVITE.
+async fn final_response(caller: &Phone, call: &Call) -> Sip {
+    loop {
+        let r = caller.response(&call.call_id, "2 INVITE").await;
+        if r.status() >= 200 {
+            return r;
+        }
+    }
+}
+
+/// Whether the finished or live call to `dialled` has a trace line with `needle`.
+async fn traced(live: &Live, dialled: &str, needle: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    live_server::within(&format!("the trace to say {needle:?}"), async {
+        loop {
+            if std::time::Instant::now() > deadline {
+                let list = live.calls.list();
+                let all: Vec<_> = list.live.iter().chain(list.recent.iter()).collect();
+                panic!(
+                    "no {needle:?} in {:#?}",
+                    all.iter().map(|c| &c.trace).collect::<Vec<_>>()
+                );
+            }
+            let list = live.calls.list();
+            let found = list
+                .live
+                .iter()
+                .chain(list.recent.iter())
+                .filter(|c| c.dialled == dialled)
+                .any(|c| c.trace.iter().any(|l| l.contains(needle)));
+            if found {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    let server = live.listening.sip;
+
+    // 102's phone registers.
+    let callee = Phone::new(server).await;
+    assert_eq!(register(&callee, "102", "secret").await, 200);
+    let callee_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+
+    // 101 calls 102.
+    let caller = Phone::new(server).await;
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
 
     // 102's phone rings, then answers with its own RTP address.
     let invite = next_request(&callee, "INVITE").await;
@@ -169,17 +233,10 @@ async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
     next_request(&callee, "ACK").await;
 
     // The caller is answered and acknowledges.
-    let ok = loop {
-        let r = caller.response(&call.call_id, "2 INVITE").await;
-        if r.status() == 200 {
-            break r;
-        }
-    };
-    call.to_tag = Some(ok.to_tag());
-    caller
-        .send(request("ACK", &call, 2, &branch(), caller.addr(), &[], ""))
-        .await;
+    let ok = final_response(&caller, &call).await;
+    assert_eq!(ok.status(), 200, "{}", ok.0);
     let server_for_caller = rtp_target(ok.body());
+    acknowledge(&caller, call, &ok).await;
 
     // Both talk at once; each hears the other's byte and never its own.
     let caller_talks = talk(&caller_rtp, server_for_caller, CALLER_BYTE, 50);
@@ -210,4 +267,92 @@ async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
     let record = live.ended_call("102").await;
     let outcome = record.outcome.unwrap_or_default();
     assert!(outcome.contains("102 hung up"), "{outcome}");
+}
+
+#[tokio::test]
+async fn both_phones_of_an_extension_ring_the_first_answer_wins_and_the_other_is_cancelled() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    let server = live.listening.sip;
+    let desk = phone_102(server).await;
+    let softphone = phone_102(server).await;
+    let caller = Phone::new(server).await;
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let at_desk = next_request(&desk, "INVITE").await;
+    let at_softphone = next_request(&softphone, "INVITE").await;
+    softphone
+        .send(at_softphone.reply_tagged("180 Ringing", "soft"))
+        .await;
+    // The desk phone answers first.
+    let desk_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let contact = format!("sip:102@{}", desk.addr());
+    desk.send(with_body(
+        at_desk.reply_tagged("200 OK", "desk"),
+        &contact,
+        &sdp(desk_rtp.local_addr().unwrap()),
+    ))
+    .await;
+    // The softphone is cancelled; it ends its INVITE with 487.
+    let cancel = next_request(&softphone, "CANCEL").await;
+    softphone.send(cancel.reply("200 OK")).await;
+    softphone
+        .send(at_softphone.reply_tagged("487 Request Terminated", "soft"))
+        .await;
+    let ok = final_response(&caller, &call).await;
+    assert_eq!(ok.status(), 200);
+    acknowledge(&caller, call, &ok).await;
+    traced(&live, "102", "answered").await;
+}
+
+#[tokio::test]
+async fn a_caller_who_gives_up_while_it_rings_cancels_the_phone() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    let server = live.listening.sip;
+    let desk = phone_102(server).await;
+    let caller = Phone::new(server).await;
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (call, invite_branch) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let invite = next_request(&desk, "INVITE").await;
+    desk.send(invite.reply_tagged("180 Ringing", "desk")).await;
+    assert_eq!(
+        caller.response(&call.call_id, "2 INVITE").await.status(),
+        180
+    );
+    // The caller hangs up: a CANCEL of its INVITE.
+    caller
+        .send(request(
+            "CANCEL",
+            &call,
+            2,
+            &invite_branch,
+            caller.addr(),
+            &[],
+            "",
+        ))
+        .await;
+    let cancel = next_request(&desk, "CANCEL").await;
+    desk.send(cancel.reply("200 OK")).await;
+    desk.send(invite.reply_tagged("487 Request Terminated", "desk"))
+        .await;
+    let record = live.ended_call("102").await;
+    let outcome = record.outcome.unwrap_or_default();
+    assert!(outcome.contains("hung up"), "{outcome}");
+}
+
+#[tokio::test]
+async fn a_busy_phone_sends_the_caller_to_voicemail() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    let server = live.listening.sip;
+    let desk = phone_102(server).await;
+    let caller = Phone::new(server).await;
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let invite = next_request(&desk, "INVITE").await;
+    desk.send(invite.reply_tagged("486 Busy Here", "desk"))
+        .await;
+    // The plan's busy path: 102's voicemail answers the caller.
+    let ok = final_response(&caller, &call).await;
+    assert_eq!(ok.status(), 200);
+    acknowledge(&caller, call, &ok).await;
+    traced(&live, "102", "busy").await;
 }
