@@ -8,10 +8,10 @@
 //! to delete) are read and removed on the blocking pool.
 //!
 //! Ringing an extension calls its registered phones and connects the one that answers
-//! (`ring`). What the runtime cannot do yet (park, pick up a parked call, call outside
-//! numbers) is said to the caller (`feature-unavailable`) and the call ends; ringing a
-//! queue answers "no answer" at once, so the plan's own no-answer path runs. A far end
-//! that goes silent without a BYE ends the call after the media's inactivity limit.
+//! (`ring`), and so does ringing a queue's logged-in agents. What the runtime cannot do
+//! yet (park, pick up a parked call, call outside numbers) is said to the caller
+//! (`feature-unavailable`) and the call ends. A far end that goes silent without a BYE
+//! ends the call after the media's inactivity limit.
 
 mod ring;
 
@@ -439,10 +439,9 @@ impl LiveCall {
                 self.timers.insert((Instant::now() + after, id), ());
             }
             Command::CancelTimer(id) => self.timers.retain(|(_, t), ()| *t != id),
-            Command::Ring { extension } => self.ring(extension).await,
-            Command::RingQueue { queue, .. } => {
-                self.note(format!("cannot ring queue {queue} yet: no answer"));
-                self.pending.push_back(Event::FarEnd(FarEnd::NoAnswer));
+            Command::Ring { extension } => self.ring(extension.clone(), vec![extension]).await,
+            Command::RingQueue { queue, agents } => {
+                self.ring(format!("queue {queue}"), agents).await
             }
             Command::DialTrunk { trunk, number } => {
                 self.unavailable(

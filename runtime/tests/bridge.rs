@@ -10,14 +10,21 @@ mod support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use live_server::Live;
+use live_server::{Live, read_store};
 use support::raw::{Call, Phone, Sip, answer_challenge, branch, register, request};
-use switchboard_runtime::server::RunOptions;
+use switchboard_core::store::Store;
+use switchboard_runtime::server::{RunOptions, store_path};
 use switchboard_runtime::sip::digest::DigestAlgorithm;
 use tokio::net::UdpSocket;
 
 const PLAN: &str = r#"
-dial "{ext:XXX}" -> extension ext
+dial "{ext:XXX}" -> extension ext             # 600 is the queue
+
+queue 600 "Sales" {
+    agents 102
+    ring   20s
+    then   -> voicemail 101
+}
 "#;
 
 /// What 101's audio carries (a μ-law byte), and 102's.
@@ -355,4 +362,32 @@ async fn a_busy_phone_sends_the_caller_to_voicemail() {
     assert_eq!(ok.status(), 200);
     acknowledge(&caller, call, &ok).await;
     traced(&live, "102", "busy").await;
+}
+
+#[tokio::test]
+async fn a_queue_rings_its_logged_in_agents_phone_and_connects_it() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    read_store(&store_path(&live.data()), |s| {
+        s.set_queue_logged_in("102", "600", true).unwrap()
+    });
+    let server = live.listening.sip;
+    let agent = phone_102(server).await;
+    let caller = Phone::new(server).await;
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (call, _) = dial(&caller, "600", caller_rtp.local_addr().unwrap()).await;
+    let invite = next_request(&agent, "INVITE").await;
+    assert!(invite.header("To").contains("sip:102@"), "{}", invite.0);
+    let agent_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let contact = format!("sip:102@{}", agent.addr());
+    agent
+        .send(with_body(
+            invite.reply_tagged("200 OK", "agent"),
+            &contact,
+            &sdp(agent_rtp.local_addr().unwrap()),
+        ))
+        .await;
+    let ok = final_response(&caller, &call).await;
+    assert_eq!(ok.status(), 200);
+    acknowledge(&caller, call, &ok).await;
+    traced(&live, "600", "answered").await;
 }

@@ -1,7 +1,9 @@
-//! Ringing an extension's phones and connecting the one that answers: the runtime's
-//! side of the engine's `Ring`.
+//! Ringing phones and connecting the one that answers: the runtime's side of the
+//! engine's `Ring` (an extension's phones) and `RingQueue` (the phones of a queue's
+//! logged-in agents, all at once: `ring_all`, the one strategy the checker lets through
+//! today).
 //!
-//! Every contact the extension registered is called at once, each offered a port of
+//! Every contact the extensions registered is called at once, each offered a port of
 //! the call's own (one port for all: only one of them will be connected). The
 //! [`Fork`] decides: the caller hears ringing once any phone rings; the first to answer
 //! is connected and the rest are cancelled; when every phone failed, the engine hears
@@ -51,9 +53,20 @@ pub(super) struct Connected {
 }
 
 impl LiveCall {
-    /// Rings every phone `extension` registered.
-    pub(super) async fn ring(&mut self, extension: String) {
-        let registrations = self.services.sip.registrations(&extension);
+    /// Rings every phone of every one of `extensions`; `label` names them in the trace
+    /// (`102`, `queue 600`).
+    pub(super) async fn ring(&mut self, label: String, extensions: Vec<String>) {
+        let registrations: Vec<_> = extensions
+            .iter()
+            .flat_map(|e| {
+                self.services
+                    .sip
+                    .registrations(e)
+                    .into_iter()
+                    .map(move |r| (e.clone(), r))
+            })
+            .collect();
+        let extension = label;
         if registrations.is_empty() {
             self.note(format!(
                 "{extension} has no phone registered: not reachable"
@@ -69,17 +82,18 @@ impl LiveCall {
                 return;
             }
         };
-        let local_ip = self.services.sip.local_ip_for(registrations[0].source.ip());
+        let local_ip = self
+            .services
+            .sip
+            .local_ip_for(registrations[0].1.source.ip());
         let offer = media::sdp::offer(local_ip, port.lease.port(), self.id.0);
         let (events_tx, events) = mpsc::unbounded_channel();
         let mut phones = Vec::new();
-        for (branch, registration) in registrations.iter().enumerate() {
-            let placed = self.services.sip.call_phone(
-                registration,
-                &extension,
-                &self.caller_id,
-                offer.clone(),
-            );
+        for (branch, (callee, registration)) in registrations.iter().enumerate() {
+            let placed =
+                self.services
+                    .sip
+                    .call_phone(registration, callee, &self.caller_id, offer.clone());
             let handle = match placed {
                 Ok(mut call) => {
                     let tx = events_tx.clone();
