@@ -20,6 +20,8 @@ use tokio::net::UdpSocket;
 const PLAN: &str = r#"
 dial "{ext:XXX}" -> extension ext             # 600 is the queue
 
+device "001565AABBCC" "Yealink T46U" { hot_desk }
+
 queue 600 "Sales" {
     agents 102
     ring   20s
@@ -390,4 +392,36 @@ async fn a_queue_rings_its_logged_in_agents_phone_and_connects_it() {
     assert_eq!(ok.status(), 200);
     acknowledge(&caller, call, &ok).await;
     traced(&live, "600", "answered").await;
+}
+
+#[tokio::test]
+async fn a_hot_desk_phone_rings_for_the_extension_logged_in_on_it() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    read_store(&store_path(&live.data()), |s| {
+        s.set_hot_desk(live_server::HOT_DESK_PHONE, Some("102"))
+            .unwrap()
+    });
+    let server = live.listening.sip;
+    let hot_desk = Phone::new(server).await;
+    assert_eq!(
+        register(&hot_desk, live_server::HOT_DESK_PHONE, "secret").await,
+        200
+    );
+    let caller = Phone::new(server).await;
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let invite = next_request(&hot_desk, "INVITE").await;
+    let phone_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let contact = format!("sip:{}@{}", live_server::HOT_DESK_PHONE, hot_desk.addr());
+    hot_desk
+        .send(with_body(
+            invite.reply_tagged("200 OK", "desk"),
+            &contact,
+            &sdp(phone_rtp.local_addr().unwrap()),
+        ))
+        .await;
+    let ok = final_response(&caller, &call).await;
+    assert_eq!(ok.status(), 200);
+    acknowledge(&caller, call, &ok).await;
+    traced(&live, "102", "answered").await;
 }

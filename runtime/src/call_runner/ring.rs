@@ -3,7 +3,8 @@
 //! logged-in agents, all at once: `ring_all`, the one strategy the checker lets through
 //! today).
 //!
-//! Every contact the extensions registered is called at once, each offered a port of
+//! Every contact the extensions registered, and every hot-desk phone one of them is
+//! logged in on, is called at once, each offered a port of
 //! the call's own (one port for all: only one of them will be connected). The
 //! [`Fork`] decides: the caller hears ringing once any phone rings; the first to answer
 //! is connected and the rest are cancelled; when every phone failed, the engine hears
@@ -56,7 +57,7 @@ impl LiveCall {
     /// Rings every phone of every one of `extensions`; `label` names them in the trace
     /// (`102`, `queue 600`).
     pub(super) async fn ring(&mut self, label: String, extensions: Vec<String>) {
-        let registrations: Vec<_> = extensions
+        let mut registrations: Vec<_> = extensions
             .iter()
             .flat_map(|e| {
                 self.services
@@ -66,6 +67,19 @@ impl LiveCall {
                     .map(move |r| (e.clone(), r))
             })
             .collect();
+        // A hot-desk phone rings for the extension logged in on it.
+        for extension in &extensions {
+            let e = extension.clone();
+            let device = self
+                .services
+                .store
+                .run(move |store| store.hot_desk_device(&e))
+                .await;
+            if let Ok(Ok(Some(mac))) = device {
+                let phones = self.services.sip.registrations(&mac.to_ascii_uppercase());
+                registrations.extend(phones.into_iter().map(|r| (extension.clone(), r)));
+            }
+        }
         let extension = label;
         if registrations.is_empty() {
             self.note(format!(

@@ -40,6 +40,9 @@ extension 101 "Caller" { voicemail }
 extension 102 "Mailbox" { voicemail }
 "#;
 
+/// The MAC of the hot-desk phone a test plan may define (with the password `secret`).
+pub const HOT_DESK_PHONE: &str = "001565AABBCC";
+
 /// One running server.
 pub struct Live {
     pub dir: TempDir,
@@ -75,6 +78,8 @@ impl Live {
         read_store(&db, |s| {
             s.set_password("101", "switchboard", "secret").unwrap();
             s.set_password("102", "switchboard", "secret").unwrap();
+            s.set_password(HOT_DESK_PHONE, "switchboard", "secret")
+                .unwrap();
         });
         let mut config = ServerConfig {
             sip_addr: "127.0.0.1:0".parse().unwrap(),
