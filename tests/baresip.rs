@@ -1,6 +1,7 @@
 //! Debian's baresip (1.0.0 on libre 1.1.0), a phone nobody here wrote, against
 //! `switchboard run` on its defaults: SIP bound to every interface, the default digest
-//! challenge. baresip registers as 102, subscribes to its message-waiting lamp (RFC
+//! challenge. Two of them call each other through the server, each sending a tone of
+//! its own (`ausine`), and each hears the other's (`sndfile` writes what it heard). baresip registers as 102, subscribes to its message-waiting lamp (RFC
 //! 3842; its account says `mwi=yes`), and the lamp lights when 101 leaves 102 a message
 //! by `*4102` (sipp). On the same server a call from a phone on loopback is told
 //! 127.0.0.1 in Contact and SDP (sipp checks the 200 it gets).
@@ -51,17 +52,41 @@ impl Drop for Baresip {
 impl Baresip {
     /// Starts baresip with no account, listening for SIP on loopback.
     fn start(dir: &Path) -> Baresip {
-        let home = dir.join("baresip");
-        std::fs::create_dir_all(&home).unwrap();
-        let rtp = 26_000 + (std::process::id() % 400) as u16 * 10;
+        Baresip::start_as(dir, "baresip", None, 0)
+    }
+
+    /// Starts baresip in `dir/name` with no account. With a `tone` its microphone is a
+    /// sine of that many hertz (`ausine`, which takes 48 kHz stereo) and every call's
+    /// sound both ways is written to `dir/name/dump/*-dec.wav` (what it heard) and
+    /// `*-enc.wav` (what it sent) by `sndfile`. `slot` (0-2) gives each instance of a
+    /// test RTP ports of its own.
+    fn start_as(dir: &Path, name: &str, tone: Option<u32>, slot: u16) -> Baresip {
+        let home = dir.join(name);
+        std::fs::create_dir_all(home.join("dump")).unwrap();
+        let rtp = 26_000 + (std::process::id() % 200) as u16 * 30 + slot * 10;
         let ctrl_port = free_port();
+        let source = match tone {
+            Some(hz) => format!(
+                "audio_source\tausine,{hz}\nausrc_srate\t48000\nausrc_channels\t2\n\
+                 module\tausine.so\nmodule\tsndfile.so\nsnd_path\t{}\n",
+                home.join("dump").display()
+            ),
+            None => "audio_source\taubridge,nil\n".to_string(),
+        };
+        // SIP on a port whose next one (baresip's TLS) is free too.
+        let sip = loop {
+            let port = free_port();
+            if std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+                break port;
+            }
+        };
         std::fs::write(
             home.join("config"),
             format!(
                 "poll_method\tepoll\n\
-                 sip_listen\t127.0.0.1:{}\n\
+                 sip_listen\t127.0.0.1:{sip}\n\
                  audio_player\taubridge,nil\n\
-                 audio_source\taubridge,nil\n\
+                 {source}\
                  audio_alert\taubridge,nil\n\
                  rtp_ports\t{rtp}-{}\n\
                  module_path\t/usr/lib/baresip/modules\n\
@@ -72,7 +97,6 @@ impl Baresip {
                  module_app\tmwi.so\n\
                  module_app\tctrl_tcp.so\n\
                  ctrl_tcp_listen\t127.0.0.1:{ctrl_port}\n",
-                free_port(),
                 rtp + 9
             ),
         )
@@ -241,5 +265,86 @@ fn baresip_registers_on_the_defaults_and_its_subscribed_lamp_lights_for_a_messag
         (1..=2).contains(&subscribes),
         "baresip subscribed {subscribes} times (a 401, then with credentials)"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The strength of `hz` in `samples` (8 kHz), by Goertzel's algorithm.
+fn tone_power(samples: &[i16], hz: f64) -> f64 {
+    let k = 2.0 * (2.0 * std::f64::consts::PI * hz / 8000.0).cos();
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for &x in samples {
+        let s0 = f64::from(x) + k * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    s1 * s1 + s2 * s2 - k * s1 * s2
+}
+
+/// The audio a baresip heard during its call (`sndfile`'s decoded dump), at 8 kHz.
+fn heard(phone_dir: &Path) -> Vec<i16> {
+    let dump = std::fs::read_dir(phone_dir.join("dump"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+        .unwrap_or_else(|| panic!("no recording of what {} heard", phone_dir.display()));
+    let mut reader = hound::WavReader::open(&dump).unwrap();
+    assert_eq!(reader.spec().sample_rate, 8000);
+    reader.samples::<i16>().map(Result::unwrap).collect()
+}
+
+#[test]
+fn two_baresips_call_each_other_through_the_server_and_each_hears_the_others_tone() {
+    assert!(
+        Path::new(BARESIP).exists(),
+        "{BARESIP} is missing: apt-get install baresip (.ci/run does)"
+    );
+    let dir = office_copy("baresip-call");
+    let server = Server::start(&dir, &["101", "102"], 40);
+    let mut alice = Baresip::start_as(&dir, "alice", Some(440), 1);
+    let mut bob = Baresip::start_as(&dir, "bob", Some(1000), 2);
+    for (phone, user, extra) in [
+        (&mut alice, "101", ""),
+        (&mut bob, "102", ";answermode=auto"),
+    ] {
+        phone.command("uafind", "nobody"); // see the top of this file
+        let created = phone.command(
+            "uanew",
+            &format!(
+                "<sip:{user}@127.0.0.1:{}>;auth_pass={PASSWORD};regint=600{extra}",
+                server.sip
+            ),
+        );
+        assert_eq!(created["ok"], true, "{created}");
+        phone.wait_message("REGISTER_OK", |m| m["type"] == "REGISTER_OK");
+    }
+    // Alice (101) dials 102; Bob's baresip answers by itself.
+    alice.command("dial", &format!("sip:102@127.0.0.1:{}", server.sip));
+    alice.wait_message("the call established", |m| m["type"] == "CALL_ESTABLISHED");
+    bob.wait_message("the call established", |m| m["type"] == "CALL_ESTABLISHED");
+    // Two seconds of conversation: sndfile is writing what each one hears.
+    wait_for(
+        "two seconds of audio at Bob's",
+        Duration::from_secs(20),
+        || {
+            let dump = std::fs::read_dir(dir.join("bob/dump")).ok()?;
+            let bytes: u64 = dump
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum();
+            (bytes > 2 * 2 * 16_000 + 200).then_some(())
+        },
+    );
+    alice.command("hangup", "");
+    bob.wait_message("the call closed", |m| m["type"] == "CALL_CLOSED");
+    // Each heard the other's tone, not its own (and not silence).
+    for (who, theirs, own) in [("alice", 1000.0, 440.0), ("bob", 440.0, 1000.0)] {
+        let audio = heard(&dir.join(who));
+        let middle = &audio[audio.len() / 4..audio.len() / 4 + 8000.min(audio.len() / 2)];
+        let (theirs_power, own_power) = (tone_power(middle, theirs), tone_power(middle, own));
+        assert!(
+            theirs_power > 1e12 && theirs_power > 1000.0 * own_power.max(1.0),
+            "{who} heard {theirs} Hz at {theirs_power:.3e} and its own {own} Hz at {own_power:.3e}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
