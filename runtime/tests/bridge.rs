@@ -22,6 +22,9 @@ dial "{ext:XXX}" -> extension ext             # 600 is the queue
 
 device "001565AABBCC" "Yealink T46U" { hot_desk }
 
+# 103 rings for a second only, then its voicemail answers.
+extension 103 "Short" { voicemail; ring 1s }
+
 queue 600 "Sales" {
     agents 102
     ring   20s
@@ -424,4 +427,94 @@ async fn a_hot_desk_phone_rings_for_the_extension_logged_in_on_it() {
     assert_eq!(ok.status(), 200);
     acknowledge(&caller, call, &ok).await;
     traced(&live, "102", "answered").await;
+}
+
+/// 101 calls 102, whose phone answers; returns the phones, the caller's call (its
+/// INVITE acknowledged) and the INVITE the phone got.
+async fn connected_call(live: &Live) -> (Phone, Phone, Call, Sip) {
+    let server = live.listening.sip;
+    let desk = phone_102(server).await;
+    let caller = Phone::new(server).await;
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let invite = next_request(&desk, "INVITE").await;
+    let desk_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let contact = format!("sip:102@{}", desk.addr());
+    desk.send(with_body(
+        invite.reply_tagged("200 OK", "desk"),
+        &contact,
+        &sdp(desk_rtp.local_addr().unwrap()),
+    ))
+    .await;
+    next_request(&desk, "ACK").await;
+    let ok = final_response(&caller, &call).await;
+    assert_eq!(ok.status(), 200);
+    let mut acked = call;
+    acked.to_tag = Some(ok.to_tag());
+    caller
+        .send(request("ACK", &acked, 2, &branch(), caller.addr(), &[], ""))
+        .await;
+    traced(live, "102", "answered").await;
+    (caller, desk, acked, invite)
+}
+
+#[tokio::test]
+async fn the_callers_hang_up_ends_the_phones_leg_too() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    let (caller, desk, call, _) = connected_call(&live).await;
+    caller
+        .send(request("BYE", &call, 3, &branch(), caller.addr(), &[], ""))
+        .await;
+    let bye = next_request(&desk, "BYE").await;
+    desk.send(bye.reply("200 OK")).await;
+    let outcome = live.ended_call("102").await.outcome.unwrap_or_default();
+    assert!(outcome.contains("the caller hung up"), "{outcome}");
+}
+
+#[tokio::test]
+async fn a_re_invite_from_the_phone_is_answered_with_the_calls_sdp() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    let (_caller, desk, _call, invite) = connected_call(&live).await;
+    // The phone puts the call on hold: a re-INVITE in its dialog.
+    let mut leg = Call::new("102", "101", live.listening.sip);
+    leg.call_id = invite.header("Call-ID");
+    leg.tag = "desk".into();
+    leg.to_tag = Some(
+        invite
+            .header("From")
+            .split(";tag=")
+            .nth(1)
+            .unwrap()
+            .to_string(),
+    );
+    let hold = sdp("127.0.0.1:7000".parse().unwrap()).replace("a=sendrecv", "a=sendonly");
+    let headers = vec![
+        format!("Contact: <sip:102@{}>", desk.addr()),
+        "Content-Type: application/sdp".to_string(),
+    ];
+    let answer = desk.ask("INVITE", &leg, 5, &headers, &hold).await;
+    assert_eq!(answer.status(), 200, "{}", answer.0);
+    assert_eq!(rtp_target(answer.body()), rtp_target(invite.body()));
+}
+
+#[tokio::test]
+async fn a_phone_that_does_not_answer_in_its_ring_time_goes_to_voicemail() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    let server = live.listening.sip;
+    let desk = Phone::new(server).await;
+    assert_eq!(register(&desk, "103", "secret").await, 200);
+    let caller = Phone::new(server).await;
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (call, _) = dial(&caller, "103", caller_rtp.local_addr().unwrap()).await;
+    let invite = next_request(&desk, "INVITE").await;
+    desk.send(invite.reply_tagged("180 Ringing", "desk")).await;
+    // Nobody picks up: after the plan's ring time the phone is cancelled.
+    let cancel = next_request(&desk, "CANCEL").await;
+    desk.send(cancel.reply("200 OK")).await;
+    desk.send(invite.reply_tagged("487 Request Terminated", "desk"))
+        .await;
+    let ok = final_response(&caller, &call).await;
+    assert_eq!(ok.status(), 200, "voicemail answers");
+    acknowledge(&caller, call, &ok).await;
+    traced(&live, "103", "nobody answered in time").await;
 }

@@ -6,7 +6,9 @@
 //! A task per call places the INVITE through rsipstack (which retransmits it, ACKs the
 //! answer and answers a late second 2xx with a BYE) and turns the dialog's states into
 //! exactly one final [`OutgoingEvent`] after any number of `Ringing`s, and `Ended` after
-//! `Answered`.
+//! `Answered`. The phone's requests inside the call are answered here: a re-INVITE or
+//! UPDATE with our offer (hold is not passed on to the caller yet), INFO and OPTIONS
+//! with 200, the rest with 501.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -15,7 +17,7 @@ use rsipstack::dialog::DialogId;
 use rsipstack::dialog::dialog::{Dialog, DialogState, TerminatedReason};
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::sip::{Header, Uri};
+use rsipstack::sip::{Header, Method, StatusCode, Uri};
 use rsipstack::transport::SipAddr;
 use tokio::sync::mpsc;
 use tracing::debug;
@@ -158,6 +160,9 @@ async fn follow(
 ) {
     let (states_tx, mut states) = shared.dialogs.new_dialog_state_channel();
     let dialogs = shared.dialogs.clone();
+    // Our offer stands for the whole call: a re-INVITE from the phone (hold, a codec
+    // change) is answered with it, as the caller's leg answers its own.
+    let offer = option.offer.clone().unwrap_or_default();
     let invite = tokio::spawn(async move { dialogs.do_invite(option, states_tx).await });
     let mut answered = false;
     let mut finished = false;
@@ -183,6 +188,31 @@ async fn follow(
                 id = Some(confirmed);
                 let sdp = String::from_utf8_lossy(&response.body).into_owned();
                 events.send(OutgoingEvent::Answered { sdp }).ok();
+            }
+            DialogState::Updated(_, request, handle) => {
+                if request.method == Method::Invite
+                    || (request.method == Method::Update && !request.body.is_empty())
+                {
+                    handle
+                        .respond(
+                            StatusCode::OK,
+                            Some(vec![Header::ContentType("application/sdp".into())]),
+                            Some(offer.clone()),
+                        )
+                        .await
+                        .ok();
+                } else {
+                    handle.reply(StatusCode::OK).await.ok();
+                }
+            }
+            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
+                handle.reply(StatusCode::OK).await.ok();
+            }
+            DialogState::Notify(_, _, handle)
+            | DialogState::Refer(_, _, handle)
+            | DialogState::Message(_, _, handle)
+            | DialogState::Publish(_, _, handle) => {
+                handle.reply(StatusCode::NotImplemented).await.ok();
             }
             DialogState::Terminated(ended, reason) => {
                 debug!(id = %ended, ?reason, "outgoing call ended");

@@ -27,7 +27,8 @@ pub const SIPP: &str = "/usr/bin/sipp";
 pub const WAIT: Duration = Duration::from_secs(60);
 
 /// The settings every test plan starts with; extension 101 is the caller, 102 a mailbox
-/// (both with the password `secret`, so 102's phone may register where a test needs it).
+/// (both with the password `secret`, so 102's phone may register where a test needs it;
+/// so has 103, for a plan that defines it).
 pub const OFFICE: &str = r#"
 settings {
     extension_digits = 3
@@ -78,6 +79,7 @@ impl Live {
         read_store(&db, |s| {
             s.set_password("101", "switchboard", "secret").unwrap();
             s.set_password("102", "switchboard", "secret").unwrap();
+            s.set_password("103", "switchboard", "secret").unwrap();
             s.set_password(HOT_DESK_PHONE, "switchboard", "secret")
                 .unwrap();
         });
