@@ -7,9 +7,11 @@
 //! which PIN counts) are in `office`, which is the only caller the engines should use.
 //! Keys are passed as the office spells them; the store compares them exactly.
 
+pub mod call_detail;
 pub mod conformance;
 pub mod memory;
 
+pub use call_detail::{CallDetail, HungUpBy};
 pub use memory::MemoryStore;
 
 use crate::ids::{CallId, MessageId};
@@ -121,6 +123,18 @@ pub trait Store: Send {
     /// stamped with it, so they hold across calls and restarts while the engine itself
     /// still never reads a clock.
     fn now_ms(&self) -> Result<u64, StoreError>;
+
+    /// Keeps the record of a finished call.
+    fn record_call(&mut self, detail: &CallDetail) -> Result<(), StoreError>;
+
+    /// The records of calls started from `from_ms` (inclusive) to `to_ms` (exclusive),
+    /// oldest first, at most `limit` of them.
+    fn call_details(
+        &self,
+        from_ms: u64,
+        to_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<CallDetail>, StoreError>;
 
     /// The failed PIN attempts of `mailbox`; the default (nothing counted) when none.
     fn pin_attempts(&self, mailbox: &str) -> Result<PinAttempts, StoreError>;

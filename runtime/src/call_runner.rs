@@ -13,6 +13,7 @@
 //! (`feature-unavailable`) and the call ends. A far end that goes silent without a BYE
 //! ends the call after the media's inactivity limit.
 
+mod detail;
 mod ring;
 
 use crate::call_log::{CallLog, NewCall};
@@ -30,7 +31,7 @@ use switchboard_core::call::{Call, CallStart, Caller};
 use switchboard_core::command::{Command, HangupCause, Media};
 use switchboard_core::event::{Event, FarEnd};
 use switchboard_core::ids::{CallId, PlayId, TimerId};
-use switchboard_core::store::Store;
+use switchboard_core::store::{HungUpBy, Store};
 use switchboard_dsl::Plan;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -123,16 +124,26 @@ async fn run_call_in_span(
             return;
         }
     };
+    let started = SystemTime::now();
+    let caller = match &from {
+        Caller::Extension { number, .. } => number.clone(),
+        Caller::Trunk { number, .. } => number.clone(),
+    };
     services.calls.start(NewCall {
         id,
         sip_call_id: sip_call_id.clone(),
-        caller: match &from {
-            Caller::Extension { number, .. } => number.clone(),
-            Caller::Trunk { number, .. } => number.clone(),
-        },
+        caller: caller.clone(),
         dialled: dialled.clone(),
         plan_version: version.version,
     });
+    let record = detail::Ended {
+        sip_call_id: sip_call_id.clone(),
+        started,
+        caller,
+        dialled: dialled.clone(),
+        outcome: String::new(),
+        plan_version: version.version,
+    };
     let bound = match services.ports.bind() {
         Ok(b) => b,
         Err(e) => {
@@ -205,6 +216,7 @@ async fn run_call_in_span(
         caller_id,
         ringing: None,
         connected: None,
+        facts: detail::Facts::default(),
     };
     let outcome = live.run(media_events, hang_up).await;
     live.media.close().ok();
@@ -213,7 +225,15 @@ async fn run_call_in_span(
     let _ = tokio::time::timeout(Duration::from_secs(5), live.media.closed()).await;
     drop(bound.lease);
     tracing::info!(%outcome, "call ended");
+    let detail = detail::Ended {
+        outcome: outcome.clone(),
+        ..record
+    }
+    .detail(std::mem::take(&mut live.facts));
     services.calls.finish(id, outcome);
+    if let Err(e) = services.store.run(move |s| s.record_call(&detail)).await {
+        tracing::error!("the call's record could not be kept: {e}");
+    }
 }
 
 struct LiveCall {
@@ -246,6 +266,8 @@ struct LiveCall {
     ringing: Option<ring::Ringing>,
     /// The phone connected to the caller, through a bridge.
     connected: Option<ring::Connected>,
+    /// What the call's record will say.
+    facts: detail::Facts,
 }
 
 impl LiveCall {
@@ -318,6 +340,7 @@ impl LiveCall {
                     }
                     Some(LegEvent::Hangup) | None => {
                         self.sip_done = true;
+                        self.facts.hung_up(HungUpBy::Caller);
                         // The caller is gone: finish a recording now rather than on a timer.
                         Event::Hangup
                     }
@@ -401,6 +424,7 @@ impl LiveCall {
                         self.sip_done = true;
                         self.pending.push_back(Event::Hangup);
                     } else {
+                        self.facts.answered();
                         let _ = self.media.send(media::MediaCommand::Confirmed);
                     }
                 }

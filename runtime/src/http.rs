@@ -9,6 +9,7 @@
 //! `headers` adds the security headers to every answer, and `connections` bounds how many
 //! connections are held and how long a request head may take.
 
+mod cdr;
 mod connections;
 mod headers;
 mod hosts;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub calls: Arc<CallLog>,
     /// The names a request's `Host` must be one of.
     pub hosts: Arc<HostNames>,
+    /// The office store, for the call records (`/api/cdr`); read on its own thread.
+    pub store: crate::sqlite_store::StoreThread,
 }
 
 /// The API's routes over `state`, behind the `Host` check and the security headers.
@@ -53,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/plan", get(plan))
         .route("/api/calls", get(calls))
         .route("/api/calls/{id}", get(call))
+        .route("/api/cdr", get(cdr::cdr))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT as usize))

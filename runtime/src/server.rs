@@ -149,6 +149,7 @@ pub async fn run_with(
         plans: plans.clone(),
         calls: calls.clone(),
         hosts: Arc::new(http::HostNames::new(listening.http, &config.http_names)),
+        store: store.clone(),
     });
     // The API stays up while calls in progress end, so an admin can watch them go.
     let http_stop = CancellationToken::new();

@@ -20,6 +20,7 @@
 //! Opening the store leaves them alone, so an admin command run beside a live server
 //! (`switchboard user set-password`) does not disturb its parked calls.
 
+mod call_details;
 mod credentials;
 mod pin_attempts;
 mod schema;
@@ -36,7 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use switchboard_core::ids::{CallId, MessageId};
 use switchboard_core::pin::PinHash;
 use switchboard_core::store::{
-    Folder, Message, NewMessage, ParkedCall, PinAttempts, Store, StoreError,
+    CallDetail, Folder, Message, NewMessage, ParkedCall, PinAttempts, Store, StoreError,
 };
 
 /// The office's state in a SQLite file; see the module documentation.
@@ -305,6 +306,19 @@ fn fresh_salt() -> Result<[u8; 16], StoreError> {
 impl Store for SqliteStore {
     fn now_ms(&self) -> Result<u64, StoreError> {
         self.clock_ms()
+    }
+
+    fn record_call(&mut self, detail: &CallDetail) -> Result<(), StoreError> {
+        self.write_call_detail(detail)
+    }
+
+    fn call_details(
+        &self,
+        from_ms: u64,
+        to_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<CallDetail>, StoreError> {
+        self.read_call_details(from_ms, to_ms, limit)
     }
 
     fn pin_attempts(&self, mailbox: &str) -> Result<PinAttempts, StoreError> {

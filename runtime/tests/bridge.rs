@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use live_server::{Live, read_store};
 use support::raw::{Call, Phone, Sip, answer_challenge, branch, register, request};
-use switchboard_core::store::Store;
+use switchboard_core::store::{HungUpBy, Store};
 use switchboard_runtime::server::{RunOptions, store_path};
 use switchboard_runtime::sip::digest::DigestAlgorithm;
 use tokio::net::UdpSocket;
@@ -279,6 +279,31 @@ async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
     let record = live.ended_call("102").await;
     let outcome = record.outcome.unwrap_or_default();
     assert!(outcome.contains("102 hung up"), "{outcome}");
+    // The office keeps the call's record: who answered, and who hung up.
+    let details = live_server::within("the call's record", async {
+        loop {
+            let details = read_store(&store_path(&live.data()), |s| {
+                s.call_details(0, u64::MAX, 10).unwrap()
+            });
+            if !details.is_empty() {
+                return details;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let detail = &details[0];
+    assert_eq!(
+        (detail.caller.as_str(), detail.dialled.as_str()),
+        ("101", "102")
+    );
+    assert_eq!(detail.answered_by.as_deref(), Some("102"));
+    assert_eq!(detail.hung_up_by, HungUpBy::Callee);
+    assert!(
+        detail
+            .answered_ms
+            .is_some_and(|a| a >= detail.started_ms && a <= detail.ended_ms)
+    );
 }
 
 #[tokio::test]

@@ -27,8 +27,12 @@ struct Server {
 }
 
 impl Server {
-    fn new(calls: CallLog) -> Server {
+    async fn new(calls: CallLog) -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let store =
+            switchboard_runtime::sqlite_store::StoreThread::open(&dir.path().join("office.db"))
+                .await
+                .unwrap();
         let plans = dir.path().join("dialplans");
         let prompts = dir.path().join("prompts");
         std::fs::create_dir_all(&plans).unwrap();
@@ -45,6 +49,7 @@ impl Server {
                     "127.0.0.1:8080".parse().unwrap(),
                     &[HostName::parse("pbx.office.example").unwrap()],
                 )),
+                store,
             },
         }
     }
@@ -100,7 +105,7 @@ fn at_line_2(what: Traced) -> TraceEntry {
 
 #[tokio::test]
 async fn healthz_answers_ok() {
-    let server = Server::new(CallLog::new());
+    let server = Server::new(CallLog::new()).await;
     let (status, body) = server.get("/healthz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, "ok");
@@ -108,7 +113,7 @@ async fn healthz_answers_ok() {
 
 #[tokio::test]
 async fn plan_reports_version_load_time_counts_and_the_last_attempt() {
-    let server = Server::new(CallLog::new());
+    let server = Server::new(CallLog::new()).await;
     let (status, plan) = server.get("/api/plan").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(plan["version"], 1);
@@ -162,7 +167,7 @@ async fn plan_reports_version_load_time_counts_and_the_last_attempt() {
 
 #[tokio::test]
 async fn calls_list_live_and_recent_calls_with_their_traces() {
-    let server = Server::new(CallLog::new());
+    let server = Server::new(CallLog::new()).await;
     let calls = &server.state.calls;
     let plan = server.state.plans.plan();
     calls.start_at(new_call(1), UNIX_EPOCH + Duration::from_secs(1_740_837_909));
@@ -243,7 +248,7 @@ async fn calls_list_live_and_recent_calls_with_their_traces() {
 
 #[tokio::test]
 async fn only_the_most_recent_finished_calls_are_kept_newest_first() {
-    let server = Server::new(CallLog::keeping(3));
+    let server = Server::new(CallLog::keeping(3)).await;
     for n in 1..=5 {
         server.state.calls.start(new_call(n));
         server.state.calls.finish(CallId(n), "hung up");
@@ -261,7 +266,7 @@ async fn only_the_most_recent_finished_calls_are_kept_newest_first() {
 
 #[tokio::test]
 async fn errors_answer_json_and_hide_internals() {
-    let server = Server::new(CallLog::new());
+    let server = Server::new(CallLog::new()).await;
     let (status, body) = server.get("/api/calls/7").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
@@ -298,7 +303,7 @@ async fn errors_answer_json_and_hide_internals() {
 
 #[tokio::test]
 async fn serve_answers_over_tcp_and_stops_when_cancelled() {
-    let server = Server::new(CallLog::new());
+    let server = Server::new(CallLog::new()).await;
     let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -366,7 +371,7 @@ const PATHS: &[&str] = &[
 
 #[tokio::test]
 async fn a_host_that_is_not_ours_is_refused_with_the_setting_to_add() {
-    let server = Server::new(CallLog::new());
+    let server = Server::new(CallLog::new()).await;
     for path in PATHS.iter().filter(|p| **p != "/healthz") {
         let (status, _, body) = server.get_as(path, Some("attacker.example:8080")).await;
         assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{path}");
@@ -391,7 +396,7 @@ async fn a_host_that_is_not_ours_is_refused_with_the_setting_to_add() {
 
 #[tokio::test]
 async fn our_own_names_are_answered_whatever_the_port_and_case() {
-    let server = Server::new(CallLog::new());
+    let server = Server::new(CallLog::new()).await;
     for host in [
         "127.0.0.1:8080",
         "localhost:8080",
@@ -407,7 +412,7 @@ async fn our_own_names_are_answered_whatever_the_port_and_case() {
 
 #[tokio::test]
 async fn healthz_answers_any_host_for_load_balancers() {
-    let server = Server::new(CallLog::new());
+    let server = Server::new(CallLog::new()).await;
     for host in [Some("10.9.8.7:8080"), Some("attacker.example"), None] {
         let (status, _, body) = server.get_as("/healthz", host).await;
         assert_eq!(
@@ -420,7 +425,7 @@ async fn healthz_answers_any_host_for_load_balancers() {
 
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {
-    let server = Server::new(CallLog::new());
+    let server = Server::new(CallLog::new()).await;
     for host in ["127.0.0.1:8080", "attacker.example"] {
         for path in PATHS {
             let (status, headers, _) = server.get_as(path, Some(host)).await;
@@ -448,7 +453,7 @@ async fn every_answer_carries_the_security_headers() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused() {
-    let server = Server::new(CallLog::new());
+    let server = Server::new(CallLog::new()).await;
     let request = Request::post("/api/calls")
         .header("host", "localhost")
         .header("content-length", "1000000")
@@ -456,4 +461,66 @@ async fn a_body_over_the_limit_is_refused() {
         .unwrap();
     let response = app(server.state.clone()).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn cdr_lists_the_records_of_a_window_as_json_and_csv() {
+    use switchboard_core::store::{HungUpBy, conformance::call_detail};
+    let server = Server::new(CallLog::new()).await;
+    // 2026-11-28T09:00:00Z, and an hour later with a comma in its outcome.
+    let nine = 1_795_856_400_000;
+    let mut later = call_detail(nine + 3_600_000);
+    later.outcome = "transferred, then hung up".into();
+    later.caller = "=cmd()".into();
+    later.hung_up_by = HungUpBy::Caller;
+    for d in [call_detail(nine), later] {
+        server
+            .state
+            .store
+            .run(move |s| s.record_call(&d))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let (status, body) = server.get("/api/cdr?from=2026-11-28&to=2026-11-29").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let records = body["records"].as_array().unwrap();
+    assert_eq!(records.len(), 2, "{body}");
+    assert_eq!(records[0]["started"], "2026-11-28T09:00:00Z");
+    assert_eq!(records[0]["answered"], "2026-11-28T09:00:01Z");
+    assert_eq!(records[0]["answered_by"], "102");
+    assert_eq!(records[0]["hung_up_by"], "callee");
+    assert_eq!(body["truncated"], false);
+    // A window holding only the first.
+    let (_, body) = server
+        .get("/api/cdr?from=2026-11-28T08:00:00Z&to=2026-11-28T09:30:00Z")
+        .await;
+    assert_eq!(body["records"].as_array().unwrap().len(), 1);
+    // CSV: a header, a line per record, fields quoted and formulas defused.
+    let (status, headers, body) = server
+        .get_as(
+            "/api/cdr?from=2026-11-28&to=2026-11-29&format=csv",
+            Some("127.0.0.1:8080"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    let csv = body.as_str().unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[0].starts_with("sip_call_id,started,answered,ended"),
+        "{csv}"
+    );
+    assert!(lines[2].contains(",'=cmd(),"), "{csv}");
+    assert!(lines[2].contains("\"transferred, then hung up\""), "{csv}");
+    // Bad windows are refused with what to write.
+    let (status, body) = server.get("/api/cdr?from=yesterday").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"].as_str().unwrap().contains("2026-11-28"),
+        "{body}"
+    );
+    let (status, _) = server.get("/api/cdr?from=2026-11-29&to=2026-11-28").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }

@@ -29,6 +29,9 @@ where
         plans: Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap()),
         calls: Arc::new(CallLog::new()),
         hosts: Arc::new(HostNames::new(addr, &[])),
+        store: switchboard_runtime::sqlite_store::StoreThread::open(&dir.join("office.db"))
+            .await
+            .unwrap(),
     };
     let (stop, stopped) = oneshot::channel();
     tokio::spawn(run(listener, app(state), stopped));

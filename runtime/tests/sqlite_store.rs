@@ -523,7 +523,7 @@ fn digest_algorithms_go_by_their_challenge_names() {
 fn a_new_store_has_the_current_schema_in_wal_mode() {
     let fx = Fixture::new();
     let s = fx.open();
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
     assert_eq!(s.path(), fx.path());
     let raw = Connection::open(fx.path()).unwrap();
     let version: u32 = raw
@@ -545,6 +545,7 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
     assert_eq!(
         tables,
         [
+            "call_details",
             "hot_desks",
             "mailboxes",
             "messages",
@@ -592,9 +593,9 @@ fn a_version_1_store_gains_pin_attempts_and_keeps_its_pins() {
         let mut s = fx.open();
         s.set_pin("101", "1234").unwrap();
     }
-    // Back to what version 1 wrote: no `pin_attempts` table.
+    // Back to what version 1 wrote: no `pin_attempts` (nor `call_details`) table.
     let raw = Connection::open(fx.path()).unwrap();
-    raw.execute_batch("DROP TABLE pin_attempts; PRAGMA user_version = 1;")
+    raw.execute_batch("DROP TABLE pin_attempts; DROP TABLE call_details; PRAGMA user_version = 1;")
         .unwrap();
     drop(raw);
     let mut s = fx.open();
@@ -605,7 +606,28 @@ fn a_version_1_store_gains_pin_attempts_and_keeps_its_pins() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_version_2_store_gains_call_details_and_keeps_what_it_had() {
+    let fx = Fixture::new();
+    {
+        let mut s = fx.open();
+        s.set_pin("101", "1234").unwrap();
+    }
+    let raw = Connection::open(fx.path()).unwrap();
+    raw.execute_batch("DROP TABLE call_details; PRAGMA user_version = 2;")
+        .unwrap();
+    drop(raw);
+    let mut s = fx.open();
+    assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
+    conformance::call_details_are_kept_and_listed_by_when_they_started(&mut s);
+}
+
+#[test]
+fn call_details_are_kept_and_listed_by_when_they_started() {
+    conformance::call_details_are_kept_and_listed_by_when_they_started(&mut Fixture::new().open());
 }
 
 #[test]

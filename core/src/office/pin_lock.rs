@@ -236,7 +236,7 @@ extension 103 "Carla" { pin "3456" }
     }
 
     use crate::ids::MessageId;
-    use crate::store::{Folder, Message, NewMessage, ParkedCall};
+    use crate::store::{CallDetail, Folder, Message, NewMessage, ParkedCall};
 
     impl Store for FailingCheck {
         fn check_pin(&self, _: &str, _: &str) -> Result<Option<bool>, StoreError> {
@@ -255,9 +255,11 @@ extension 103 "Carla" { pin "3456" }
             hot_desk_device(e: &str) -> Result<Option<String>, StoreError>;
             hot_desk_logins() -> Result<Vec<(String, String)>, StoreError>;
             parked(o: &str) -> Result<Option<ParkedCall>, StoreError>;
+            call_details(f: u64, t: u64, l: usize) -> Result<Vec<CallDetail>, StoreError>;
             }
             mut {
             set_pin_attempts(m: &str, a: PinAttempts) -> Result<(), StoreError>;
+            record_call(d: &CallDetail) -> Result<(), StoreError>;
             set_pin(m: &str, p: &str) -> Result<(), StoreError>;
             add_message(m: &str, n: NewMessage) -> Result<MessageId, StoreError>;
             move_message(m: &str, i: MessageId, f: Folder) -> Result<bool, StoreError>;

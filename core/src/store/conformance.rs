@@ -2,7 +2,7 @@
 //! these on a fresh, empty store (the in-memory one here, the SQLite one in `runtime`),
 //! so the two cannot drift apart; what only one of them does is tested beside it.
 
-use super::{Folder, Message, NewMessage, ParkedCall, PinAttempts, Store};
+use super::{CallDetail, Folder, HungUpBy, Message, NewMessage, ParkedCall, PinAttempts, Store};
 use crate::ids::{CallId, MessageId};
 
 /// Message `n` as the checks file it: recording `msg-n.wav`, n seconds long.
@@ -208,4 +208,42 @@ pub fn pin_attempts_are_kept_per_mailbox(s: &mut dyn Store) {
     assert_eq!(s.pin_attempts("101").unwrap(), PinAttempts::default());
     let (a, b) = (s.now_ms().unwrap(), s.now_ms().unwrap());
     assert!(b >= a, "the clock ran backwards: {a} then {b}");
+}
+
+/// A call record to keep: started at `started_ms`, answered by 102 a second later.
+pub fn call_detail(started_ms: u64) -> CallDetail {
+    CallDetail {
+        sip_call_id: format!("call-{started_ms}@test"),
+        started_ms,
+        answered_ms: Some(started_ms + 1_000),
+        ended_ms: started_ms + 61_000,
+        caller: "101".into(),
+        dialled: "102".into(),
+        answered_by: Some("102".into()),
+        outcome: "102 hung up".into(),
+        hung_up_by: HungUpBy::Callee,
+        plan_version: 3,
+    }
+}
+
+pub fn call_details_are_kept_and_listed_by_when_they_started(s: &mut dyn Store) {
+    let unanswered = CallDetail {
+        answered_ms: None,
+        answered_by: None,
+        outcome: "the caller hung up".into(),
+        hung_up_by: HungUpBy::Caller,
+        ..call_detail(5_000)
+    };
+    for detail in [call_detail(9_000), unanswered.clone(), call_detail(1_000)] {
+        s.record_call(&detail).unwrap();
+    }
+    let all = s.call_details(0, u64::MAX, 100).unwrap();
+    let started: Vec<u64> = all.iter().map(|d| d.started_ms).collect();
+    assert_eq!(started, [1_000, 5_000, 9_000], "oldest first");
+    assert_eq!(all[1], unanswered, "kept whole");
+    // From inclusive, to exclusive, and at most the limit.
+    let window = s.call_details(5_000, 9_000, 100).unwrap();
+    assert_eq!(window, [unanswered]);
+    assert_eq!(s.call_details(0, u64::MAX, 2).unwrap().len(), 2);
+    assert!(s.call_details(10_000, 20_000, 100).unwrap().is_empty());
 }

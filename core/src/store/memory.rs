@@ -1,7 +1,7 @@
 //! The store in memory: for tests, the `test` blocks of a plan and a server without a
 //! database. It never fails.
 
-use super::{Folder, Message, NewMessage, ParkedCall, PinAttempts, Store, StoreError};
+use super::{CallDetail, Folder, Message, NewMessage, ParkedCall, PinAttempts, Store, StoreError};
 use crate::ids::MessageId;
 use crate::pin::PinHash;
 use sha2::{Digest, Sha256};
@@ -18,6 +18,7 @@ pub struct MemoryStore {
     hot_desks: BTreeMap<String, String>,
     parked: HashMap<String, ParkedCall>,
     pin_attempts: HashMap<String, PinAttempts>,
+    call_details: Vec<CallDetail>,
     /// The virtual clock (`Store::now_ms`): it stands still until `advance` moves it, as
     /// the `World` does when its own clock moves.
     clock_ms: u64,
@@ -81,6 +82,7 @@ impl MemoryStore {
             hot_desks: BTreeMap::new(),
             parked: HashMap::new(),
             pin_attempts: HashMap::new(),
+            call_details: Vec::new(),
             clock_ms: 0,
             last_message: 0,
             salts: Salts { seed, counter: 0 },
@@ -105,6 +107,28 @@ impl MemoryStore {
 impl Store for MemoryStore {
     fn now_ms(&self) -> Result<u64, StoreError> {
         Ok(self.clock_ms)
+    }
+
+    fn record_call(&mut self, detail: &CallDetail) -> Result<(), StoreError> {
+        self.call_details.push(detail.clone());
+        Ok(())
+    }
+
+    fn call_details(
+        &self,
+        from_ms: u64,
+        to_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<CallDetail>, StoreError> {
+        let mut found: Vec<CallDetail> = self
+            .call_details
+            .iter()
+            .filter(|d| (from_ms..to_ms).contains(&d.started_ms))
+            .cloned()
+            .collect();
+        found.sort_by_key(|d| d.started_ms);
+        found.truncate(limit);
+        Ok(found)
     }
 
     fn pin_attempts(&self, mailbox: &str) -> Result<PinAttempts, StoreError> {
@@ -351,6 +375,11 @@ mod tests {
     #[test]
     fn pin_attempts_are_kept_per_mailbox() {
         conformance::pin_attempts_are_kept_per_mailbox(&mut MemoryStore::new());
+    }
+
+    #[test]
+    fn call_details_are_kept_and_listed_by_when_they_started() {
+        conformance::call_details_are_kept_and_listed_by_when_they_started(&mut MemoryStore::new());
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub(super) struct Ringing {
 /// One phone being rung.
 struct Phone {
     handle: OutgoingHandle,
+    /// The extension it rings for.
+    extension: String,
     ip: IpAddr,
     /// Its answer's SDP, once it answered.
     answer: Option<String>,
@@ -131,6 +133,7 @@ impl LiveCall {
             };
             phones.push(Phone {
                 handle,
+                extension: callee.clone(),
                 ip: registration.source.ip(),
                 answer: None,
             });
@@ -247,6 +250,7 @@ impl LiveCall {
                 self.pending.push_back(Event::Hangup);
                 return;
             }
+            self.facts.answered();
         }
         let caller = match self.media.hand_over().await {
             Ok(side) => side,
@@ -270,12 +274,13 @@ impl LiveCall {
             dtmf_payload_type: negotiated.dtmf_payload_type,
             stream: OutgoingStream::random(),
         };
-        self.note(format!("{} answered; connected", ringing.extension));
+        self.note(format!("{} answered; connected", phone.extension));
+        self.facts.answered_by = Some(phone.extension.clone());
         self.connected = Some(Connected {
             branch,
             bridge: bridge::start(caller, callee),
             phone: handle,
-            extension: ringing.extension.clone(),
+            extension: phone.extension.clone(),
             _lease: lease,
         });
         self.ringing = Some(ringing); // keeps the connected branch's events coming
@@ -287,6 +292,8 @@ impl LiveCall {
         if let Some(connected) = &self.connected {
             self.note(format!("{} hung up", connected.extension));
             self.ended_by = Some(format!("{} hung up", connected.extension));
+            self.facts
+                .hung_up(switchboard_core::store::HungUpBy::Callee);
             self.pending.push_back(Event::Hangup);
         }
     }

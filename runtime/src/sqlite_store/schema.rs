@@ -8,12 +8,12 @@ use switchboard_core::store::StoreError;
 
 /// The schema version this build reads and writes; the file keeps its own in
 /// `PRAGMA user_version` (0 for a file that has none yet).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// One function per version: `MIGRATIONS[n]` takes a store from version `n` to `n + 1`.
 /// A released migration is never edited; a change to the schema is a new one.
 const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] =
-    [to_v1, to_v2];
+    [to_v1, to_v2, to_v3];
 
 /// How long a statement waits for another process's lock before failing. Calls wait on the
 /// store, so this is short; only a tool reading the file beside the server should contend.
@@ -227,6 +227,29 @@ fn to_v2(tx: &Transaction) -> rusqlite::Result<()> {
             locks        INTEGER NOT NULL CHECK (locks >= 0),
             locked_until INTEGER NOT NULL CHECK (locked_until >= 0)
         ) STRICT;
+        ",
+    )
+}
+
+/// Version 3: the records of finished calls (`Store::record_call`). Times are
+/// milliseconds since the Unix epoch; a row is never changed once written.
+fn to_v3(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE call_details (
+            id           INTEGER PRIMARY KEY,
+            sip_call_id  TEXT NOT NULL,
+            started      INTEGER NOT NULL CHECK (started >= 0),
+            answered     INTEGER CHECK (answered >= 0),
+            ended        INTEGER NOT NULL CHECK (ended >= 0),
+            caller       TEXT NOT NULL,
+            dialled      TEXT NOT NULL,
+            answered_by  TEXT,
+            outcome      TEXT NOT NULL,
+            hung_up_by   TEXT NOT NULL CHECK (hung_up_by IN ('caller', 'callee', 'server')),
+            plan_version INTEGER NOT NULL CHECK (plan_version >= 0)
+        ) STRICT;
+        CREATE INDEX call_details_by_start ON call_details (started);
         ",
     )
 }
