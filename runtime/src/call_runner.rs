@@ -177,6 +177,10 @@ async fn run_call_in_span(
         trust,
     );
     let caller_id = ring::caller_id(&from, &plan);
+    let caller_line = match &from {
+        Caller::Extension { number, .. } => Some(number.clone()),
+        Caller::Trunk { .. } => None,
+    };
     let start = CallStart {
         id,
         from,
@@ -217,6 +221,7 @@ async fn run_call_in_span(
         ringing: None,
         connected: None,
         facts: detail::Facts::default(),
+        caller_line,
     };
     let outcome = live.run(media_events, hang_up).await;
     live.media.close().ok();
@@ -268,6 +273,8 @@ struct LiveCall {
     connected: Option<ring::Connected>,
     /// What the call's record will say.
     facts: detail::Facts,
+    /// The caller's extension, whose busy lamp the call lights; none from a trunk.
+    caller_line: Option<String>,
 }
 
 impl LiveCall {
@@ -490,7 +497,7 @@ impl LiveCall {
                 )
                 .await;
             }
-            Command::CancelRing => self.stop_ringing(),
+            Command::CancelRing => self.stop_ringing().await,
             Command::HotDesk { device, extension } => {
                 tracing::info!(device, ?extension, "hot desk changed");
             }

@@ -19,6 +19,7 @@
 mod account_lock;
 mod auth;
 mod connections;
+mod dialog_info;
 pub mod digest;
 mod door;
 mod flood;
@@ -48,6 +49,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 pub use connections::{ConnectionLimits, FIRST_MESSAGE_DEADLINE as TCP_FIRST_MESSAGE_DEADLINE};
+pub use dialog_info::LineState;
 pub use digest::DigestAlgorithm;
 pub use flood::{
     BLOCK as FLOOD_BLOCK, DEFAULT_PER_SECOND as DEFAULT_MESSAGES_PER_SECOND, WINDOW as FLOOD_WINDOW,

@@ -457,30 +457,9 @@ async fn a_hot_desk_phone_rings_for_the_extension_logged_in_on_it() {
 /// 101 calls 102, whose phone answers; returns the phones, the caller's call (its
 /// INVITE acknowledged) and the INVITE the phone got.
 async fn connected_call(live: &Live) -> (Phone, Phone, Call, Sip) {
-    let server = live.listening.sip;
-    let desk = phone_102(server).await;
-    let caller = Phone::new(server).await;
-    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
-    let invite = next_request(&desk, "INVITE").await;
-    let desk_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let contact = format!("sip:102@{}", desk.addr());
-    desk.send(with_body(
-        invite.reply_tagged("200 OK", "desk"),
-        &contact,
-        &sdp(desk_rtp.local_addr().unwrap()),
-    ))
-    .await;
-    next_request(&desk, "ACK").await;
-    let ok = final_response(&caller, &call).await;
-    assert_eq!(ok.status(), 200);
-    let mut acked = call;
-    acked.to_tag = Some(ok.to_tag());
-    caller
-        .send(request("ACK", &acked, 2, &branch(), caller.addr(), &[], ""))
-        .await;
+    let call = connected_call_lamp(live, None).await;
     traced(live, "102", "answered").await;
-    (caller, desk, acked, invite)
+    call
 }
 
 #[tokio::test]
@@ -542,4 +521,119 @@ async fn a_phone_that_does_not_answer_in_its_ring_time_goes_to_voicemail() {
     assert_eq!(ok.status(), 200, "voicemail answers");
     acknowledge(&caller, call, &ok).await;
     traced(&live, "103", "nobody answered in time").await;
+}
+
+/// The next NOTIFY to `phone` in the subscription `call_id`, answered 200: its line
+/// state (`early`, `confirmed`, `terminated`).
+async fn next_line_state(phone: &Phone, call_id: &str) -> String {
+    loop {
+        let message = phone.next(call_id).await;
+        if message.method() != "NOTIFY" {
+            continue;
+        }
+        phone.send(message.reply("200 OK")).await;
+        assert_eq!(message.header("Event"), "dialog");
+        assert_eq!(
+            message.header("Content-Type"),
+            "application/dialog-info+xml"
+        );
+        let body = message.body();
+        let state = body
+            .split("<state>")
+            .nth(1)
+            .and_then(|s| s.split("</state>").next())
+            .unwrap_or_else(|| panic!("no state in {body}"));
+        return state.to_string();
+    }
+}
+
+#[tokio::test]
+async fn a_busy_lamp_sees_the_line_ring_talk_and_go_idle() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    let server = live.listening.sip;
+    // 103's phone watches 102's line.
+    let watcher = Phone::new(server).await;
+    let mut subscription = Call::new("103", "102", server);
+    subscription.from = "103".into();
+    let headers = vec![
+        "Event: dialog".to_string(),
+        "Expires: 600".to_string(),
+        format!("Contact: <sip:103@{}>", watcher.addr()),
+        "Accept: application/dialog-info+xml".to_string(),
+    ];
+    let challenge = watcher
+        .ask("SUBSCRIBE", &subscription, 1, &headers, "")
+        .await;
+    assert_eq!(challenge.status(), 401, "{}", challenge.0);
+    let auth = answer_challenge(
+        &challenge,
+        "WWW-Authenticate",
+        DigestAlgorithm::Md5,
+        "SUBSCRIBE",
+        &subscription.uri,
+        "103",
+        "secret",
+        1,
+    );
+    let mut signed = headers.clone();
+    signed.push(format!("Authorization: {auth}"));
+    let accepted = watcher
+        .ask("SUBSCRIBE", &subscription, 2, &signed, "")
+        .await;
+    assert_eq!(accepted.status(), 200, "{}", accepted.0);
+    let lamp = subscription.call_id.clone();
+    assert_eq!(next_line_state(&watcher, &lamp).await, "terminated");
+
+    // 101 calls 102: the lamp shows it ringing, then talking, then idle again.
+    let (caller, desk, _call, invite) = connected_call_lamp(&live, Some((&watcher, &lamp))).await;
+    assert_eq!(next_line_state(&watcher, &lamp).await, "confirmed");
+    let mut leg = Call::new("102", "101", server);
+    leg.call_id = invite.header("Call-ID");
+    leg.tag = "desk".into();
+    leg.to_tag = Some(
+        invite
+            .header("From")
+            .split(";tag=")
+            .nth(1)
+            .unwrap()
+            .to_string(),
+    );
+    desk.send(request("BYE", &leg, 1, &branch(), desk.addr(), &[], ""))
+        .await;
+    let bye = next_request(&caller, "BYE").await;
+    caller.send(bye.reply("200 OK")).await;
+    assert_eq!(next_line_state(&watcher, &lamp).await, "terminated");
+}
+
+/// `connected_call`, checking on the way, when a `lamp` watches (its phone and its
+/// subscription's Call-ID), that it showed the line ringing before the phone answered.
+async fn connected_call_lamp(
+    live: &Live,
+    lamp: Option<(&Phone, &str)>,
+) -> (Phone, Phone, Call, Sip) {
+    let server = live.listening.sip;
+    let desk = phone_102(server).await;
+    let caller = Phone::new(server).await;
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let invite = next_request(&desk, "INVITE").await;
+    if let Some((watcher, lamp)) = lamp {
+        assert_eq!(next_line_state(watcher, lamp).await, "early");
+    }
+    let desk_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let contact = format!("sip:102@{}", desk.addr());
+    desk.send(with_body(
+        invite.reply_tagged("200 OK", "desk"),
+        &contact,
+        &sdp(desk_rtp.local_addr().unwrap()),
+    ))
+    .await;
+    let ok = final_response(&caller, &call).await;
+    assert_eq!(ok.status(), 200);
+    let mut acked = call;
+    acked.to_tag = Some(ok.to_tag());
+    caller
+        .send(request("ACK", &acked, 2, &branch(), caller.addr(), &[], ""))
+        .await;
+    (caller, desk, acked, invite)
 }

@@ -158,7 +158,7 @@ async fn other_packages_mailboxes_and_short_expiries_are_refused_without_invitin
     let server = Server::start(vec![]).await;
     let phone = Phone::new(server.addr()).await;
 
-    // Another event package: 489 naming the one there is, before any challenge.
+    // Another event package: 489 naming the ones there are, before any challenge.
     let call = Call::new("102", "102", server.addr());
     let presence = phone
         .ask(
@@ -170,7 +170,7 @@ async fn other_packages_mailboxes_and_short_expiries_are_refused_without_invitin
         )
         .await;
     assert_eq!(presence.status(), 489, "{}", presence.0);
-    assert_eq!(presence.header("Allow-Events"), "message-summary");
+    assert_eq!(presence.header("Allow-Events"), "message-summary, dialog");
 
     // Without credentials: a challenge, like REGISTER.
     let challenged = phone

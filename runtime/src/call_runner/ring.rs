@@ -19,7 +19,7 @@ use crate::media::latch::{Latch, Learning};
 use crate::media::rtp::OutgoingStream;
 use crate::media::{self, BoundPort, PortLease};
 use crate::sip::{
-    BranchEvent, CallerId, Fork, ForkAction, ForkOutcome, OutgoingEvent, OutgoingHandle,
+    BranchEvent, CallerId, Fork, ForkAction, ForkOutcome, LineState, OutgoingEvent, OutgoingHandle,
 };
 use std::net::IpAddr;
 use switchboard_core::event::{Event, FarEnd};
@@ -142,6 +142,18 @@ impl LiveCall {
             "ringing {extension} on {} phone(s)",
             registrations.len()
         ));
+        for rung in &extensions {
+            self.services
+                .sip
+                .set_line_state(rung, LineState::Early)
+                .await;
+        }
+        if let Some(caller) = &self.caller_line {
+            self.services
+                .sip
+                .set_line_state(caller, LineState::Early)
+                .await;
+        }
         self.ringing = Some(Ringing {
             events,
             fork: Fork::new(phones.len()),
@@ -152,13 +164,36 @@ impl LiveCall {
     }
 
     /// Stops ringing (the engine's `CancelRing`, or the caller gave up).
-    pub(super) fn stop_ringing(&mut self) {
+    pub(super) async fn stop_ringing(&mut self) {
         if let Some(ringing) = self.ringing.take() {
             for branch in ringing.fork.ringing() {
                 if let Some(phone) = ringing.phones.get(branch) {
                     phone.handle.hang_up();
                 }
             }
+            self.lines_idle(&ringing).await;
+        }
+    }
+
+    /// The lines the ring lit, dark again: every phone's extension but a connected one,
+    /// and the caller's unless connected.
+    async fn lines_idle(&self, ringing: &Ringing) {
+        let connected = self.connected.as_ref().map(|c| c.extension.clone());
+        let mut done: Vec<&str> = Vec::new();
+        for phone in &ringing.phones {
+            let ext = phone.extension.as_str();
+            if Some(ext) != connected.as_deref() && !done.contains(&ext) {
+                self.services.sip.set_line_state(ext, LineState::Idle).await;
+                done.push(ext);
+            }
+        }
+        if connected.is_none()
+            && let Some(caller) = &self.caller_line
+        {
+            self.services
+                .sip
+                .set_line_state(caller, LineState::Idle)
+                .await;
         }
     }
 
@@ -275,6 +310,16 @@ impl LiveCall {
             stream: OutgoingStream::random(),
         };
         self.note(format!("{} answered; connected", phone.extension));
+        self.services
+            .sip
+            .set_line_state(&phone.extension, LineState::Confirmed)
+            .await;
+        if let Some(caller) = &self.caller_line {
+            self.services
+                .sip
+                .set_line_state(caller, LineState::Confirmed)
+                .await;
+        }
         self.facts.answered_by = Some(phone.extension.clone());
         self.connected = Some(Connected {
             branch,
@@ -301,10 +346,20 @@ impl LiveCall {
     /// Ends what ringing left: the bridge closed, the connected phone hung up, the
     /// phones still ringing cancelled.
     pub(super) async fn end_ringing(&mut self) {
-        self.stop_ringing();
+        self.stop_ringing().await;
         if let Some(connected) = self.connected.take() {
             connected.phone.hang_up();
             connected.bridge.close().await;
+            self.services
+                .sip
+                .set_line_state(&connected.extension, LineState::Idle)
+                .await;
+            if let Some(caller) = &self.caller_line {
+                self.services
+                    .sip
+                    .set_line_state(caller, LineState::Idle)
+                    .await;
+            }
         }
     }
 }

@@ -78,6 +78,8 @@ pub(super) struct Shared {
     /// Each mailbox's last counts (new, saved) the server was told, for the NOTIFY
     /// that answers a new subscription at once.
     pub(super) counts: Mutex<HashMap<String, (u32, u32)>>,
+    /// What each extension's line is doing, for busy lamps (absent: idle).
+    pub(super) lines: Mutex<HashMap<String, super::dialog_info::LineState>>,
     pub(super) endpoint: EndpointInnerRef,
     pub(super) dialogs: Arc<DialogLayer>,
     /// New calls for the engine; the receiver is the engine's.
@@ -221,6 +223,7 @@ impl SipServer {
             subscriptions: Mutex::new(Subscriptions::new()),
             rate: Mutex::new(RateLimit::default()),
             counts: Mutex::new(HashMap::new()),
+            lines: Mutex::new(HashMap::new()),
             endpoint: endpoint.inner.clone(),
             dialogs,
             calls,
@@ -295,6 +298,25 @@ impl SipServer {
         rx
     }
 
+    /// Tells the busy lamps watching `extension` what its line does now.
+    pub async fn set_line_state(&self, extension: &str, state: super::LineState) {
+        let changed = {
+            let mut lines = self.shared.lines.lock().expect("lines lock");
+            let before = lines.get(extension).copied().unwrap_or_default();
+            if state == super::LineState::Idle {
+                lines.remove(extension);
+            } else {
+                lines.insert(extension.to_string(), state);
+            }
+            before != state
+        };
+        if changed {
+            self.shared
+                .notify_subscribers(super::subscriptions::Package::Dialog, extension)
+                .await;
+        }
+    }
+
     /// Ends, each with a last NOTIFY, the message-waiting subscriptions expired at `now`.
     /// The server does this on its own every few seconds; a test passes a later `now`
     /// instead of waiting a subscription's minute out.
@@ -320,7 +342,9 @@ impl SipServer {
             .lock()
             .expect("counts lock")
             .insert(extension.to_string(), (new, saved));
-        self.shared.notify_subscribers(extension).await;
+        self.shared
+            .notify_subscribers(super::subscriptions::Package::MessageSummary, extension)
+            .await;
         let now = Instant::now();
         for registration in self.registrations(extension) {
             let subscribed = self
@@ -664,9 +688,10 @@ impl Shared {
         let contact = self.contact(registration.transport, peer);
         let destination = SipAddr::new(transport, registration.source.into());
         let mut tx = self
-            .send_message_summary(
+            .send_notify_request(
                 request,
                 mwi::EVENT.into(),
+                mwi::CONTENT_TYPE,
                 "active",
                 contact,
                 body,
@@ -686,14 +711,16 @@ impl Shared {
         Ok(())
     }
 
-    /// Sends a message-waiting NOTIFY: `request` carries its dialog (Via, From, To,
-    /// Call-ID, CSeq); this adds the event, the subscription state, our Contact and the
-    /// summary `body` (none for a final NOTIFY that only ends a subscription). The
+    /// Sends a NOTIFY: `request` carries its dialog (Via, From, To, Call-ID, CSeq); this
+    /// adds the event, the subscription state, our Contact and the `body` of
+    /// `content_type` (none for a final NOTIFY that only ends a subscription). The
     /// caller reads the answer from the returned transaction.
-    pub(super) async fn send_message_summary(
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn send_notify_request(
         &self,
         mut request: rsipstack::sip::Request,
         event: String,
+        content_type: &str,
         state: &str,
         contact: Uri,
         body: Vec<u8>,
@@ -707,7 +734,7 @@ impl Shared {
         if !body.is_empty() {
             request
                 .headers
-                .push(Header::ContentType(mwi::CONTENT_TYPE.into()));
+                .push(Header::ContentType(content_type.into()));
         }
         request
             .headers
@@ -756,7 +783,7 @@ fn options_headers() -> Vec<Header> {
     vec![
         allow(),
         Header::Accept("application/sdp".into()),
-        Header::Other("Allow-Events".into(), mwi::EVENT.into()),
+        Header::Other("Allow-Events".into(), super::subscribe::ALLOW_EVENTS.into()),
     ]
 }
 

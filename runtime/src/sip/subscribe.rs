@@ -1,6 +1,7 @@
-//! SUBSCRIBE to `message-summary` (RFC 3842 over RFC 6665) and the NOTIFYs in each
-//! subscription's dialog: a phone asks for its own mailbox's lamp, proves who it is
-//! with a digest like REGISTER, and hears the counts at once and on every change.
+//! SUBSCRIBE to `message-summary` (RFC 3842 over RFC 6665) and to `dialog` (RFC 4235),
+//! and the NOTIFYs in each subscription's dialog: a phone asks for its own mailbox's
+//! lamp, or for the busy lamp of any extension's line, proves who it is with a digest
+//! like REGISTER, and hears the state at once and on every change.
 //!
 //! Refusals never invite a storm: every SUBSCRIBE first takes a token from its
 //! address's bucket (`rate`; over it, 503 with `Retry-After`), failures count toward
@@ -21,8 +22,10 @@ use tracing::{debug, info, warn};
 use super::rate::Rate;
 use super::registrar::Transport;
 use super::server::{Shared, reply, source, user_of};
-use super::subscriptions::{DialogKey, Expiry, MIN_SUBSCRIBE_EXPIRES, Subscription, expiry};
-use super::{SipError, mwi};
+use super::subscriptions::{
+    DialogKey, Expiry, MIN_SUBSCRIBE_EXPIRES, Package, Subscription, expiry,
+};
+use super::{SipError, dialog_info, mwi};
 
 /// How long a phone refused for its credentials or its mailbox is asked to wait.
 const RETRY_AFTER_REFUSAL: Duration = Duration::from_secs(300);
@@ -51,8 +54,8 @@ impl Shared {
             debug!(%source, "SUBSCRIBE over the rate");
             return reply(tx, StatusCode::ServiceUnavailable, vec![retry(retry_after)]).await;
         }
-        let Some(event_id) = message_summary_event(tx) else {
-            let allow = Header::Other("Allow-Events".into(), mwi::EVENT.into());
+        let Some((package, event_id)) = event_of(tx) else {
+            let allow = Header::Other("Allow-Events".into(), ALLOW_EVENTS.into());
             return reply(tx, StatusCode::BadEvent, vec![allow]).await;
         };
         let refusal = vec![retry(RETRY_AFTER_REFUSAL)];
@@ -64,7 +67,7 @@ impl Shared {
         };
         let from_user = user_of(&tx.original.from_header()?.uri()?);
         if from_user.as_deref() != Some(user.as_str()) {
-            warn!(%user, ?from_user, %source, "message-waiting subscription refused: authenticated as someone else");
+            warn!(%user, ?from_user, %source, "subscription refused: authenticated as someone else");
             return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)]).await;
         }
         let requested = tx
@@ -101,7 +104,14 @@ impl Shared {
                 .lock()
                 .expect("subscriptions lock")
                 .get(&key, now)
-                .map(|s| s.mailbox.clone());
+                .map(|s| match s.package {
+                    Package::MessageSummary => s.resource.clone(),
+                    // A busy lamp's subscriber is who made the subscription.
+                    Package::Dialog => Uri::try_from(s.remote_uri.as_str())
+                        .ok()
+                        .and_then(|u| user_of(&u))
+                        .unwrap_or_default(),
+                });
             match owner {
                 None => {
                     return reply(tx, StatusCode::CallTransactionDoesNotExist, vec![]).await;
@@ -134,11 +144,13 @@ impl Shared {
             };
         }
 
-        // A new subscription: the mailbox is the one the request names, and it must be
-        // the subscriber's own.
-        let mailbox = user_of(&tx.original.uri);
-        if mailbox.as_deref() != Some(user.as_str()) {
-            warn!(%user, ?mailbox, %source, "message-waiting subscription refused: not the subscriber's own mailbox");
+        // A new subscription: what is watched is what the request names. A mailbox must
+        // be the subscriber's own; any extension's line may light a busy lamp.
+        let Some(resource) = user_of(&tx.original.uri) else {
+            return reply(tx, StatusCode::NotFound, vec![]).await;
+        };
+        if package == Package::MessageSummary && resource != user {
+            warn!(%user, %resource, %source, "message-waiting subscription refused: not the subscriber's own mailbox");
             return reply(tx, StatusCode::Forbidden, vec![retry(RETRY_AFTER_REFUSAL)]).await;
         }
         let Some(target) = tx
@@ -162,7 +174,8 @@ impl Shared {
         };
         let subscription = Subscription {
             key: key.clone(),
-            mailbox: user.clone(),
+            package,
+            resource,
             remote_uri: tx.original.from_header()?.uri()?.to_string(),
             local_uri: tx.original.to_header()?.uri()?.to_string(),
             target: target.uri.to_string(),
@@ -187,12 +200,14 @@ impl Shared {
                 .notify_subscriber(&key, SubscriptionState::Terminated)
                 .await;
         }
-        info!(%user, %source, seconds, "message-waiting subscription");
+        info!(%user, %source, seconds, ?package, "subscription");
         self.notify_subscriber(&key, SubscriptionState::Active)
             .await?;
         // The counts may be stale or unknown here: the server looks them up and they
         // come back through `notify_message_waiting`.
-        if let Some(watch) = &*self.registered.lock().expect("registered lock") {
+        if package == Package::MessageSummary
+            && let Some(watch) = &*self.registered.lock().expect("registered lock")
+        {
             let _ = watch.send(user);
         }
         Ok(())
@@ -229,7 +244,7 @@ impl Shared {
             .expect("subscriptions lock")
             .purge(now);
         for mut subscription in expired {
-            debug!(mailbox = %subscription.mailbox, source = %subscription.source, "message-waiting subscription expired");
+            debug!(resource = %subscription.resource, source = %subscription.source, "subscription expired");
             subscription.cseq += 1;
             if let Err(e) = self
                 .send_notify(subscription, SubscriptionState::Terminated, now)
@@ -247,12 +262,6 @@ impl Shared {
         state: SubscriptionState,
         now: Instant,
     ) -> Result<(), SipError> {
-        let counts = self
-            .counts
-            .lock()
-            .expect("counts lock")
-            .get(&subscription.mailbox)
-            .copied();
         let state_value = match state {
             SubscriptionState::Active => {
                 format!("active;expires={}", subscription.expires_in(now))
@@ -285,17 +294,23 @@ impl Shared {
             subscription.cseq,
             Some(subscription.key.call_id.clone().into()),
         );
+        let (package_event, content_type, body) = self.state_of(&subscription);
         let event = match &subscription.event_id {
-            Some(id) => format!("{};id={id}", mwi::EVENT),
-            None => mwi::EVENT.to_string(),
+            Some(id) => format!("{package_event};id={id}"),
+            None => package_event.to_string(),
         };
-        let body = counts
-            .map(|(new, saved)| mwi::summary(new, saved).into_bytes())
-            .unwrap_or_default();
         let contact = self.contact(subscription.transport, peer);
         let destination = SipAddr::new(transport, subscription.source.into());
         let mut tx = self
-            .send_message_summary(request, event, &state_value, contact, body, destination)
+            .send_notify_request(
+                request,
+                event,
+                content_type,
+                &state_value,
+                contact,
+                body,
+                destination,
+            )
             .await?;
         let shared = self.clone();
         let key = subscription.key.clone();
@@ -304,7 +319,7 @@ impl Shared {
                 if let rsipstack::sip::SipMessage::Response(response) = message
                     && response.status_code.kind() != StatusCodeKind::Provisional
                 {
-                    debug!(status = %response.status_code, "message-waiting NOTIFY answered");
+                    debug!(status = %response.status_code, "NOTIFY in a subscription answered");
                     // RFC 6665 section 4.2.2: a subscriber that no longer knows the
                     // dialog (481), or refuses the NOTIFY, ends the subscription.
                     if response.status_code.kind() != StatusCodeKind::Successful {
@@ -321,27 +336,70 @@ impl Shared {
         Ok(())
     }
 
-    /// Sends the current counts to every live subscription to `mailbox`.
-    pub(super) async fn notify_subscribers(self: &Arc<Self>, mailbox: &str) {
+    /// Sends the current state to every live subscription to `resource` in `package`.
+    pub(super) async fn notify_subscribers(self: &Arc<Self>, package: Package, resource: &str) {
         let keys = self
             .subscriptions
             .lock()
             .expect("subscriptions lock")
-            .of_mailbox(mailbox, Instant::now());
+            .of_resource(package, resource, Instant::now());
         for key in keys {
             if let Err(e) = self
                 .notify_subscriber(&key, SubscriptionState::Active)
                 .await
             {
-                warn!(mailbox, error = %e, "message-waiting NOTIFY in a subscription not sent");
+                warn!(resource, error = %e, "NOTIFY in a subscription not sent");
+            }
+        }
+    }
+
+    /// The event, content type and body of a NOTIFY in `subscription` as things stand:
+    /// a mailbox's last known counts (no body while none are known), or a line's state.
+    fn state_of(&self, subscription: &Subscription) -> (&'static str, &'static str, Vec<u8>) {
+        match subscription.package {
+            Package::MessageSummary => {
+                let counts = self
+                    .counts
+                    .lock()
+                    .expect("counts lock")
+                    .get(&subscription.resource)
+                    .copied();
+                let body = counts
+                    .map(|(new, saved)| mwi::summary(new, saved).into_bytes())
+                    .unwrap_or_default();
+                (mwi::EVENT, mwi::CONTENT_TYPE, body)
+            }
+            Package::Dialog => {
+                let state = self
+                    .lines
+                    .lock()
+                    .expect("lines lock")
+                    .get(&subscription.resource)
+                    .copied()
+                    .unwrap_or_default();
+                // The CSeq counts the NOTIFYs of the subscription from 1: the body's
+                // version counts them from 0.
+                let body = dialog_info::body(
+                    &subscription.local_uri,
+                    subscription.cseq.saturating_sub(1),
+                    state,
+                );
+                (
+                    dialog_info::EVENT,
+                    dialog_info::CONTENT_TYPE,
+                    body.into_bytes(),
+                )
             }
         }
     }
 }
 
-/// The `id` of a SUBSCRIBE's `message-summary` event (`Some(None)` without one);
-/// none for any other event package or none at all.
-fn message_summary_event(tx: &Transaction) -> Option<Option<String>> {
+/// The events SUBSCRIBE may ask for, as `Allow-Events` lists them.
+pub(super) const ALLOW_EVENTS: &str = "message-summary, dialog";
+
+/// The package of a SUBSCRIBE's `Event` and its `id` parameter; none for any other
+/// event package or none at all.
+fn event_of(tx: &Transaction) -> Option<(Package, Option<String>)> {
     let value = tx
         .original
         .headers
@@ -350,14 +408,19 @@ fn message_summary_event(tx: &Transaction) -> Option<Option<String>> {
         .value()
         .to_string();
     let mut parts = value.split(';').map(str::trim);
-    if !parts.next()?.eq_ignore_ascii_case(mwi::EVENT) {
+    let name = parts.next()?;
+    let package = if name.eq_ignore_ascii_case(mwi::EVENT) {
+        Package::MessageSummary
+    } else if name.eq_ignore_ascii_case(dialog_info::EVENT) {
+        Package::Dialog
+    } else {
         return None;
-    }
+    };
     let id = parts
         .filter_map(|p| p.split_once('='))
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("id"))
         .map(|(_, v)| v.trim().to_string());
-    Some(id)
+    Some((package, id))
 }
 
 fn expires(seconds: u32) -> Header {

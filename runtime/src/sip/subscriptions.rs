@@ -55,12 +55,23 @@ pub struct DialogKey {
     pub local_tag: String,
 }
 
+/// What a subscription watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Package {
+    /// `message-summary` (RFC 3842): the subscriber's own mailbox, its lamp.
+    MessageSummary,
+    /// `dialog` (RFC 4235): an extension's line, a busy lamp on another phone.
+    Dialog,
+}
+
 /// A live subscription and what a NOTIFY in its dialog is made of.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subscription {
     pub key: DialogKey,
-    /// The extension whose mailbox is watched: the authenticated subscriber.
-    pub mailbox: String,
+    pub package: Package,
+    /// What is watched: the mailbox (the authenticated subscriber's own) or the
+    /// extension whose line lights the lamp.
+    pub resource: String,
     /// The subscriber's address of record (its From URI): the To of our NOTIFYs.
     pub remote_uri: String,
     /// The resource subscribed to (the To URI of the SUBSCRIBE): our NOTIFYs' From.
@@ -102,7 +113,7 @@ impl Subscriptions {
         let mailbox: Vec<&Subscription> = self
             .live
             .values()
-            .filter(|s| s.mailbox == subscription.mailbox)
+            .filter(|s| s.resource == subscription.resource && s.package == subscription.package)
             .collect();
         let evict = if mailbox.len() >= MAX_SUBSCRIPTIONS_PER_MAILBOX {
             mailbox.into_iter().min_by_key(|s| s.expires_at)
@@ -142,11 +153,11 @@ impl Subscriptions {
         Some(subscription.clone())
     }
 
-    /// The dialogs of the live subscriptions to `mailbox`.
-    pub fn of_mailbox(&self, mailbox: &str, now: Instant) -> Vec<DialogKey> {
+    /// The dialogs of the live subscriptions to `resource` in `package`.
+    pub fn of_resource(&self, package: Package, resource: &str, now: Instant) -> Vec<DialogKey> {
         self.live
             .values()
-            .filter(|s| s.mailbox == mailbox && s.expires_at > now)
+            .filter(|s| s.package == package && s.resource == resource && s.expires_at > now)
             .map(|s| s.key.clone())
             .collect()
     }
@@ -154,9 +165,12 @@ impl Subscriptions {
     /// Whether a live subscription to `mailbox` came from `source`: that phone hears
     /// its lamp in its dialog and needs no unsolicited NOTIFY as well.
     pub fn covers(&self, mailbox: &str, source: SocketAddr, now: Instant) -> bool {
-        self.live
-            .values()
-            .any(|s| s.mailbox == mailbox && s.source == source && s.expires_at > now)
+        self.live.values().any(|s| {
+            s.package == Package::MessageSummary
+                && s.resource == mailbox
+                && s.source == source
+                && s.expires_at > now
+        })
     }
 
     /// Forgets the subscriptions expired at `now` and returns them.
@@ -185,7 +199,8 @@ mod tests {
                 remote_tag: format!("r{n}"),
                 local_tag: format!("l{n}"),
             },
-            mailbox: mailbox.to_string(),
+            package: Package::MessageSummary,
+            resource: mailbox.to_string(),
             remote_uri: format!("sip:{mailbox}@pbx"),
             local_uri: format!("sip:{mailbox}@pbx"),
             target: format!("sip:{mailbox}@192.0.2.1:5060"),
@@ -218,8 +233,15 @@ mod tests {
         let s = subscription("102", 1, t0, 60);
         let key = s.key.clone();
         table.insert(s);
-        assert_eq!(table.of_mailbox("102", t0), vec![key.clone()]);
-        assert!(table.of_mailbox("101", t0).is_empty());
+        assert_eq!(
+            table.of_resource(Package::MessageSummary, "102", t0),
+            vec![key.clone()]
+        );
+        assert!(
+            table
+                .of_resource(Package::MessageSummary, "101", t0)
+                .is_empty()
+        );
         assert_eq!(table.get(&key, t0).unwrap().expires_in(t0), 60);
 
         let t1 = t0 + Duration::from_secs(50);
@@ -230,7 +252,11 @@ mod tests {
         assert!(table.get(&key, t3).is_none());
         assert_eq!(table.refresh(&key, 60, t3), None, "too late to refresh");
         assert_eq!(table.purge(t3).len(), 1);
-        assert!(table.of_mailbox("102", t0).is_empty());
+        assert!(
+            table
+                .of_resource(Package::MessageSummary, "102", t0)
+                .is_empty()
+        );
     }
 
     #[test]
@@ -256,12 +282,15 @@ mod tests {
             table.insert(subscription("102", n, t0, 600 + u64::from(n)));
         }
         table.insert(subscription("101", 99, t0, 600));
-        let live = table.of_mailbox("102", t0);
+        let live = table.of_resource(Package::MessageSummary, "102", t0);
         assert_eq!(live.len(), MAX_SUBSCRIPTIONS_PER_MAILBOX);
         assert!(
             !live.iter().any(|k| k.call_id == "call-102-0"),
             "the oldest went"
         );
-        assert_eq!(table.of_mailbox("101", t0).len(), 1);
+        assert_eq!(
+            table.of_resource(Package::MessageSummary, "101", t0).len(),
+            1
+        );
     }
 }
