@@ -9,6 +9,9 @@
 #                                             each; RTP pacing from a tcpdump capture
 #   bench/run.sh reload [RATE] [CALLS]        target 3: target 1's calls while a 10k-extension
 #                                             plan is changed and reloaded every second
+#   bench/run.sh bridge [RATE] [CALLS]       issue 9: 101 calls 102 (a registered sipp
+#                                             answering), connected through the bridge,
+#                                             1 s, BYE
 #   bench/run.sh voicemail [RATE] [CONCURRENT] [SECONDS]
 #                                             RATE messages a second for SECONDS while
 #                                             CONCURRENT other calls play prompts; every
@@ -18,12 +21,14 @@
 # missing), OUT (default /tmp/switchboard-bench/<mode>-<time>), SIP_PORT (5060),
 # HTTP_PORT (8090), RTP_PORTS (20000-29999), SIPP_PORT (15070), SIPP_MEDIA_PORT (16000),
 # RUST_LOG (unset: the server's default, as an admin would run it), CAPTURE=1 to capture
-# RTP in `calls` and `reload` too, PERF=1 to record a perf profile of the server
+# RTP in `calls` and `reload` too, MESSAGES_PER_SOURCE (default 1000000: the bench's one
+# sipp address stands for a whole office, far over the server's 100 a second for one
+# address), PERF=1 to record a perf profile of the server
 # (perf record -g), NICE=-10 to run the server at that nice level, CHRT=10 to run it
 # under the real-time round-robin policy at that priority (chrt -r).
 set -euo pipefail
 
-MODE=${1:?usage: bench/run.sh calls|rtp|reload|voicemail [RATE|CONCURRENT] [CALLS]}
+MODE=${1:?usage: bench/run.sh calls|rtp|reload|bridge|voicemail [RATE|CONCURRENT] [CALLS]}
 BENCH=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$BENCH/.." && pwd)
 BIN=${SWITCHBOARD:-$REPO/target/release/switchboard}
@@ -57,7 +62,13 @@ fi
 if [ "$MODE" = voicemail ]; then
     cp "$BENCH/plan/voicemail.dial" "$OUT/plan/"
 fi
-echo "$PASSWORD" | "$BIN" user set-password 101 --data-dir "$OUT/data" >/dev/null
+if [ "$MODE" = bridge ]; then
+    cp "$BENCH/plan/bridge.dial" "$OUT/plan/"
+fi
+echo "$PASSWORD" | "$BIN" user set-password 101 --data-dir "$OUT/data" --dialplans "$OUT/plan" >/dev/null
+if [ "$MODE" = bridge ]; then
+    echo "$PASSWORD" | "$BIN" user set-password 102 --data-dir "$OUT/data" --dialplans "$OUT/plan" >/dev/null
+fi
 
 PIDS=()
 cleanup() {
@@ -68,7 +79,8 @@ trap cleanup EXIT
 
 ${NICE:+nice -n "$NICE"} ${CHRT:+chrt -r "$CHRT"} "$BIN" run --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
     --rtp-ports "$RTP_PORTS" --data-dir "$OUT/data" --dialplans "$OUT/plan" \
-    --prompts "$REPO/prompts" >"$OUT/server.log" 2>&1 &
+    --prompts "$REPO/prompts" --sip-messages-per-source "${MESSAGES_PER_SOURCE:-1000000}" \
+    >"$OUT/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do
     [ "$(curl -s "http://127.0.0.1:$HTTP_PORT/healthz" || true)" = ok ] && break
@@ -133,6 +145,21 @@ case "$MODE" in
             done
         ) &
         PIDS+=($!)
+        ;;
+    bridge)
+        RATE=${2:-300}; CALLS=${3:-$((RATE * 30))}
+        CALLEE_PORT=$((SIPP_PORT + 4))
+        # 102 registers from the callee's port, then a sipp answering every call (its
+        # built-in uas scenario: 180, 200 with an SDP, then the BYE) takes that port.
+        mkdir -p "$OUT/callee"
+        (cd "$OUT/callee" && sipp "127.0.0.1:$SIP_PORT" -sf "$BENCH/sipp/register_callee.xml" -s 102 \
+            -au 102 -ap "$PASSWORD" -i 127.0.0.1 -p "$CALLEE_PORT" -m 1 -nostdin -timeout 10s \
+            -timeout_error >register.log 2>&1) || { echo "102 did not register"; exit 1; }
+        (cd "$OUT/callee" && sipp -sn uas -i 127.0.0.1 -p "$CALLEE_PORT" -mp "$((SIPP_MEDIA_PORT + 2000))" \
+            -nostdin -trace_stat -fd 1 >uas.log 2>&1) &
+        PIDS+=($!)
+        sleep 0.5
+        SIPP+=(-sf "$BENCH/sipp/bridged_call.xml" -s 102 -r "$RATE" -m "$CALLS" -l $((RATE * 5)))
         ;;
     voicemail)
         RATE=${2:-50}; CONC=${3:-500}; SECS=${4:-20}; CALLS=$((RATE * SECS))
