@@ -28,10 +28,13 @@ use super::server::Trunk;
 use crate::log_budget::{LogBudget, Spend};
 
 /// Transactions the stack may hold (running, and finished ones kept to absorb
-/// retransmissions) before new requests outside a dialog are dropped. A phone call takes
-/// a handful; an office's busiest minute a few hundred. Past the bound the stack's
-/// memory and its per-transaction work stop growing with whatever arrives.
-pub const MAX_TRANSACTIONS: usize = 20_000;
+/// retransmissions) before new requests outside a dialog are dropped. A bridged call
+/// makes about six (each leg's INVITE and BYE, a challenge's) and a finished one is kept
+/// 32 s over UDP, so 300 calls a second hold about 60,000: the bound leaves room for
+/// that. Past it the stack's memory and its per-transaction work stop growing with
+/// whatever arrives; unauthenticated requests never count, since the door answers them
+/// without a transaction.
+pub const MAX_TRANSACTIONS: usize = 100_000;
 
 /// The trunks' resolved addresses, replaced whole when the plan changes them; the lock
 /// is held to clone or swap the `Arc`, never across an await.
