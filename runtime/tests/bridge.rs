@@ -11,10 +11,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use live_server::{Live, read_store};
-use support::raw::{Call, Phone, Sip, answer_challenge, branch, register, request};
+use support::raw::{Call, Phone, Sip, branch, register, request, signed_in};
 use switchboard_core::store::{HungUpBy, Store};
 use switchboard_runtime::server::{RunOptions, store_path};
-use switchboard_runtime::sip::digest::DigestAlgorithm;
 use tokio::net::UdpSocket;
 
 const PLAN: &str = r#"
@@ -126,20 +125,7 @@ async fn dial(caller: &Phone, to: &str, rtp: SocketAddr) -> (Call, String) {
         "Content-Type: application/sdp".to_string(),
     ];
     let offer = sdp(rtp);
-    let challenge = caller.ask("INVITE", &call, 1, &headers, &offer).await;
-    assert_eq!(challenge.status(), 407, "{}", challenge.0);
-    let auth = answer_challenge(
-        &challenge,
-        "Proxy-Authenticate",
-        DigestAlgorithm::Md5,
-        "INVITE",
-        &call.uri,
-        "101",
-        "secret",
-        1,
-    );
-    let mut authed = headers.clone();
-    authed.push(format!("Proxy-Authorization: {auth}"));
+    let authed = signed_in(caller, "INVITE", &call, &headers, &offer, "101", "secret").await;
     let invite_branch = branch();
     caller
         .send(request(
@@ -561,22 +547,16 @@ async fn a_busy_lamp_sees_the_line_ring_talk_and_go_idle() {
         format!("Contact: <sip:103@{}>", watcher.addr()),
         "Accept: application/dialog-info+xml".to_string(),
     ];
-    let challenge = watcher
-        .ask("SUBSCRIBE", &subscription, 1, &headers, "")
-        .await;
-    assert_eq!(challenge.status(), 401, "{}", challenge.0);
-    let auth = answer_challenge(
-        &challenge,
-        "WWW-Authenticate",
-        DigestAlgorithm::Md5,
+    let signed = signed_in(
+        &watcher,
         "SUBSCRIBE",
-        &subscription.uri,
+        &subscription,
+        &headers,
+        "",
         "103",
         "secret",
-        1,
-    );
-    let mut signed = headers.clone();
-    signed.push(format!("Authorization: {auth}"));
+    )
+    .await;
     let accepted = watcher
         .ask("SUBSCRIBE", &subscription, 2, &signed, "")
         .await;

@@ -289,34 +289,44 @@ pub fn answer_challenge(
 /// Registers `user` from `phone` with `password`, answering the challenge with MD5; the
 /// final status.
 pub async fn register(phone: &Phone, user: &str, password: &str) -> u16 {
-    let uri = format!("sip:{}", phone.server);
     let mut call = Call::new(user, user, phone.server);
-    call.uri = uri.clone();
+    call.uri = format!("sip:{}", phone.server);
     let contact = format!("Contact: <sip:{user}@{}>", phone.addr());
-    let challenge = phone
-        .ask("REGISTER", &call, 1, std::slice::from_ref(&contact), "")
-        .await;
-    assert_eq!(challenge.status(), 401, "{}", challenge.0);
+    let signed = signed_in(phone, "REGISTER", &call, &[contact], "", user, password).await;
+    phone.ask("REGISTER", &call, 2, &signed, "").await.status()
+}
+
+/// Sends `method` of `call` with `headers` and `body` (CSeq 1), expects the server's
+/// challenge (401 for REGISTER and SUBSCRIBE, 407 for INVITE) and answers it as `user`
+/// with `password`: the headers to send the request again with (CSeq 2).
+pub async fn signed_in(
+    phone: &Phone,
+    method: &str,
+    call: &Call,
+    headers: &[String],
+    body: &str,
+    user: &str,
+    password: &str,
+) -> Vec<String> {
+    let challenge = phone.ask(method, call, 1, headers, body).await;
+    let (challenge_header, credentials_header) = match challenge.status() {
+        401 => ("WWW-Authenticate", "Authorization"),
+        407 => ("Proxy-Authenticate", "Proxy-Authorization"),
+        _ => panic!("{method} was not challenged: {}", challenge.0),
+    };
     let auth = answer_challenge(
         &challenge,
-        "WWW-Authenticate",
+        challenge_header,
         DigestAlgorithm::Md5,
-        "REGISTER",
-        &uri,
+        method,
+        &call.uri,
         user,
         password,
         1,
     );
-    phone
-        .ask(
-            "REGISTER",
-            &call,
-            2,
-            &[contact, format!("Authorization: {auth}")],
-            "",
-        )
-        .await
-        .status()
+    let mut signed = headers.to_vec();
+    signed.push(format!("{credentials_header}: {auth}"));
+    signed
 }
 
 /// Reads one SIP message head (no body expected) from a stream.
