@@ -336,6 +336,11 @@ impl LiveCall {
                     self.on_phone(branch, ev).await;
                     continue;
                 },
+                true = bridge_silent(&mut self.connected),
+                    if self.connected.as_ref().is_some_and(|c| c.bridge.silent.is_some()) => {
+                    self.on_bridge_silent();
+                    continue;
+                },
                 // Once the dialog is over (the caller's BYE, or our own), nothing more
                 // comes from it.
                 ev = self.leg.events().recv(), if !self.sip_done => match ev {
@@ -654,6 +659,19 @@ async fn recv_ringing(
         Some(r) => r.events.recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// Whether a bridge's phones both went silent (false when the bridge ended without
+/// that); read once, then pending like a call with no bridge.
+async fn bridge_silent(connected: &mut Option<ring::Connected>) -> bool {
+    let Some(silent) = connected.as_mut().and_then(|c| c.bridge.silent.as_mut()) else {
+        return std::future::pending().await;
+    };
+    let fired = silent.await.is_ok();
+    if let Some(c) = connected.as_mut() {
+        c.bridge.silent = None;
+    }
+    fired
 }
 
 async fn sleep_until(at: Option<Instant>) {

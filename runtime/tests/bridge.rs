@@ -617,3 +617,22 @@ async fn connected_call_lamp(
         .await;
     (caller, desk, acked, invite)
 }
+
+#[tokio::test]
+async fn a_bridged_call_whose_phones_both_go_silent_is_hung_up() {
+    let live = Live::start_configured(
+        PLAN,
+        Duration::from_secs(5),
+        RunOptions::default(),
+        |config| config.media_timeout = Duration::from_millis(500),
+    )
+    .await;
+    // Connected, and then neither phone sends a packet (both lost their network).
+    let (caller, desk, _call, _invite) = connected_call(&live).await;
+    let bye_to_caller = next_request(&caller, "BYE").await;
+    caller.send(bye_to_caller.reply("200 OK")).await;
+    let bye_to_desk = next_request(&desk, "BYE").await;
+    desk.send(bye_to_desk.reply("200 OK")).await;
+    let outcome = live.ended_call("102").await.outcome.unwrap_or_default();
+    assert!(outcome.contains("no media from either phone"), "{outcome}");
+}

@@ -48,7 +48,7 @@ struct Phone {
 /// A phone connected to the caller: the bridge between them and the phone's side.
 pub(super) struct Connected {
     branch: usize,
-    bridge: BridgeHandle,
+    pub(super) bridge: BridgeHandle,
     phone: OutgoingHandle,
     extension: String,
     /// The bridge's port for the phone; returned when the bridge is closed.
@@ -323,13 +323,20 @@ impl LiveCall {
         self.facts.answered_by = Some(phone.extension.clone());
         self.connected = Some(Connected {
             branch,
-            bridge: bridge::start(caller, callee),
+            bridge: bridge::start(caller, callee, self.services.media_watch.inactivity),
             phone: handle,
             extension: phone.extension.clone(),
             _lease: lease,
         });
         self.ringing = Some(ringing); // keeps the connected branch's events coming
         self.pending.push_back(Event::FarEnd(FarEnd::Answered));
+    }
+
+    /// Both phones of the bridge went silent (no BYE will come): the call ends.
+    pub(super) fn on_bridge_silent(&mut self) {
+        self.note("no media from either phone for too long; ending the call".to_string());
+        self.ended_by = Some("no media from either phone".into());
+        self.pending.push_back(Event::Hangup);
     }
 
     /// The connected phone hung up: the call ends.

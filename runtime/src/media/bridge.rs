@@ -18,6 +18,7 @@ use super::g711::Codec;
 use super::latch::{Latch, Verdict};
 use super::rtp::{self, HEADER_LEN, OutgoingStream, RtpHeader};
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -40,6 +41,9 @@ pub struct Side {
 pub struct BridgeHandle {
     stop: Option<oneshot::Sender<()>>,
     done: Option<tokio::task::JoinHandle<()>>,
+    /// Fires once when both phones have been silent for the watch's limit; taken (set
+    /// to `None`) once it has been read.
+    pub silent: Option<oneshot::Receiver<()>>,
 }
 
 impl BridgeHandle {
@@ -54,13 +58,16 @@ impl BridgeHandle {
     }
 }
 
-/// Relays between `a` and `b` until closed.
-pub fn start(a: Side, b: Side) -> BridgeHandle {
+/// Relays between `a` and `b` until closed, watching for both to go silent for
+/// `inactivity` (`None` watches nothing).
+pub fn start(a: Side, b: Side, inactivity: Option<Duration>) -> BridgeHandle {
     let (stop, stopped) = oneshot::channel();
-    let done = tokio::spawn(relay(a, b, stopped));
+    let (tell_silent, silent) = oneshot::channel();
+    let done = tokio::spawn(relay(a, b, stopped, inactivity, tell_silent));
     BridgeHandle {
         stop: Some(stop),
         done: Some(done),
+        silent: Some(silent),
     }
 }
 
@@ -110,28 +117,52 @@ impl Rewrite {
     }
 }
 
-async fn relay(mut a: Side, mut b: Side, mut stopped: oneshot::Receiver<()>) {
+async fn relay(
+    mut a: Side,
+    mut b: Side,
+    mut stopped: oneshot::Receiver<()>,
+    inactivity: Option<Duration>,
+    tell_silent: oneshot::Sender<()>,
+) {
     let (mut from_a, mut from_b) = ([0u8; 2048], [0u8; 2048]);
     let mut outbound = [0u8; 2048];
     let (mut a_to_b, mut b_to_a) = (Rewrite { following: None }, Rewrite { following: None });
+    let mut last_heard = Instant::now();
+    let mut tell_silent = Some(tell_silent);
+    let mut check = tokio::time::interval(SILENCE_CHECK);
     loop {
         tokio::select! {
             _ = &mut stopped => break,
             received = a.socket.recv_from(&mut from_a) => {
-                if let Ok((n, from)) = received {
-                    forward(&from_a[..n], from, &mut a, &mut b, &mut a_to_b, &mut outbound).await;
+                if let Ok((n, from)) = received
+                    && forward(&from_a[..n], from, &mut a, &mut b, &mut a_to_b, &mut outbound).await
+                {
+                    last_heard = Instant::now();
                 }
             }
             received = b.socket.recv_from(&mut from_b) => {
-                if let Ok((n, from)) = received {
-                    forward(&from_b[..n], from, &mut b, &mut a, &mut b_to_a, &mut outbound).await;
+                if let Ok((n, from)) = received
+                    && forward(&from_b[..n], from, &mut b, &mut a, &mut b_to_a, &mut outbound).await
+                {
+                    last_heard = Instant::now();
+                }
+            }
+            _ = check.tick(), if inactivity.is_some() && tell_silent.is_some() => {
+                if inactivity.is_some_and(|limit| last_heard.elapsed() > limit)
+                    && let Some(tell) = tell_silent.take()
+                {
+                    let _ = tell.send(());
                 }
             }
         }
     }
 }
 
-/// Sends on to `to` what `from` received from `sender`, if it is `from`'s phone's.
+/// How often the bridge looks at how long both phones have been silent.
+const SILENCE_CHECK: Duration = Duration::from_millis(250);
+
+/// Sends on to `to` what `from` received from `sender`, if it is `from`'s phone's;
+/// whether it was (the phone is alive, whatever its packet carried).
 async fn forward(
     data: &[u8],
     sender: SocketAddr,
@@ -139,16 +170,16 @@ async fn forward(
     to: &mut Side,
     rewrite: &mut Rewrite,
     out: &mut [u8; 2048],
-) {
+) -> bool {
     let Ok(packet) = rtp::parse(data) else {
-        return;
+        return false;
     };
     if from
         .latch
         .judge(sender, packet.header.sequence, Instant::now().into_std())
         == Verdict::Ignore
     {
-        return;
+        return false;
     }
     let pt = packet.header.payload_type;
     let (payload_type, transcode) = if pt == from.codec.payload_type() {
@@ -156,14 +187,14 @@ async fn forward(
     } else if Some(pt) == from.dtmf_payload_type {
         match to.dtmf_payload_type {
             Some(theirs) => (theirs, false),
-            None => return, // the other phone takes no RFC 4733 keys
+            None => return true, // the other phone takes no RFC 4733 keys
         }
     } else {
-        return; // comfort noise, video, anything the other side did not agree to
+        return true; // comfort noise, video, anything the other side did not agree to
     };
     let len = HEADER_LEN + packet.payload.len();
     if len > out.len() {
-        return;
+        return true;
     }
     let header = rewrite.header(&packet.header, &mut to.stream, payload_type);
     out[..HEADER_LEN].copy_from_slice(&header.to_bytes());
@@ -179,6 +210,7 @@ async fn forward(
     if destination.port() != 0 && !destination.ip().is_unspecified() {
         let _ = to.socket.send_to(&out[..len], destination).await;
     }
+    true
 }
 
 #[cfg(test)]
@@ -193,6 +225,31 @@ mod tests {
             timestamp,
             ssrc,
         }
+    }
+
+    fn side(socket: UdpSocket) -> Side {
+        let nowhere: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        Side {
+            socket,
+            latch: Latch::new(nowhere, crate::media::latch::Learning::Anywhere),
+            codec: Codec::Pcmu,
+            dtmf_payload_type: None,
+            stream: OutgoingStream::new(1, 1, 1),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bridge_whose_phones_both_went_silent_says_so() {
+        let a = side(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let b = side(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let limit = Duration::from_millis(300);
+        let started = std::time::Instant::now();
+        let bridge = start(a, b, Some(limit));
+        tokio::time::timeout(Duration::from_secs(5), bridge.silent.unwrap())
+            .await
+            .expect("the silence is reported")
+            .unwrap();
+        assert!(started.elapsed() >= limit);
     }
 
     #[test]
