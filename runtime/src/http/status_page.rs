@@ -26,7 +26,9 @@ pub async fn page(State(state): State<AppState>) -> Html<String> {
     calls_table(&mut out, &recent, "No calls yet.");
     out.push_str(
         "<p class=\"api\">The same as JSON: <a href=\"/api/plan\">/api/plan</a>, \
-         <a href=\"/api/calls\">/api/calls</a>, <a href=\"/healthz\">/healthz</a>.</p>\n\
+         <a href=\"/api/calls\">/api/calls</a>, <a href=\"/healthz\">/healthz</a>; the last \
+         day's call records: <a href=\"/api/cdr\">/api/cdr</a> \
+         (<a href=\"/api/cdr?format=csv\">CSV</a>).</p>\n\
          </body>\n</html>\n",
     );
     Html(out)
