@@ -141,12 +141,31 @@ async fn dial(caller: &Phone, to: &str, rtp: SocketAddr) -> (Call, String) {
     (call, invite_branch)
 }
 
-/// The caller's ACK of the server's 200 to its INVITE.
-async fn acknowledge(caller: &Phone, mut call: Call, ok: &Sip) {
+/// `phone` (registered as `user`) answers `invite` with 200 and an SDP of its own, its
+/// dialog tag being `tag`; returns its RTP socket.
+async fn pick_up(phone: &Phone, invite: &Sip, user: &str, tag: &str) -> UdpSocket {
+    let rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let contact = format!("sip:{user}@{}", phone.addr());
+    let answer = sdp(rtp.local_addr().unwrap());
+    phone
+        .send(with_body(
+            invite.reply_tagged("200 OK", tag),
+            &contact,
+            &answer,
+        ))
+        .await;
+    rtp
+}
+
+/// The caller's 200 for `call`'s INVITE, acknowledged; the call with its To tag.
+async fn answered(caller: &Phone, mut call: Call) -> (Call, Sip) {
+    let ok = final_response(caller, &call).await;
+    assert_eq!(ok.status(), 200, "{}", ok.0);
     call.to_tag = Some(ok.to_tag());
     caller
         .send(request("ACK", &call, 2, &branch(), caller.addr(), &[], ""))
         .await;
+    (call, ok)
 }
 
 /// A phone registered as 102.
@@ -231,10 +250,8 @@ async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
     next_request(&callee, "ACK").await;
 
     // The caller is answered and acknowledges.
-    let ok = final_response(&caller, &call).await;
-    assert_eq!(ok.status(), 200, "{}", ok.0);
+    let (_, ok) = answered(&caller, call).await;
     let server_for_caller = rtp_target(ok.body());
-    acknowledge(&caller, call, &ok).await;
 
     // Both talk at once; each hears the other's byte and never its own.
     let caller_talks = talk(&caller_rtp, server_for_caller, CALLER_BYTE, 50);
@@ -307,23 +324,14 @@ async fn both_phones_of_an_extension_ring_the_first_answer_wins_and_the_other_is
         .send(at_softphone.reply_tagged("180 Ringing", "soft"))
         .await;
     // The desk phone answers first.
-    let desk_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let contact = format!("sip:102@{}", desk.addr());
-    desk.send(with_body(
-        at_desk.reply_tagged("200 OK", "desk"),
-        &contact,
-        &sdp(desk_rtp.local_addr().unwrap()),
-    ))
-    .await;
+    let _desk_rtp = pick_up(&desk, &at_desk, "102", "desk").await;
     // The softphone is cancelled; it ends its INVITE with 487.
     let cancel = next_request(&softphone, "CANCEL").await;
     softphone.send(cancel.reply("200 OK")).await;
     softphone
         .send(at_softphone.reply_tagged("487 Request Terminated", "soft"))
         .await;
-    let ok = final_response(&caller, &call).await;
-    assert_eq!(ok.status(), 200);
-    acknowledge(&caller, call, &ok).await;
+    answered(&caller, call).await;
     traced(&live, "102", "answered").await;
 }
 
@@ -374,9 +382,7 @@ async fn a_busy_phone_sends_the_caller_to_voicemail() {
     desk.send(invite.reply_tagged("486 Busy Here", "desk"))
         .await;
     // The plan's busy path: 102's voicemail answers the caller.
-    let ok = final_response(&caller, &call).await;
-    assert_eq!(ok.status(), 200);
-    acknowledge(&caller, call, &ok).await;
+    answered(&caller, call).await;
     traced(&live, "102", "busy").await;
 }
 
@@ -393,18 +399,8 @@ async fn a_queue_rings_its_logged_in_agents_phone_and_connects_it() {
     let (call, _) = dial(&caller, "600", caller_rtp.local_addr().unwrap()).await;
     let invite = next_request(&agent, "INVITE").await;
     assert!(invite.header("To").contains("sip:102@"), "{}", invite.0);
-    let agent_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let contact = format!("sip:102@{}", agent.addr());
-    agent
-        .send(with_body(
-            invite.reply_tagged("200 OK", "agent"),
-            &contact,
-            &sdp(agent_rtp.local_addr().unwrap()),
-        ))
-        .await;
-    let ok = final_response(&caller, &call).await;
-    assert_eq!(ok.status(), 200);
-    acknowledge(&caller, call, &ok).await;
+    let _agent_rtp = pick_up(&agent, &invite, "102", "agent").await;
+    answered(&caller, call).await;
     traced(&live, "600", "answered").await;
 }
 
@@ -425,18 +421,8 @@ async fn a_hot_desk_phone_rings_for_the_extension_logged_in_on_it() {
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
     let invite = next_request(&hot_desk, "INVITE").await;
-    let phone_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let contact = format!("sip:{}@{}", live_server::HOT_DESK_PHONE, hot_desk.addr());
-    hot_desk
-        .send(with_body(
-            invite.reply_tagged("200 OK", "desk"),
-            &contact,
-            &sdp(phone_rtp.local_addr().unwrap()),
-        ))
-        .await;
-    let ok = final_response(&caller, &call).await;
-    assert_eq!(ok.status(), 200);
-    acknowledge(&caller, call, &ok).await;
+    let _phone_rtp = pick_up(&hot_desk, &invite, live_server::HOT_DESK_PHONE, "desk").await;
+    answered(&caller, call).await;
     traced(&live, "102", "answered").await;
 }
 
@@ -503,9 +489,7 @@ async fn a_phone_that_does_not_answer_in_its_ring_time_goes_to_voicemail() {
     desk.send(cancel.reply("200 OK")).await;
     desk.send(invite.reply_tagged("487 Request Terminated", "desk"))
         .await;
-    let ok = final_response(&caller, &call).await;
-    assert_eq!(ok.status(), 200, "voicemail answers");
-    acknowledge(&caller, call, &ok).await;
+    answered(&caller, call).await;
     traced(&live, "103", "nobody answered in time").await;
 }
 
@@ -600,21 +584,8 @@ async fn connected_call_lamp(
     if let Some((watcher, lamp)) = lamp {
         assert_eq!(next_line_state(watcher, lamp).await, "early");
     }
-    let desk_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let contact = format!("sip:102@{}", desk.addr());
-    desk.send(with_body(
-        invite.reply_tagged("200 OK", "desk"),
-        &contact,
-        &sdp(desk_rtp.local_addr().unwrap()),
-    ))
-    .await;
-    let ok = final_response(&caller, &call).await;
-    assert_eq!(ok.status(), 200);
-    let mut acked = call;
-    acked.to_tag = Some(ok.to_tag());
-    caller
-        .send(request("ACK", &acked, 2, &branch(), caller.addr(), &[], ""))
-        .await;
+    pick_up(&desk, &invite, "102", "desk").await;
+    let (acked, _) = answered(&caller, call).await;
     (caller, desk, acked, invite)
 }
 
