@@ -92,6 +92,11 @@ def load():
         if not isinstance(entry, dict):
             errors.append(f"{where}: expected {{ en: ..., de: ... }} or {{ tone: ... }}")
             continue
+        if "generated" in entry:
+            g = entry["generated"]
+            if set(entry) != {"generated"} or not isinstance(g, str) or not (ROOT / g).is_file():
+                errors.append(f"{where}: generated is {{ generated: scripts/NAME.py }}, an existing script")
+            continue
         if "tone" in entry:
             t = entry["tone"]
             if (
@@ -158,7 +163,10 @@ def render(name, lang, entry, voices, speed, pronounce):
     with tempfile.TemporaryDirectory(prefix="gen-prompts-") as tmp:
         tmp = Path(tmp)
         out = tmp / "out.wav"
-        if "tone" in entry:
+        if "generated" in entry:
+            # A script of ours writes it (music, not speech): the same in every language.
+            run([sys.executable, str(ROOT / entry["generated"]), str(out)])
+        elif "tone" in entry:
             t = entry["tone"]
             run(["sox", "-D", "-n", *SOX_OUT, str(out),
                  "synth", str(t["seconds"]), "sine", str(t["hz"]),

@@ -1,9 +1,11 @@
-//! `switchboard simulate --from EXT --dial NUMBER [--press KEYS]... [--wait 6s]...`:
-//! walk one call through the plan from the shell and print its trace step by step.
+//! `switchboard simulate --from EXT --dial NUMBER [--press KEYS]... [--wait 6s]...
+//! [--far-end "extension 102 is busy"]...`: walk one call through the plan from the shell
+//! and print its trace step by step.
 //!
-//! `--press` and `--wait` happen in the order given. Prompts finish at once and phones
-//! ring unanswered, as in `switchboard test`; the office starts empty (the PINs written
-//! in the plan apply).
+//! `--press`, `--wait` and `--far-end` happen in the order given. Prompts finish at once
+//! and phones ring unanswered unless `--far-end` says otherwise, in the words of a test
+//! step (`extension 102 answers after 5s`, `trunk main is busy`), as in `switchboard
+//! test`; the office starts empty (the PINs written in the plan apply).
 
 use clap::{ArgMatches, Args};
 use std::path::PathBuf;
@@ -12,7 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchboard_core::call::Caller;
 use switchboard_core::world::World;
+use switchboard_dsl::ast::{FarEndDoes, FarEndParty};
 use switchboard_dsl::duration;
+use switchboard_dsl::read::{PhraseWord, far_end_phrase};
 use switchboard_dsl::script::WallTime;
 use switchboard_dsl::{Plan, render};
 use switchboard_runtime::plan_files;
@@ -43,6 +47,11 @@ pub struct SimulateArgs {
     /// Time passing with no key pressed, like `6s`; may be repeated.
     #[arg(long)]
     wait: Vec<String>,
+    /// What a far end the call rings does, as a test says it: "extension 102 answers
+    /// [after 5s]", "extension 102 is busy", "queue 800 never answers", "trunk main is
+    /// unregistered"; may be repeated.
+    #[arg(long = "far-end", value_name = "WHO DOES")]
+    far_end: Vec<String>,
     /// Office time, like "2026-11-23 19:00" (default: Monday 2026-11-23 10:00).
     #[arg(long)]
     time: Option<String>,
@@ -55,6 +64,15 @@ pub struct SimulateArgs {
 enum Action {
     Press(String),
     Wait(Duration),
+    FarEnd(FarEnd),
+}
+
+/// `--far-end "extension 102 is busy"`, read.
+struct FarEnd {
+    party: FarEndParty,
+    name: String,
+    does: FarEndDoes,
+    written: String,
 }
 
 pub fn run(args: SimulateArgs, matches: &ArgMatches) -> ExitCode {
@@ -108,6 +126,12 @@ pub fn run(args: SimulateArgs, matches: &ArgMatches) -> ExitCode {
             Action::Wait(d) => {
                 println!("> wait {}", humantime(d));
                 world.wait(d);
+            }
+            Action::FarEnd(f) => {
+                println!("> {}", f.written);
+                if let Err(e) = world.far_end(call, f.party, &f.name, f.does) {
+                    println!("  (nothing happens: {e})");
+                }
             }
         }
         shown = print_new(&world, call, &plan, shown);
@@ -178,8 +202,58 @@ fn ordered_actions(args: &SimulateArgs, m: &ArgMatches) -> Result<Vec<Action>, S
             .unwrap_or(usize::MAX);
         at.push((i, Action::Wait(d)));
     }
+    let far_end_at = m.indices_of("far_end").map(|i| i.collect::<Vec<_>>());
+    for (n, text) in args.far_end.iter().enumerate() {
+        let f = far_end(text).map_err(|e| format!("--far-end {text:?}: {e}"))?;
+        let i = far_end_at
+            .as_ref()
+            .and_then(|v| v.get(n).copied())
+            .unwrap_or(usize::MAX);
+        at.push((i, Action::FarEnd(f)));
+    }
     at.sort_by_key(|(i, _)| *i);
     Ok(at.into_iter().map(|(_, a)| a).collect())
+}
+
+/// Reads `extension 102 is busy`, `trunk "main" answers after 5s`: whose far end, then
+/// what it does in the words a test uses (`read::far_end_phrase`).
+fn far_end(text: &str) -> Result<FarEnd, String> {
+    let mut words = text.split_whitespace();
+    let party = match words.next() {
+        Some("extension") => FarEndParty::Extension,
+        Some("queue") => FarEndParty::Queue,
+        Some("trunk") => FarEndParty::Trunk,
+        _ => {
+            return Err(
+                "start with whose far end it is: extension EXT, queue QUEUE or trunk NAME".into(),
+            );
+        }
+    };
+    let Some(name) = words.next() else {
+        return Err("name the extension, queue or trunk".into());
+    };
+    let name = name.trim_matches('"').to_string();
+    let phrase: Vec<PhraseWord> = words
+        .map(|w| {
+            if w.bytes().all(|b| b.is_ascii_digit()) {
+                PhraseWord::Number(w.to_string())
+            } else if w.starts_with(|c: char| c.is_ascii_digit()) {
+                duration::parse(w).map_or(PhraseWord::Other, PhraseWord::Duration)
+            } else {
+                PhraseWord::Word(w.to_string())
+            }
+        })
+        .collect();
+    let does = far_end_phrase(&phrase).map_err(|e| match e.help {
+        Some(help) => format!("{} ({help})", e.message),
+        None => e.message,
+    })?;
+    Ok(FarEnd {
+        party,
+        name,
+        does,
+        written: text.to_string(),
+    })
 }
 
 fn humantime(d: Duration) -> String {

@@ -20,186 +20,11 @@
 
 mod support;
 
-use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use support::{PASSWORD, Server, free_port, office_copy, repo, wait_for};
-
-const BARESIP: &str = "/usr/bin/baresip";
-
-/// baresip, killed when the test ends however it ends; what it prints (its SIP trace)
-/// and what it says over `ctrl_tcp` are kept.
-struct Baresip {
-    child: Child,
-    output: Arc<Mutex<String>>,
-    ctrl: TcpStream,
-    /// Every netstring baresip sent over `ctrl_tcp`, parsed, in order.
-    messages: Arc<Mutex<Vec<Value>>>,
-    next_token: u32,
-}
-
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Baresip {
-    /// Starts baresip with no account, listening for SIP on loopback.
-    fn start(dir: &Path) -> Baresip {
-        Baresip::start_as(dir, "baresip", None, 0)
-    }
-
-    /// Starts baresip in `dir/name` with no account. With a `tone` its microphone is a
-    /// sine of that many hertz (`ausine`, which takes 48 kHz stereo) and every call's
-    /// sound both ways is written to `dir/name/dump/*-dec.wav` (what it heard) and
-    /// `*-enc.wav` (what it sent) by `sndfile`. `slot` (0-2) gives each instance of a
-    /// test RTP ports of its own.
-    fn start_as(dir: &Path, name: &str, tone: Option<u32>, slot: u16) -> Baresip {
-        let home = dir.join(name);
-        std::fs::create_dir_all(home.join("dump")).unwrap();
-        let rtp = 26_000 + (std::process::id() % 200) as u16 * 30 + slot * 10;
-        let ctrl_port = free_port();
-        let source = match tone {
-            Some(hz) => format!(
-                "audio_source\tausine,{hz}\nausrc_srate\t48000\nausrc_channels\t2\n\
-                 module\tausine.so\nmodule\tsndfile.so\nsnd_path\t{}\n",
-                home.join("dump").display()
-            ),
-            None => "audio_source\taubridge,nil\n".to_string(),
-        };
-        // SIP on a port whose next one (baresip's TLS) is free too.
-        let sip = loop {
-            let port = free_port();
-            if std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-                break port;
-            }
-        };
-        std::fs::write(
-            home.join("config"),
-            format!(
-                "poll_method\tepoll\n\
-                 sip_listen\t127.0.0.1:{sip}\n\
-                 audio_player\taubridge,nil\n\
-                 {source}\
-                 audio_alert\taubridge,nil\n\
-                 rtp_ports\t{rtp}-{}\n\
-                 module_path\t/usr/lib/baresip/modules\n\
-                 module\tg711.so\n\
-                 module\taubridge.so\n\
-                 module_tmp\taccount.so\n\
-                 module_app\tmenu.so\n\
-                 module_app\tmwi.so\n\
-                 module_app\tctrl_tcp.so\n\
-                 ctrl_tcp_listen\t127.0.0.1:{ctrl_port}\n",
-                rtp + 9
-            ),
-        )
-        .unwrap();
-        std::fs::write(home.join("accounts"), "").unwrap();
-        let mut child = Command::new(BARESIP)
-            .arg("-f")
-            .arg(&home)
-            .arg("-s")
-            .env("HOME", &home)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{BARESIP}: {e} (apt-get install baresip)"));
-        let stdout = child.stdout.take().unwrap();
-        let output = Arc::new(Mutex::new(String::new()));
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let mut out = sink.lock().unwrap();
-                out.push_str(&line);
-                out.push('\n');
-            }
-        });
-        let ctrl = wait_for("baresip's ctrl_tcp port", Duration::from_secs(20), || {
-            TcpStream::connect(("127.0.0.1", ctrl_port)).ok()
-        });
-        let messages = Arc::new(Mutex::new(Vec::new()));
-        let reader = ctrl.try_clone().unwrap();
-        let sink = messages.clone();
-        std::thread::spawn(move || read_netstrings(reader, &sink));
-        Baresip {
-            child,
-            output,
-            ctrl,
-            messages,
-            next_token: 1,
-        }
-    }
-
-    /// Runs a command and returns its response.
-    fn command(&mut self, command: &str, params: &str) -> Value {
-        let token = self.next_token.to_string();
-        self.next_token += 1;
-        let body = json!({"command": command, "params": params, "token": token}).to_string();
-        write!(self.ctrl, "{}:{body},", body.len()).unwrap();
-        self.ctrl.flush().unwrap();
-        self.wait_message(&format!("the answer to {command}"), |m| {
-            m["response"] == true && m["token"] == token.as_str()
-        })
-    }
-
-    /// The first message from baresip satisfying `check`, waiting for it.
-    fn wait_message(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(found) = self.messages.lock().unwrap().iter().find(|m| check(m)) {
-                return found.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "baresip never said {what}; it said {:#?}\nand printed:\n{}",
-                self.messages.lock().unwrap(),
-                self.printed()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn printed(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-}
-
-/// Reads `len:json,` netstrings until the connection closes.
-fn read_netstrings(mut stream: TcpStream, sink: &Mutex<Vec<Value>>) {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while let Ok(n) = stream.read(&mut chunk) {
-        if n == 0 {
-            break;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-        while let Some(colon) = buffer.iter().position(|&b| b == b':') {
-            let Some(len) = std::str::from_utf8(&buffer[..colon])
-                .ok()
-                .and_then(|l| l.parse::<usize>().ok())
-            else {
-                return;
-            };
-            if buffer.len() < colon + 1 + len + 1 {
-                break;
-            }
-            let body = buffer[colon + 1..colon + 1 + len].to_vec();
-            buffer.drain(..colon + 1 + len + 1);
-            if let Ok(value) = serde_json::from_slice(&body) {
-                sink.lock().unwrap().push(value);
-            }
-        }
-    }
-}
+use std::time::Duration;
+use support::baresip::{BARESIP, Baresip, heard, hears_tone};
+use support::{PASSWORD, Server, office_copy, repo, wait_for};
 
 /// Whether `message` is a message-waiting event whose summary holds every one of `lines`.
 fn lamp(message: &Value, lines: &[&str]) -> bool {
@@ -268,30 +93,6 @@ fn baresip_registers_on_the_defaults_and_its_subscribed_lamp_lights_for_a_messag
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The strength of `hz` in `samples` (8 kHz), by Goertzel's algorithm.
-fn tone_power(samples: &[i16], hz: f64) -> f64 {
-    let k = 2.0 * (2.0 * std::f64::consts::PI * hz / 8000.0).cos();
-    let (mut s1, mut s2) = (0.0, 0.0);
-    for &x in samples {
-        let s0 = f64::from(x) + k * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    s1 * s1 + s2 * s2 - k * s1 * s2
-}
-
-/// The audio a baresip heard during its call (`sndfile`'s decoded dump), at 8 kHz.
-fn heard(phone_dir: &Path) -> Vec<i16> {
-    let dump = std::fs::read_dir(phone_dir.join("dump"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
-        .unwrap_or_else(|| panic!("no recording of what {} heard", phone_dir.display()));
-    let mut reader = hound::WavReader::open(&dump).unwrap();
-    assert_eq!(reader.spec().sample_rate, 8000);
-    reader.samples::<i16>().map(Result::unwrap).collect()
-}
-
 #[test]
 fn two_baresips_call_each_other_through_the_server_and_each_hears_the_others_tone() {
     assert!(
@@ -339,12 +140,9 @@ fn two_baresips_call_each_other_through_the_server_and_each_hears_the_others_ton
     // Each heard the other's tone, not its own (and not silence).
     for (who, theirs, own) in [("alice", 1000.0, 440.0), ("bob", 440.0, 1000.0)] {
         let audio = heard(&dir.join(who));
-        let middle = &audio[audio.len() / 4..audio.len() / 4 + 8000.min(audio.len() / 2)];
-        let (theirs_power, own_power) = (tone_power(middle, theirs), tone_power(middle, own));
-        assert!(
-            theirs_power > 1e12 && theirs_power > 1000.0 * own_power.max(1.0),
-            "{who} heard {theirs} Hz at {theirs_power:.3e} and its own {own} Hz at {own_power:.3e}"
-        );
+        if let Err(e) = hears_tone(&audio, 8000, theirs, own) {
+            panic!("{who} heard {e}");
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

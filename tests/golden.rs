@@ -36,6 +36,7 @@ fn catalog() -> PromptCatalog {
         "park-empty",
         "vm-locked",
         "vm-pin-was-locked",
+        "hold-music",
     ] {
         c.add("en", p);
     }

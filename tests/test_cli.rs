@@ -120,3 +120,74 @@ fn simulate_prints_each_step_with_its_place_in_order() {
     assert!(at("> press 1234#") < at("plan.dial:11:9 play vm-main"));
     assert!(at("plan.dial:11:9 play vm-main") < at("ended: the plan hung up"));
 }
+
+#[test]
+fn simulate_says_what_a_rung_phone_does_in_order_with_the_other_actions() {
+    let dir = plan("simulate-far-end", OFFICE);
+    let o = switchboard(&[
+        "simulate",
+        "--plan",
+        dir.to_str().unwrap(),
+        "--from",
+        "101",
+        "--dial",
+        "102",
+        "--wait",
+        "3s",
+        "--far-end",
+        "extension 102 is busy",
+    ]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} missing from:\n{out}"))
+    };
+    assert!(at("plan.dial:4:21 extension 102") < at("> wait 3s"));
+    assert!(at("> wait 3s") < at("> extension 102 is busy"));
+    assert!(at("> extension 102 is busy") < at("-> busy"));
+    assert!(at("-> busy") < at("voicemail 102"));
+}
+
+#[test]
+fn simulate_refuses_a_far_end_it_cannot_read_and_names_the_words() {
+    let dir = plan("simulate-far-end-bad", OFFICE);
+    let o = switchboard(&[
+        "simulate",
+        "--plan",
+        dir.to_str().unwrap(),
+        "--from",
+        "101",
+        "--dial",
+        "102",
+        "--far-end",
+        "extension 102 busy",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("did you mean `is busy`?"), "{err}");
+}
+
+#[test]
+fn a_test_saying_what_a_phone_does_that_the_plan_does_not_ring_fails_and_says_why() {
+    let dir = plan(
+        "far-end-not-ringing",
+        &format!(
+            "{OFFICE}\ntest \"the wrong desk is busy\" {{\n    call from 101 dial \"102\"\n    extension 101 is busy\n}}\n"
+        ),
+    );
+    let o = switchboard(&["test", dir.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("expected a call ringing extension 101"),
+        "{out}"
+    );
+    assert!(
+        out.contains("extension 101 is not ringing: the call rings extension 102"),
+        "{out}"
+    );
+}

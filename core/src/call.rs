@@ -11,9 +11,11 @@ mod connect;
 mod directory;
 mod input;
 mod mailbox;
+mod queue;
 mod record;
 mod route;
 mod run;
+pub mod toll_fraud;
 mod typeahead;
 mod values;
 
@@ -79,6 +81,8 @@ pub struct Call {
     typeahead: typeahead::TypeAhead,
     language: Option<String>,
     mailbox: Option<mailbox::Cursor>,
+    /// The agent who took this call from a queue; their wrap-up starts when it ends.
+    queue_agent: Option<String>,
     /// The last thing recorded, for `confirm`.
     last_recording: Option<record::Recorded>,
     next_timer: u32,
@@ -103,6 +107,8 @@ enum Wait {
     Input(Box<Input>),
     /// Recording; `stop_sent` once `StopRecording` went out.
     Recording(Box<record::Recording>),
+    /// Waiting in a queue while its agents are offered the call.
+    Queued(Box<queue::Queued>),
     /// Ringing an extension, a queue or a trunk.
     Ringing {
         timer: Option<TimerId>,
@@ -147,6 +153,7 @@ impl Call {
             typeahead: typeahead::TypeAhead::default(),
             language: None,
             mailbox: None,
+            queue_agent: None,
             last_recording: None,
             next_timer: 0,
             next_play: 0,
@@ -199,6 +206,10 @@ impl Call {
                 duration_ms,
             } => self.recording_finished(recording, duration_ms, store),
             Event::FarEnd(f) => self.far_end(f, store),
+            Event::AnsweredBy(agent) => match &self.wait {
+                Wait::Queued(_) => self.queue_far_end(Some(Some(agent)), "answered", store),
+                _ => self.far_end(FarEnd::Answered, store),
+            },
             Event::TimerFired(t) => self.timer_fired(t, store),
             Event::Hangup => self.caller_hung_up(store),
         }
@@ -231,7 +242,7 @@ impl Call {
             Wait::Prompt { .. } => "a prompt to finish",
             Wait::Input(_) => "the caller's keys",
             Wait::Recording(_) => "the end of a recording",
-            Wait::Ringing { .. } => "someone to answer",
+            Wait::Ringing { .. } | Wait::Queued(_) => "someone to answer",
             Wait::Connected => "the hang-up of a connected call",
             Wait::Ended => "nothing: the call is over",
         }
@@ -264,7 +275,7 @@ impl Call {
                 }
             }
             Wait::Recording(_) => self.recording_digit(d),
-            Wait::Connected | Wait::Ringing { .. } => {
+            Wait::Connected | Wait::Ringing { .. } | Wait::Queued(_) => {
                 // Keys during a conversation belong to the people talking.
             }
             // A key no question takes is never traced by its value: it may be part of a PIN.
@@ -282,6 +293,7 @@ impl Call {
                 self.after_prompt(then, store);
             }
             Wait::Input(input) if input.play == Some(id) => self.input_prompt_done(store),
+            Wait::Queued(_) => self.queue_play_finished(id),
             _ if id.0 < self.next_play => {
                 // A prompt stopped by a key reports its end after the call moved on.
             }
@@ -304,6 +316,7 @@ impl Call {
     fn timer_fired(&mut self, id: TimerId, store: &mut dyn Store) {
         match &self.wait {
             Wait::Input(input) if input.timer == Some(id) => self.input_timeout(store),
+            Wait::Queued(_) => self.queue_timer(id, store),
             Wait::Ringing { timer, .. } if *timer == Some(id) => {
                 self.push(Command::CancelRing);
                 self.ring_failed("nobody answered in time", store);
@@ -320,6 +333,15 @@ impl Call {
     }
 
     fn far_end(&mut self, f: FarEnd, store: &mut dyn Store) {
+        if matches!(self.wait, Wait::Queued(_)) {
+            let (answered, why) = match f {
+                FarEnd::Answered => (Some(None), "answered"),
+                FarEnd::Busy => (None, "busy"),
+                FarEnd::NoAnswer => (None, "no answer"),
+                FarEnd::Failed => (None, "the call could not be made"),
+            };
+            return self.queue_far_end(answered, why, store);
+        }
         let Wait::Ringing { timer, .. } = &self.wait else {
             self.ignore(format!("{f:?} from a far end while not ringing"));
             return;
@@ -329,7 +351,7 @@ impl Call {
         }
         match f {
             FarEnd::Answered => {
-                self.note(None, Traced::Branch("answered".into()));
+                self.note(None, Traced::Branch(trace::ANSWERED.into()));
                 self.wait = Wait::Connected;
             }
             FarEnd::Busy => self.ring_failed("busy", store),
@@ -356,6 +378,11 @@ impl Call {
                 self.push(Command::CancelRing);
                 self.finish_hangup(store);
             }
+            queued @ Wait::Queued(_) => {
+                self.wait = queued;
+                self.queue_hung_up();
+                self.finish_hangup(store);
+            }
             Wait::Input(input) => {
                 if let Some(t) = input.timer {
                     self.push(Command::CancelTimer(t));
@@ -368,6 +395,7 @@ impl Call {
 
     fn finish_hangup(&mut self, store: &mut dyn Store) {
         self.leave_park(store);
+        self.queue_call_over(store);
         self.wait = Wait::Ended;
         self.note(None, Traced::Ended("the caller hung up".into()));
     }

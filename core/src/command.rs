@@ -17,6 +17,13 @@ pub enum Command {
     },
     /// Stop the playing media early; `PlayFinished(id)` still follows.
     StopPlaying(PlayId),
+    /// Play `prompt` over and over (hold music) until `StopPlaying(id)`; only then is
+    /// `PlayFinished(id)` reported. A runtime with nothing to play plays silence.
+    PlayOnHold {
+        id: PlayId,
+        prompt: String,
+        language: String,
+    },
     /// Record the caller until `StopRecording`, then report `RecordingFinished`. Nothing is
     /// played first: the beep is a `Play` of its own. `max` is the step's maximum length
     /// (the plan's `max_recording` unless the step says): the engine stops the recording

@@ -12,6 +12,9 @@ pub enum Event {
     RecordingFinished { recording: String, duration_ms: u64 },
     /// What became of a `Ring`, `RingQueue` or `DialTrunk`.
     FarEnd(FarEnd),
+    /// A `RingQueue` was answered, by this agent: `FarEnd(Answered)` saying who, so the
+    /// queue can count the call and start the agent's wrap-up when it ends.
+    AnsweredBy(String),
     /// A timer the call started has run out.
     TimerFired(TimerId),
     /// The caller hung up.

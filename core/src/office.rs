@@ -19,8 +19,8 @@ pub use pin_lock::{
     FIRST_LOCK_MS, MAX_FAILURES, MAX_LOCK_MS, PinCheck, WINDOW_MS, lock_length, try_pin,
 };
 pub use queues::{
-    QueueRefusal, QueueSelection, agent_queues, is_agent, is_manager, logged_in_agents, manages,
-    queue_login,
+    QueueRefusal, QueueSelection, agent_answered, agent_call_ended, agent_queues, in_wrap_up,
+    is_agent, is_manager, logged_in_agents, manages, offer_order, queue_login,
 };
 
 use crate::pin::PinHash;

@@ -189,6 +189,29 @@ pub trait Store: Send {
         logged_in: bool,
     ) -> Result<(), StoreError>;
 
+    /// When `agent`'s last queue call ended, by the store's clock (`now_ms`); `None`
+    /// before their first. Wrap-up and `longest_idle` read it, across every queue.
+    fn agent_last_call_end(&self, agent: &str) -> Result<Option<u64>, StoreError>;
+
+    fn set_agent_last_call_end(&mut self, agent: &str, at_ms: u64) -> Result<(), StoreError>;
+
+    /// How many of `queue`'s calls `agent` answered since logging in to it (`fewest_calls`);
+    /// 0 when none were counted.
+    fn queue_calls_answered(&self, agent: &str, queue: &str) -> Result<u32, StoreError>;
+
+    /// Replaces the count; `office::queue_login` sets it back to 0 at each login.
+    fn set_queue_calls_answered(
+        &mut self,
+        agent: &str,
+        queue: &str,
+        answered: u32,
+    ) -> Result<(), StoreError>;
+
+    /// The agent `queue` last offered a call to (`round_robin` goes on after them).
+    fn queue_last_offered(&self, queue: &str) -> Result<Option<String>, StoreError>;
+
+    fn set_queue_last_offered(&mut self, queue: &str, agent: &str) -> Result<(), StoreError>;
+
     /// The extension logged in on a hot-desk phone.
     fn hot_desk_extension(&self, device_mac: &str) -> Result<Option<String>, StoreError>;
 

@@ -8,8 +8,8 @@
 use crate::call::Caller;
 use crate::chat::{ChatDestination, ChatMessage, route_chat};
 use crate::store::Store;
-use crate::trace::{TraceEntry, Traced};
-use crate::world::World;
+use crate::trace::{self, TraceEntry, Traced};
+use crate::world::{World, party_text};
 use std::sync::Arc;
 use switchboard_dsl::Plan;
 use switchboard_dsl::ast::{self, Given, MailboxOp, StepKind, Test, TestCaller, Value};
@@ -126,6 +126,22 @@ impl Run {
                 self.world.hangup(call);
             }
             StepKind::Expect(step) => return self.expect(&step.kind, span),
+            StepKind::ExpectConnected => return self.expect_wanted(Expected::Connected, span),
+            StepKind::FarEnd { party, name, does } => {
+                let who = party_text(*party, &name.name);
+                let failed = match self.current {
+                    None => Some("no call was placed before this step".to_string()),
+                    Some(call) => self.world.far_end(call, *party, &name.name, *does).err(),
+                };
+                if let Some(instead) = failed {
+                    return Err(Failure {
+                        place: self.plan.location(span),
+                        expected: format!("a call ringing {who}"),
+                        instead: vec![instead],
+                        trace: self.rendered_trace(),
+                    });
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -177,8 +193,19 @@ impl Run {
         }
     }
 
+    fn rendered_trace(&self) -> Vec<String> {
+        self.trace().iter().map(|e| e.render(&self.plan)).collect()
+    }
+
     fn expect(&mut self, kind: &StepKind, span: switchboard_dsl::Span) -> Result<(), Failure> {
-        let want = Expected::from_step(kind);
+        self.expect_wanted(Expected::from_step(kind), span)
+    }
+
+    fn expect_wanted(
+        &mut self,
+        want: Expected,
+        span: switchboard_dsl::Span,
+    ) -> Result<(), Failure> {
         let trace = self.trace();
         let found = trace[self.seen..]
             .iter()
@@ -225,6 +252,8 @@ enum Expected {
     ParkOrUnpark(String),
     /// The plan ended the call on purpose (not after an error, not the caller).
     Hangup,
+    /// Someone the call rang answered.
+    Connected,
 }
 
 impl Expected {
@@ -317,6 +346,7 @@ impl Expected {
                 (*verb == "park" || *verb == "unpark") && args.first() == Some(o)
             }
             (Expected::Hangup, Traced::Step { verb: "hangup", .. }) => true,
+            (Expected::Connected, Traced::Branch(b)) => trace::is_answered(b),
             _ => false,
         }
     }
@@ -335,6 +365,7 @@ impl std::fmt::Display for Expected {
             }
             Expected::ParkOrUnpark(o) => write!(f, "park or unpark {o}"),
             Expected::Hangup => write!(f, "hangup"),
+            Expected::Connected => write!(f, "connected"),
         }
     }
 }

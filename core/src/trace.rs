@@ -35,6 +35,18 @@ pub enum Traced {
     Ended(String),
 }
 
+/// The branch a call takes when someone it rang picks up (what `expect connected` finds).
+pub const ANSWERED: &str = "answered";
+
+/// Whether a branch says someone picked up: `answered`, or `104 answered` when the
+/// agent of a queue who took the call is known (never `nobody answered`).
+pub fn is_answered(branch: &str) -> bool {
+    branch == ANSWERED
+        || branch
+            .strip_suffix(" answered")
+            .is_some_and(|who| !who.is_empty() && who.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// What a secret (a PIN) is shown as, one per character: a trace still says how many
 /// keys were typed, never which.
 pub const MASK: char = '*';

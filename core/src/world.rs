@@ -1,5 +1,6 @@
 //! A simulated office: calls run against an in-memory store on a virtual clock, with
-//! prompts that finish the moment they start and phones nobody answers.
+//! prompts that finish the moment they start and phones nobody answers — unless a test
+//! says what a rung phone, queue or trunk does (`far_end`).
 //!
 //! The keys of one `press` are typed faster than any prompt plays: a prompt that starts
 //! while they are being pressed ends only after the last of them (or when a key stops
@@ -9,6 +10,10 @@
 //! This is the runtime of `switchboard test`, `switchboard simulate`, the scenario tests
 //! and the benchmarks. It plays the part the SIP server plays in production, through the
 //! same `Event`s and `Command`s, so what passes here is what the server runs.
+
+mod far_end;
+
+pub use far_end::{Rung, party_text};
 
 use crate::call::{Call, CallStart, Caller};
 use crate::command::Command;
@@ -44,6 +49,13 @@ pub struct SimCall {
     pub trace: Vec<TraceEntry>,
     /// Every command, in order.
     pub commands: Vec<Command>,
+    /// What the call is ringing now (a `Ring`, `RingQueue` or `DialTrunk` nobody has
+    /// answered, refused or cancelled yet).
+    pub ringing: Option<Rung>,
+    /// How many rings the call started, so one ring is told from the next of the same.
+    rings: u64,
+    /// Hold music playing, which ends only when the call stops it.
+    on_hold: Vec<PlayId>,
     recording_since: Option<Duration>,
 }
 
@@ -75,6 +87,9 @@ impl World {
             call,
             trace: Vec::new(),
             commands: Vec::new(),
+            ringing: None,
+            rings: 0,
+            on_hold: Vec::new(),
             recording_since: None,
         });
         self.pump(idx, Vec::new());
@@ -104,15 +119,23 @@ impl World {
     /// Lets time pass: timers that run out meanwhile fire in order.
     pub fn wait(&mut self, d: Duration) {
         let until = self.now + d;
-        while let Some((&(at, seq), _)) = self.timers.first_key_value() {
-            if at > until {
-                break;
-            }
-            let (idx, id) = self.timers.remove(&(at, seq)).expect("just seen");
-            self.move_clock(at);
-            self.pump(idx, vec![Event::TimerFired(id)]);
-        }
+        while self.fire_next_timer(Some(until)) {}
         self.move_clock(until);
+    }
+
+    /// Fires the earliest running timer (of any call), if it runs out by `until`; says
+    /// whether one fired.
+    fn fire_next_timer(&mut self, until: Option<Duration>) -> bool {
+        let Some((&(at, seq), _)) = self.timers.first_key_value() else {
+            return false;
+        };
+        if until.is_some_and(|u| at > u) {
+            return false;
+        }
+        let (idx, id) = self.timers.remove(&(at, seq)).expect("just seen");
+        self.move_clock(at);
+        self.pump(idx, vec![Event::TimerFired(id)]);
+        true
     }
 
     /// Moves the world's clock, and the store's with it, so that what the store stamps
@@ -165,12 +188,17 @@ impl World {
                     Some(held) => held.push((idx, *id)),
                     None => answers.push(Event::PlayFinished(*id)),
                 },
+                // Hold music plays until it is stopped.
+                Command::PlayOnHold { id, .. } => sim.on_hold.push(*id),
                 Command::StopPlaying(id) => {
                     // A play a key stopped reports its end at once.
                     if let Some(held) = &mut self.typing
                         && let Some(at) = held.iter().position(|h| *h == (idx, *id))
                     {
                         held.remove(at);
+                        answers.push(Event::PlayFinished(*id));
+                    } else if let Some(at) = sim.on_hold.iter().position(|h| h == id) {
+                        sim.on_hold.remove(at);
                         answers.push(Event::PlayFinished(*id));
                     }
                 }
@@ -192,6 +220,25 @@ impl World {
                 Command::CancelTimer(id) => {
                     self.timers.retain(|_, (i, t)| !(*i == idx && t == id));
                 }
+                Command::Ring { extension } => {
+                    sim.rings += 1;
+                    sim.ringing = Some(Rung::Extension(extension.clone()));
+                }
+                Command::RingQueue { queue, agents, .. } => {
+                    sim.rings += 1;
+                    sim.ringing = Some(Rung::Queue {
+                        queue: queue.clone(),
+                        agents: agents.clone(),
+                    });
+                }
+                Command::DialTrunk { trunk, number } => {
+                    sim.rings += 1;
+                    sim.ringing = Some(Rung::Trunk {
+                        trunk: trunk.clone(),
+                        number: number.clone(),
+                    });
+                }
+                Command::CancelRing | Command::Hangup { .. } => sim.ringing = None,
                 _ => {}
             }
             sim.commands.push(c);

@@ -26,8 +26,14 @@ mod lifecycle;
 #[path = "scenarios/connect.rs"]
 mod connect;
 
+#[path = "scenarios/queues.rs"]
+mod queues;
+
 #[path = "scenarios/random.rs"]
 mod random;
 
 #[path = "scenarios/pin_lock.rs"]
 mod pin_lock;
+
+#[path = "scenarios/toll_fraud.rs"]
+mod toll_fraud;

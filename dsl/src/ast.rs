@@ -68,6 +68,18 @@ pub struct ExtensionOptions {
     pub ring: Option<Duration>,
     /// What happens when the extension does not answer (default: its voicemail, if any).
     pub no_answer: Option<Action>,
+    /// The costly numbers this extension may call out to (`allow international, premium`).
+    pub allow: TollAllow,
+}
+
+/// Numbers refused on a trunk unless the plan allows them (toll-fraud defence): for an
+/// extension, its `allow` option; for a call that came in on a trunk, the trunk's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TollAllow {
+    /// `011…`, or `+` and a country code other than 1.
+    pub international: bool,
+    /// `+1900…`, `+1976…` (and `1900…`, `1976…`).
+    pub premium: bool,
 }
 
 /// Whether a plan's `pin` is written as a salted digest, `sha256$<32 hex>$<64 hex>`, the
@@ -88,6 +100,15 @@ pub enum Strategy {
     Hunt,
     RoundRobin,
     LongestIdle,
+    FewestCalls,
+}
+
+/// A queue's periodic announcement: `announce "prompt"` with `announce_every 30s`.
+#[derive(Clone, Debug)]
+pub struct Announce {
+    pub prompt: Value,
+    /// How often it interrupts the hold music; `None` is the default (30 s).
+    pub every: Option<Duration>,
 }
 
 #[derive(Clone, Debug)]
@@ -99,7 +120,13 @@ pub struct Queue {
     pub agents: Vec<Value>,
     pub managers: Vec<Value>,
     pub strategy: Strategy,
+    /// How long each agent rings (every agent at once, for `ring_all`).
     pub ring: Option<Duration>,
+    /// How long a caller waits in the queue before `then`; `None` makes one round.
+    pub max_wait: Option<Duration>,
+    /// How long an agent is left alone after a queue call ends.
+    pub wrap_up: Option<Duration>,
+    pub announce: Option<Announce>,
     pub then: Option<Action>,
 }
 
@@ -121,6 +148,8 @@ pub struct Trunk {
     pub caller_id: Option<String>,
     /// How the trunk's calls are told from forgeries.
     pub trust: TrunkTrust,
+    /// The costly numbers a call that came in on this trunk may go out to.
+    pub allow: TollAllow,
     pub span: Span,
 }
 
@@ -379,6 +408,37 @@ pub enum StepKind {
     /// `given mailbox 101 pin "1234"` and friends: state the office starts the test in.
     Given(Given),
     Expect(Box<Step>),
+    /// `extension 102 is busy`, `trunk "main" answers after 5s`: what a far end the plan
+    /// is ringing does.
+    FarEnd {
+        party: FarEndParty,
+        name: Ident,
+        does: FarEndDoes,
+    },
+    /// `expect connected`: someone the plan rang answered.
+    ExpectConnected,
+}
+
+/// Who a test's far-end step is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FarEndParty {
+    Extension,
+    Queue,
+    Trunk,
+}
+
+/// What a far end does when the plan rings it (test steps and `simulate --far-end`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FarEndDoes {
+    /// Picks up, now or after this much more ringing.
+    Answers {
+        after: Option<Duration>,
+    },
+    Busy,
+    /// Rings until the plan gives up (its ring time), or the carrier does.
+    NeverAnswers,
+    /// No phone is registered for it (a trunk: its registration is down): it cannot ring.
+    Unregistered,
 }
 
 #[derive(Clone, Debug)]

@@ -284,7 +284,9 @@ impl Lowering<'_> {
             | StepKind::Wait(_)
             | StepKind::TestHangup
             | StepKind::Given(_)
-            | StepKind::Expect(_) => Op::Hangup,
+            | StepKind::Expect(_)
+            | StepKind::FarEnd { .. }
+            | StepKind::ExpectConnected => Op::Hangup,
         };
         self.emit(op, span);
     }

@@ -69,7 +69,8 @@ pub fn system_prompts(step: &crate::ast::StepKind) -> impl Iterator<Item = &'sta
             ],
             &DIGITS[..10],
         ),
-        StepKind::Queue(_) => (&["queue-full"], &[]),
+        // Callers hear hold music while the agents ring.
+        StepKind::Queue(_) => (&["queue-full", "hold-music"], &[]),
         StepKind::QueueLogin { .. } => (&["queue-logged-in", "not-allowed"], &[]),
         StepKind::QueueLogout { .. } => (&["queue-logged-out", "not-allowed"], &[]),
         // A phone nobody is logged in to hears `not-allowed` for anything but logging in.

@@ -21,7 +21,7 @@ mod words;
 pub use chat::is_us_e164;
 pub use reader::Reader;
 pub use steps::FLOW_VERBS;
-pub use test_steps::TEST_VERBS;
+pub use test_steps::{FAR_END_PHRASES, PhraseError, PhraseWord, TEST_VERBS, far_end_phrase};
 pub use values::parse_duration;
 pub use words::StepContext;
 

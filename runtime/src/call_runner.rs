@@ -8,12 +8,16 @@
 //! to delete) are read and removed on the blocking pool.
 //!
 //! Ringing an extension calls its registered phones and connects the one that answers
-//! (`ring`), and so does ringing a queue's logged-in agents. What the runtime cannot do
-//! yet (park, pick up a parked call, call outside numbers) is said to the caller
+//! (`ring`), and so does ringing a queue's logged-in agents; a call out through a trunk
+//! is one such ring to the provider (`dial_trunk`). What the runtime cannot do
+//! yet (park, pick up a parked call) is said to the caller
 //! (`feature-unavailable`) and the call ends. A far end that goes silent without a BYE
 //! ends the call after the media's inactivity limit.
 
 mod detail;
+mod dial_trunk;
+mod hold;
+mod queue;
 mod ring;
 
 use crate::call_log::{CallLog, NewCall};
@@ -29,7 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 use switchboard_core::call::{Call, CallStart, Caller};
 use switchboard_core::command::{Command, HangupCause, Media};
-use switchboard_core::event::{Event, FarEnd};
+use switchboard_core::event::Event;
 use switchboard_core::ids::{CallId, PlayId, TimerId};
 use switchboard_core::store::{HungUpBy, Store};
 use switchboard_dsl::Plan;
@@ -61,6 +65,8 @@ pub struct CallServices {
     pub next_id: AtomicU64,
     /// How each call's media watches the far end (how long it may stay silent).
     pub media_watch: media::session::Watch,
+    /// The trunks' accounts at their providers, for calls out.
+    pub trunks: Arc<crate::sip::TrunkAccounts>,
 }
 
 /// Runs one incoming call to its end, inside a span carrying its ids. `hang_up` ends
@@ -68,9 +74,15 @@ pub struct CallServices {
 /// recording in progress is still finished and stored.
 pub async fn run_call(
     services: Arc<CallServices>,
-    incoming: IncomingCall,
+    mut incoming: IncomingCall,
     hang_up: CancellationToken,
 ) {
+    if let CallOrigin::Trunk { name, .. } = &incoming.origin {
+        incoming.dialled =
+            services
+                .trunks
+                .dialled(name, &incoming.dialled, incoming.called.as_deref());
+    }
     let id = CallId(services.next_id.fetch_add(1, Ordering::Relaxed));
     let version = services.plans.current();
     let from_user = match &incoming.origin {
@@ -104,6 +116,7 @@ async fn run_call_in_span(
         dialled,
         sdp_offer,
         leg,
+        ..
     } = incoming;
     // Where the caller's SIP came from: its RTP, if it is behind NAT, comes through the
     // same NAT. A trunk's media may come from another host than its SIP.
@@ -350,6 +363,16 @@ impl LiveCall {
                         let _ = self.media.send(media::MediaCommand::Unwatch);
                         continue;
                     }
+                    Some(LegEvent::Hold) => {
+                        // The caller's media may stop; once bridged, the phone is held.
+                        let _ = self.media.send(media::MediaCommand::Unwatch);
+                        self.on_hold(media::bridge::Which::A, true).await;
+                        continue;
+                    }
+                    Some(LegEvent::Resume) => {
+                        self.on_hold(media::bridge::Which::A, false).await;
+                        continue;
+                    }
                     Some(LegEvent::Hangup) | None => {
                         self.sip_done = true;
                         self.facts.hung_up(HungUpBy::Caller);
@@ -455,6 +478,11 @@ impl LiveCall {
             Command::StopPlaying(id) => {
                 let _ = self.media.stop_playing(id.0);
             }
+            Command::PlayOnHold {
+                id,
+                prompt,
+                language,
+            } => self.play_on_hold(id, prompt, language).await,
             Command::Record { max } => {
                 self.recordings += 1;
                 let name = format!(
@@ -476,16 +504,8 @@ impl LiveCall {
             }
             Command::CancelTimer(id) => self.timers.retain(|(_, t), ()| *t != id),
             Command::Ring { extension } => self.ring(extension.clone(), vec![extension]).await,
-            Command::RingQueue { queue, agents } => {
-                self.ring(format!("queue {queue}"), agents).await
-            }
-            Command::DialTrunk { trunk, number } => {
-                self.unavailable(
-                    format!("cannot call {number} through trunk {trunk} yet"),
-                    Event::FarEnd(FarEnd::Failed),
-                )
-                .await;
-            }
+            Command::RingQueue { queue, agents } => self.ring_queue(queue, agents).await,
+            Command::DialTrunk { trunk, number } => self.dial_trunk(trunk, number).await,
             // A parked call would wait for a pick-up that cannot come, an unparking one
             // for a connection: both hear why and end (the engine empties the orbit).
             Command::Park { orbit } => {
@@ -505,6 +525,10 @@ impl LiveCall {
             Command::CancelRing => self.stop_ringing().await,
             Command::HotDesk { device, extension } => {
                 tracing::info!(device, ?extension, "hot desk changed");
+                self.services
+                    .sip
+                    .set_hot_desk(&device, extension.as_deref())
+                    .await;
             }
             Command::DiscardRecording(name) => {
                 let path = self.services.recordings.join(format!("{name}.wav"));

@@ -7,9 +7,14 @@
 //! flag wins over the file. An unknown or invalid key stops start-up with a message naming
 //! the key, where it is, and what to write instead.
 
+mod trunks;
+
+pub use trunks::{TRUNK_KEYS, TrunkSettings};
+
 use crate::http::HostName;
-use crate::sip::DigestAlgorithm;
+use crate::sip::{DigestAlgorithm, TrunkAccount};
 use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
@@ -55,6 +60,10 @@ pub struct ServerConfig {
     /// SIP messages a second one address may send, averaged over two seconds; an address
     /// over it is ignored for 30 s (a flood). Trunks' addresses are not limited.
     pub sip_messages_per_source: u32,
+    /// The trunks' accounts at their providers (the file's `trunks` key; never a flag).
+    /// None by default: a plan trunk without one is trusted by address and calls out
+    /// unauthenticated to its host.
+    pub trunks: Vec<TrunkAccount>,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +84,7 @@ impl Default for ServerConfig {
             // any phone that suppresses silence to send comfort noise.
             media_timeout: Duration::from_secs(60),
             sip_messages_per_source: crate::sip::DEFAULT_MESSAGES_PER_SECOND,
+            trunks: Vec::new(),
         }
     }
 }
@@ -140,6 +150,11 @@ pub struct ConfigOverrides {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     #[serde(default)]
     pub sip_messages_per_source: Option<u32>,
+    /// The trunks' accounts by the plan's trunk name: the config file only, never a flag
+    /// (see `config/trunks.rs` and docs/configuration).
+    #[arg(skip)]
+    #[serde(default)]
+    pub trunks: Option<BTreeMap<String, TrunkSettings>>,
 }
 
 /// The digest algorithms as one value: clap would read a `Vec` field as a repeated flag.
@@ -186,6 +201,7 @@ pub fn keys() -> Vec<String> {
     ConfigOverrides::augment_args(clap::Command::new("switchboard"))
         .get_arguments()
         .filter_map(|a| a.get_long().map(str::to_string))
+        .chain(["trunks".to_string()]) // the file's only key that is not a flag
         .collect()
 }
 
@@ -208,6 +224,16 @@ impl ServerConfig {
             let mut values = parse_file(&text, path)?;
             values.rebase(path.parent().unwrap_or(Path::new("")));
             values.apply(&mut config);
+            if let Some(trunks) = &values.trunks {
+                config.trunks =
+                    trunks::accounts(trunks).map_err(|(key, message)| ConfigError::Invalid {
+                        file: path.to_path_buf(),
+                        key: Some(key),
+                        line: None,
+                        column: None,
+                        message,
+                    })?;
+            }
         }
         overrides.apply(&mut config);
         config.validate()?;
@@ -349,6 +375,9 @@ impl ConfigOverrides {
                 *path = base.join(&*path);
             }
         }
+        for trunk in self.trunks.iter_mut().flat_map(|t| t.values_mut()) {
+            trunk.rebase(base);
+        }
     }
 
     /// Writes every value that is set over `config`.
@@ -411,6 +440,10 @@ fn yaml_error(e: &serde_norway::Error, file: &Path) -> ConfigError {
     if message.contains(" at line ") {
         (line, column) = (None, None);
     }
+    // Inside a trunk's entry the error starts with its path: "trunks.main.x: ...".
+    if let Some(trunk_error) = trunk_entry_error(&message, file, line, column) {
+        return trunk_error;
+    }
     // serde's own wording for `deny_unknown_fields`: "unknown field `x`, expected ...".
     if let Some(rest) = message.split("unknown field `").nth(1)
         && let Some(key) = rest.split('`').next()
@@ -447,6 +480,38 @@ fn yaml_error(e: &serde_norway::Error, file: &Path) -> ConfigError {
         column,
         message,
     }
+}
+
+/// An error inside `trunks:`, named by its path (`trunks.main.password-file`), with
+/// suggestions from a trunk's own keys.
+fn trunk_entry_error(
+    message: &str,
+    file: &Path,
+    line: Option<usize>,
+    column: Option<usize>,
+) -> Option<ConfigError> {
+    let rest = message.strip_prefix("trunks.")?;
+    let (path, what) = rest.split_once(": ")?;
+    if let Some(unknown) = what
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+    {
+        return Some(ConfigError::UnknownKey {
+            file: file.to_path_buf(),
+            key: format!("trunks.{path}.{unknown}"),
+            line,
+            column,
+            suggestion: did_you_mean(unknown, TRUNK_KEYS.iter().copied())
+                .map(|s| format!("trunks.{path}.{s}")),
+        });
+    }
+    Some(ConfigError::Invalid {
+        file: file.to_path_buf(),
+        key: Some(format!("trunks.{path}")),
+        line,
+        column,
+        message: what.to_string(),
+    })
 }
 
 /// Parses a scalar inside the YAML deserializer, so an error carries the value's key and

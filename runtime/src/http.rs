@@ -12,13 +12,17 @@
 mod cdr;
 mod connections;
 mod headers;
+mod held;
 mod hosts;
 mod status_page;
 pub mod time;
+mod trunks;
 
 pub use connections::{ConnectionTable, Limits, Refused, Slot, serve_with};
 pub use headers::BODY_LIMIT;
+pub use held::{HeldCounts, LiveParts};
 pub use hosts::{HostName, HostNames};
+pub use trunks::{TrunkList, TrunkView};
 
 use crate::call_log::{CallList, CallLog, CallRecord};
 use crate::reload::{LastAttempt, PlanHolder};
@@ -45,6 +49,9 @@ pub struct AppState {
     pub hosts: Arc<HostNames>,
     /// The office store, for the call records (`/api/cdr`); read on its own thread.
     pub store: crate::sqlite_store::StoreThread,
+    /// The running server's SIP side and media ports; `None` where the API is built
+    /// without a server.
+    pub live: Option<LiveParts>,
 }
 
 /// The API's routes over `state`, behind the `Host` check and the security headers.
@@ -57,6 +64,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/calls", get(calls))
         .route("/api/calls/{id}", get(call))
         .route("/api/cdr", get(cdr::cdr))
+        .route("/api/trunks", get(trunks::trunks))
+        .route("/api/debug/counts", get(held::counts))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT as usize))

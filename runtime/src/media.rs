@@ -14,7 +14,9 @@
 //!   first packet heard).
 //! - `bridge` — two calls' media joined: one task relays between their sockets, each
 //!   side judged by its latch, transcoding G.711 where the phones differ, one continuous
-//!   stream per direction.
+//!   stream per direction; while one phone holds, the other hears `hold_music` instead.
+//! - `hold_sdp` — hold in SDP: whether a phone's new offer holds, the direction we answer
+//!   it with, our SDP restated with a new direction; pure.
 //! - `session` — the one place bytes meet the socket: one tokio task per call, sending a
 //!   packet every 20 ms on absolute deadlines, receiving audio and keys, driven by
 //!   `MediaCommand`s and reporting `MediaEvent`s.
@@ -25,6 +27,8 @@
 pub mod bridge;
 pub mod dtmf;
 pub mod g711;
+pub mod hold_music;
+pub mod hold_sdp;
 pub mod latch;
 pub mod player;
 pub mod ports;

@@ -22,7 +22,7 @@ use crate::media::{PortPool, PromptLibrary};
 use crate::plan_users::PlanUsers;
 use crate::private_files;
 use crate::reload::{self, PlanHolder};
-use crate::sip::{PeerTrust, SipConfig, SipServer, TrunkPeer};
+use crate::sip::{PeerTrust, SipConfig, SipServer, TrunkAccounts, TrunkPeer};
 use crate::sqlite_store::StoreThread;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -128,7 +128,18 @@ pub async fn run_with(
     .await
     .map_err(ServerError::Sip)?;
     let sip = Arc::new(sip);
+    // The lamps follow hot-desk logins from the start, not only from the next change.
+    match store.run(|store| store.hot_desk_logins()).await {
+        Ok(Ok(logins)) => {
+            for (device, extension) in logins {
+                sip.set_hot_desk(&device, Some(&extension)).await;
+            }
+        }
+        Ok(Err(e)) | Err(e) => tracing::warn!("hot-desk logins not read: {e}"),
+    }
     tokio::spawn(follow_trunks(sip.clone(), plans.clone(), sip_stop.clone()));
+    let trunk_accounts = Arc::new(trunk_accounts(&config, &plans.plan()));
+    let registrations = sip.register_trunks(trunk_accounts.clone());
     tokio::spawn(light_lamps_on_register(
         sip.clone(),
         sip.watch_registrations(),
@@ -150,6 +161,11 @@ pub async fn run_with(
         calls: calls.clone(),
         hosts: Arc::new(http::HostNames::new(listening.http, &config.http_names)),
         store: store.clone(),
+        live: Some(http::LiveParts {
+            sip: sip.clone(),
+            ports: ports.clone(),
+            trunks: trunk_accounts.clone(),
+        }),
     });
     // The API stays up while calls in progress end, so an admin can watch them go.
     let http_stop = CancellationToken::new();
@@ -180,6 +196,7 @@ pub async fn run_with(
         media_watch: Watch {
             inactivity: (!config.media_timeout.is_zero()).then_some(config.media_timeout),
         },
+        trunks: trunk_accounts,
     });
     // Fired at the shutdown deadline: the calls still running then hang up.
     let hang_up = CancellationToken::new();
@@ -226,6 +243,8 @@ pub async fn run_with(
             tracing::warn!("{} call(s) did not finish; stopping anyway", tasks.len());
         }
     }
+    // The providers are told we are gone while SIP still runs.
+    registrations.stop().await;
     sip_stop.cancel();
     refuse.abort();
     http_stop.cancel();
@@ -256,6 +275,25 @@ fn trunk_peers(plan: &switchboard_dsl::Plan) -> Vec<TrunkPeer> {
         .collect()
 }
 
+/// The configured trunk accounts, each registering at its host in the plan unless the
+/// configuration names a registrar.
+fn trunk_accounts(config: &ServerConfig, plan: &switchboard_dsl::Plan) -> TrunkAccounts {
+    let hosts = plan
+        .trunks
+        .iter()
+        .filter_map(|t| Some((t.name.name.clone(), t.host.clone()?)))
+        .collect();
+    for account in &config.trunks {
+        if plan.trunk(&account.name).is_none() {
+            tracing::warn!(
+                trunk = %account.name,
+                "the config has an account for a trunk the plan does not name; it registers, but no call uses it"
+            );
+        }
+    }
+    TrunkAccounts::new(config.trunks.iter().cloned(), &hosts)
+}
+
 /// Each new plan version hands its trunks to the SIP server, so a trunk moved in the
 /// plan is trusted at its new address from the next INVITE on, with no restart.
 async fn follow_trunks(sip: Arc<SipServer>, plans: Arc<PlanHolder>, stop: CancellationToken) {
@@ -278,7 +316,9 @@ async fn light_lamps_on_register(
     store: StoreThread,
     plans: Arc<PlanHolder>,
 ) {
-    while let Some(ext) = registered.recv().await {
+    while let Some(user) = registered.recv().await {
+        // A hot-desk phone shows the mailbox of whoever is logged in on it.
+        let ext = sip.hot_desk_extension(&user).unwrap_or(user);
         let has_mailbox = plans
             .plan()
             .extension(&ext)

@@ -3,14 +3,17 @@
 //!
 //! The `rsipstack` crate carries transport (UDP and TCP), transactions and
 //! dialogs; only `server` (with `register`, `invite` and `subscribe`, its request
-//! handlers), `leg`, `udp` and `limit` touch it. `reach` asks the kernel which of
+//! handlers), `leg`, `outgoing`, `reinvite` (re-INVITEs both ways: hold, 491),
+//! `trunk_registration` and `trunk_call` (our side of a trunk: registering at the
+//! provider, calls out), `udp` and `limit` touch it. `reach` asks the kernel which of
 //! our addresses a phone reaches. The rest is sans-IO and
 //! tested on its own: `digest` (hashes and header parameters), `nonce`
 //! (time-limited HMAC nonces), `auth` (challenges and verification), `registrar`
 //! (the location table), `throttle` (slowing and refusing failing addresses),
 //! `rate` (a token bucket per address), `subscriptions` (message-waiting
 //! subscriptions and their expiry), `screen` (what a datagram must look like before
-//! the stack sees it) and `mwi` (the message-summary body).
+//! the stack sees it), `mwi` (the message-summary body) and `trunk_schedule` (when a
+//! trunk registers next).
 //!
 //! **Architecture invariant:** a request that failed authentication never
 //! becomes an [`IncomingCall`]: only an INVITE from a configured trunk's address,
@@ -19,6 +22,8 @@
 mod account_lock;
 mod auth;
 mod connections;
+mod counts;
+mod desk_phones;
 mod dialog_info;
 pub mod digest;
 mod door;
@@ -28,13 +33,16 @@ mod gate;
 mod invite;
 mod leg;
 mod limit;
+mod lines;
 mod mwi;
 mod nonce;
 mod outgoing;
+mod presence;
 mod rate;
 mod reach;
 mod register;
 mod registrar;
+mod reinvite;
 mod screen;
 mod server;
 mod sign_in;
@@ -43,12 +51,18 @@ mod subscribe;
 mod subscriptions;
 mod tcp;
 mod throttle;
+mod trunk_account;
+mod trunk_call;
+mod trunk_registration;
+mod trunk_schedule;
+mod trunk_status;
 mod udp;
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 pub use connections::{ConnectionLimits, FIRST_MESSAGE_DEADLINE as TCP_FIRST_MESSAGE_DEADLINE};
+pub use counts::SipCounts;
 pub use dialog_info::LineState;
 pub use digest::DigestAlgorithm;
 pub use flood::{
@@ -70,6 +84,11 @@ pub use subscriptions::{
 pub use throttle::{
     DELAY_AFTER_FAILURES, FAILURE_DELAY, FAILURE_WINDOW, REFUSAL_PERIOD, REFUSE_AFTER_FAILURES,
 };
+pub use trunk_account::{DEFAULT_TRUNK_EXPIRES, Secret, TrunkAccount, TrunkAccounts};
+pub use trunk_call::TrunkDestination;
+pub use trunk_registration::{REGISTER_TIMEOUT, TrunkRegistrations};
+pub use trunk_schedule::{FIRST_RETRY as TRUNK_FIRST_RETRY, MAX_RETRY as TRUNK_MAX_RETRY};
+pub use trunk_status::{RegistrationState, TrunkStatus};
 
 /// Where the server finds the digests of the extensions' passwords.
 ///
@@ -141,6 +160,9 @@ pub struct IncomingCall {
     pub origin: CallOrigin,
     /// The user part of the Request-URI.
     pub dialled: String,
+    /// The user part of `To`: the number dialled when a provider sends its calls to the
+    /// contact we registered (whose user is the account's, not the number).
+    pub called: Option<String>,
     /// The INVITE's body (normally SDP); empty when it carried none.
     pub sdp_offer: String,
     pub leg: CallLeg,

@@ -23,6 +23,7 @@
 mod call_details;
 mod credentials;
 mod pin_attempts;
+mod queue_agents;
 mod schema;
 mod thread;
 
@@ -306,6 +307,35 @@ fn fresh_salt() -> Result<[u8; 16], StoreError> {
 impl Store for SqliteStore {
     fn now_ms(&self) -> Result<u64, StoreError> {
         self.clock_ms()
+    }
+
+    fn agent_last_call_end(&self, agent: &str) -> Result<Option<u64>, StoreError> {
+        self.read_agent_last_call_end(agent)
+    }
+
+    fn set_agent_last_call_end(&mut self, agent: &str, at_ms: u64) -> Result<(), StoreError> {
+        self.write_agent_last_call_end(agent, at_ms)
+    }
+
+    fn queue_calls_answered(&self, agent: &str, queue: &str) -> Result<u32, StoreError> {
+        self.read_queue_calls_answered(agent, queue)
+    }
+
+    fn set_queue_calls_answered(
+        &mut self,
+        agent: &str,
+        queue: &str,
+        answered: u32,
+    ) -> Result<(), StoreError> {
+        self.write_queue_calls_answered(agent, queue, answered)
+    }
+
+    fn queue_last_offered(&self, queue: &str) -> Result<Option<String>, StoreError> {
+        self.read_queue_last_offered(queue)
+    }
+
+    fn set_queue_last_offered(&mut self, queue: &str, agent: &str) -> Result<(), StoreError> {
+        self.write_queue_last_offered(queue, agent)
     }
 
     fn record_call(&mut self, detail: &CallDetail) -> Result<(), StoreError> {

@@ -307,6 +307,8 @@ async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
             .answered_ms
             .is_some_and(|a| a >= detail.started_ms && a <= detail.ended_ms)
     );
+    // Both legs ended: no call, port, dialog or lit line is left behind.
+    live.nothing_held().await;
 }
 
 #[tokio::test]
@@ -397,11 +399,12 @@ async fn a_queue_rings_its_logged_in_agents_phone_and_connects_it() {
     let caller = Phone::new(server).await;
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let (call, _) = dial(&caller, "600", caller_rtp.local_addr().unwrap()).await;
+    // The queue answers at once, to play hold music while the agents ring.
+    answered(&caller, call).await;
     let invite = next_request(&agent, "INVITE").await;
     assert!(invite.header("To").contains("sip:102@"), "{}", invite.0);
     let _agent_rtp = pick_up(&agent, &invite, "102", "agent").await;
-    answered(&caller, call).await;
-    traced(&live, "600", "answered").await;
+    traced(&live, "600", "102 answered").await;
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! Every call ends, and ends the way the admin was told, over real sockets with sipp as
 //! the phone: a stopping server lets calls in progress finish (and refuses new ones with
 //! 503) up to its deadline, then hangs up and still stores the message being recorded;
-//! what the runtime cannot do yet (park, pick up, call out) is said to the caller before
-//! the call ends; and a far end that goes silent without a BYE is hung up.
+//! what the runtime cannot do yet (park, pick up) is said to the caller before
+//! the call ends; a call out whose provider never answers ends when the INVITE times
+//! out; and a far end that goes silent without a BYE is hung up.
 
 mod live_server;
 
@@ -134,8 +135,9 @@ async fn parking_is_not_carried_out_yet_so_the_caller_hears_why_and_the_call_end
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_outside_call_is_not_carried_out_yet_so_the_caller_hears_why() {
+async fn an_outside_call_whose_provider_never_answers_ends_when_the_invite_times_out() {
     let mut live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    // Nothing answers at the trunk's host: the INVITE times out (32 s over UDP).
     let call = live.sipp("await_bye.xml", "7004");
     live.sipp_ok(call, "the caller hung up by the server").await;
     let record = live.ended_call("7004").await;
@@ -143,7 +145,7 @@ async fn an_outside_call_is_not_carried_out_yet_so_the_caller_hears_why() {
         record
             .trace
             .iter()
-            .any(|l| l.contains("cannot call +12605550123 through trunk main yet")),
+            .any(|l| l.contains("+12605550123 through trunk main: no answer from the provider")),
         "{record:#?}"
     );
     live.stop.cancel();

@@ -50,6 +50,7 @@ impl Server {
                     &[HostName::parse("pbx.office.example").unwrap()],
                 )),
                 store,
+                live: None,
             },
         }
     }

@@ -32,6 +32,7 @@ where
         store: switchboard_runtime::sqlite_store::StoreThread::open(&dir.join("office.db"))
             .await
             .unwrap(),
+        live: None,
     };
     let (stop, stopped) = oneshot::channel();
     tokio::spawn(run(listener, app(state), stopped));

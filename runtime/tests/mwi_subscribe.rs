@@ -160,17 +160,20 @@ async fn other_packages_mailboxes_and_short_expiries_are_refused_without_invitin
 
     // Another event package: 489 naming the ones there are, before any challenge.
     let call = Call::new("102", "102", server.addr());
-    let presence = phone
+    let conference = phone
         .ask(
             "SUBSCRIBE",
             &call,
             1,
-            &subscribe_headers(&phone, &call, "presence", 600),
+            &subscribe_headers(&phone, &call, "conference", 600),
             "",
         )
         .await;
-    assert_eq!(presence.status(), 489, "{}", presence.0);
-    assert_eq!(presence.header("Allow-Events"), "message-summary, dialog");
+    assert_eq!(conference.status(), 489, "{}", conference.0);
+    assert_eq!(
+        conference.header("Allow-Events"),
+        "message-summary, dialog, presence"
+    );
 
     // Without credentials: a challenge, like REGISTER.
     let challenged = phone
@@ -236,7 +239,7 @@ async fn a_subscribe_storm_is_answered_503_with_retry_after() {
     // Far past the burst, as fast as the socket goes: the buggy phone of the issue.
     for _ in 0..200 {
         let call = Call::new("102", "102", server.addr());
-        let headers = subscribe_headers(&phone, &call, "presence", 600);
+        let headers = subscribe_headers(&phone, &call, "conference", 600);
         phone
             .send(support::raw::request(
                 "SUBSCRIBE",
@@ -292,7 +295,7 @@ async fn a_subscribe_storm_is_answered_503_with_retry_after() {
             "SUBSCRIBE",
             &call,
             1,
-            &subscribe_headers(&other, &call, "presence", 600),
+            &subscribe_headers(&other, &call, "conference", 600),
             "",
         ),
     )

@@ -473,7 +473,8 @@ async fn a_call_is_cancelled_then_another_answered_with_dtmf_reinvite_and_our_by
         Some(LegEvent::Dtmf('5'))
     );
 
-    // A re-INVITE (hold) is answered with the same SDP.
+    // A re-INVITE putting the call on hold is answered with the call's SDP, now
+    // receiving only, in a new version; the leg tells of the hold.
     let reinvite = phone
         .ask(
             "INVITE",
@@ -484,13 +485,18 @@ async fn a_call_is_cancelled_then_another_answered_with_dtmf_reinvite_and_our_by
         )
         .await;
     assert_eq!(reinvite.status(), 200);
-    assert_eq!(reinvite.body(), ANSWER_SDP);
+    assert_eq!(
+        reinvite.body(),
+        ANSWER_SDP
+            .replace("o=switchboard 1 1 ", "o=switchboard 1 2 ")
+            .replace("t=0 0\r\n", "t=0 0\r\na=recvonly\r\n")
+    );
     phone
         .send(request("ACK", &dialog, 3, &branch(), phone.addr(), &[], ""))
         .await;
     assert_eq!(
         within("the re-INVITE", leg.events().recv()).await,
-        Some(LegEvent::ReInvite)
+        Some(LegEvent::Hold)
     );
 
     // OPTIONS inside the dialog, and a request for a dialog that is not there.

@@ -523,7 +523,7 @@ fn digest_algorithms_go_by_their_challenge_names() {
 fn a_new_store_has_the_current_schema_in_wal_mode() {
     let fx = Fixture::new();
     let s = fx.open();
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     assert_eq!(s.path(), fx.path());
     let raw = Connection::open(fx.path()).unwrap();
     let version: u32 = raw
@@ -551,7 +551,10 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
             "messages",
             "parked",
             "pin_attempts",
+            "queue_agents",
+            "queue_answered",
             "queue_logins",
+            "queue_turns",
             "sip_credentials"
         ]
     );
@@ -593,10 +596,12 @@ fn a_version_1_store_gains_pin_attempts_and_keeps_its_pins() {
         let mut s = fx.open();
         s.set_pin("101", "1234").unwrap();
     }
-    // Back to what version 1 wrote: no `pin_attempts` (nor `call_details`) table.
+    // Back to what version 1 wrote: no `pin_attempts` (nor later) tables.
     let raw = Connection::open(fx.path()).unwrap();
-    raw.execute_batch("DROP TABLE pin_attempts; DROP TABLE call_details; PRAGMA user_version = 1;")
-        .unwrap();
+    raw.execute_batch(&format!(
+        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} PRAGMA user_version = 1;"
+    ))
+    .unwrap();
     drop(raw);
     let mut s = fx.open();
     assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
@@ -617,12 +622,56 @@ fn a_version_2_store_gains_call_details_and_keeps_what_it_had() {
         s.set_pin("101", "1234").unwrap();
     }
     let raw = Connection::open(fx.path()).unwrap();
-    raw.execute_batch("DROP TABLE call_details; PRAGMA user_version = 2;")
-        .unwrap();
+    raw.execute_batch(&format!(
+        "DROP TABLE call_details; {DROP_V4} PRAGMA user_version = 2;"
+    ))
+    .unwrap();
     drop(raw);
     let mut s = fx.open();
     assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
     conformance::call_details_are_kept_and_listed_by_when_they_started(&mut s);
+}
+
+/// What version 4 added: the queues' memory of their agents.
+const DROP_V4: &str = "DROP TABLE queue_agents; DROP TABLE queue_answered; DROP TABLE queue_turns;";
+
+#[test]
+fn a_version_3_store_gains_the_queues_agent_history_and_keeps_what_it_had() {
+    let fx = Fixture::new();
+    {
+        let mut s = fx.open();
+        s.set_queue_logged_in("102", "800", true).unwrap();
+        s.record_call(&conformance::call_detail(1_000)).unwrap();
+    }
+    let raw = Connection::open(fx.path()).unwrap();
+    raw.execute_batch(&format!("{DROP_V4} PRAGMA user_version = 3;"))
+        .unwrap();
+    drop(raw);
+    let mut s = fx.open();
+    assert!(s.queue_logged_in("102", "800").unwrap());
+    assert_eq!(s.call_details(0, u64::MAX, 10).unwrap().len(), 1);
+    s.set_queue_logged_in("102", "800", false).unwrap();
+    conformance::queue_agent_history_is_kept_per_agent_and_queue(&mut s);
+}
+
+#[test]
+fn queue_agent_history_is_kept_per_agent_and_queue() {
+    conformance::queue_agent_history_is_kept_per_agent_and_queue(&mut Fixture::new().open());
+}
+
+#[test]
+fn a_queues_turn_and_an_agents_last_call_outlive_a_restart() {
+    let fx = Fixture::new();
+    {
+        let mut s = fx.open();
+        s.set_queue_last_offered("800", "103").unwrap();
+        s.set_agent_last_call_end("103", 42_000).unwrap();
+        s.set_queue_calls_answered("103", "800", 7).unwrap();
+    }
+    let s = fx.open();
+    assert_eq!(s.queue_last_offered("800").unwrap().as_deref(), Some("103"));
+    assert_eq!(s.agent_last_call_end("103").unwrap(), Some(42_000));
+    assert_eq!(s.queue_calls_answered("103", "800").unwrap(), 7);
 }
 
 #[test]

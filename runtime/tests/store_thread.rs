@@ -18,7 +18,7 @@ type Check = fn(&mut dyn Store);
 /// Each conformance check, run as one job on the store thread of a fresh store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_store_behaviour_holds_through_the_store_thread() {
-    let checks: [(&str, Check); 9] = [
+    let checks: [(&str, Check); 10] = [
         ("pins", conformance::pins_are_checked_per_mailbox),
         (
             "messages",
@@ -45,6 +45,10 @@ async fn every_store_behaviour_holds_through_the_store_thread() {
         (
             "call details",
             conformance::call_details_are_kept_and_listed_by_when_they_started,
+        ),
+        (
+            "queue agent history",
+            conformance::queue_agent_history_is_kept_per_agent_and_queue,
         ),
     ];
     for (name, check) in checks {

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this
 
+pub mod baresip;
+pub mod linphonec;
+
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};

@@ -19,7 +19,10 @@ pub(super) enum Target {
 impl Call {
     pub(super) fn connect_step(&mut self, at: Addr, store: &mut dyn Store) {
         self.connect_op(at, store);
-        if matches!(self.wait, Wait::Ringing { .. } | Wait::Connected) {
+        if matches!(
+            self.wait,
+            Wait::Ringing { .. } | Wait::Queued(_) | Wait::Connected
+        ) {
             // The call has left the menus (see `typeahead.rs`).
             self.forget_typeahead("the call rings someone or is connected");
         }
@@ -52,6 +55,10 @@ impl Call {
                         )),
                     );
                     self.end(HangupCause::NotFound, "not a number a trunk can call");
+                    return;
+                }
+                // A proper number, but perhaps a costly one: see `toll_fraud.rs`.
+                if self.refuse_costly(trunk, &n) {
                     return;
                 }
                 self.step_note(at, "trunk", vec![trunk.clone(), n.clone()]);
@@ -154,36 +161,9 @@ impl Call {
         };
     }
 
+    /// `queue`: see `queue.rs`.
     fn ring_queue(&mut self, at: Addr, q: String, store: &mut dyn Store) {
-        let plan = self.plan.clone();
-        let Some(queue) = plan.queue(&q) else {
-            self.note(
-                self.here(),
-                Traced::Error(format!("there is no queue {q:?}")),
-            );
-            return self.end(HangupCause::NotFound, "no such queue");
-        };
-        self.step_note(at, "queue", vec![q.clone()]);
-        let agents = match office::logged_in_agents(&plan, store, &q) {
-            Ok(a) => a,
-            Err(e) => return self.fail(format!("the office store failed: {e}")),
-        };
-        if agents.is_empty() {
-            self.wait = Wait::Ringing {
-                timer: None,
-                target: Target::Queue(q),
-            };
-            return self.ring_failed("no agent is logged in", store);
-        }
-        self.push(Command::RingQueue {
-            queue: q.clone(),
-            agents,
-        });
-        let timer = Some(self.timer(queue.ring.unwrap_or(plan.settings.ring)));
-        self.wait = Wait::Ringing {
-            timer,
-            target: Target::Queue(q),
-        };
+        self.enter_queue(at, q, store);
     }
 
     /// Nobody took the call: an extension's `no_answer` (else its voicemail), a queue's

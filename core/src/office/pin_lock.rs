@@ -256,6 +256,9 @@ extension 103 "Carla" { pin "3456" }
             hot_desk_logins() -> Result<Vec<(String, String)>, StoreError>;
             parked(o: &str) -> Result<Option<ParkedCall>, StoreError>;
             call_details(f: u64, t: u64, l: usize) -> Result<Vec<CallDetail>, StoreError>;
+            agent_last_call_end(a: &str) -> Result<Option<u64>, StoreError>;
+            queue_calls_answered(a: &str, q: &str) -> Result<u32, StoreError>;
+            queue_last_offered(q: &str) -> Result<Option<String>, StoreError>;
             }
             mut {
             set_pin_attempts(m: &str, a: PinAttempts) -> Result<(), StoreError>;
@@ -269,6 +272,9 @@ extension 103 "Carla" { pin "3456" }
             set_queue_logged_in(a: &str, q: &str, l: bool) -> Result<(), StoreError>;
             set_hot_desk(m: &str, e: Option<&str>) -> Result<(), StoreError>;
             set_parked(o: &str, p: Option<ParkedCall>) -> Result<(), StoreError>;
+            set_agent_last_call_end(a: &str, t: u64) -> Result<(), StoreError>;
+            set_queue_calls_answered(a: &str, q: &str, n: u32) -> Result<(), StoreError>;
+            set_queue_last_offered(q: &str, a: &str) -> Result<(), StoreError>;
             }
         }
     }

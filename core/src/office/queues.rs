@@ -3,7 +3,7 @@
 
 use crate::store::{Store, StoreError};
 use switchboard_dsl::Plan;
-use switchboard_dsl::ast::{Queue, Value};
+use switchboard_dsl::ast::{Queue, Strategy, Value};
 
 /// Which queues a `queue_login` or `queue_logout` is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +105,10 @@ pub fn queue_login(
     for q in queues {
         if store.queue_logged_in(agent, &q.number)? != logged_in {
             store.set_queue_logged_in(agent, &q.number, logged_in)?;
+            if logged_in {
+                // `fewest_calls` counts the calls answered since this login.
+                store.set_queue_calls_answered(agent, &q.number, 0)?;
+            }
             changed.push(q.number.clone());
         }
     }
@@ -128,6 +132,90 @@ pub fn logged_in_agents(
         }
     }
     Ok(agents)
+}
+
+/// The order in which `queue` offers a call to `agents` (its logged-in agents, in plan
+/// order), by its strategy:
+///
+/// - `ring_all` and `hunt`: plan order (`ring_all` rings them all at once anyway);
+/// - `round_robin`: starting after the agent the queue last offered a call to, going round
+///   the plan's agent list (so a logged-out agent's turn passes to the next one);
+/// - `longest_idle`: the agent whose last queue call ended longest ago first, agents who
+///   never had one before everybody else;
+/// - `fewest_calls`: the fewest calls of this queue answered since logging in first.
+///
+/// Ties keep plan order. Who is busy or in wrap-up is not decided here.
+pub fn offer_order(
+    plan: &Plan,
+    store: &dyn Store,
+    queue: &str,
+    agents: Vec<String>,
+) -> Result<Vec<String>, StoreError> {
+    let Some(q) = plan.queue(queue) else {
+        return Ok(agents);
+    };
+    let mut agents = agents;
+    match q.strategy {
+        Strategy::RingAll | Strategy::Hunt => {}
+        Strategy::RoundRobin => {
+            let listed: Vec<String> = q.agents.iter().filter_map(Value::literal).collect();
+            let place = |a: &String| listed.iter().position(|l| l == a).unwrap_or(0);
+            if let Some(last) = store.queue_last_offered(queue)? {
+                let after = listed.iter().position(|l| *l == last).map_or(0, |p| p + 1);
+                let n = listed.len().max(1);
+                agents.sort_by_key(|a| (place(a) + n - after % n) % n);
+            }
+        }
+        Strategy::LongestIdle => {
+            let mut keyed = Vec::with_capacity(agents.len());
+            for a in agents {
+                // `None` (never had a queue call) sorts before every time.
+                keyed.push((store.agent_last_call_end(&a)?, a));
+            }
+            keyed.sort_by_key(|(ended, _)| *ended);
+            agents = keyed.into_iter().map(|(_, a)| a).collect();
+        }
+        Strategy::FewestCalls => {
+            let mut keyed = Vec::with_capacity(agents.len());
+            for a in agents {
+                keyed.push((store.queue_calls_answered(&a, queue)?, a));
+            }
+            keyed.sort_by_key(|(answered, _)| *answered);
+            agents = keyed.into_iter().map(|(_, a)| a).collect();
+        }
+    }
+    Ok(agents)
+}
+
+/// Whether `agent` is still in `queue`'s wrap-up time: their last queue call (of any
+/// queue) ended less than the queue's `wrap_up` ago, by the store's clock.
+pub fn in_wrap_up(
+    plan: &Plan,
+    store: &dyn Store,
+    queue: &str,
+    agent: &str,
+) -> Result<bool, StoreError> {
+    let Some(wrap_up) = plan.queue(queue).and_then(|q| q.wrap_up) else {
+        return Ok(false);
+    };
+    let Some(ended) = store.agent_last_call_end(agent)? else {
+        return Ok(false);
+    };
+    let wrap_up = u64::try_from(wrap_up.as_millis()).unwrap_or(u64::MAX);
+    Ok(store.now_ms()?.saturating_sub(ended) < wrap_up)
+}
+
+/// An agent took one of `queue`'s calls: it counts for `fewest_calls`.
+pub fn agent_answered(store: &mut dyn Store, queue: &str, agent: &str) -> Result<(), StoreError> {
+    let answered = store.queue_calls_answered(agent, queue)?;
+    store.set_queue_calls_answered(agent, queue, answered.saturating_add(1))
+}
+
+/// An agent's queue call ended now: their wrap-up starts, and `longest_idle` counts from
+/// here.
+pub fn agent_call_ended(store: &mut dyn Store, agent: &str) -> Result<(), StoreError> {
+    let now = store.now_ms()?;
+    store.set_agent_last_call_end(agent, now)
 }
 
 #[cfg(test)]
@@ -257,6 +345,109 @@ queue 802 "Billing" { agents 101 }
         );
         assert!(store.queue_logged_in("101", "800").unwrap());
         assert!(store.queue_logged_in("101", "802").unwrap());
+    }
+
+    const STRATEGIES: &str = r#"
+extension 101 "Alice"
+extension 102 "Bruno"
+extension 103 "Carla"
+extension 104 "Dora"
+queue 810 "Hunt"   { agents 101, 102, 103, 104; strategy hunt }
+queue 811 "Turns"  { agents 101, 102, 103, 104; strategy round_robin }
+queue 812 "Idle"   { agents 101, 102, 103, 104; strategy longest_idle; wrap_up 30s }
+queue 813 "Fewest" { agents 101, 102, 103, 104; strategy fewest_calls }
+"#;
+
+    fn order(plan: &Plan, store: &MemoryStore, queue: &str, agents: &[&str]) -> Vec<String> {
+        let agents = agents.iter().map(|a| a.to_string()).collect();
+        offer_order(plan, store, queue, agents).unwrap()
+    }
+
+    #[test]
+    fn hunt_keeps_plan_order() {
+        let plan = test_plan(STRATEGIES);
+        let store = MemoryStore::new();
+        assert_eq!(order(&plan, &store, "810", &["101", "103"]), ["101", "103"]);
+    }
+
+    #[test]
+    fn round_robin_goes_on_after_the_last_offer_even_when_that_agent_left() {
+        let plan = test_plan(STRATEGIES);
+        let mut store = MemoryStore::new();
+        let all = ["101", "102", "103", "104"];
+        // No offer yet: plan order.
+        assert_eq!(order(&plan, &store, "811", &all), all);
+        store.set_queue_last_offered("811", "102").unwrap();
+        assert_eq!(
+            order(&plan, &store, "811", &all),
+            ["103", "104", "101", "102"]
+        );
+        // The last of the list: round to the first.
+        store.set_queue_last_offered("811", "104").unwrap();
+        assert_eq!(order(&plan, &store, "811", &all), all);
+        // 103 was offered the last call and has logged out since: 104's turn.
+        store.set_queue_last_offered("811", "103").unwrap();
+        assert_eq!(
+            order(&plan, &store, "811", &["101", "102", "104"]),
+            ["104", "101", "102"]
+        );
+        // Another queue's turn is its own.
+        assert_eq!(order(&plan, &store, "810", &all), all);
+    }
+
+    #[test]
+    fn longest_idle_puts_never_called_agents_first_then_the_oldest_call_end() {
+        let plan = test_plan(STRATEGIES);
+        let mut store = MemoryStore::new();
+        store.set_agent_last_call_end("101", 5_000).unwrap();
+        store.set_agent_last_call_end("102", 1_000).unwrap();
+        store.set_agent_last_call_end("104", 3_000).unwrap();
+        assert_eq!(
+            order(&plan, &store, "812", &["101", "102", "103", "104"]),
+            ["103", "102", "104", "101"]
+        );
+    }
+
+    #[test]
+    fn fewest_calls_counts_per_queue_and_ties_keep_plan_order() {
+        let plan = test_plan(STRATEGIES);
+        let mut store = MemoryStore::new();
+        store.set_queue_calls_answered("101", "813", 2).unwrap();
+        store.set_queue_calls_answered("102", "813", 1).unwrap();
+        store.set_queue_calls_answered("103", "811", 9).unwrap(); // another queue's
+        assert_eq!(
+            order(&plan, &store, "813", &["101", "102", "103", "104"]),
+            ["103", "104", "102", "101"]
+        );
+    }
+
+    #[test]
+    fn a_login_starts_the_count_again_and_an_answer_adds_one() {
+        let plan = test_plan(STRATEGIES);
+        let mut store = MemoryStore::new();
+        store.set_queue_calls_answered("101", "813", 5).unwrap();
+        agent_answered(&mut store, "813", "101").unwrap();
+        assert_eq!(store.queue_calls_answered("101", "813").unwrap(), 6);
+        queue_login(&plan, &mut store, "101", "101", One("813"), true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.queue_calls_answered("101", "813").unwrap(), 0);
+    }
+
+    #[test]
+    fn wrap_up_lasts_the_queues_wrap_up_time_after_the_call_ends() {
+        let plan = test_plan(STRATEGIES);
+        let mut store = MemoryStore::new();
+        store.advance(100_000);
+        assert!(!in_wrap_up(&plan, &store, "812", "101").unwrap());
+        agent_call_ended(&mut store, "101").unwrap();
+        assert!(in_wrap_up(&plan, &store, "812", "101").unwrap());
+        // A queue without `wrap_up` offers the agent its calls at once.
+        assert!(!in_wrap_up(&plan, &store, "811", "101").unwrap());
+        store.advance(29_999);
+        assert!(in_wrap_up(&plan, &store, "812", "101").unwrap());
+        store.advance(1);
+        assert!(!in_wrap_up(&plan, &store, "812", "101").unwrap());
     }
 
     #[test]

@@ -247,3 +247,40 @@ pub fn call_details_are_kept_and_listed_by_when_they_started(s: &mut dyn Store) 
     assert_eq!(s.call_details(0, u64::MAX, 2).unwrap().len(), 2);
     assert!(s.call_details(10_000, 20_000, 100).unwrap().is_empty());
 }
+
+/// What the queues remember of their agents: when each one's last queue call ended
+/// (across queues), their answered calls per queue, and each queue's last offer.
+pub fn queue_agent_history_is_kept_per_agent_and_queue(s: &mut dyn Store) {
+    assert_eq!(s.agent_last_call_end("101").unwrap(), None);
+    assert_eq!(s.queue_calls_answered("101", "800").unwrap(), 0);
+    assert_eq!(s.queue_last_offered("800").unwrap(), None);
+
+    s.set_agent_last_call_end("101", 1_795_000_000_000).unwrap();
+    s.set_agent_last_call_end("101", 1_795_000_060_000).unwrap();
+    assert_eq!(
+        s.agent_last_call_end("101").unwrap(),
+        Some(1_795_000_060_000),
+        "the latest end replaces the one before"
+    );
+    assert_eq!(s.agent_last_call_end("102").unwrap(), None);
+    // The largest time a store must keep.
+    s.set_agent_last_call_end("103", i64::MAX as u64).unwrap();
+    assert_eq!(s.agent_last_call_end("103").unwrap(), Some(i64::MAX as u64));
+
+    s.set_queue_calls_answered("101", "800", 3).unwrap();
+    s.set_queue_calls_answered("101", "801", 1).unwrap();
+    assert_eq!(s.queue_calls_answered("101", "800").unwrap(), 3);
+    assert_eq!(s.queue_calls_answered("101", "801").unwrap(), 1);
+    assert_eq!(s.queue_calls_answered("102", "800").unwrap(), 0);
+    s.set_queue_calls_answered("101", "800", 0).unwrap();
+    assert_eq!(s.queue_calls_answered("101", "800").unwrap(), 0);
+
+    s.set_queue_last_offered("800", "102").unwrap();
+    s.set_queue_last_offered("800", "103").unwrap();
+    s.set_queue_last_offered("801", "101").unwrap();
+    assert_eq!(s.queue_last_offered("800").unwrap().as_deref(), Some("103"));
+    assert_eq!(s.queue_last_offered("801").unwrap().as_deref(), Some("101"));
+    assert_eq!(s.queue_last_offered("802").unwrap(), None);
+    // None of it touches the logins.
+    assert!(!s.queue_logged_in("101", "800").unwrap());
+}

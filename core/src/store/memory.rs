@@ -19,6 +19,12 @@ pub struct MemoryStore {
     parked: HashMap<String, ParkedCall>,
     pin_attempts: HashMap<String, PinAttempts>,
     call_details: Vec<CallDetail>,
+    /// Per agent: when their last queue call ended.
+    agent_call_ends: HashMap<String, u64>,
+    /// Per (agent, queue): calls answered since logging in.
+    queue_answered: HashMap<(String, String), u32>,
+    /// Per queue: the agent last offered a call.
+    queue_turns: HashMap<String, String>,
     /// The virtual clock (`Store::now_ms`): it stands still until `advance` moves it, as
     /// the `World` does when its own clock moves.
     clock_ms: u64,
@@ -83,6 +89,9 @@ impl MemoryStore {
             parked: HashMap::new(),
             pin_attempts: HashMap::new(),
             call_details: Vec::new(),
+            agent_call_ends: HashMap::new(),
+            queue_answered: HashMap::new(),
+            queue_turns: HashMap::new(),
             clock_ms: 0,
             last_message: 0,
             salts: Salts { seed, counter: 0 },
@@ -261,6 +270,41 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn agent_last_call_end(&self, agent: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.agent_call_ends.get(agent).copied())
+    }
+
+    fn set_agent_last_call_end(&mut self, agent: &str, at_ms: u64) -> Result<(), StoreError> {
+        self.agent_call_ends.insert(agent.to_string(), at_ms);
+        Ok(())
+    }
+
+    fn queue_calls_answered(&self, agent: &str, queue: &str) -> Result<u32, StoreError> {
+        let key = (agent.to_string(), queue.to_string());
+        Ok(self.queue_answered.get(&key).copied().unwrap_or(0))
+    }
+
+    fn set_queue_calls_answered(
+        &mut self,
+        agent: &str,
+        queue: &str,
+        answered: u32,
+    ) -> Result<(), StoreError> {
+        self.queue_answered
+            .insert((agent.to_string(), queue.to_string()), answered);
+        Ok(())
+    }
+
+    fn queue_last_offered(&self, queue: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.queue_turns.get(queue).cloned())
+    }
+
+    fn set_queue_last_offered(&mut self, queue: &str, agent: &str) -> Result<(), StoreError> {
+        self.queue_turns
+            .insert(queue.to_string(), agent.to_string());
+        Ok(())
+    }
+
     fn hot_desk_extension(&self, device_mac: &str) -> Result<Option<String>, StoreError> {
         Ok(self.hot_desks.get(device_mac).cloned())
     }
@@ -380,6 +424,11 @@ mod tests {
     #[test]
     fn call_details_are_kept_and_listed_by_when_they_started() {
         conformance::call_details_are_kept_and_listed_by_when_they_started(&mut MemoryStore::new());
+    }
+
+    #[test]
+    fn queue_agent_history_is_kept_per_agent_and_queue() {
+        conformance::queue_agent_history_is_kept_per_agent_and_queue(&mut MemoryStore::new());
     }
 
     #[test]

@@ -186,6 +186,8 @@ pub enum Ev {
         duration_ms: u64,
     },
     FarEnd(FarEnd),
+    /// A queue's agent answered: `answered-by 102`.
+    AnsweredBy(String),
     Hangup,
     /// New calls start on the next plan; calls in progress keep theirs.
     Reload,
@@ -354,6 +356,7 @@ impl Driven {
                 duration_ms,
             },
             Ev::FarEnd(f) => Event::FarEnd(f),
+            Ev::AnsweredBy(who) => Event::AnsweredBy(who),
             Ev::Hangup => Event::Hangup,
             Ev::Call { .. } | Ev::Reload | Ev::Wait(_) => {
                 unreachable!("handled by the session")
@@ -368,7 +371,7 @@ impl Driven {
 ///   phone), `call from trunk main +15551230000 dial +12605550100`
 /// - `press 12#` (one `Digit` per character, phone key or not), `hangup`, `reload`
 /// - `played`, `played#3`, `timer`, `timer#0`
-/// - `recorded rec-1 4000ms`, `far-end answered|busy|no-answer|failed`
+/// - `recorded rec-1 4000ms`, `far-end answered|busy|no-answer|failed`, `answered-by 102`
 /// - `wait 60s`: the store's clock moves on (what PIN locks are stamped with); timers
 ///   still fire only when a line says so
 ///
@@ -422,6 +425,7 @@ fn parse_event(line: &str) -> (Option<usize>, Vec<Ev>) {
             "failed" => FarEnd::Failed,
             other => panic!("unknown far end {other:?}"),
         }),
+        ["answered-by", who] => Ev::AnsweredBy(who.to_string()),
         ["hangup"] => Ev::Hangup,
         ["reload"] => Ev::Reload,
         ["wait", secs] => Ev::Wait(Duration::from_secs(
@@ -458,6 +462,7 @@ pub fn render(c: &Command) -> String {
             s
         }
         Command::StopPlaying(id) => format!("stop-playing#{}", id.0),
+        Command::PlayOnHold { id, prompt, .. } => format!("play-on-hold#{} {prompt}", id.0),
         Command::Record { .. } => "record".into(),
         Command::StopRecording => "stop-recording".into(),
         Command::StartTimer { id, after } => format!("timer#{} {}", id.0, duration(*after)),

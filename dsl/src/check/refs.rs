@@ -139,6 +139,9 @@ pub fn check(
                 ),
             }
         }
+        if let Some(a) = &q.announce {
+            cx.prompt(&a.prompt);
+        }
     }
     cx.exprs
 }
@@ -360,6 +363,25 @@ impl Ctx<'_> {
                 );
             }
             StepKind::Expect(inner) => self.step_refs(inner),
+            StepKind::FarEnd { party, name, .. } => {
+                let (kind, names): (&str, Vec<&str>) = match party {
+                    FarEndParty::Extension => (
+                        "extension",
+                        self.symbols.extensions.keys().map(String::as_str).collect(),
+                    ),
+                    FarEndParty::Queue => (
+                        "queue",
+                        self.symbols.queues.iter().map(String::as_str).collect(),
+                    ),
+                    FarEndParty::Trunk => (
+                        "trunk",
+                        self.symbols.trunks.iter().map(String::as_str).collect(),
+                    ),
+                };
+                if !names.contains(&name.name.as_str()) {
+                    self.unknown(kind, &name.name, name.span, names.into_iter());
+                }
+            }
             _ => {}
         }
     }

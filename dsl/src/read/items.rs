@@ -106,6 +106,18 @@ fn read_extension_range(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast)
     }
 }
 
+const QUEUE_OPTIONS: &[&str] = &[
+    "agents",
+    "managers",
+    "strategy",
+    "ring",
+    "max_wait",
+    "wrap_up",
+    "announce",
+    "announce_every",
+    "then",
+];
+
 /// `queue NUMBER ["name"] { options }`.
 fn read_queue(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
     let span = r.span(&item);
@@ -122,8 +134,12 @@ fn read_queue(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
         managers: Vec::new(),
         strategy: Strategy::RingAll,
         ring: None,
+        max_wait: None,
+        wrap_up: None,
+        announce: None,
         then: None,
     };
+    let mut announce_every = None;
     for opt in opts {
         let (key, args, action) = option_parts(r, opt);
         match key.name.as_str() {
@@ -131,14 +147,27 @@ fn read_queue(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
             "managers" => q.managers = args,
             "strategy" => q.strategy = strategy(r, &key, &args),
             "ring" => q.ring = one_duration(r, &key, &args),
+            "max_wait" => q.max_wait = one_duration(r, &key, &args),
+            "wrap_up" => q.wrap_up = one_duration(r, &key, &args),
+            "announce" => {
+                q.announce = one_arg(r, &key, &args, "a prompt in quotes").map(|p| Announce {
+                    prompt: p.clone(),
+                    every: None,
+                })
+            }
+            "announce_every" => announce_every = Some((key.span, one_duration(r, &key, &args))),
             "then" => q.then = action_or_missing(r, &key, &args, action),
-            _ => unknown_option(
-                r,
-                &key,
-                "queue",
-                &["agents", "managers", "strategy", "ring", "then"],
-            ),
+            _ => unknown_option(r, &key, "queue", QUEUE_OPTIONS),
         }
+    }
+    match (&mut q.announce, announce_every) {
+        (Some(a), Some((_, every))) => a.every = every,
+        (None, Some((span, _))) => r.error(
+            Diagnostic::error("bad-option", span, "`announce_every` without `announce`")
+                .label("nothing to announce")
+                .help("add the prompt to play, like announce \"queue-announce\""),
+        ),
+        _ => {}
     }
     ast.queues.push(q);
 }
@@ -202,6 +231,7 @@ fn read_trunk(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
         numbers: Vec::new(),
         caller_id: None,
         trust: TrunkTrust::Address,
+        allow: TollAllow::default(),
         span,
     };
     let (mut over_tcp, mut inbound_user) = (false, None);
@@ -215,24 +245,23 @@ fn read_trunk(r: &mut Reader<'_>, item: Pair<'_, Rule>, ast: &mut Ast) {
                     inbound_user = v.literal().map(|name| Ident { name, span: v.span });
                 }
             }
-            "caller_id" => {
-                t.caller_id = one_text(r, &key, &args);
-                r.error(Diagnostic::not_supported(
-                    key.span,
-                    "a trunk's `caller_id` is not supported yet".to_string(),
-                    Some("calls between people"),
-                    "remove the line; outside callers see the number the carrier \
-                     sends for the trunk",
-                ));
-            }
+            "caller_id" => t.caller_id = one_text(r, &key, &args),
             "numbers" => {
                 t.numbers = args.iter().filter_map(Value::literal).collect();
             }
+            "allow" => t.allow = toll_allow(r, &key, &args),
             _ => unknown_option(
                 r,
                 &key,
                 "trunk",
-                &["host", "numbers", "transport", "inbound_user", "caller_id"],
+                &[
+                    "host",
+                    "numbers",
+                    "transport",
+                    "inbound_user",
+                    "caller_id",
+                    "allow",
+                ],
             ),
         }
     }

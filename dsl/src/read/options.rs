@@ -18,6 +18,7 @@ const STRATEGIES: &[(&str, Strategy)] = &[
     ("hunt", Strategy::Hunt),
     ("round_robin", Strategy::RoundRobin),
     ("longest_idle", Strategy::LongestIdle),
+    ("fewest_calls", Strategy::FewestCalls),
 ];
 
 /// A trunk's `transport`: `udp` (the default, either transport) or `tcp`.
@@ -42,9 +43,7 @@ pub fn trunk_transport(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Optio
     }
 }
 
-/// A queue's `strategy`. Every queue rings all its logged-in agents at once today, so
-/// `ring_all` is the only one the engine carries out; the others are refused until calls
-/// between people bring them, rather than accepted and silently rung as `ring_all`.
+/// A queue's `strategy`; a word that is none of them gets a did-you-mean.
 pub fn strategy(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Strategy {
     let Some(v) = one_arg(r, key, args, "a strategy") else {
         return Strategy::RingAll;
@@ -54,17 +53,7 @@ pub fn strategy(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> Strategy {
         _ => v.literal().unwrap_or_default(),
     };
     match STRATEGIES.iter().find(|(name, _)| *name == word) {
-        Some((_, Strategy::RingAll)) => Strategy::RingAll,
-        Some((name, _)) => {
-            r.error(Diagnostic::not_supported(
-                v.span,
-                format!("queue strategy `{name}` is not supported yet"),
-                Some("calls between people"),
-                "every queue rings all its logged-in agents at once for now; remove the line \
-                 or write `strategy ring_all`",
-            ));
-            Strategy::RingAll
-        }
+        Some((_, s)) => *s,
         None => {
             r.error(Diagnostic::not_one_of(
                 v.span,
@@ -115,6 +104,7 @@ const EXTENSION_OPTIONS: &[&str] = &[
     "pin",
     "ring",
     "no_answer",
+    "allow",
 ];
 
 pub fn extension_options(r: &mut Reader<'_>, opts: Vec<Pair<'_, Rule>>) -> ExtensionOptions {
@@ -167,10 +157,47 @@ pub fn extension_options(r: &mut Reader<'_>, opts: Vec<Pair<'_, Rule>>) -> Exten
             }
             "ring" => o.ring = one_duration(r, &key, &args),
             "no_answer" => o.no_answer = action_or_missing(r, &key, &args, action),
+            "allow" => o.allow = toll_allow(r, &key, &args),
             _ => unknown_option(r, &key, "extension", EXTENSION_OPTIONS),
         }
     }
     o
+}
+
+/// The costly numbers `allow` lets through, on an extension or a trunk.
+const TOLL_CLASSES: &[&str] = &["international", "premium"];
+
+/// `allow international`, `allow premium` or both: which toll-fraud refusals are lifted.
+pub fn toll_allow(r: &mut Reader<'_>, key: &Ident, args: &[Value]) -> TollAllow {
+    let mut allow = TollAllow::default();
+    if args.is_empty() {
+        r.error(
+            Diagnostic::error(
+                "bad-option",
+                key.span,
+                "`allow` needs what it allows: international, premium or both",
+            )
+            .label("allow what")
+            .help("write `allow international`, `allow premium` or `allow international, premium`"),
+        );
+    }
+    for v in args {
+        let word = match &v.kind {
+            ValueKind::Var(p) if p.len() == 1 => p[0].clone(),
+            _ => v.literal().unwrap_or_default(),
+        };
+        match word.as_str() {
+            "international" => allow.international = true,
+            "premium" => allow.premium = true,
+            _ => r.error(Diagnostic::not_one_of(
+                v.span,
+                &word,
+                "kind of number to allow",
+                TOLL_CLASSES.iter().copied(),
+            )),
+        }
+    }
+    allow
 }
 
 /// An option's name, its values and the action after `->`, if any.

@@ -46,6 +46,9 @@ pub(super) fn syntax_error(
     if let Some(d) = unknown_unit(file, text, offset, pos) {
         return d;
     }
+    if let Some(d) = does_not_answer(text, pos, found, span) {
+        return d;
+    }
     let wants_arrow = matches!(&e.variant, ErrorVariant::ParsingError { positives, .. }
         if positives.contains(&Rule::arrow));
     if let Some(d) = missing_arrow(text, pos, found, wants_arrow || expected.is_empty(), span) {
@@ -75,6 +78,20 @@ pub(super) fn syntax_error(
             .help("add the missing `}`");
     }
     d
+}
+
+/// `extension 102 does not answer` in a test: `not` only joins conditions, so the phrase
+/// cannot be a step's words; the test step says `never answers`.
+fn does_not_answer(text: &str, pos: usize, found: &str, span: Span) -> Option<Diagnostic> {
+    let before = text[..pos.min(text.len())].trim_end_matches([' ', '\t']);
+    if found != "not" || !before.ends_with("does") {
+        return None;
+    }
+    Some(
+        Diagnostic::error("syntax", span, "`does not answer` cannot be written here")
+            .label("`not` only joins conditions")
+            .help("write `never answers`: the phone rings until the plan gives up"),
+    )
 }
 
 /// A route, inbound route, chat route or menu key whose `->` is missing: `dial "999" flow

@@ -14,14 +14,15 @@
 //! hang-up ends the call.
 
 use super::LiveCall;
-use crate::media::bridge::{self, BridgeHandle};
+use crate::media::bridge::{self, BridgeHandle, Which};
 use crate::media::latch::{Latch, Learning};
 use crate::media::rtp::OutgoingStream;
 use crate::media::{self, BoundPort, PortLease};
 use crate::sip::{
     BranchEvent, CallerId, Fork, ForkAction, ForkOutcome, LineState, OutgoingEvent, OutgoingHandle,
+    Registration, TrunkDestination,
 };
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use switchboard_core::event::{Event, FarEnd};
 use tokio::sync::mpsc;
 
@@ -35,12 +36,43 @@ pub(super) struct Ringing {
     extension: String,
 }
 
+/// Whom one branch of a ring calls.
+pub(super) enum Callee {
+    /// A registered phone of an extension.
+    Phone {
+        extension: String,
+        registration: Registration,
+    },
+    /// A number through a trunk, presenting `caller`.
+    Trunk {
+        destination: TrunkDestination,
+        number: String,
+        caller: CallerId,
+    },
+}
+
+impl Callee {
+    /// Where its SIP goes.
+    fn peer(&self) -> SocketAddr {
+        match self {
+            Callee::Phone { registration, .. } => registration.source,
+            Callee::Trunk { destination, .. } => destination.next_hop,
+        }
+    }
+}
+
 /// One phone being rung.
 struct Phone {
     handle: OutgoingHandle,
-    /// The extension it rings for.
+    /// The extension it rings for; for a trunk, the number and the trunk (its "line"
+    /// lights no lamp, since no phone subscribes to it).
     extension: String,
-    ip: IpAddr,
+    /// The address its RTP may come from behind NAT: a phone's SIP address. None for a
+    /// trunk, whose media often comes from another host than its SIP.
+    ip: Option<IpAddr>,
+    /// Whether it is a call out through a trunk, whose failures are traced with the
+    /// provider's status.
+    through_trunk: bool,
     /// Its answer's SDP, once it answered.
     answer: Option<String>,
 }
@@ -49,8 +81,8 @@ struct Phone {
 pub(super) struct Connected {
     branch: usize,
     pub(super) bridge: BridgeHandle,
-    phone: OutgoingHandle,
-    extension: String,
+    pub(super) phone: OutgoingHandle,
+    pub(super) extension: String,
     /// The bridge's port for the phone; returned when the bridge is closed.
     _lease: PortLease,
 }
@@ -90,6 +122,25 @@ impl LiveCall {
             self.pending.push_back(Event::FarEnd(FarEnd::Failed));
             return;
         }
+        let callees = registrations
+            .into_iter()
+            .map(|(extension, registration)| Callee::Phone {
+                extension,
+                registration,
+            })
+            .collect();
+        self.ring_callees(extension, callees, &extensions).await;
+    }
+
+    /// Calls every one of `callees` at once (at least one), offering each the same port;
+    /// `extension` names them in the trace, and `lines` are the extensions whose busy
+    /// lamps show the ringing.
+    pub(super) async fn ring_callees(
+        &mut self,
+        extension: String,
+        callees: Vec<Callee>,
+        lines: &[String],
+    ) {
         let port = match self.services.ports.bind() {
             Ok(port) => port,
             Err(e) => {
@@ -98,18 +149,30 @@ impl LiveCall {
                 return;
             }
         };
-        let local_ip = self
-            .services
-            .sip
-            .local_ip_for(registrations[0].1.source.ip());
+        let local_ip = self.services.sip.local_ip_for(callees[0].peer().ip());
         let offer = media::sdp::offer(local_ip, port.lease.port(), self.id.0);
         let (events_tx, events) = mpsc::unbounded_channel();
         let mut phones = Vec::new();
-        for (branch, (callee, registration)) in registrations.iter().enumerate() {
-            let placed =
-                self.services
+        for (branch, callee) in callees.iter().enumerate() {
+            let placed = match callee {
+                Callee::Phone {
+                    extension,
+                    registration,
+                } => self.services.sip.call_phone(
+                    registration,
+                    extension,
+                    &self.caller_id,
+                    offer.clone(),
+                ),
+                Callee::Trunk {
+                    destination,
+                    number,
+                    caller,
+                } => self
+                    .services
                     .sip
-                    .call_phone(registration, callee, &self.caller_id, offer.clone());
+                    .call_trunk(destination, number, caller, offer.clone()),
+            };
             let handle = match placed {
                 Ok(mut call) => {
                     let tx = events_tx.clone();
@@ -123,35 +186,42 @@ impl LiveCall {
                     call.handle
                 }
                 Err(e) => {
-                    self.note(format!(
-                        "cannot call {extension} at {}: {e}",
-                        registration.source
-                    ));
+                    self.note(format!("cannot call {extension} at {}: {e}", callee.peer()));
                     events_tx.send((branch, OutgoingEvent::Failed(None))).ok();
                     continue;
                 }
             };
-            phones.push(Phone {
-                handle,
-                extension: callee.clone(),
-                ip: registration.source.ip(),
-                answer: None,
+            phones.push(match callee {
+                Callee::Phone {
+                    extension,
+                    registration,
+                } => Phone {
+                    handle,
+                    extension: extension.clone(),
+                    ip: Some(registration.source.ip()),
+                    through_trunk: false,
+                    answer: None,
+                },
+                Callee::Trunk { .. } => Phone {
+                    handle,
+                    extension: extension.clone(),
+                    ip: None,
+                    through_trunk: true,
+                    answer: None,
+                },
             });
         }
-        self.note(format!(
-            "ringing {extension} on {} phone(s)",
-            registrations.len()
-        ));
-        for rung in &extensions {
+        self.note(format!("ringing {extension} on {} phone(s)", callees.len()));
+        for rung in lines {
             self.services
                 .sip
-                .set_line_state(rung, LineState::Early)
+                .set_line_state(self.id.0, rung, LineState::Early)
                 .await;
         }
         if let Some(caller) = &self.caller_line {
             self.services
                 .sip
-                .set_line_state(caller, LineState::Early)
+                .set_line_state(self.id.0, caller, LineState::Early)
                 .await;
         }
         self.ringing = Some(Ringing {
@@ -183,7 +253,10 @@ impl LiveCall {
         for phone in &ringing.phones {
             let ext = phone.extension.as_str();
             if Some(ext) != connected.as_deref() && !done.contains(&ext) {
-                self.services.sip.set_line_state(ext, LineState::Idle).await;
+                self.services
+                    .sip
+                    .set_line_state(self.id.0, ext, LineState::Idle)
+                    .await;
                 done.push(ext);
             }
         }
@@ -192,7 +265,7 @@ impl LiveCall {
         {
             self.services
                 .sip
-                .set_line_state(caller, LineState::Idle)
+                .set_line_state(self.id.0, caller, LineState::Idle)
                 .await;
         }
     }
@@ -201,13 +274,41 @@ impl LiveCall {
     pub(super) async fn on_phone(&mut self, branch: usize, event: OutgoingEvent) {
         let fork_event = match event {
             OutgoingEvent::Ringing => BranchEvent::Ringing(branch),
-            OutgoingEvent::Answered { sdp } => {
-                if let Some(phone) = self.ringing.as_mut().and_then(|r| r.phones.get_mut(branch)) {
-                    phone.answer = Some(sdp);
+            OutgoingEvent::Answered { sdp } => match media::sdp::read_answer(&sdp) {
+                Ok(_) => {
+                    if let Some(phone) =
+                        self.ringing.as_mut().and_then(|r| r.phones.get_mut(branch))
+                    {
+                        phone.answer = Some(sdp);
+                    }
+                    BranchEvent::Answered(branch)
                 }
-                BranchEvent::Answered(branch)
+                // Not an answer we can bridge: that phone is hung up and counts as failed,
+                // so the others ring on and, if none answers, the plan goes on.
+                Err(e) => {
+                    self.refuse_answer(branch, &sdp, &e);
+                    BranchEvent::Failed(branch, None)
+                }
+            },
+            OutgoingEvent::Hold | OutgoingEvent::Resume => {
+                if self.connected.as_ref().is_some_and(|c| c.branch == branch) {
+                    self.on_hold(Which::B, event == OutgoingEvent::Hold).await;
+                }
+                return;
             }
-            OutgoingEvent::Failed(status) => BranchEvent::Failed(branch, status),
+            OutgoingEvent::Failed(status) => {
+                if let Some(phone) = self.ringing.as_ref().and_then(|r| r.phones.get(branch))
+                    && phone.through_trunk
+                {
+                    // The stack reports an INVITE nobody answered as 408.
+                    let why = match status {
+                        Some(408) | None => "no answer from the provider".to_string(),
+                        Some(code) => format!("the provider answered {code}"),
+                    };
+                    self.note(format!("{}: {why}", phone.extension));
+                }
+                BranchEvent::Failed(branch, status)
+            }
             OutgoingEvent::Ended => {
                 if self.connected.as_ref().is_some_and(|c| c.branch == branch) {
                     self.on_connected_ended();
@@ -242,7 +343,12 @@ impl LiveCall {
                     return;
                 }
                 ForkAction::GiveUp(outcome) => {
-                    let extension = self.ringing.take().map(|r| r.extension).unwrap_or_default();
+                    let Some(ringing) = self.ringing.take() else {
+                        return;
+                    };
+                    // Nobody will answer: the lamps the ring lit go dark.
+                    self.lines_idle(&ringing).await;
+                    let extension = ringing.extension;
                     let (why, far_end) = match outcome {
                         ForkOutcome::Busy => ("busy", FarEnd::Busy),
                         ForkOutcome::Failed => ("every phone refused the call", FarEnd::Failed),
@@ -303,7 +409,7 @@ impl LiveCall {
             socket,
             latch: Latch::new(
                 negotiated.remote,
-                Learning::for_peer(negotiated.remote, Some(phone.ip)),
+                Learning::for_peer(negotiated.remote, phone.ip),
             ),
             codec: negotiated.codec,
             dtmf_payload_type: negotiated.dtmf_payload_type,
@@ -312,12 +418,12 @@ impl LiveCall {
         self.note(format!("{} answered; connected", phone.extension));
         self.services
             .sip
-            .set_line_state(&phone.extension, LineState::Confirmed)
+            .set_line_state(self.id.0, &phone.extension, LineState::Confirmed)
             .await;
         if let Some(caller) = &self.caller_line {
             self.services
                 .sip
-                .set_line_state(caller, LineState::Confirmed)
+                .set_line_state(self.id.0, caller, LineState::Confirmed)
                 .await;
         }
         self.facts.answered_by = Some(phone.extension.clone());
@@ -328,8 +434,34 @@ impl LiveCall {
             extension: phone.extension.clone(),
             _lease: lease,
         });
+        // Saying who answered lets a queue count the call and time the agent's wrap-up.
+        self.pending
+            .push_back(Event::AnsweredBy(phone.extension.clone()));
         self.ringing = Some(ringing); // keeps the connected branch's events coming
-        self.pending.push_back(Event::FarEnd(FarEnd::Answered));
+        if self.leg.is_held() {
+            // The caller put the call on hold while it rang: the phone starts held.
+            self.on_hold(Which::A, true).await;
+        }
+    }
+
+    /// A rung phone answered with no SDP we can bridge to: hung up (the stack ACKed the
+    /// 200, so a BYE), with the reason in the trace.
+    fn refuse_answer(&self, branch: usize, sdp: &str, error: &media::SdpError) {
+        let Some(phone) = self.ringing.as_ref().and_then(|r| r.phones.get(branch)) else {
+            return;
+        };
+        let why = if sdp.trim().is_empty() {
+            "answered without SDP, though our INVITE carried an offer (RFC 3261 \
+             §13.2.1 wants the answer in the 200)"
+                .to_string()
+        } else {
+            format!("answered with an SDP we cannot use ({error})")
+        };
+        self.note(format!(
+            "{} at {} {why}: hung up on it; it counts as failed",
+            phone.extension, phone.handle.target
+        ));
+        phone.handle.hang_up();
     }
 
     /// Both phones of the bridge went silent (no BYE will come): the call ends.
@@ -359,12 +491,12 @@ impl LiveCall {
             connected.bridge.close().await;
             self.services
                 .sip
-                .set_line_state(&connected.extension, LineState::Idle)
+                .set_line_state(self.id.0, &connected.extension, LineState::Idle)
                 .await;
             if let Some(caller) = &self.caller_line {
                 self.services
                     .sip
-                    .set_line_state(caller, LineState::Idle)
+                    .set_line_state(self.id.0, caller, LineState::Idle)
                     .await;
             }
         }

@@ -19,6 +19,10 @@ pub async fn page(State(state): State<AppState>) -> Html<String> {
     let mut out = String::with_capacity(8 * 1024);
     out.push_str(HEAD);
     plan_section(&mut out, &plan);
+    trunks_section(
+        &mut out,
+        &super::trunks::list(&state.plans.plan(), state.live.as_ref().map(|l| &*l.trunks)),
+    );
     out.push_str("<h2>Live calls</h2>\n");
     calls_table(&mut out, &calls.live, "No calls right now.");
     out.push_str("<h2>Recent calls</h2>\n");
@@ -26,7 +30,7 @@ pub async fn page(State(state): State<AppState>) -> Html<String> {
     calls_table(&mut out, &recent, "No calls yet.");
     out.push_str(
         "<p class=\"api\">The same as JSON: <a href=\"/api/plan\">/api/plan</a>, \
-         <a href=\"/api/calls\">/api/calls</a>, <a href=\"/healthz\">/healthz</a>; the last \
+         <a href=\"/api/calls\">/api/calls</a>, <a href=\"/api/trunks\">/api/trunks</a>, <a href=\"/healthz\">/healthz</a>; the last \
          day's call records: <a href=\"/api/cdr\">/api/cdr</a> \
          (<a href=\"/api/cdr?format=csv\">CSV</a>).</p>\n\
          </body>\n</html>\n",
@@ -102,6 +106,30 @@ fn diagnostic(d: &Value) -> String {
         let _ = write!(s, " <em>— {}</em>", escape(help));
     }
     s
+}
+
+/// The trunks and their registrations; nothing when the plan has none.
+fn trunks_section(out: &mut String, trunks: &super::trunks::TrunkList) {
+    if trunks.trunks.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Trunks</h2>\n<table id=\"trunks\">\n<tr><th>Trunk</th><th>Registrar</th><th>Registration</th></tr>\n");
+    for t in &trunks.trunks {
+        let registrar = t
+            .account
+            .as_ref()
+            .and_then(|a| a.registrar.clone())
+            .or_else(|| t.host.clone())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&t.name),
+            escape(&registrar),
+            escape(&t.registration.summary())
+        );
+    }
+    out.push_str("</table>\n");
 }
 
 fn calls_table(out: &mut String, calls: &[CallRecord], none: &str) {

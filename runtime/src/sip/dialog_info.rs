@@ -42,8 +42,9 @@ fn dialog_element(state: &str) -> String {
     format!("  <dialog id=\"line\">\r\n    <state>{state}</state>\r\n  </dialog>\r\n")
 }
 
-/// `entity` comes from a request: it must not break out of its attribute.
-fn escape(text: &str) -> String {
+/// `entity` comes from a request: it must not break out of its attribute (presence
+/// bodies use this too).
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")

@@ -77,6 +77,12 @@ impl Shared {
             return refuse(tx, StatusCode::BadRequest, vec![]).await;
         }
         let sip_call_id = tx.original.call_id_header()?.value().to_string();
+        let called = tx
+            .original
+            .to_header()
+            .ok()
+            .and_then(|to| to.uri().ok())
+            .and_then(|uri| user_of(&uri));
         let sdp_offer = String::from_utf8_lossy(&tx.original.body).into_owned();
         let (states_tx, states) = self.dialogs.new_dialog_state_channel();
         let created = self.dialogs.get_or_create_server_invite(
@@ -106,6 +112,7 @@ impl Shared {
             sip_call_id,
             origin,
             dialled,
+            called,
             sdp_offer,
             leg,
         };

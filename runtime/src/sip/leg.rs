@@ -2,14 +2,15 @@
 //! hang up, and the caller's hang-up, DTMF and re-INVITEs as events.
 //!
 //! A task per leg reads the dialog's state changes from rsipstack, answers the
-//! in-dialog requests that need the leg's answer SDP (re-INVITE, UPDATE) or
-//! nothing from the engine (INFO, OPTIONS), and turns the rest into
-//! [`LegEvent`]s.
+//! in-dialog requests that need the leg's SDP (re-INVITE, UPDATE: see `reinvite`,
+//! which also refuses one that crosses ours with 491) or nothing from the engine
+//! (INFO, OPTIONS), and turns the rest into [`LegEvent`]s, a hold and its end among
+//! them. [`CallLeg::hold`] puts the caller on hold by a re-INVITE of ours.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
 use rsipstack::dialog::dialog_layer::DialogLayer;
@@ -20,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::SipError;
+use super::reinvite::{self, CallIdChosenBy, Offers, Renegotiated, Wish};
+use crate::media::sdp::Direction;
 
 /// Events a leg queues before the engine reads them; past this the leg's task
 /// waits for the engine.
@@ -34,9 +37,15 @@ pub enum LegEvent {
     /// A key pressed, sent as SIP INFO (`application/dtmf-relay` or
     /// `application/dtmf`).
     Dtmf(char),
-    /// The caller sent a re-INVITE (hold, codec change); it was answered with
-    /// the same SDP as the call.
+    /// The caller sent a re-INVITE that neither put the call on hold nor took
+    /// it off; it was answered with the call's SDP.
     ReInvite,
+    /// The caller put the call on hold (a re-INVITE or UPDATE offering
+    /// `a=sendonly`, `a=inactive` or `c=0.0.0.0`), answered `a=recvonly` or
+    /// `a=inactive`.
+    Hold,
+    /// The caller took the call off hold (`a=sendrecv` again).
+    Resume,
 }
 
 /// How far the call has come, as the leg's task saw it.
@@ -59,8 +68,12 @@ pub struct CallLeg {
     /// Set by the leg's task when the ACK came, and never cleared: the caller
     /// may hang up right after it.
     acked: Arc<AtomicBool>,
-    /// The SDP of our answer, shared with the leg's task for re-INVITEs.
-    answer_sdp: Arc<Mutex<Option<String>>>,
+    /// Our SDP and our re-INVITE in flight, shared with the leg's task and the
+    /// task sending our re-INVITEs.
+    offers: Arc<Offers>,
+    /// Whether we hold the caller; dropping it ends the task sending our
+    /// re-INVITEs.
+    wish: Wish,
     /// Events from the leg's task; closed when the dialog has ended.
     events: mpsc::Receiver<LegEvent>,
     /// Our address as the caller reaches it (see `reach`).
@@ -80,25 +93,35 @@ impl CallLeg {
     ) -> CallLeg {
         let (phase_tx, phase) = watch::channel(Phase::Offered);
         let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
-        let answer_sdp = Arc::new(Mutex::new(None));
+        let offers = Arc::new(Offers::default());
+        let (wish, wished) = Wish::new();
         let acked = Arc::new(AtomicBool::new(false));
         tokio::spawn(follow(
             states,
             phase_tx,
             events_tx,
             Shared {
-                answer_sdp: answer_sdp.clone(),
+                offers: offers.clone(),
+                wish: wish.watch(),
                 acked: acked.clone(),
             },
             dialogs,
             stop,
         ));
+        // The caller chose the Call-ID.
+        reinvite::send_offers(
+            dialog.clone(),
+            offers.clone(),
+            wished,
+            CallIdChosenBy::ThePhone,
+        );
         CallLeg {
             dialog,
             phase,
             answered: AtomicBool::new(false),
             acked,
-            answer_sdp,
+            offers,
+            wish,
             events,
             local_ip,
         }
@@ -127,7 +150,7 @@ impl CallLeg {
         if self.answered.swap(true, Ordering::SeqCst) {
             return Err(SipError::WrongState("the call is already answered"));
         }
-        *self.answer_sdp.lock().expect("answer SDP lock") = Some(sdp.clone());
+        self.offers.set_ours(sdp.clone(), &sdp);
         self.dialog
             .accept(Some(vec![sdp_type()]), Some(sdp.into_bytes()))?;
         let mut phase = self.phase.clone();
@@ -170,6 +193,20 @@ impl CallLeg {
                 .reject(Some(StatusCode::TemporarilyUnavailable), None)?;
         }
         Ok(())
+    }
+
+    /// Puts the caller on hold (a re-INVITE of ours offering `a=sendonly`, so
+    /// its phone shows the call held and hears what we send) or takes it off
+    /// (`a=sendrecv`). Returns at once; the re-INVITE goes out once the call is
+    /// answered, and one the caller refuses with 491 is sent again after RFC
+    /// 3261's random delay.
+    pub fn hold(&self, on: bool) {
+        self.wish.hold(on);
+    }
+
+    /// Whether the caller's last offer put the call on hold.
+    pub fn is_held(&self) -> bool {
+        self.offers.held()
     }
 
     /// The caller's side of the call, as it happens. Closed after the call
@@ -218,7 +255,9 @@ impl Drop for CallLeg {
 
 /// What the leg's task shares with its `CallLeg`.
 struct Shared {
-    answer_sdp: Arc<Mutex<Option<String>>>,
+    offers: Arc<Offers>,
+    /// Whether we hold the caller, which limits what we answer its offers with.
+    wish: watch::Receiver<Direction>,
     acked: Arc<AtomicBool>,
 }
 
@@ -277,36 +316,16 @@ async fn follow(
                 }
             },
             DialogState::Updated(_, request, handle) => {
-                let sdp = shared.answer_sdp.lock().expect("answer SDP lock").clone();
-                let offer = !request.body.is_empty();
-                match (request.method, sdp) {
-                    (Method::Invite, Some(sdp)) => {
-                        handle
-                            .respond(
-                                StatusCode::OK,
-                                Some(vec![sdp_type()]),
-                                Some(sdp.into_bytes()),
-                            )
-                            .await
-                            .ok();
-                        events.send(LegEvent::ReInvite).await.ok();
-                    }
-                    (Method::Update, Some(sdp)) if offer => {
-                        handle
-                            .respond(
-                                StatusCode::OK,
-                                Some(vec![sdp_type()]),
-                                Some(sdp.into_bytes()),
-                            )
-                            .await
-                            .ok();
-                    }
-                    (Method::Update, _) => {
-                        handle.reply(StatusCode::OK).await.ok();
-                    }
-                    _ => {
-                        handle.reply(StatusCode::NotAcceptableHere).await.ok();
-                    }
+                let wish = *shared.wish.borrow();
+                let method = request.method;
+                let event = match reinvite::answer(&shared.offers, wish, &request, handle).await {
+                    Renegotiated::Held => Some(LegEvent::Hold),
+                    Renegotiated::Resumed => Some(LegEvent::Resume),
+                    Renegotiated::Unchanged if method == Method::Invite => Some(LegEvent::ReInvite),
+                    Renegotiated::Unchanged | Renegotiated::Refused => None,
+                };
+                if let Some(event) = event {
+                    events.send(event).await.ok();
                 }
             }
             DialogState::Options(_, _, handle) => {

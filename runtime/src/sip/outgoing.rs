@@ -7,8 +7,10 @@
 //! answer and answers a late second 2xx with a BYE) and turns the dialog's states into
 //! exactly one final [`OutgoingEvent`] after any number of `Ringing`s, and `Ended` after
 //! `Answered`. The phone's requests inside the call are answered here: a re-INVITE or
-//! UPDATE with our offer (hold is not passed on to the caller yet), INFO and OPTIONS
-//! with 200, the rest with 501.
+//! UPDATE with our SDP in the direction that mirrors its offer (see `reinvite`: a hold
+//! becomes [`OutgoingEvent::Hold`], and an offer crossing a re-INVITE of ours gets 491),
+//! INFO and OPTIONS with 200, the rest with 501. [`OutgoingHandle::hold`] holds the
+//! phone by a re-INVITE of ours.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -17,14 +19,17 @@ use rsipstack::dialog::DialogId;
 use rsipstack::dialog::dialog::{Dialog, DialogState, TerminatedReason};
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::sip::{Header, Method, StatusCode, Uri};
+use rsipstack::sip::{Header, StatusCode, Uri};
 use rsipstack::transport::SipAddr;
 use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::registrar::{Registration, Transport};
+use super::reinvite::{self, CallIdChosenBy, Offers, Renegotiated, Wish};
 use super::server::Shared;
 use super::{CallerId, SipError};
+use crate::media::hold_sdp;
+use crate::media::sdp::Direction;
 
 /// What the phone did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +43,11 @@ pub enum OutgoingEvent {
     Failed(Option<u16>),
     /// The phone hung up after answering, or the dialog ended for want of a BYE's answer.
     Ended,
+    /// Once answered, the phone put the call on hold (a re-INVITE or UPDATE offering
+    /// `a=sendonly`, `a=inactive` or `c=0.0.0.0`).
+    Hold,
+    /// The phone took the call off hold.
+    Resume,
 }
 
 /// One call placed to one phone.
@@ -79,6 +89,15 @@ impl OutgoingHandle {
             hang_up(dialog.clone());
         }
     }
+
+    /// Holds the phone (a re-INVITE of ours offering `a=sendonly`, so it shows the call
+    /// held and hears what we send) or takes it off hold (`a=sendrecv`). Returns at once;
+    /// does nothing before the phone answered.
+    pub fn hold(&self, on: bool) {
+        if let Some(wish) = &self.dialog.lock().expect("dialog lock").wish {
+            wish.hold(on);
+        }
+    }
 }
 
 /// The call's dialog once rsipstack made it, and whether we hung up before that: both
@@ -88,6 +107,9 @@ impl OutgoingHandle {
 struct DialogSlot {
     dialog: Option<InviteDialog>,
     hang_up: bool,
+    /// Whether we hold the phone, once it answered; dropped with the last handle and the
+    /// dialog's task, which ends the task sending our re-INVITEs.
+    wish: Option<Wish>,
 }
 
 fn hang_up(dialog: InviteDialog) {
@@ -138,16 +160,22 @@ impl Shared {
             )]),
             ..Default::default()
         };
+        Ok(self.start_call(option, registration.source))
+    }
+
+    /// Places the INVITE `option` describes, to `target`, and follows its dialog.
+    pub(super) fn start_call(
+        self: &Arc<Self>,
+        option: InviteOption,
+        target: SocketAddr,
+    ) -> OutgoingCall {
         let (events_tx, events) = mpsc::unbounded_channel();
         let dialog = Arc::new(Mutex::new(DialogSlot::default()));
         tokio::spawn(follow(self.clone(), option, events_tx, dialog.clone()));
-        Ok(OutgoingCall {
+        OutgoingCall {
             events,
-            handle: OutgoingHandle {
-                dialog,
-                target: registration.source,
-            },
-        })
+            handle: OutgoingHandle { dialog, target },
+        }
     }
 }
 
@@ -160,9 +188,11 @@ async fn follow(
 ) {
     let (states_tx, mut states) = shared.dialogs.new_dialog_state_channel();
     let dialogs = shared.dialogs.clone();
-    // Our offer stands for the whole call: a re-INVITE from the phone (hold, a codec
-    // change) is answered with it, as the caller's leg answers its own.
-    let offer = option.offer.clone().unwrap_or_default();
+    // Our offer, narrowed to what the phone's answer chose, is what we answer its
+    // re-INVITEs with and offer in ours.
+    let offer = String::from_utf8_lossy(&option.offer.clone().unwrap_or_default()).into_owned();
+    let offers = Arc::new(Offers::default());
+    let mut wished = None;
     let invite = tokio::spawn(async move { dialogs.do_invite(option, states_tx).await });
     let mut answered = false;
     let mut finished = false;
@@ -187,23 +217,29 @@ async fn follow(
                 finished = true;
                 id = Some(confirmed);
                 let sdp = String::from_utf8_lossy(&response.body).into_owned();
+                offers.set_ours(hold_sdp::narrowed(&offer, &sdp), &offer);
+                let mut slot = slot.lock().expect("dialog lock");
+                if let Some(dialog) = &slot.dialog {
+                    let (wish, watch) = Wish::new();
+                    wished = Some(wish.watch());
+                    // We chose the Call-ID.
+                    reinvite::send_offers(
+                        dialog.clone(),
+                        offers.clone(),
+                        watch,
+                        CallIdChosenBy::Us,
+                    );
+                    slot.wish = Some(wish);
+                }
                 events.send(OutgoingEvent::Answered { sdp }).ok();
             }
             DialogState::Updated(_, request, handle) => {
-                if request.method == Method::Invite
-                    || (request.method == Method::Update && !request.body.is_empty())
-                {
-                    handle
-                        .respond(
-                            StatusCode::OK,
-                            Some(vec![Header::ContentType("application/sdp".into())]),
-                            Some(offer.clone()),
-                        )
-                        .await
-                        .ok();
-                } else {
-                    handle.reply(StatusCode::OK).await.ok();
-                }
+                let wish = wished.as_ref().map_or(Direction::SendRecv, |w| *w.borrow());
+                match reinvite::answer(&offers, wish, &request, handle).await {
+                    Renegotiated::Held => events.send(OutgoingEvent::Hold).ok(),
+                    Renegotiated::Resumed => events.send(OutgoingEvent::Resume).ok(),
+                    Renegotiated::Unchanged | Renegotiated::Refused => None,
+                };
             }
             DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
                 handle.reply(StatusCode::OK).await.ok();

@@ -1,6 +1,7 @@
 //! REGISTER (RFC 3261 section 10): digest authentication against the
 //! credential store, then the location table.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use rsipstack::sip::typed::Contact;
@@ -18,7 +19,7 @@ impl Shared {
     /// Answers a REGISTER: 401 to challenge, 403 for failed credentials or
     /// someone else's address, 423 for too short an expiry, else 200 with the
     /// extension's contacts.
-    pub(super) async fn register(&self, tx: &mut Transaction) -> Result<(), SipError> {
+    pub(super) async fn register(self: &Arc<Self>, tx: &mut Transaction) -> Result<(), SipError> {
         let Some((source, transport)) = source(tx) else {
             return reply(tx, StatusCode::BadRequest, vec![]).await;
         };
@@ -33,7 +34,8 @@ impl Shared {
         let Ok(contacts) = tx.original.typed_contact_headers() else {
             return reply(tx, StatusCode::BadRequest, vec![]).await;
         };
-        let request = if contacts.is_empty() {
+        let fetch = contacts.is_empty();
+        let request = if fetch {
             RegisterRequest::Fetch
         } else if contacts.iter().any(is_wildcard) {
             if contacts.len() > 1 {
@@ -85,7 +87,12 @@ impl Shared {
                         Header::Contact(contact.into())
                     })
                     .collect();
-                reply(tx, StatusCode::OK, headers).await
+                reply(tx, StatusCode::OK, headers).await?;
+                // Watchers hear the extension come or go.
+                if !fetch {
+                    self.registration_changed(&user).await;
+                }
+                Ok(())
             }
             Err(RegisterError::IntervalTooBrief) => {
                 warn!(%user, %source, "registration refused: expiry shorter than {MIN_EXPIRES} s");

@@ -157,6 +157,11 @@ impl Registrar {
             .unwrap_or_default()
     }
 
+    /// How many contacts the table holds (expired ones too, until purged).
+    pub fn contact_count(&self) -> usize {
+        self.table.values().map(Vec::len).sum()
+    }
+
     /// Forgets every expired contact.
     pub fn purge(&mut self, now: Instant) {
         self.table.retain(|_, bindings| {

@@ -48,7 +48,7 @@ const USER_AGENT: &str = concat!("Switchboard/", env!("CARGO_PKG_VERSION"));
 /// The running SIP server. Dropping it does not stop it: cancel the token
 /// given to [`SipServer::start`].
 pub struct SipServer {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
 /// What every request handler shares.
@@ -78,8 +78,13 @@ pub(super) struct Shared {
     /// Each mailbox's last counts (new, saved) the server was told, for the NOTIFY
     /// that answers a new subscription at once.
     pub(super) counts: Mutex<HashMap<String, (u32, u32)>>,
-    /// What each extension's line is doing, for busy lamps (absent: idle).
-    pub(super) lines: Mutex<HashMap<String, super::dialog_info::LineState>>,
+    /// What each extension's line is doing, for busy lamps, presence and queues.
+    pub(super) lines: Mutex<super::lines::Lines>,
+    /// Which extension each hot-desk phone (by its MAC, upper case) is logged in as.
+    pub(super) desks: Mutex<super::desk_phones::DeskPhones>,
+    /// The presence each watched extension's watchers were last told, so a phone whose
+    /// registration lapsed (no request says so) is noticed by the sweep.
+    pub(super) presence_told: Mutex<HashMap<String, super::presence::Presence>>,
     pub(super) endpoint: EndpointInnerRef,
     pub(super) dialogs: Arc<DialogLayer>,
     /// New calls for the engine; the receiver is the engine's.
@@ -223,7 +228,9 @@ impl SipServer {
             subscriptions: Mutex::new(Subscriptions::new()),
             rate: Mutex::new(RateLimit::default()),
             counts: Mutex::new(HashMap::new()),
-            lines: Mutex::new(HashMap::new()),
+            lines: Mutex::new(super::lines::Lines::default()),
+            desks: Mutex::new(super::desk_phones::DeskPhones::default()),
+            presence_told: Mutex::new(HashMap::new()),
             endpoint: endpoint.inner.clone(),
             dialogs,
             calls,
@@ -298,21 +305,31 @@ impl SipServer {
         rx
     }
 
-    /// Tells the busy lamps watching `extension` what its line does now.
-    pub async fn set_line_state(&self, extension: &str, state: super::LineState) {
-        let changed = {
-            let mut lines = self.shared.lines.lock().expect("lines lock");
-            let before = lines.get(extension).copied().unwrap_or_default();
-            if state == super::LineState::Idle {
-                lines.remove(extension);
-            } else {
-                lines.insert(extension.to_string(), state);
-            }
-            before != state
-        };
+    /// What `extension`'s line does now, as calls last set it: a queue skips an agent
+    /// whose line is not idle (on a call, or ringing).
+    pub fn line_state(&self, extension: &str) -> super::LineState {
+        self.shared
+            .lines
+            .lock()
+            .expect("lines lock")
+            .state(extension)
+    }
+
+    /// Call `call` now holds `extension`'s line in `state` (`Idle` lets it go); the
+    /// busy lamps and presence watching it hear when what the line shows changed.
+    pub async fn set_line_state(&self, call: u64, extension: &str, state: super::LineState) {
+        let changed = self
+            .shared
+            .lines
+            .lock()
+            .expect("lines lock")
+            .set(call, extension, state);
         if changed {
             self.shared
                 .notify_subscribers(super::subscriptions::Package::Dialog, extension)
+                .await;
+            self.shared
+                .notify_subscribers(super::subscriptions::Package::Presence, extension)
                 .await;
         }
     }
@@ -345,22 +362,29 @@ impl SipServer {
         self.shared
             .notify_subscribers(super::subscriptions::Package::MessageSummary, extension)
             .await;
+        // A hot-desk phone logged in as the extension shows its lamp too.
+        let desks = self.shared.desks_of(extension);
+        for desk in &desks {
+            self.shared
+                .notify_subscribers(super::subscriptions::Package::MessageSummary, desk)
+                .await;
+        }
         let now = Instant::now();
-        for registration in self.registrations(extension) {
+        let phones = std::iter::once(extension)
+            .chain(desks.iter().map(String::as_str))
+            .flat_map(|user| self.registrations(user).into_iter().map(move |r| (user, r)))
+            .collect::<Vec<_>>();
+        for (user, registration) in phones {
             let subscribed = self
                 .shared
                 .subscriptions
                 .lock()
                 .expect("subscriptions lock")
-                .covers(extension, registration.source, now);
+                .covers(user, registration.source, now);
             if subscribed {
                 continue;
             }
-            if let Err(e) = self
-                .shared
-                .notify(extension, &registration, new, saved)
-                .await
-            {
+            if let Err(e) = self.shared.notify(user, &registration, new, saved).await {
                 warn!(extension, contact = %registration.contact, error = %e, "message-waiting NOTIFY not sent");
             }
         }
@@ -437,7 +461,7 @@ fn trunk_users(peers: &[TrunkPeer]) -> HashMap<String, String> {
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`.
-fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
+pub(super) fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
     let s = s.trim();
     if let Some(rest) = s.strip_prefix('[') {
         let (host, after) = rest.split_once(']')?;
@@ -461,7 +485,10 @@ async fn end_expired_subscriptions(shared: Arc<Shared>, cancel: CancellationToke
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
-            _ = tick.tick() => shared.end_expired(Instant::now()).await,
+            _ = tick.tick() => {
+                shared.end_expired(Instant::now()).await;
+                shared.tell_lapsed_presence().await;
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
-//! SUBSCRIBE to `message-summary` (RFC 3842 over RFC 6665) and to `dialog` (RFC 4235),
-//! and the NOTIFYs in each subscription's dialog: a phone asks for its own mailbox's
-//! lamp, or for the busy lamp of any extension's line, proves who it is with a digest
+//! SUBSCRIBE to `message-summary` (RFC 3842 over RFC 6665), to `dialog` (RFC 4235) and
+//! to `presence` (RFC 3856), and the NOTIFYs in each subscription's dialog: a phone asks
+//! for its own mailbox's lamp, for the busy lamp of any extension's line, or for an
+//! extension's presence in its contact list, proves who it is with a digest
 //! like REGISTER, and hears the state at once and on every change.
 //!
 //! Refusals never invite a storm: every SUBSCRIBE first takes a token from its
@@ -25,7 +26,7 @@ use super::server::{Shared, reply, source, user_of};
 use super::subscriptions::{
     DialogKey, Expiry, MIN_SUBSCRIBE_EXPIRES, Package, Subscription, expiry,
 };
-use super::{SipError, dialog_info, mwi};
+use super::{SipError, dialog_info, mwi, presence};
 
 /// How long a phone refused for its credentials or its mailbox is asked to wait.
 const RETRY_AFTER_REFUSAL: Duration = Duration::from_secs(300);
@@ -106,8 +107,8 @@ impl Shared {
                 .get(&key, now)
                 .map(|s| match s.package {
                     Package::MessageSummary => s.resource.clone(),
-                    // A busy lamp's subscriber is who made the subscription.
-                    Package::Dialog => Uri::try_from(s.remote_uri.as_str())
+                    // A busy lamp's or a contact's subscriber is who made it.
+                    Package::Dialog | Package::Presence => Uri::try_from(s.remote_uri.as_str())
                         .ok()
                         .and_then(|u| user_of(&u))
                         .unwrap_or_default(),
@@ -358,11 +359,13 @@ impl Shared {
     fn state_of(&self, subscription: &Subscription) -> (&'static str, &'static str, Vec<u8>) {
         match subscription.package {
             Package::MessageSummary => {
+                // A hot-desk phone's lamp is the mailbox of whoever is logged in on it.
+                let mailbox = self.mailbox_of(&subscription.resource);
                 let counts = self
                     .counts
                     .lock()
                     .expect("counts lock")
-                    .get(&subscription.resource)
+                    .get(&mailbox)
                     .copied();
                 let body = counts
                     .map(|(new, saved)| mwi::summary(new, saved).into_bytes())
@@ -374,9 +377,7 @@ impl Shared {
                     .lines
                     .lock()
                     .expect("lines lock")
-                    .get(&subscription.resource)
-                    .copied()
-                    .unwrap_or_default();
+                    .state(&subscription.resource);
                 // The CSeq counts the NOTIFYs of the subscription from 1: the body's
                 // version counts them from 0.
                 let body = dialog_info::body(
@@ -390,12 +391,21 @@ impl Shared {
                     body.into_bytes(),
                 )
             }
+            Package::Presence => {
+                let now = self.presence_of(&subscription.resource);
+                self.presence_told
+                    .lock()
+                    .expect("presence lock")
+                    .insert(subscription.resource.clone(), now);
+                let body = presence::body(&subscription.local_uri, now);
+                (presence::EVENT, presence::CONTENT_TYPE, body.into_bytes())
+            }
         }
     }
 }
 
 /// The events SUBSCRIBE may ask for, as `Allow-Events` lists them.
-pub(super) const ALLOW_EVENTS: &str = "message-summary, dialog";
+pub(super) const ALLOW_EVENTS: &str = "message-summary, dialog, presence";
 
 /// The package of a SUBSCRIBE's `Event` and its `id` parameter; none for any other
 /// event package or none at all.
@@ -413,6 +423,8 @@ fn event_of(tx: &Transaction) -> Option<(Package, Option<String>)> {
         Package::MessageSummary
     } else if name.eq_ignore_ascii_case(dialog_info::EVENT) {
         Package::Dialog
+    } else if name.eq_ignore_ascii_case(presence::EVENT) {
+        Package::Presence
     } else {
         return None;
     };

@@ -1,4 +1,4 @@
-//! Message-waiting subscriptions (RFC 3842 over RFC 6665 SUBSCRIBE/NOTIFY), sans-IO:
+//! Subscriptions (RFC 6665 SUBSCRIBE/NOTIFY: message-summary, dialog, presence), sans-IO:
 //! which expiry a SUBSCRIBE gets, and the table of live subscriptions with the dialog
 //! state each NOTIFY needs. Time comes in as an [`Instant`] from the caller.
 //!
@@ -62,6 +62,9 @@ pub enum Package {
     MessageSummary,
     /// `dialog` (RFC 4235): an extension's line, a busy lamp on another phone.
     Dialog,
+    /// `presence` (RFC 3856): whether an extension is reachable and on the phone, for
+    /// a phone's contact list.
+    Presence,
 }
 
 /// A live subscription and what a NOTIFY in its dialog is made of.
@@ -151,6 +154,24 @@ impl Subscriptions {
         let subscription = self.live.get_mut(key).filter(|s| s.expires_at > now)?;
         subscription.cseq += 1;
         Some(subscription.clone())
+    }
+
+    /// How many subscriptions are live at `now`.
+    pub fn live_count(&self, now: Instant) -> usize {
+        self.live.values().filter(|s| s.expires_at > now).count()
+    }
+
+    /// Every resource with a live subscription in `package`, once each.
+    pub fn resources(&self, package: Package, now: Instant) -> Vec<String> {
+        let mut resources: Vec<String> = self
+            .live
+            .values()
+            .filter(|s| s.package == package && s.expires_at > now)
+            .map(|s| s.resource.clone())
+            .collect();
+        resources.sort();
+        resources.dedup();
+        resources
     }
 
     /// The dialogs of the live subscriptions to `resource` in `package`.

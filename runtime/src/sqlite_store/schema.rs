@@ -8,12 +8,12 @@ use switchboard_core::store::StoreError;
 
 /// The schema version this build reads and writes; the file keeps its own in
 /// `PRAGMA user_version` (0 for a file that has none yet).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// One function per version: `MIGRATIONS[n]` takes a store from version `n` to `n + 1`.
 /// A released migration is never edited; a change to the schema is a new one.
 const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] =
-    [to_v1, to_v2, to_v3];
+    [to_v1, to_v2, to_v3, to_v4];
 
 /// How long a statement waits for another process's lock before failing. Calls wait on the
 /// store, so this is short; only a tool reading the file beside the server should contend.
@@ -250,6 +250,30 @@ fn to_v3(tx: &Transaction) -> rusqlite::Result<()> {
             plan_version INTEGER NOT NULL CHECK (plan_version >= 0)
         ) STRICT;
         CREATE INDEX call_details_by_start ON call_details (started);
+        ",
+    )
+}
+
+/// Version 4: what the queues remember of their agents (`queue_agents`), for wrap-up and
+/// `longest_idle`; calls answered per agent and queue (`fewest_calls`); and each queue's
+/// last offer (`round_robin`).
+fn to_v4(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE queue_agents (
+            agent         TEXT PRIMARY KEY,
+            last_call_end INTEGER NOT NULL CHECK (last_call_end >= 0)
+        ) STRICT;
+        CREATE TABLE queue_answered (
+            agent    TEXT NOT NULL,
+            queue    TEXT NOT NULL,
+            answered INTEGER NOT NULL CHECK (answered >= 0),
+            PRIMARY KEY (agent, queue)
+        ) STRICT;
+        CREATE TABLE queue_turns (
+            queue        TEXT PRIMARY KEY,
+            last_offered TEXT NOT NULL
+        ) STRICT;
         ",
     )
 }

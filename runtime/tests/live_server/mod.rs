@@ -187,6 +187,42 @@ impl Live {
         .await
     }
 
+    /// What the server holds now, from `GET /api/debug/counts`.
+    pub async fn held(&self) -> serde_json::Value {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.listening.http;
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request =
+            format!("GET /api/debug/counts HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        tcp.read_to_string(&mut response).await.unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"))
+    }
+
+    /// Waits until the server holds no call, media port, call dialog or busy line:
+    /// what every call left behind once it ended. Fails naming what is still held.
+    pub async fn nothing_held(&self) {
+        let mut last = serde_json::Value::Null;
+        let settled = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                last = self.held().await;
+                let zero = |v: &serde_json::Value| v.as_u64() == Some(0);
+                if zero(&last["calls"])
+                    && zero(&last["media_ports"])
+                    && zero(&last["sip"]["dialogs"])
+                    && zero(&last["sip"]["busy_lines"])
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        assert!(settled.is_ok(), "still held after the calls ended: {last}");
+    }
+
     /// Waits for the server to stop (after `stop`, or on its own error).
     pub async fn stopped(&mut self) {
         let task = self.task.take().expect("the server runs");

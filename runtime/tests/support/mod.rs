@@ -28,8 +28,9 @@ pub struct Digests(HashMap<(String, DigestAlgorithm), String>);
 impl Digests {
     pub fn new() -> Digests {
         let mut map = HashMap::new();
-        // `carrier-in` is the user a trunk signs in as, in the trunk tests.
-        for user in ["101", "102", "carrier-in"] {
+        // `carrier-in` is the user a trunk signs in as, in the trunk tests; the MAC is a
+        // hot-desk phone's.
+        for user in ["101", "102", "carrier-in", "001565AABBCC"] {
             for algorithm in DigestAlgorithm::ALL {
                 let ha1 = digest::ha1(algorithm, user, REALM, "secret");
                 map.insert((user.to_string(), algorithm), ha1);
