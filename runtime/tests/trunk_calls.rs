@@ -42,6 +42,7 @@ trunk "main" {{
 
 dial "{{ext:XXX}}"      -> extension ext
 dial "{{n:NXXNXXXXXX}}" -> trunk "main" to "+1{{n}}"
+dial "011{{n:X.}}"      -> trunk "main" to "+{{n}}"
 
 inbound trunk "main" -> flow front
 
@@ -496,6 +497,84 @@ async fn an_invite_that_fails_authentication_never_reaches_the_provider() {
         "{:#?}",
         record.trace
     );
+}
+
+#[tokio::test]
+async fn premium_and_international_numbers_from_an_extension_not_allowed_them_never_reach_the_provider()
+ {
+    let provider = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let port = provider.local_addr().unwrap().port();
+    let live = server(port, account(false, Some(format!("127.0.0.1:{port}")))).await;
+    let server = live.listening.sip;
+    let phone = Phone::new(server).await;
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+               m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let contact = vec![
+        format!("Contact: <sip:101@{}>", phone.addr()),
+        "Content-Type: application/sdp".to_string(),
+    ];
+    // A 1-900 number (a route of the plan makes it +19005551234) and one abroad: 101
+    // is authenticated, but the plan allows it neither.
+    for dialled in ["9005551234", "011442071234567"] {
+        let mut call = Call::new("101", dialled, server);
+        let signed = signed_in(&phone, "INVITE", &call, &contact, sdp, "101", "secret").await;
+        phone
+            .send(request(
+                "INVITE",
+                &call,
+                2,
+                &branch(),
+                phone.addr(),
+                &signed,
+                sdp,
+            ))
+            .await;
+        // The caller is told (answered to hear `not-allowed`), then hung up on.
+        let answer = loop {
+            let r = phone.response(&call.call_id, "2 INVITE").await;
+            if r.status() >= 200 {
+                break r;
+            }
+        };
+        if answer.status() == 200 {
+            call.to_tag = Some(answer.to_tag());
+            phone
+                .send(request("ACK", &call, 2, &branch(), phone.addr(), &[], ""))
+                .await;
+            let bye = loop {
+                let m = phone.next(&call.call_id).await;
+                if m.method() == "BYE" {
+                    break m;
+                }
+            };
+            phone.send(bye.reply("200 OK")).await;
+        }
+        let record = live.ended_call(dialled).await;
+        assert!(
+            record
+                .trace
+                .iter()
+                .any(|l| l.contains("refused") && l.contains("allow")),
+            "the refusal and the option that would allow it are traced: {:#?}",
+            record.trace
+        );
+        assert!(
+            record.prompts.iter().any(|p| p == "not-allowed"),
+            "{:#?}",
+            record.prompts
+        );
+    }
+    // Both calls are over, so any INVITE of theirs would have been sent: none was.
+    let mut buffer = vec![0u8; 65_536];
+    let reached = provider.try_recv_from(&mut buffer);
+    assert!(
+        reached.is_err(),
+        "the provider got a message: {}",
+        reached
+            .map(|(n, _)| String::from_utf8_lossy(&buffer[..n]).into_owned())
+            .unwrap_or_default()
+    );
+    live.nothing_held().await;
 }
 
 #[tokio::test]
