@@ -500,8 +500,7 @@ async fn an_invite_that_fails_authentication_never_reaches_the_provider() {
 }
 
 #[tokio::test]
-async fn premium_and_international_numbers_from_an_extension_not_allowed_them_never_reach_the_provider()
- {
+async fn costly_numbers_an_extension_is_not_allowed_never_reach_the_provider() {
     let provider = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let port = provider.local_addr().unwrap().port();
     let live = server(port, account(false, Some(format!("127.0.0.1:{port}")))).await;
