@@ -370,6 +370,9 @@ impl LiveCall {
                         continue;
                     }
                     Some(LegEvent::Resume) => {
+                        // The caller's media flows again: a caller who then vanishes
+                        // without a BYE is noticed, as before the hold.
+                        let _ = self.media.send(media::MediaCommand::Watch);
                         self.on_hold(media::bridge::Which::A, false).await;
                         continue;
                     }
@@ -395,6 +398,8 @@ impl LiveCall {
             self.handle(event).await;
         }
         self.end_ringing().await;
+        // Whatever line this call still holds (a path that forgot one) goes dark with it.
+        self.services.sip.release_lines(self.id.0).await;
         if !self.sip_done {
             let _ = self.leg.hangup().await;
         }

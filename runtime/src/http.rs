@@ -11,16 +11,16 @@
 
 mod cdr;
 mod connections;
+mod debug_counts;
 mod headers;
-mod held;
 mod hosts;
 mod status_page;
 pub mod time;
 mod trunks;
 
 pub use connections::{ConnectionTable, Limits, Refused, Slot, serve_with};
+pub use debug_counts::{HeldCounts, LiveParts};
 pub use headers::BODY_LIMIT;
-pub use held::{HeldCounts, LiveParts};
 pub use hosts::{HostName, HostNames};
 pub use trunks::{TrunkList, TrunkView};
 
@@ -65,7 +65,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/calls/{id}", get(call))
         .route("/api/cdr", get(cdr::cdr))
         .route("/api/trunks", get(trunks::trunks))
-        .route("/api/debug/counts", get(held::counts))
+        .route("/api/debug/counts", get(debug_counts::counts))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT as usize))

@@ -15,6 +15,8 @@
 //! - `bridge` — two calls' media joined: one task relays between their sockets, each
 //!   side judged by its latch, transcoding G.711 where the phones differ, one continuous
 //!   stream per direction; while one phone holds, the other hears `hold_music` instead.
+//! - `relay` — one relayed packet renumbered into the stream the other phone hears and
+//!   re-encoded for it: shared by the bridge and a session's early media; pure.
 //! - `hold_sdp` — hold in SDP: whether a phone's new offer holds, the direction we answer
 //!   it with, our SDP restated with a new direction; pure.
 //! - `session` — the one place bytes meet the socket: one tokio task per call, sending a
@@ -34,6 +36,7 @@ pub mod player;
 pub mod ports;
 pub mod prompts;
 pub mod recording;
+pub mod relay;
 pub mod rtp;
 pub mod sdp;
 pub mod send_gate;

@@ -38,6 +38,7 @@ mod mwi;
 mod nonce;
 mod outgoing;
 mod presence;
+mod presence_watch;
 mod rate;
 mod reach;
 mod register;

@@ -12,37 +12,18 @@ mod live_server;
 mod support;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use bridged::{
     Bridged, CALLEE_BYTE, CALLER_BYTE, Heard, answered, bridged, dial, direction, drain, hear_run,
-    next_packet, next_request, nothing_left, phone_of, pick_up, rtp_target, sdp_with, server,
-    server_on, talk, traced, with_body,
+    music_frames, next_packet, next_request, nothing_left, phone_of, pick_up, rtp_target, sdp_with,
+    server, server_on, talk, traced, with_body,
 };
 use live_server::read_store;
 use support::raw::{Call, Phone, Sip, branch, request};
 use switchboard_core::store::Store;
-use switchboard_runtime::media::{Codec, PromptLibrary};
 use switchboard_runtime::server::store_path;
 use tokio::net::UdpSocket;
-
-/// The hold music as a PCMU phone hears it: one 160-byte frame per 20 ms, from its start.
-fn music_frames() -> Vec<Vec<u8>> {
-    let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prompts");
-    let samples = PromptLibrary::new(prompts)
-        .prompt("hold-music", "en", "en")
-        .expect("the hold-music prompt");
-    samples
-        .chunks_exact(160)
-        .map(|frame| {
-            frame
-                .iter()
-                .map(|&s| Codec::Pcmu.encode_sample(s))
-                .collect()
-        })
-        .collect()
-}
 
 /// `phone` sends a re-INVITE in `call` (CSeq `cseq`) offering RTP at `rtp` in
 /// `direction`, and acknowledges the 200; returns the 200.

@@ -22,6 +22,7 @@ use tokio::net::UdpSocket;
 const PLAN: &str = r#"
 extension 103 "Carla" { voicemail }
 extension 104 "Dora"  { voicemail }
+extension 105 "Emil"  { voicemail }        # logged in to 608, with no phone registered
 
 dial "{ext:XXX}" -> extension ext
 
@@ -33,6 +34,7 @@ queue 604 "All"     { agents 102, 103, 104; strategy ring_all;     ring 2s; then
 queue 605 "Wrap-up" { agents 102, 103, 104; strategy hunt; ring 1s; wrap_up 1m; then -> voicemail 101 }
 queue 606 "Patient" { agents 102; strategy hunt; ring 1s; max_wait 3s; then -> voicemail 101 }
 queue 607 "Solo"    { agents 102; ring 1s; then -> voicemail 101 }
+queue 608 "Absent"  { agents 102, 105; strategy ring_all; ring 5s; then -> voicemail 101 }
 
 dial "*62" -> queue_login all
 dial "*63" -> queue_logout all
@@ -412,6 +414,30 @@ async fn ring_all_rings_every_agent_at_once_and_the_first_to_answer_wins() {
     traced(&office.live, "604", "103 answered").await;
     caller.hang_up().await;
     office.live.ended_call("604").await;
+}
+
+#[tokio::test]
+async fn an_agent_with_no_phone_registered_is_not_left_ringing() {
+    let office = Office::start(|s| {
+        for agent in ["102", "105"] {
+            s.set_queue_logged_in(agent, "608", true).unwrap();
+        }
+    })
+    .await;
+    let caller = Caller::dial(office.live.listening.sip, "608").await;
+    let (agent, invite) = office.next_offer().await;
+    assert_eq!(agent, "102", "only 102 has a phone to ring");
+    let _rtp = pick_up(office.phone("102"), &invite, "102").await;
+    traced(&office.live, "608", "102 answered").await;
+    // In the call: the caller's line and 102's, not 105's, which nothing rings.
+    let held = office.live.held().await;
+    assert_eq!(held["sip"]["busy_lines"], 2, "{held}");
+    caller.hang_up().await;
+    let agent = office.phone("102");
+    let bye = next_request(agent, "BYE").await;
+    agent.send(bye.reply("200 OK")).await;
+    office.live.ended_call("608").await;
+    office.live.nothing_held().await;
 }
 
 #[tokio::test]

@@ -33,9 +33,10 @@ use switchboard_dsl::ast::TollAllow;
 pub enum TollClass {
     /// 911 and 112: always dialled.
     Emergency,
-    /// `+` and a country code other than the home one; `011…` in North America.
+    /// `+` and a country code other than the home one, or in North America a `+1`
+    /// area code of another country (`+1 809`, `+1 876`…).
     International,
-    /// US premium rate: `+1900…`, `+1976…`, `1900…`, `1976…` (and the 10-digit forms).
+    /// North American premium rate: `+1 900…`, `+1 976…`.
     Premium,
     /// Everything else: US and Canadian numbers, short service numbers.
     Ordinary,
@@ -44,31 +45,39 @@ pub enum TollClass {
 /// The country code of North America, the home country when a trunk names no numbers.
 pub const NORTH_AMERICA: &str = "1";
 
+/// Area codes of the North American Numbering Plan that belong to other countries (the
+/// Caribbean and the Atlantic): a `+1` number, but a call abroad, priced as one, and the
+/// classic destination of "one ring" callback fraud (809 and its like). US territories
+/// (Puerto Rico, the Virgin Islands, Guam…) and Canada are not in it.
+const OTHER_NANP_COUNTRIES: &[&str] = &[
+    "242", "246", "264", "268", "284", "345", "441", "473", "649", "658", "664", "721", "758",
+    "767", "784", "809", "829", "849", "868", "869", "876",
+];
+
 /// Which class a number about to be dialled out is in, for a trunk whose home country
-/// code is `home` (`"1"`, `"49"`: see `home_country`).
+/// code is `home` (`"1"`, `"49"`: see `home_country`). Only E.164 numbers and short
+/// service numbers (2 to 6 digits) ever reach a trunk (`numbers::is_dialable` refuses
+/// anything else first), so a number without `+` is a local service number.
 pub fn classify(number: &str, home: &str) -> TollClass {
     if matches!(number, "911" | "112") {
         return TollClass::Emergency;
     }
-    if let Some(rest) = number.strip_prefix('+') {
-        if country_code(rest) != home {
-            return TollClass::International;
-        }
-        return premium_or_ordinary(rest, home);
-    }
-    if home != NORTH_AMERICA {
-        // Only E.164 goes out on a trunk (`numbers::is_dialable`); the access codes and
-        // premium ranges of other countries are not known here.
+    let Some(digits) = number.strip_prefix('+') else {
         return TollClass::Ordinary;
-    }
-    if number.starts_with("011") {
+    };
+    if country_code(digits) != home {
         return TollClass::International;
     }
-    match number.len() {
-        // `9005551234`: the area code alone.
-        10 => premium_or_ordinary(&format!("1{number}"), home),
-        _ => premium_or_ordinary(number, home),
+    if home == NORTH_AMERICA {
+        let area = digits.get(1..4).unwrap_or_default();
+        if OTHER_NANP_COUNTRIES.contains(&area) {
+            return TollClass::International;
+        }
+        if matches!(area, "900" | "976") {
+            return TollClass::Premium;
+        }
     }
+    TollClass::Ordinary
 }
 
 /// The country code of a trunk: that of its first `+` number, else North America's.
@@ -94,16 +103,6 @@ pub fn country_code(digits: &str) -> &str {
         _ => 3,
     };
     digits.get(..len).unwrap_or(digits)
-}
-
-/// `digits` with the country code in front: in North America, premium when the area code
-/// is 900 or 976.
-fn premium_or_ordinary(digits: &str, home: &str) -> TollClass {
-    if home == NORTH_AMERICA && (digits.starts_with("1900") || digits.starts_with("1976")) {
-        TollClass::Premium
-    } else {
-        TollClass::Ordinary
-    }
 }
 
 impl Call {
@@ -196,11 +195,23 @@ mod tests {
     }
 
     #[test]
-    fn international_is_011_or_a_country_code_other_than_1() {
-        assert_eq!(classify("011442071234567"), International);
+    fn international_is_a_country_code_other_than_1_or_a_caribbean_area_code() {
         assert_eq!(classify("+442071234567"), International);
         assert_eq!(classify("+4930123456"), International);
         assert_eq!(classify("+861012345678"), International);
+        // +1, and still abroad: the Dominican Republic, Jamaica, the Caymans, Bermuda.
+        for n in [
+            "+18095551234",
+            "+18295551234",
+            "+18765551234",
+            "+13455551234",
+            "+14415551234",
+        ] {
+            assert_eq!(classify(n), International, "{n}");
+        }
+        // US territories and Canada are not.
+        assert_eq!(classify("+17875551234"), Ordinary, "Puerto Rico");
+        assert_eq!(classify("+14165551234"), Ordinary, "Toronto");
         assert_eq!(classify("+12605550100"), Ordinary);
         assert_eq!(
             classify("+18884564566"),
@@ -210,17 +221,9 @@ mod tests {
     }
 
     #[test]
-    fn premium_is_area_code_900_or_976_in_every_form() {
-        for n in [
-            "+19005551234",
-            "+19765551234",
-            "19005551234",
-            "19765551234",
-            "9005551234",
-            "9765551234",
-        ] {
-            assert_eq!(classify(n), Premium, "{n}");
-        }
+    fn premium_is_area_code_900_or_976() {
+        assert_eq!(classify("+19005551234"), Premium);
+        assert_eq!(classify("+19765551234"), Premium);
         // 900 or 976 elsewhere in the number is an ordinary number.
         assert_eq!(classify("+12609005551"), Ordinary);
         assert_eq!(classify("+12659765551"), Ordinary);

@@ -3,7 +3,9 @@
 //! bridge and every failure take the same path as a call to a desk phone.
 //!
 //! The provider sees the number the trunk presents — its `caller_id` in the plan, else
-//! its first number, else the account's user — with the calling extension's name.
+//! its first number, else the caller's own (a provider puts the account's number in its
+//! place) — with the calling extension's name. Never the account's user name: it is
+//! half of the account's credentials, and the presented number is written in the trace.
 //! Whether the caller may call out at all was settled before: only an authenticated
 //! extension's INVITE or a trusted trunk's becomes a call, and the plan decides which
 //! numbers go to a trunk.
@@ -30,7 +32,6 @@ impl LiveCall {
         };
         let presented = in_plan
             .and_then(|t| t.caller_id.clone().or_else(|| t.numbers.first().cloned()))
-            .or_else(|| account.map(|a| a.username.clone()))
             .unwrap_or_else(|| self.caller_id.number.clone());
         let caller = CallerId {
             number: presented,

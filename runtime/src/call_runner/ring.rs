@@ -12,18 +12,31 @@
 //! caller if the plan had not, takes the caller's media over from its session, and
 //! joins both in a [`bridge`](crate::media::bridge). Once connected, either side's
 //! hang-up ends the call.
+//!
+//! Early media: a phone or provider whose 180/183 carries SDP will send audio before it
+//! answers (ringback, an announcement). While the caller is unanswered (a queue's caller
+//! was answered for its hold music and hears no early media), the caller's leg sends 183
+//! with the caller's answer — the same SDP its 200 will carry — and the ring's socket
+//! is lent to the caller's media session, which relays that audio into the caller's
+//! stream (`MediaHandle::hear_early`). Lending rather than handing the caller over to a
+//! bridge keeps the failure path as it is: if that branch fails, the session gives the
+//! socket back and simply goes on (prompts, recording, keys), so the plan's next step
+//! (voicemail, say) plays in the same stream. If it answers, the session gives the
+//! socket back just before it hands itself over, and the bridge follows the 200's SDP.
+//! The [`Fork`] picks whose early media is heard when several phones send it.
 
 use super::LiveCall;
 use crate::media::bridge::{self, BridgeHandle, Which};
 use crate::media::latch::{Latch, Learning};
 use crate::media::rtp::OutgoingStream;
-use crate::media::{self, BoundPort, PortLease};
+use crate::media::{self, PortLease};
 use crate::sip::{
     BranchEvent, CallerId, Fork, ForkAction, ForkOutcome, LineState, OutgoingEvent, OutgoingHandle,
     Registration, TrunkDestination,
 };
 use std::net::{IpAddr, SocketAddr};
 use switchboard_core::event::{Event, FarEnd};
+use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 /// The phones being rung for one `Ring`, until one is connected or all failed.
@@ -31,9 +44,15 @@ pub(super) struct Ringing {
     pub(super) events: mpsc::UnboundedReceiver<(usize, OutgoingEvent)>,
     fork: Fork,
     phones: Vec<Phone>,
-    /// The port offered to every phone; the one connected gets it.
-    port: Option<BoundPort>,
+    /// The socket of the port offered to every phone; the one connected gets it. `None`
+    /// while the caller's media session has it, relaying a phone's early media.
+    socket: Option<UdpSocket>,
+    /// The port itself, returned once its socket is closed.
+    lease: Option<PortLease>,
     extension: String,
+    /// The extensions whose lines this ring lit: exactly these go dark again, whether or
+    /// not a phone of theirs could be called.
+    lines: Vec<String>,
 }
 
 /// Whom one branch of a ring calls.
@@ -67,14 +86,18 @@ struct Phone {
     /// The extension it rings for; for a trunk, the number and the trunk (its "line"
     /// lights no lamp, since no phone subscribes to it).
     extension: String,
-    /// The address its RTP may come from behind NAT: a phone's SIP address. None for a
-    /// trunk, whose media often comes from another host than its SIP.
+    /// The address its RTP may come from behind NAT: a phone's SIP address, a provider's
+    /// next hop. A provider's media server is named in its SDP, and always heard from
+    /// there; learning any other source from anywhere would let a stranger take the
+    /// call's audio over after two silent seconds (a hold).
     ip: Option<IpAddr>,
     /// Whether it is a call out through a trunk, whose failures are traced with the
     /// provider's status.
     through_trunk: bool,
     /// Its answer's SDP, once it answered.
     answer: Option<String>,
+    /// The SDP of its early media (a 180/183 with SDP), if it sent any.
+    early: Option<String>,
 }
 
 /// A phone connected to the caller: the bridge between them and the phone's side.
@@ -201,13 +224,17 @@ impl LiveCall {
                     ip: Some(registration.source.ip()),
                     through_trunk: false,
                     answer: None,
+                    early: None,
                 },
-                Callee::Trunk { .. } => Phone {
+                // The provider's media is heard from its SDP's address; another source is
+                // learnt only from the address its signalling goes to, never from anywhere.
+                Callee::Trunk { destination, .. } => Phone {
                     handle,
                     extension: extension.clone(),
-                    ip: None,
+                    ip: Some(destination.next_hop.ip()),
                     through_trunk: true,
                     answer: None,
+                    early: None,
                 },
             });
         }
@@ -228,14 +255,20 @@ impl LiveCall {
             events,
             fork: Fork::new(phones.len()),
             phones,
-            port: Some(port),
+            socket: Some(port.socket),
+            lease: Some(port.lease),
             extension,
+            lines: lines.to_vec(),
         });
     }
 
     /// Stops ringing (the engine's `CancelRing`, or the caller gave up).
     pub(super) async fn stop_ringing(&mut self) {
         if let Some(ringing) = self.ringing.take() {
+            if ringing.fork.heard().is_some() {
+                // The session closes the lent socket before the port is returned.
+                let _ = self.media.end_early().await;
+            }
             for branch in ringing.fork.ringing() {
                 if let Some(phone) = ringing.phones.get(branch) {
                     phone.handle.hang_up();
@@ -245,19 +278,16 @@ impl LiveCall {
         }
     }
 
-    /// The lines the ring lit, dark again: every phone's extension but a connected one,
+    /// The lines the ring lit, dark again: every rung extension's but a connected one,
     /// and the caller's unless connected.
     async fn lines_idle(&self, ringing: &Ringing) {
         let connected = self.connected.as_ref().map(|c| c.extension.clone());
-        let mut done: Vec<&str> = Vec::new();
-        for phone in &ringing.phones {
-            let ext = phone.extension.as_str();
-            if Some(ext) != connected.as_deref() && !done.contains(&ext) {
+        for ext in &ringing.lines {
+            if Some(ext) != connected.as_ref() {
                 self.services
                     .sip
                     .set_line_state(self.id.0, ext, LineState::Idle)
                     .await;
-                done.push(ext);
             }
         }
         if connected.is_none()
@@ -274,6 +304,22 @@ impl LiveCall {
     pub(super) async fn on_phone(&mut self, branch: usize, event: OutgoingEvent) {
         let fork_event = match event {
             OutgoingEvent::Ringing => BranchEvent::Ringing(branch),
+            OutgoingEvent::EarlyMedia { sdp } => {
+                // Only a caller not yet answered hears early media: one in a queue was
+                // answered for its hold music, and a plan that answered plays its own.
+                let hears = !self.answered && !self.sip_done;
+                match media::sdp::read_answer(&sdp) {
+                    Ok(_) if hears => {
+                        if let Some(phone) =
+                            self.ringing.as_mut().and_then(|r| r.phones.get_mut(branch))
+                        {
+                            phone.early = Some(sdp);
+                        }
+                        BranchEvent::EarlyMedia(branch)
+                    }
+                    _ => BranchEvent::Ringing(branch),
+                }
+            }
             OutgoingEvent::Answered { sdp } => match media::sdp::read_answer(&sdp) {
                 Ok(_) => {
                     if let Some(phone) =
@@ -326,6 +372,8 @@ impl LiveCall {
                         let _ = self.leg.ringing().await;
                     }
                 }
+                ForkAction::HearEarly(heard) => self.hear_early(heard).await,
+                ForkAction::EndEarly => self.end_early().await,
                 ForkAction::HangUpLate(late) => {
                     if let Some(phone) = self.ringing.as_ref().and_then(|r| r.phones.get(late)) {
                         phone.handle.hang_up();
@@ -361,6 +409,57 @@ impl LiveCall {
         }
     }
 
+    /// Lets the caller hear the early media of the phone of `branch`: 183 with the
+    /// caller's answer, and the ring's socket lent to the caller's session to relay it.
+    async fn hear_early(&mut self, branch: usize) {
+        let Some(ringing) = self.ringing.as_mut() else {
+            return;
+        };
+        let Some(phone) = ringing.phones.get(branch) else {
+            return;
+        };
+        let Some(Ok(early)) = phone.early.as_deref().map(media::sdp::read_answer) else {
+            return;
+        };
+        // The answer the 200 will carry too (RFC 3264: one answer per offer). A caller
+        // gone meanwhile is heard as its hang-up.
+        if self
+            .leg
+            .session_progress(self.answer_sdp.clone())
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let Some(socket) = ringing.socket.take() else {
+            return;
+        };
+        let side = bridge::Side {
+            socket,
+            latch: Latch::new(early.remote, Learning::for_peer(early.remote, phone.ip)),
+            codec: early.codec,
+            dtmf_payload_type: early.dtmf_payload_type,
+            stream: OutgoingStream::random(),
+        };
+        let extension = phone.extension.clone();
+        // A session already ended drops the socket: the call is ending with it.
+        if self.media.hear_early(side).is_ok() {
+            self.note(format!(
+                "{extension} sends early media: the caller hears it (183)"
+            ));
+        }
+    }
+
+    /// The phone whose early media the caller heard failed: the session gives the
+    /// ring's socket back and goes on with its own packets, in the same stream.
+    async fn end_early(&mut self) {
+        if let Ok(Some(side)) = self.media.end_early().await
+            && let Some(ringing) = self.ringing.as_mut()
+        {
+            ringing.socket = Some(side.socket);
+        }
+    }
+
     /// Joins the caller to the phone of `branch`, which answered.
     async fn connect(&mut self, branch: usize) {
         let Some(mut ringing) = self.ringing.take() else {
@@ -371,6 +470,7 @@ impl LiveCall {
         };
         let handle = phone.handle.clone();
         let answer = phone.answer.take().unwrap_or_default();
+        let heard = ringing.fork.heard();
         let negotiated = match media::sdp::read_answer(&answer) {
             Ok(n) => n,
             Err(e) => {
@@ -378,6 +478,10 @@ impl LiveCall {
                     "{} answered with an unusable SDP: {e}",
                     ringing.extension
                 ));
+                if heard.is_some() {
+                    // The plan goes on with the caller's session, sending its own again.
+                    let _ = self.media.end_early().await;
+                }
                 handle.hang_up();
                 self.pending.push_back(Event::FarEnd(FarEnd::Failed));
                 return;
@@ -387,12 +491,22 @@ impl LiveCall {
             self.answered = true;
             if self.leg.answer(self.answer_sdp.clone()).await.is_err() {
                 self.sip_done = true;
+                if heard.is_some() {
+                    let _ = self.media.end_early().await;
+                }
                 handle.hang_up();
                 self.pending.push_back(Event::Hangup);
                 return;
             }
             self.facts.answered();
         }
+        // The socket the session relayed early media on comes back first (the packets
+        // arriving meanwhile wait in it for the bridge), with what its latch learnt if
+        // it was this phone's and the 200 names the same address as its 183.
+        let early = match heard {
+            Some(_) => self.media.end_early().await.ok().flatten(),
+            None => None,
+        };
         let caller = match self.media.hand_over().await {
             Ok(side) => side,
             Err(e) => {
@@ -402,24 +516,44 @@ impl LiveCall {
                 return;
             }
         };
-        let Some(BoundPort { socket, lease }) = ringing.port.take() else {
+        let early_remote = phone
+            .early
+            .as_deref()
+            .and_then(|sdp| media::sdp::read_answer(sdp).ok())
+            .map(|n| n.remote);
+        let (socket, early_latch) = match early {
+            Some(side) => (Some(side.socket), Some(side.latch)),
+            None => (ringing.socket.take(), None),
+        };
+        let (Some(socket), Some(lease)) = (socket, ringing.lease.take()) else {
             return;
         };
-        let callee = bridge::Side {
-            socket,
-            latch: Latch::new(
+        // The 200 may name another address (or codec) than the 183: the bridge follows
+        // the 200.
+        let latch = match early_latch {
+            Some(latch) if heard == Some(branch) && early_remote == Some(negotiated.remote) => {
+                latch
+            }
+            _ => Latch::new(
                 negotiated.remote,
                 Learning::for_peer(negotiated.remote, phone.ip),
             ),
+        };
+        let callee = bridge::Side {
+            socket,
+            latch,
             codec: negotiated.codec,
             dtmf_payload_type: negotiated.dtmf_payload_type,
             stream: OutgoingStream::random(),
         };
         self.note(format!("{} answered; connected", phone.extension));
-        self.services
-            .sip
-            .set_line_state(self.id.0, &phone.extension, LineState::Confirmed)
-            .await;
+        // A number through a trunk has no line here; a desk's lamp shows the call.
+        if !phone.through_trunk {
+            self.services
+                .sip
+                .set_line_state(self.id.0, &phone.extension, LineState::Confirmed)
+                .await;
+        }
         if let Some(caller) = &self.caller_line {
             self.services
                 .sip
@@ -437,6 +571,9 @@ impl LiveCall {
         // Saying who answered lets a queue count the call and time the agent's wrap-up.
         self.pending
             .push_back(Event::AnsweredBy(phone.extension.clone()));
+        // The others rung are not ringing any more: their lamps go dark, and a queue may
+        // offer them its next call.
+        self.lines_idle(&ringing).await;
         self.ringing = Some(ringing); // keeps the connected branch's events coming
         if self.leg.is_held() {
             // The caller put the call on hold while it rang: the phone starts held.

@@ -9,7 +9,9 @@
 //! payload type, anything else dropped. Each direction keeps one SSRC and continues the
 //! sequence numbers and timestamps the other side last heard from us, so a phone sees
 //! one continuous stream from the first prompt through the conversation, even when the
-//! far end restarts its own stream (a re-INVITE, a new SSRC).
+//! far end restarts its own stream (a re-INVITE, a new SSRC). One packet's rewriting is
+//! [`relay`]'s, which the caller's session also uses for early media before the answer,
+//! so the stream the caller heard then goes on here.
 //!
 //! Hold: when one phone puts the call on hold ([`BridgeHandle::hold`]), nothing is
 //! relayed either way, and the held phone hears hold music instead, 20 ms at a time on
@@ -25,16 +27,14 @@ use super::g711::Codec;
 use super::hold_music::HoldMusic;
 use super::latch::{Latch, Verdict};
 use super::player::FRAME_SAMPLES;
-use super::rtp::{self, HEADER_LEN, OutgoingStream, RtpHeader};
+use super::relay::{self, Agreed, Rewrite};
+use super::rtp::{self, HEADER_LEN, OutgoingStream};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
-
-/// Samples per 20 ms packet, for the timestamp gap left when a far end's stream restarts.
-const PACKET_SAMPLES: u32 = 160;
 
 /// One side of a bridge: a call's socket and what was agreed with its phone.
 pub struct Side {
@@ -52,6 +52,16 @@ pub struct Side {
 pub enum Which {
     A,
     B,
+}
+
+impl Side {
+    /// What this side's phone agreed to receive.
+    pub fn agreed(&self) -> Agreed {
+        Agreed {
+            codec: self.codec,
+            dtmf_payload_type: self.dtmf_payload_type,
+        }
+    }
 }
 
 impl Which {
@@ -120,52 +130,6 @@ pub fn start(a: Side, b: Side, inactivity: Option<Duration>) -> BridgeHandle {
     }
 }
 
-/// One direction's rewriting: what the far end sends, renumbered into our stream.
-struct Rewrite {
-    /// The far end's stream we are following, and the offsets that map it onto ours.
-    following: Option<Following>,
-}
-
-#[derive(Clone, Copy)]
-struct Following {
-    ssrc: u32,
-    sequence_offset: u16,
-    timestamp_offset: u32,
-}
-
-impl Rewrite {
-    /// Our header for a packet `h` the far end sent, continuing `stream` (which holds
-    /// the next sequence number and timestamp of ours).
-    fn header(
-        &mut self,
-        h: &RtpHeader,
-        stream: &mut OutgoingStream,
-        payload_type: u8,
-    ) -> RtpHeader {
-        let header = match self.following {
-            Some(f) if f.ssrc == h.ssrc => RtpHeader {
-                marker: h.marker,
-                payload_type,
-                sequence: h.sequence.wrapping_add(f.sequence_offset),
-                timestamp: h.timestamp.wrapping_add(f.timestamp_offset),
-                ssrc: stream.ssrc,
-            },
-            _ => {
-                // A new far-end stream: ours goes on from where it stands.
-                let next = stream.next_header(payload_type, true);
-                self.following = Some(Following {
-                    ssrc: h.ssrc,
-                    sequence_offset: next.sequence.wrapping_sub(h.sequence),
-                    timestamp_offset: next.timestamp.wrapping_sub(h.timestamp),
-                });
-                next
-            }
-        };
-        stream.continue_after(&header, PACKET_SAMPLES);
-        header
-    }
-}
-
 async fn relay(
     mut sides: [Side; 2],
     mut stopped: oneshot::Receiver<()>,
@@ -176,7 +140,7 @@ async fn relay(
     let (mut from_a, mut from_b) = ([0u8; 2048], [0u8; 2048]);
     let mut outbound = [0u8; 2048];
     // Towards each side: the far end's stream being followed into ours.
-    let mut towards = [Rewrite { following: None }, Rewrite { following: None }];
+    let mut towards = [Rewrite::default(), Rewrite::default()];
     let mut hold = Hold::default();
     let mut last_heard = Instant::now();
     let mut tell_silent = Some(tell_silent);
@@ -372,31 +336,16 @@ async fn forward(
     if !relaying {
         return true;
     }
-    let pt = packet.header.payload_type;
-    let (payload_type, transcode) = if pt == from.codec.payload_type() {
-        (to.codec.payload_type(), from.codec != to.codec)
-    } else if Some(pt) == from.dtmf_payload_type {
-        match to.dtmf_payload_type {
-            Some(theirs) => (theirs, false),
-            None => return true, // the other phone takes no RFC 4733 keys
-        }
-    } else {
+    let Some(len) = relay::translate(
+        &packet,
+        from.agreed(),
+        to.agreed(),
+        rewrite,
+        &mut to.stream,
+        out,
+    ) else {
         return true; // comfort noise, video, anything the other side did not agree to
     };
-    let len = HEADER_LEN + packet.payload.len();
-    if len > out.len() {
-        return true;
-    }
-    let header = rewrite.header(&packet.header, &mut to.stream, payload_type);
-    out[..HEADER_LEN].copy_from_slice(&header.to_bytes());
-    let body = &mut out[HEADER_LEN..len];
-    if transcode {
-        for (o, &i) in body.iter_mut().zip(packet.payload) {
-            *o = to.codec.encode_sample(from.codec.decode_sample(i));
-        }
-    } else {
-        body.copy_from_slice(packet.payload);
-    }
     let destination = to.latch.send_to();
     if destination.port() != 0 && !destination.ip().is_unspecified() {
         let _ = to.socket.send_to(&out[..len], destination).await;
@@ -407,16 +356,7 @@ async fn forward(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn header(ssrc: u32, sequence: u16, timestamp: u32) -> RtpHeader {
-        RtpHeader {
-            marker: false,
-            payload_type: 0,
-            sequence,
-            timestamp,
-            ssrc,
-        }
-    }
+    use crate::media::rtp::RtpHeader;
 
     fn side(socket: UdpSocket) -> Side {
         let nowhere: SocketAddr = "127.0.0.1:9".parse().unwrap();
@@ -522,28 +462,5 @@ mod tests {
         };
         assert_eq!(relayed, vec![0x33; FRAME_SAMPLES]);
         bridge.close().await;
-    }
-
-    #[test]
-    fn a_far_end_stream_continues_ours_and_a_new_one_follows_on() {
-        let mut ours = OutgoingStream::new(7, 100, 8000);
-        let mut rewrite = Rewrite { following: None };
-        let first = rewrite.header(&header(1, 5000, 90_000), &mut ours, 0);
-        assert_eq!(
-            (first.ssrc, first.sequence, first.timestamp),
-            (7, 100, 8000)
-        );
-        assert!(first.marker, "a new stream starts with a marker");
-        let next = rewrite.header(&header(1, 5001, 90_160), &mut ours, 0);
-        assert_eq!((next.ssrc, next.sequence, next.timestamp), (7, 101, 8160));
-        // The far end restarts (a new SSRC, new numbers): ours goes on.
-        let restarted = rewrite.header(&header(2, 10, 3), &mut ours, 0);
-        assert_eq!(
-            (restarted.ssrc, restarted.sequence, restarted.timestamp),
-            (7, 102, 8320),
-            "the packet after the last one sent"
-        );
-        let after = rewrite.header(&header(2, 11, 163), &mut ours, 0);
-        assert_eq!((after.sequence, after.timestamp), (103, 8480));
     }
 }

@@ -20,6 +20,19 @@
 //! keys, and does not count as the far end being alive. How much goes out before the
 //! far end confirms is the `SendGate`'s: a call answered towards an address that never
 //! acknowledges gets a second of packets, not a stream.
+//!
+//! Early media: while the caller is not yet answered, a rung phone or a provider may
+//! send audio before its answer (ringback, "this number is not in service"). The
+//! session relays it to the caller itself (`MediaHandle::hear_early`) rather than
+//! handing the caller over to a bridge: if that phone then fails, the plan goes on
+//! with the caller's session as it was (its player, its keys, its recording, its
+//! inactivity watch) and nothing has to be rebuilt; if it answers, the session hands
+//! the rung phone's socket back (`end_early`) and then itself over, and the bridge
+//! goes on in the same stream. While it relays, the session's own 20 ms packets stop,
+//! so the caller hears one stream (same SSRC, sequence numbers going on by one): the
+//! relayed packets are renumbered into it (`relay`), and when the relay ends the
+//! stream's clock is moved on by the time nothing was sent. Relayed packets count
+//! against the `SendGate` like any other.
 
 use super::bridge::Side;
 use super::dtmf::DtmfReceiver;
@@ -28,6 +41,7 @@ use super::latch::{Latch, Learning, Verdict};
 use super::player::{FRAME_SAMPLES, Frame, Player};
 use super::recording::RecordingWriter;
 use super::recording::timeline::Timeline;
+use super::relay::{self, Agreed, Rewrite};
 use super::rtp::{self, HEADER_LEN, OutgoingStream, RtpHeader};
 use super::sdp::{Direction, Negotiated};
 use super::send_gate::SendGate;
@@ -66,6 +80,8 @@ pub enum MediaCommand {
     StopRecording,
     /// Stop watching the far end for inactivity (it may have put the call on hold).
     Unwatch,
+    /// Watch the far end again, from now (it took the call off hold).
+    Watch,
     /// The far end acknowledged our answer (its ACK came): send without a budget.
     Confirmed,
     /// End the session; a recording still running is finished and reported first.
@@ -104,6 +120,17 @@ pub struct MediaHandle {
     commands: mpsc::UnboundedSender<MediaCommand>,
     /// Asks the session to stop and hand its socket and stream over (to a bridge).
     hand_over: mpsc::UnboundedSender<oneshot::Sender<Side>>,
+    /// Starts and ends the relay of a rung phone's early media to the caller.
+    early: mpsc::UnboundedSender<Early>,
+}
+
+/// What the call asks of the early-media relay.
+enum Early {
+    /// Relay to the caller what this side's phone sends to its socket (its latch judging
+    /// each packet), instead of the session's own packets.
+    Hear(Side),
+    /// Stop relaying and give the side back (`None` if none was relayed).
+    End(oneshot::Sender<Option<Side>>),
 }
 
 /// The session has ended; the command was not delivered.
@@ -158,6 +185,25 @@ impl MediaHandle {
     pub async fn hand_over(&self) -> Result<Side, SessionEnded> {
         let (reply, side) = oneshot::channel();
         self.hand_over.send(reply).map_err(|_| SessionEnded)?;
+        side.await.map_err(|_| SessionEnded)
+    }
+
+    /// Relays what `from`'s phone sends (a rung phone's early media: ringback, a
+    /// provider's announcement) to the caller, in the caller's stream, instead of the
+    /// session's own packets, until `end_early`. A relay already running is replaced
+    /// (its socket closed).
+    pub fn hear_early(&self, from: Side) -> Result<(), SessionEnded> {
+        self.early.send(Early::Hear(from)).map_err(|_| SessionEnded)
+    }
+
+    /// Stops relaying early media and gives back the relayed side (its socket, and its
+    /// latch as far as it learnt); the session sends its own packets again, in the same
+    /// stream. `None` when nothing was relayed.
+    pub async fn end_early(&self) -> Result<Option<Side>, SessionEnded> {
+        let (reply, side) = oneshot::channel();
+        self.early
+            .send(Early::End(reply))
+            .map_err(|_| SessionEnded)?;
         side.await.map_err(|_| SessionEnded)
     }
 
@@ -218,6 +264,7 @@ pub fn start_watched(
         .filter(|_| negotiated.direction.reverse().sends());
     let (commands_tx, commands) = mpsc::unbounded_channel();
     let (hand_over_tx, hand_over) = mpsc::unbounded_channel();
+    let (early_tx, early) = mpsc::unbounded_channel();
     let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
     let session = Session {
         latch: Latch::new(negotiated.remote, trust.learning),
@@ -233,13 +280,15 @@ pub fn start_watched(
         recordings_dir,
         events,
         inactivity,
+        watch_limit: inactivity,
         last_heard: Instant::now(),
     };
-    tokio::spawn(session.run(socket, commands, hand_over));
+    tokio::spawn(session.run(socket, commands, hand_over, early));
     (
         MediaHandle {
             commands: commands_tx,
             hand_over: hand_over_tx,
+            early: early_tx,
         },
         events_rx,
     )
@@ -264,6 +313,8 @@ struct Session {
     events: mpsc::Sender<MediaEvent>,
     /// How long the far end may stay silent; `None` once reported, or when not watched.
     inactivity: Option<Duration>,
+    /// The limit this session was started with, restored by `Watch`.
+    watch_limit: Option<Duration>,
     /// When the last packet from the far end arrived (the start, before any).
     last_heard: Instant,
 }
@@ -274,8 +325,10 @@ impl Session {
         socket: UdpSocket,
         mut commands: mpsc::UnboundedReceiver<MediaCommand>,
         mut hand_over: mpsc::UnboundedReceiver<oneshot::Sender<Side>>,
+        mut early_control: mpsc::UnboundedReceiver<Early>,
     ) {
         let mut buf = [0u8; 2048];
+        let mut early: Option<EarlyRelay> = None;
         let mut handing_over = None;
         let mut deadline = Instant::now();
         let sleep = tokio::time::sleep_until(deadline);
@@ -284,7 +337,7 @@ impl Session {
             tokio::select! {
                 biased;
                 () = &mut sleep => {
-                    deadline = self.tick(&socket, deadline).await;
+                    deadline = self.tick(&socket, deadline, early.is_some()).await;
                     sleep.as_mut().reset(deadline);
                 }
                 command = commands.recv() => match command {
@@ -299,7 +352,34 @@ impl Session {
                     Ok((n, from)) => self.receive(&buf[..n], from).await,
                     Err(e) => tracing::debug!("RTP receive on {:?}: {e}", socket.local_addr()),
                 },
+                Some(control) = early_control.recv() => match control {
+                    Early::Hear(side) => {
+                        if let Some(replaced) = early.take() {
+                            self.end_early(replaced);
+                        }
+                        early = Some(EarlyRelay {
+                            side,
+                            rewrite: Rewrite::default(),
+                            last_sent: Instant::now(),
+                            buffers: Box::new(([0; 2048], [0; 2048])),
+                        });
+                    }
+                    Early::End(reply) => {
+                        let side = early.take().map(|relay| self.end_early(relay));
+                        let _ = reply.send(side);
+                    }
+                },
+                received = recv_early(&mut early) => {
+                    if let (Ok((n, from)), Some(relay)) = (received, early.as_mut()) {
+                        self.relay_early(&socket, relay, n, from).await;
+                    }
+                }
             }
+        }
+        // A bridge is joined after `end_early` gave the rung phone's socket back; one
+        // still relayed here has nobody to go to.
+        if let Some(relay) = early.take() {
+            self.end_early(relay);
         }
         if let Some(reply) = handing_over {
             if let Some(finishing) = self.stop_recording() {
@@ -332,9 +412,20 @@ impl Session {
         }
     }
 
-    /// Sends the packet due at `deadline`; returns the next deadline.
-    async fn tick(&mut self, socket: &UdpSocket, mut deadline: Instant) -> Instant {
+    /// Sends the packet due at `deadline`; returns the next deadline. While early media
+    /// is relayed (`relaying_early`), the relay sends and numbers the caller's stream,
+    /// and what the player holds waits.
+    async fn tick(
+        &mut self,
+        socket: &UdpSocket,
+        mut deadline: Instant,
+        relaying_early: bool,
+    ) -> Instant {
         let late = Instant::now().saturating_duration_since(deadline);
+        if relaying_early {
+            self.watch_inactivity().await;
+            return deadline + PTIME * (1 + (late.as_micros() / PTIME.as_micros()) as u32);
+        }
         if late > MAX_CATCH_UP {
             let missed = (late.as_micros() / PTIME.as_micros()) as u32;
             deadline += PTIME * missed;
@@ -365,13 +456,91 @@ impl Session {
         }
         self.stream.advance(FRAME_SAMPLES as u32);
         self.report_finished_plays().await;
+        self.watch_inactivity().await;
+        deadline + PTIME
+    }
+
+    async fn watch_inactivity(&mut self) {
         if let Some(limit) = self.inactivity
             && self.last_heard.elapsed() > limit
         {
             self.inactivity = None;
             self.emit(MediaEvent::Inactive).await;
         }
-        deadline + PTIME
+    }
+
+    /// Sends the caller what the rung phone sent (the first `n` bytes of the relay's
+    /// receive buffer), if it is that phone's (its latch) and the caller agreed to its
+    /// kind (audio, re-encoded for the caller; RFC 4733 events), renumbered into the
+    /// caller's stream.
+    async fn relay_early(
+        &mut self,
+        socket: &UdpSocket,
+        relay: &mut EarlyRelay,
+        n: usize,
+        from: SocketAddr,
+    ) {
+        let (received, out) = &mut *relay.buffers;
+        let Ok(packet) = rtp::parse(&received[..n]) else {
+            return;
+        };
+        let now = Instant::now();
+        if relay
+            .side
+            .latch
+            .judge(from, packet.header.sequence, now.into_std())
+            == Verdict::Ignore
+        {
+            return;
+        }
+        // The gate first: a packet it holds back leaves no number used in our stream
+        // (the caller sees a gap, as for a lost packet).
+        if !self.sends() || !self.gate.take() {
+            return;
+        }
+        if relay.rewrite.following.is_none() {
+            // The relay's first packet: the caller heard nothing since the last one.
+            self.catch_up(relay.last_sent, now);
+        }
+        let caller = Agreed {
+            codec: self.codec,
+            dtmf_payload_type: self.dtmf_payload_type,
+        };
+        let Some(len) = relay::translate(
+            &packet,
+            relay.side.agreed(),
+            caller,
+            &mut relay.rewrite,
+            &mut self.stream,
+            out,
+        ) else {
+            return;
+        };
+        self.first_packet = false;
+        relay.last_sent = now;
+        let to = self.latch.send_to();
+        if let Err(e) = socket.send_to(&out[..len], to).await {
+            tracing::debug!("RTP send to {to}: {e}");
+        }
+    }
+
+    /// Ends the relay of early media: the stream's clock, which stood still since the
+    /// last relayed packet, is moved on by the time that passed, and the session's next
+    /// packet marks the change of source.
+    fn end_early(&mut self, relay: EarlyRelay) -> Side {
+        self.catch_up(relay.last_sent, Instant::now());
+        self.first_packet = true;
+        relay.side
+    }
+
+    /// Moves the stream's clock on by the time between the packet sent at `last_sent`
+    /// (whose 20 ms the stream already counts) and `now`, during which nothing was sent.
+    fn catch_up(&mut self, last_sent: Instant, now: Instant) {
+        let quiet = now
+            .saturating_duration_since(last_sent)
+            .saturating_sub(PTIME);
+        self.stream
+            .advance((quiet.as_micros() * u128::from(SAMPLES_PER_MS) / 1000) as u32);
     }
 
     fn sends(&self) -> bool {
@@ -404,6 +573,10 @@ impl Session {
                 self.stop_recording();
             }
             MediaCommand::Unwatch => self.inactivity = None,
+            MediaCommand::Watch => {
+                self.inactivity = self.watch_limit;
+                self.last_heard = Instant::now();
+            }
             MediaCommand::Confirmed => self.gate.confirm(),
             MediaCommand::Close => {}
         }
@@ -487,6 +660,32 @@ impl Session {
     async fn emit(&self, event: MediaEvent) {
         // The call may be gone (hung up); then nobody is listening.
         let _ = self.events.send(event).await;
+    }
+}
+
+/// The 8 kHz sampling clock, per millisecond.
+const SAMPLES_PER_MS: u32 = 8;
+
+/// A rung phone's early media being relayed to the caller.
+struct EarlyRelay {
+    /// The rung phone's side: the ring's socket and whose packets are its.
+    side: Side,
+    /// Its stream, renumbered into the caller's.
+    rewrite: Rewrite,
+    /// When the caller was last sent a packet (relayed, or the session's own before the
+    /// relay began).
+    last_sent: Instant,
+    /// The packet received and the one sent, reused for every packet: allocated once
+    /// per relay, so a session that never relays does not carry them.
+    buffers: Box<([u8; 2048], [u8; 2048])>,
+}
+
+/// What arrives for the early-media relay, into its receive buffer; pending while
+/// nothing is relayed.
+async fn recv_early(early: &mut Option<EarlyRelay>) -> io::Result<(usize, SocketAddr)> {
+    match early {
+        Some(EarlyRelay { side, buffers, .. }) => side.socket.recv_from(&mut buffers.0).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,14 +1,13 @@
 //! Hot-desk phones as the lamps see them: a phone registered under its MAC answers for
 //! whichever extension is logged in on it, so its message lamp shows that extension's
-//! mailbox, and that extension's presence is `open` while the phone is registered.
+//! mailbox, and that extension's presence is `open` while the phone is registered
+//! (`presence_watch`).
 //!
 //! The office store keeps the logins; the call runner tells the server of each change
 //! (and the server is told them all at start), so the lamps never read the store.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use super::presence::Presence;
 use super::server::{Shared, SipServer};
 use super::subscriptions::Package;
 
@@ -47,9 +46,10 @@ impl DeskPhones {
 }
 
 impl Shared {
-    /// The mailbox whose lamp the phone registered as `user` shows: its own, or for a
-    /// hot-desk phone the logged-in extension's (nobody's: the MAC, which has none).
-    pub(super) fn mailbox_of(&self, user: &str) -> String {
+    /// The extension the phone registered as `user` answers for, whose mailbox its lamp
+    /// shows: its own, or for a hot-desk phone the logged-in extension (nobody's: the
+    /// MAC itself, which has no mailbox).
+    pub(super) fn answers_for(&self, user: &str) -> String {
         let desks = self.desks.lock().expect("desks lock");
         desks.extension_of(user).unwrap_or(user).to_string()
     }
@@ -57,54 +57,6 @@ impl Shared {
     /// The hot-desk phones `extension` is logged in on.
     pub(super) fn desks_of(&self, extension: &str) -> Vec<String> {
         self.desks.lock().expect("desks lock").devices_of(extension)
-    }
-
-    /// What `extension`'s watchers are told: reachable while one of its phones, or a
-    /// hot-desk phone it is logged in on, is registered.
-    pub(super) fn presence_of(&self, extension: &str) -> Presence {
-        let now = std::time::Instant::now();
-        let mut users = vec![extension.to_string()];
-        users.extend(self.desks_of(extension));
-        let reachable = {
-            let mut registrar = self.registrar.lock().expect("registrar lock");
-            registrar.purge(now);
-            users.iter().any(|u| !registrar.live(u, now).is_empty())
-        };
-        let line = self.lines.lock().expect("lines lock").state(extension);
-        Presence { reachable, line }
-    }
-
-    /// Tells watchers of each extension whose presence changed with nothing to say so
-    /// (a registration that lapsed): run by the subscription sweep.
-    pub(super) async fn tell_lapsed_presence(self: &Arc<Self>) {
-        let watched = self
-            .subscriptions
-            .lock()
-            .expect("subscriptions lock")
-            .resources(Package::Presence, std::time::Instant::now());
-        // Only what is still watched is remembered.
-        self.presence_told
-            .lock()
-            .expect("presence lock")
-            .retain(|e, _| watched.contains(e));
-        for extension in watched {
-            let told = self
-                .presence_told
-                .lock()
-                .expect("presence lock")
-                .get(&extension)
-                .copied();
-            if told != Some(self.presence_of(&extension)) {
-                self.notify_subscribers(Package::Presence, &extension).await;
-            }
-        }
-    }
-
-    /// Tells the presence watchers of the extension a phone registered as `user`
-    /// answers for (the phone's own, or the one logged in on a hot-desk phone).
-    pub(super) async fn registration_changed(self: &Arc<Self>, user: &str) {
-        let extension = self.mailbox_of(user);
-        self.notify_subscribers(Package::Presence, &extension).await;
     }
 }
 

@@ -141,6 +141,16 @@ impl CallLeg {
         Ok(())
     }
 
+    /// Sends 183 Session Progress carrying `sdp`, so the caller hears early media
+    /// (RFC 3960). It must be the SDP the 200 will carry: an offer gets one answer
+    /// (RFC 3264), and the caller's phone takes this one as it.
+    pub async fn session_progress(&self, sdp: String) -> Result<(), SipError> {
+        self.unanswered()?;
+        self.dialog
+            .ringing(Some(vec![sdp_type()]), Some(sdp.into_bytes()))?;
+        Ok(())
+    }
+
     /// Answers with 200 OK carrying `sdp`, and returns once the caller's ACK
     /// arrived (rsipstack retransmits the 200 until then). Fails with
     /// [`SipError::CallEnded`] if the caller cancelled first or never sent the

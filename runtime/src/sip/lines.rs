@@ -45,6 +45,20 @@ impl Lines {
         self.state(extension) != before
     }
 
+    /// Call `call` has ended: it lets go of every line it still holds. The extensions
+    /// whose lines now show something else.
+    pub fn release(&mut self, call: u64) -> Vec<String> {
+        let held: Vec<String> = self
+            .held
+            .iter()
+            .filter(|(_, calls)| calls.contains_key(&call))
+            .map(|(extension, _)| extension.clone())
+            .collect();
+        held.into_iter()
+            .filter(|extension| self.set(call, extension, LineState::Idle))
+            .collect()
+    }
+
     /// How many lines some call holds.
     pub fn busy(&self) -> usize {
         self.held.len()
@@ -77,6 +91,18 @@ mod tests {
         assert!(lines.set(2, "102", LineState::Idle));
         assert_eq!(lines.state("102"), LineState::Idle);
         assert_eq!(lines.busy(), 0);
+    }
+
+    #[test]
+    fn an_ended_call_lets_go_of_every_line_it_held() {
+        let mut lines = Lines::default();
+        lines.set(1, "101", LineState::Confirmed);
+        lines.set(1, "102", LineState::Early);
+        lines.set(2, "102", LineState::Confirmed);
+        // 102 still shows call 2's state: unchanged, so nobody is told about it.
+        assert_eq!(lines.release(1), vec!["101".to_string()]);
+        assert_eq!(lines.state("102"), LineState::Confirmed);
+        assert_eq!(lines.busy(), 1);
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //!
 //! A task per call places the INVITE through rsipstack (which retransmits it, ACKs the
 //! answer and answers a late second 2xx with a BYE) and turns the dialog's states into
-//! exactly one final [`OutgoingEvent`] after any number of `Ringing`s, and `Ended` after
-//! `Answered`. The phone's requests inside the call are answered here: a re-INVITE or
+//! exactly one final [`OutgoingEvent`] after any number of `Ringing`s (a 180 or 183
+//! with no SDP) and `EarlyMedia`s (one with SDP: the phone or provider will send audio
+//! before it answers), and `Ended` after `Answered`. The phone's requests inside the call are answered here: a re-INVITE or
 //! UPDATE with our SDP in the direction that mirrors its offer (see `reinvite`: a hold
 //! becomes [`OutgoingEvent::Hold`], and an offer crossing a re-INVITE of ours gets 491),
 //! INFO and OPTIONS with 200, the rest with 501. [`OutgoingHandle::hold`] holds the
@@ -34,8 +35,10 @@ use crate::media::sdp::Direction;
 /// What the phone did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutgoingEvent {
-    /// 180 or 183.
+    /// 180 or 183 with no SDP.
     Ringing,
+    /// 180 or 183 carrying this SDP: early media (RFC 3960) will come from where it says.
+    EarlyMedia { sdp: String },
     /// 2xx, with the SDP of its answer.
     Answered { sdp: String },
     /// A final failure with this status, or none when no answer came (a timeout, a
@@ -209,8 +212,16 @@ async fn follow(
                 }
                 id = Some(early);
             }
-            DialogState::Early(..) if !finished => {
-                events.send(OutgoingEvent::Ringing).ok();
+            DialogState::Early(_, response) if !finished => {
+                let sdp = String::from_utf8_lossy(&response.body);
+                let event = if sdp.trim().is_empty() {
+                    OutgoingEvent::Ringing
+                } else {
+                    OutgoingEvent::EarlyMedia {
+                        sdp: sdp.into_owned(),
+                    }
+                };
+                events.send(event).ok();
             }
             DialogState::Confirmed(confirmed, response) if !finished => {
                 answered = true;

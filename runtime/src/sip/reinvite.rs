@@ -120,6 +120,15 @@ pub(super) async fn answer(
     handle: TransactionHandle,
 ) -> Renegotiated {
     let sdp_type = || Some(vec![Header::ContentType("application/sdp".into())]);
+    // RFC 3261 §14.2: an INVITE while ours is in progress gets 491, with an offer or
+    // without (an offerless one would have us send a new offer across ours).
+    if (request.method == Method::Invite || !request.body.is_empty())
+        && offers.pending.load(Ordering::SeqCst)
+    {
+        debug!(method = %request.method, "a request crossed our re-INVITE: 491");
+        handle.reply(StatusCode::RequestPending).await.ok();
+        return Renegotiated::Refused;
+    }
     if request.body.is_empty() {
         // No offer: an INVITE gets ours (answered in its ACK), an UPDATE a bare 200.
         let ours = match request.method {
@@ -133,11 +142,6 @@ pub(super) async fn answer(
         .await
         .ok();
         return Renegotiated::Unchanged;
-    }
-    if offers.pending.load(Ordering::SeqCst) {
-        debug!(method = %request.method, "an offer crossed ours: 491");
-        handle.reply(StatusCode::RequestPending).await.ok();
-        return Renegotiated::Refused;
     }
     let offer = String::from_utf8_lossy(&request.body);
     let Some(offered) = hold_sdp::read_offer(&offer) else {

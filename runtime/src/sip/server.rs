@@ -315,6 +315,20 @@ impl SipServer {
             .state(extension)
     }
 
+    /// Call `call` has ended: every line it still holds goes dark, and the lamps and
+    /// presence watching the lines that changed are told.
+    pub async fn release_lines(&self, call: u64) {
+        let changed = self.shared.lines.lock().expect("lines lock").release(call);
+        for extension in changed {
+            self.shared
+                .notify_subscribers(super::subscriptions::Package::Dialog, &extension)
+                .await;
+            self.shared
+                .notify_subscribers(super::subscriptions::Package::Presence, &extension)
+                .await;
+        }
+    }
+
     /// Call `call` now holds `extension`'s line in `state` (`Idle` lets it go); the
     /// busy lamps and presence watching it hear when what the line shows changed.
     pub async fn set_line_state(&self, call: u64, extension: &str, state: super::LineState) {

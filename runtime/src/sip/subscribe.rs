@@ -360,7 +360,7 @@ impl Shared {
         match subscription.package {
             Package::MessageSummary => {
                 // A hot-desk phone's lamp is the mailbox of whoever is logged in on it.
-                let mailbox = self.mailbox_of(&subscription.resource);
+                let mailbox = self.answers_for(&subscription.resource);
                 let counts = self
                     .counts
                     .lock()

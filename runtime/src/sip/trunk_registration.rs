@@ -119,6 +119,14 @@ async fn keep_registered(
             _ = stop.cancelled() => break,
             a = register_once(&shared, &account, &mut registration) => a,
         };
+        // A 200 granting no lifetime holds no registration: a failure, retried later.
+        let attempt = attempt.and_then(|granted| {
+            if granted.is_zero() {
+                Err((Some(200), "the provider granted no lifetime".to_string()))
+            } else {
+                Ok(granted)
+            }
+        });
         let now = SystemTime::now();
         let wait = match attempt {
             Ok(granted) => {

@@ -22,8 +22,13 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// The provider granted `granted`: how long until the refresh.
+    /// The provider granted `granted`: how long until the refresh. A grant of nothing
+    /// (`Expires: 0`, or none given) is not a registration: it waits like a failure,
+    /// rather than refreshing twice a second for ever.
     pub fn registered(&mut self, granted: Duration) -> Duration {
+        if granted.is_zero() {
+            return self.failed();
+        }
         self.failures = 0;
         (granted * REFRESH_AT_PERCENT / 100).max(Duration::from_millis(500))
     }
@@ -49,6 +54,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_grant_of_nothing_backs_off_like_a_failure() {
+        let mut s = Schedule::default();
+        assert_eq!(s.registered(Duration::ZERO), FIRST_RETRY);
+        assert_eq!(s.registered(Duration::ZERO), FIRST_RETRY * 2);
+        assert_eq!(s.failures(), 2);
+    }
+
+    #[test]
     fn a_registration_is_refreshed_before_it_expires() {
         let mut s = Schedule::default();
         assert_eq!(
@@ -59,8 +72,11 @@ mod tests {
             s.registered(Duration::from_secs(4)),
             Duration::from_millis(3400)
         );
-        // Even a lifetime of zero (a provider's mistake) does not spin.
-        assert_eq!(s.registered(Duration::ZERO), Duration::from_millis(500));
+        // A lifetime shorter than a second is refreshed no faster than twice a second.
+        assert_eq!(
+            s.registered(Duration::from_millis(100)),
+            Duration::from_millis(500)
+        );
     }
 
     #[test]

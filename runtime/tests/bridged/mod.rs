@@ -7,12 +7,14 @@
 
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::live_server::{self, Live};
 use crate::support::raw::{Call, Phone, Sip, branch, register, request, signed_in};
+use switchboard_runtime::media::{Codec, PromptLibrary};
 use switchboard_runtime::server::RunOptions;
 use tokio::net::UdpSocket;
 
@@ -370,4 +372,21 @@ pub async fn nothing_left(live: &Live, ports: RangeInclusive<u16>) {
         held.is_empty(),
         "RTP ports still bound after the calls ended: {held:?}"
     );
+}
+
+/// The hold music as a PCMU phone hears it: one 160-byte frame per 20 ms, from its start.
+pub fn music_frames() -> Vec<Vec<u8>> {
+    let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prompts");
+    let samples = PromptLibrary::new(prompts)
+        .prompt("hold-music", "en", "en")
+        .expect("the hold-music prompt");
+    samples
+        .chunks_exact(160)
+        .map(|frame| {
+            frame
+                .iter()
+                .map(|&s| Codec::Pcmu.encode_sample(s))
+                .collect()
+        })
+        .collect()
 }
