@@ -4,12 +4,17 @@
 //! Both phones are raw UDP sockets speaking SIP and RTP, so every packet is the test's
 //! to check. Every wait has a deadline.
 
+mod bridged;
 mod live_server;
 mod support;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use bridged::{
+    CALLEE_BYTE, CALLER_BYTE, answered, dial_branch, next_request, phone_of, pick_up, rtp_target,
+    sdp, traced, with_body,
+};
 use live_server::{Live, read_store};
 use support::raw::{Call, Phone, Sip, branch, register, request, signed_in};
 use switchboard_core::store::{HungUpBy, Store};
@@ -30,56 +35,6 @@ queue 600 "Sales" {
     then   -> voicemail 101
 }
 "#;
-
-/// What 101's audio carries (a μ-law byte), and 102's.
-const CALLER_BYTE: u8 = 0x11;
-const CALLEE_BYTE: u8 = 0x22;
-
-fn sdp(rtp: SocketAddr) -> String {
-    format!(
-        "v=0\r\no=phone 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
-         m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
-         a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n",
-        ip = rtp.ip(),
-        port = rtp.port()
-    )
-}
-
-/// Where an SDP asks for RTP.
-fn rtp_target(sdp: &str) -> SocketAddr {
-    let ip = sdp
-        .lines()
-        .find_map(|l| l.strip_prefix("c=IN IP4 "))
-        .expect("a c= line")
-        .trim();
-    let port = sdp
-        .lines()
-        .find_map(|l| l.strip_prefix("m=audio "))
-        .and_then(|l| l.split_whitespace().next())
-        .expect("an m= line");
-    format!("{ip}:{port}").parse().unwrap()
-}
-
-fn with_body(response: String, contact: &str, body: &str) -> String {
-    response.replacen(
-        "Content-Length: 0\r\n\r\n",
-        &format!(
-            "Contact: <{contact}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        ),
-        1,
-    )
-}
-
-/// The next message of `method` (a request) to `phone`.
-async fn next_request(phone: &Phone, method: &str) -> Sip {
-    loop {
-        let message = phone.next_any().await;
-        if message.method() == method {
-            return message;
-        }
-    }
-}
 
 /// RTP packets of 160 `byte`s, every 20 ms, from `socket` to `to`, until `count`.
 async fn talk(socket: &UdpSocket, to: SocketAddr, byte: u8, count: u16) {
@@ -116,104 +71,6 @@ async fn hear(socket: &UdpSocket, byte: u8, not: u8, enough: usize) -> usize {
     .await
 }
 
-/// 101's phone dials `to`, answering the server's challenge; returns the call (CSeq 2 is
-/// the authenticated INVITE) and that INVITE's branch (a CANCEL of it carries the same).
-async fn dial(caller: &Phone, to: &str, rtp: SocketAddr) -> (Call, String) {
-    let call = Call::new("101", to, caller.server);
-    let headers = vec![
-        format!("Contact: <sip:101@{}>", caller.addr()),
-        "Content-Type: application/sdp".to_string(),
-    ];
-    let offer = sdp(rtp);
-    let authed = signed_in(caller, "INVITE", &call, &headers, &offer, "101", "secret").await;
-    let invite_branch = branch();
-    caller
-        .send(request(
-            "INVITE",
-            &call,
-            2,
-            &invite_branch,
-            caller.addr(),
-            &authed,
-            &offer,
-        ))
-        .await;
-    (call, invite_branch)
-}
-
-/// `phone` (registered as `user`) answers `invite` with 200 and an SDP of its own, its
-/// dialog tag being `tag`; returns its RTP socket.
-async fn pick_up(phone: &Phone, invite: &Sip, user: &str, tag: &str) -> UdpSocket {
-    let rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let contact = format!("sip:{user}@{}", phone.addr());
-    let answer = sdp(rtp.local_addr().unwrap());
-    phone
-        .send(with_body(
-            invite.reply_tagged("200 OK", tag),
-            &contact,
-            &answer,
-        ))
-        .await;
-    rtp
-}
-
-/// The caller's 200 for `call`'s INVITE, acknowledged; the call with its To tag.
-async fn answered(caller: &Phone, mut call: Call) -> (Call, Sip) {
-    let ok = final_response(caller, &call).await;
-    assert_eq!(ok.status(), 200, "{}", ok.0);
-    call.to_tag = Some(ok.to_tag());
-    caller
-        .send(request("ACK", &call, 2, &branch(), caller.addr(), &[], ""))
-        .await;
-    (call, ok)
-}
-
-/// A phone registered as 102.
-async fn phone_102(server: SocketAddr) -> Phone {
-    let phone = Phone::new(server).await;
-    assert_eq!(register(&phone, "102", "secret").await, 200);
-    phone
-}
-
-/// The caller's next final response to its INVITE.
-async fn final_response(caller: &Phone, call: &Call) -> Sip {
-    loop {
-        let r = caller.response(&call.call_id, "2 INVITE").await;
-        if r.status() >= 200 {
-            return r;
-        }
-    }
-}
-
-/// Whether the finished or live call to `dialled` has a trace line with `needle`.
-async fn traced(live: &Live, dialled: &str, needle: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    live_server::within(&format!("the trace to say {needle:?}"), async {
-        loop {
-            if std::time::Instant::now() > deadline {
-                let list = live.calls.list();
-                let all: Vec<_> = list.live.iter().chain(list.recent.iter()).collect();
-                panic!(
-                    "no {needle:?} in {:#?}",
-                    all.iter().map(|c| &c.trace).collect::<Vec<_>>()
-                );
-            }
-            let list = live.calls.list();
-            let found = list
-                .live
-                .iter()
-                .chain(list.recent.iter())
-                .filter(|c| c.dialled == dialled)
-                .any(|c| c.trace.iter().any(|l| l.contains(needle)));
-            if found {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-}
-
 #[tokio::test]
 async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
     let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
@@ -227,7 +84,7 @@ async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
     // 101 calls 102.
     let caller = Phone::new(server).await;
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let (call, _) = dial_branch(&caller, "102", caller_rtp.local_addr().unwrap()).await;
 
     // 102's phone rings, then answers with its own RTP address.
     let invite = next_request(&callee, "INVITE").await;
@@ -315,11 +172,11 @@ async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
 async fn both_phones_of_an_extension_ring_the_first_answer_wins_and_the_other_is_cancelled() {
     let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
     let server = live.listening.sip;
-    let desk = phone_102(server).await;
-    let softphone = phone_102(server).await;
+    let desk = phone_of(&live, "102").await;
+    let softphone = phone_of(&live, "102").await;
     let caller = Phone::new(server).await;
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let (call, _) = dial_branch(&caller, "102", caller_rtp.local_addr().unwrap()).await;
     let at_desk = next_request(&desk, "INVITE").await;
     let at_softphone = next_request(&softphone, "INVITE").await;
     softphone
@@ -341,10 +198,10 @@ async fn both_phones_of_an_extension_ring_the_first_answer_wins_and_the_other_is
 async fn a_caller_who_gives_up_while_it_rings_cancels_the_phone() {
     let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
     let server = live.listening.sip;
-    let desk = phone_102(server).await;
+    let desk = phone_of(&live, "102").await;
     let caller = Phone::new(server).await;
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let (call, invite_branch) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let (call, invite_branch) = dial_branch(&caller, "102", caller_rtp.local_addr().unwrap()).await;
     let invite = next_request(&desk, "INVITE").await;
     desk.send(invite.reply_tagged("180 Ringing", "desk")).await;
     assert_eq!(
@@ -376,10 +233,10 @@ async fn a_caller_who_gives_up_while_it_rings_cancels_the_phone() {
 async fn a_busy_phone_sends_the_caller_to_voicemail() {
     let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
     let server = live.listening.sip;
-    let desk = phone_102(server).await;
+    let desk = phone_of(&live, "102").await;
     let caller = Phone::new(server).await;
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let (call, _) = dial_branch(&caller, "102", caller_rtp.local_addr().unwrap()).await;
     let invite = next_request(&desk, "INVITE").await;
     desk.send(invite.reply_tagged("486 Busy Here", "desk"))
         .await;
@@ -395,10 +252,10 @@ async fn a_queue_rings_its_logged_in_agents_phone_and_connects_it() {
         s.set_queue_logged_in("102", "600", true).unwrap()
     });
     let server = live.listening.sip;
-    let agent = phone_102(server).await;
+    let agent = phone_of(&live, "102").await;
     let caller = Phone::new(server).await;
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let (call, _) = dial(&caller, "600", caller_rtp.local_addr().unwrap()).await;
+    let (call, _) = dial_branch(&caller, "600", caller_rtp.local_addr().unwrap()).await;
     // The queue answers at once, to play hold music while the agents ring.
     answered(&caller, call).await;
     let invite = next_request(&agent, "INVITE").await;
@@ -422,7 +279,7 @@ async fn a_hot_desk_phone_rings_for_the_extension_logged_in_on_it() {
     );
     let caller = Phone::new(server).await;
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let (call, _) = dial_branch(&caller, "102", caller_rtp.local_addr().unwrap()).await;
     let invite = next_request(&hot_desk, "INVITE").await;
     let _phone_rtp = pick_up(&hot_desk, &invite, live_server::HOT_DESK_PHONE, "desk").await;
     answered(&caller, call).await;
@@ -484,7 +341,7 @@ async fn a_phone_that_does_not_answer_in_its_ring_time_goes_to_voicemail() {
     assert_eq!(register(&desk, "103", "secret").await, 200);
     let caller = Phone::new(server).await;
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let (call, _) = dial(&caller, "103", caller_rtp.local_addr().unwrap()).await;
+    let (call, _) = dial_branch(&caller, "103", caller_rtp.local_addr().unwrap()).await;
     let invite = next_request(&desk, "INVITE").await;
     desk.send(invite.reply_tagged("180 Ringing", "desk")).await;
     // Nobody picks up: after the plan's ring time the phone is cancelled.
@@ -579,10 +436,10 @@ async fn connected_call_lamp(
     lamp: Option<(&Phone, &str)>,
 ) -> (Phone, Phone, Call, Sip) {
     let server = live.listening.sip;
-    let desk = phone_102(server).await;
+    let desk = phone_of(live, "102").await;
     let caller = Phone::new(server).await;
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let (call, _) = dial(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let (call, _) = dial_branch(&caller, "102", caller_rtp.local_addr().unwrap()).await;
     let invite = next_request(&desk, "INVITE").await;
     if let Some((watcher, lamp)) = lamp {
         assert_eq!(next_line_state(watcher, lamp).await, "early");

@@ -7,12 +7,14 @@
 //! hears hold music meanwhile. Ring times are a second, so each test is quick; every wait
 //! has a deadline.
 
+mod bridged;
 mod live_server;
 mod support;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use bridged::{next_request, pick_up, sdp, traced};
 use live_server::{Live, read_store, within};
 use support::raw::{Call, Phone, Sip, branch, register, request, signed_in};
 use switchboard_core::store::Store;
@@ -210,26 +212,6 @@ impl Caller {
     }
 }
 
-fn sdp(rtp: SocketAddr) -> String {
-    format!(
-        "v=0\r\no=phone 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
-         m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
-         a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n",
-        ip = rtp.ip(),
-        port = rtp.port()
-    )
-}
-
-/// The next request of `method` to `phone`.
-async fn next_request(phone: &Phone, method: &str) -> Sip {
-    loop {
-        let message = phone.next_any().await;
-        if message.method() == method {
-            return message;
-        }
-    }
-}
-
 /// `phone` rings for `invite` and lets it ring out: 180, then the server's CANCEL after
 /// the queue's ring time, answered 200, and the INVITE ended with 487.
 async fn ring_out(phone: &Phone, invite: &Sip, tag: &str) {
@@ -239,46 +221,6 @@ async fn ring_out(phone: &Phone, invite: &Sip, tag: &str) {
     phone
         .send(invite.reply_tagged("487 Request Terminated", tag))
         .await;
-}
-
-/// `phone` (registered as `user`) answers `invite` with 200 and its SDP.
-async fn pick_up(phone: &Phone, invite: &Sip, user: &str) -> UdpSocket {
-    let rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let contact = format!("sip:{user}@{}", phone.addr());
-    let answer = sdp(rtp.local_addr().unwrap());
-    let ok = invite.reply_tagged("200 OK", user).replacen(
-        "Content-Length: 0\r\n\r\n",
-        &format!(
-            "Contact: <{contact}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{answer}",
-            answer.len()
-        ),
-        1,
-    );
-    phone.send(ok).await;
-    rtp
-}
-
-/// Waits until the call to `dialled` (live or ended) has a trace line with `needle`.
-async fn traced(live: &Live, dialled: &str, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let list = live.calls.list();
-        let calls: Vec<_> = list.live.iter().chain(list.recent.iter()).collect();
-        if calls
-            .iter()
-            .filter(|c| c.dialled == dialled)
-            .any(|c| c.trace.iter().any(|line| line.contains(needle)))
-        {
-            return;
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "no {needle:?} in the trace of {dialled}: {:#?}",
-                calls.iter().map(|c| &c.trace).collect::<Vec<_>>()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The agent answers the offer, the caller is connected, then the caller hangs up and the
@@ -291,7 +233,7 @@ async fn answer_then_hang_up(
     queue: &str,
 ) {
     let phone = office.phone(agent);
-    let _rtp = pick_up(phone, invite, agent).await;
+    let _rtp = pick_up(phone, invite, agent, agent).await;
     traced(&office.live, queue, &format!("{agent} answered")).await;
     caller.hang_up().await;
     let bye = next_request(phone, "BYE").await;
@@ -404,7 +346,7 @@ async fn ring_all_rings_every_agent_at_once_and_the_first_to_answer_wins() {
         }
     }
     let (_, invite) = invites.iter().find(|(a, _)| a == "103").unwrap();
-    let _rtp = pick_up(office.phone("103"), invite, "103").await;
+    let _rtp = pick_up(office.phone("103"), invite, "103", "103").await;
     // The others are cancelled.
     for agent in ["102", "104"] {
         let phone = office.phone(agent);
@@ -427,7 +369,7 @@ async fn an_agent_with_no_phone_registered_is_not_left_ringing() {
     let caller = Caller::dial(office.live.listening.sip, "608").await;
     let (agent, invite) = office.next_offer().await;
     assert_eq!(agent, "102", "only 102 has a phone to ring");
-    let _rtp = pick_up(office.phone("102"), &invite, "102").await;
+    let _rtp = pick_up(office.phone("102"), &invite, "102", "102").await;
     traced(&office.live, "608", "102 answered").await;
     // In the call: the caller's line and 102's, not 105's, which nothing rings.
     let held = office.live.held().await;
@@ -466,7 +408,7 @@ async fn an_agent_on_a_call_is_skipped() {
         ))
         .await;
     let invite = next_request(office.phone("102"), "INVITE").await;
-    let _desk_rtp = pick_up(office.phone("102"), &invite, "102").await;
+    let _desk_rtp = pick_up(office.phone("102"), &invite, "102", "102").await;
     let ok = loop {
         let r = direct.response(&call.call_id, "2 INVITE").await;
         if r.status() >= 200 {

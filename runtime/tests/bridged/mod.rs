@@ -110,6 +110,11 @@ pub async fn next_request(phone: &Phone, method: &str) -> Sip {
 /// 101's phone dials `to`, answering the server's challenge; returns the call (CSeq 2 is
 /// the authenticated INVITE).
 pub async fn dial(caller: &Phone, to: &str, rtp: SocketAddr) -> Call {
+    dial_branch(caller, to, rtp).await.0
+}
+
+/// [`dial`], and the authenticated INVITE's branch (a CANCEL of it carries the same).
+pub async fn dial_branch(caller: &Phone, to: &str, rtp: SocketAddr) -> (Call, String) {
     let call = Call::new("101", to, caller.server);
     let headers = vec![
         format!("Contact: <sip:101@{}>", caller.addr()),
@@ -117,18 +122,19 @@ pub async fn dial(caller: &Phone, to: &str, rtp: SocketAddr) -> Call {
     ];
     let offer = sdp(rtp);
     let authed = signed_in(caller, "INVITE", &call, &headers, &offer, "101", "secret").await;
+    let invite_branch = branch();
     caller
         .send(request(
             "INVITE",
             &call,
             2,
-            &branch(),
+            &invite_branch,
             caller.addr(),
             &authed,
             &offer,
         ))
         .await;
-    call
+    (call, invite_branch)
 }
 
 /// The caller's final response to its INVITE (CSeq 2).
