@@ -17,8 +17,11 @@ pub enum Command {
     },
     /// Stop the playing media early; `PlayFinished(id)` still follows.
     StopPlaying(PlayId),
-    /// Play `prompt` over and over (hold music) until `StopPlaying(id)`; only then is
-    /// `PlayFinished(id)` reported. A runtime with nothing to play plays silence.
+    /// Play `prompt` over and over (hold music) until `StopPlaying(id)`, which reports
+    /// `PlayFinished(id)`. The server's loop runs out after four hours (longer than
+    /// anyone waits) and then reports `PlayFinished` on its own; with the prompt missing
+    /// it plays nothing and reports nothing until stopped. The engine treats hold music
+    /// ending as nothing to act on.
     PlayOnHold {
         id: PlayId,
         prompt: String,

@@ -70,7 +70,7 @@ pub fn system_prompts(step: &crate::ast::StepKind) -> impl Iterator<Item = &'sta
             &DIGITS[..10],
         ),
         // Callers hear hold music while the agents ring.
-        StepKind::Queue(_) => (&["queue-full", "hold-music"], &[]),
+        StepKind::Queue(_) => (&["queue-full", HOLD_MUSIC], &[]),
         StepKind::QueueLogin { .. } => (&["queue-logged-in", "not-allowed"], &[]),
         StepKind::QueueLogout { .. } => (&["queue-logged-out", "not-allowed"], &[]),
         // A phone nobody is logged in to hears `not-allowed` for anything but logging in.
@@ -115,6 +115,9 @@ fn checks_a_pin(c: &crate::ast::Condition) -> bool {
         Condition::Compare { .. } | Condition::Script(_) => false,
     }
 }
+
+/// The music a caller hears while waiting in a queue, and a party hears while held.
+pub const HOLD_MUSIC: &str = "hold-music";
 
 /// The digit prompts `say` and the default greeting are built from.
 pub const DIGITS: &[&str] = &[

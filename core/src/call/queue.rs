@@ -26,15 +26,13 @@ use std::collections::VecDeque;
 use std::time::Duration;
 use switchboard_dsl::ast::Strategy;
 use switchboard_dsl::ir::Addr;
+use switchboard_dsl::prompts::HOLD_MUSIC;
 
 /// How long a queue waits before its next round when nobody could even be rung.
 pub const RETRY: Duration = Duration::from_secs(5);
 
 /// How often the announcement plays when the queue does not say.
 pub const ANNOUNCE_EVERY: Duration = Duration::from_secs(30);
-
-/// The prompt callers hear while they wait.
-pub const HOLD_MUSIC: &str = "hold-music";
 
 /// A caller in a queue.
 pub(super) struct Queued {

@@ -11,9 +11,7 @@ use super::LiveCall;
 use crate::media::bridge::Which;
 use std::sync::Arc;
 use switchboard_core::command::Media;
-
-/// The prompt a held party hears, looped (also what callers waiting in a queue hear).
-pub const HOLD_MUSIC_PROMPT: &str = "hold-music";
+use switchboard_dsl::prompts::HOLD_MUSIC;
 
 impl LiveCall {
     /// The caller (`Which::A`) or the connected phone (`Which::B`) put the bridged call
@@ -60,7 +58,7 @@ impl LiveCall {
     /// silence.
     async fn hold_music(&self) -> Arc<[i16]> {
         let language = self.plan.settings.language.clone();
-        self.audio(vec![Media::Prompt(HOLD_MUSIC_PROMPT.into())], language)
+        self.audio(vec![Media::Prompt(HOLD_MUSIC.into())], language)
             .await
             .into_iter()
             .next()
