@@ -137,8 +137,13 @@ pub async fn run_with(
         }
         Ok(Err(e)) | Err(e) => tracing::warn!("hot-desk logins not read: {e}"),
     }
-    tokio::spawn(follow_trunks(sip.clone(), plans.clone(), sip_stop.clone()));
     let trunk_accounts = Arc::new(trunk_accounts(&config, &plans.plan()));
+    tokio::spawn(follow_trunks(
+        sip.clone(),
+        trunk_accounts.clone(),
+        plans.clone(),
+        sip_stop.clone(),
+    ));
     let registrations = sip.register_trunks(trunk_accounts.clone());
     tokio::spawn(light_lamps_on_register(
         sip.clone(),
@@ -278,11 +283,6 @@ fn trunk_peers(plan: &switchboard_dsl::Plan) -> Vec<TrunkPeer> {
 /// The configured trunk accounts, each registering at its host in the plan unless the
 /// configuration names a registrar.
 fn trunk_accounts(config: &ServerConfig, plan: &switchboard_dsl::Plan) -> TrunkAccounts {
-    let hosts = plan
-        .trunks
-        .iter()
-        .filter_map(|t| Some((t.name.name.clone(), t.host.clone()?)))
-        .collect();
     for account in &config.trunks {
         if plan.trunk(&account.name).is_none() {
             tracing::warn!(
@@ -291,19 +291,36 @@ fn trunk_accounts(config: &ServerConfig, plan: &switchboard_dsl::Plan) -> TrunkA
             );
         }
     }
-    TrunkAccounts::new(config.trunks.iter().cloned(), &hosts)
+    TrunkAccounts::new(config.trunks.iter().cloned(), trunk_hosts(plan))
+}
+
+/// Each trunk's `host` in `plan`, by trunk name.
+fn trunk_hosts(plan: &switchboard_dsl::Plan) -> std::collections::BTreeMap<String, String> {
+    plan.trunks
+        .iter()
+        .filter_map(|t| Some((t.name.name.clone(), t.host.clone()?)))
+        .collect()
 }
 
 /// Each new plan version hands its trunks to the SIP server, so a trunk moved in the
-/// plan is trusted at its new address from the next INVITE on, with no restart.
-async fn follow_trunks(sip: Arc<SipServer>, plans: Arc<PlanHolder>, stop: CancellationToken) {
+/// plan is trusted at its new address from the next INVITE on, and to the accounts, so
+/// one with no `registrar` of its own registers there from its next REGISTER: no
+/// restart either way.
+async fn follow_trunks(
+    sip: Arc<SipServer>,
+    accounts: Arc<TrunkAccounts>,
+    plans: Arc<PlanHolder>,
+    stop: CancellationToken,
+) {
     let mut versions = plans.versions();
     loop {
         tokio::select! {
             changed = versions.changed() => if changed.is_err() { return },
             () = stop.cancelled() => return,
         }
-        sip.set_trunks(&trunk_peers(&plans.plan())).await;
+        let plan = plans.plan();
+        sip.set_trunks(&trunk_peers(&plan)).await;
+        accounts.set_plan_hosts(trunk_hosts(&plan));
     }
 }
 

@@ -255,6 +255,63 @@ async fn registers_refreshes_and_unregisters(transport: Transport) {
     assert_eq!(contacts.len(), 1, "{contacts:?}");
 }
 
+/// The next REGISTER at `provider` (a raw socket), answered 200 granting 1 s.
+async fn granted_register(provider: &UdpSocket) -> Sip {
+    let mut buffer = vec![0u8; 65_536];
+    loop {
+        let (n, from) = provider.recv_from(&mut buffer).await.unwrap();
+        let register = Sip(String::from_utf8_lossy(&buffer[..n]).into_owned());
+        if register.method() != "REGISTER" {
+            continue;
+        }
+        let ok = register.reply("200 OK").replacen(
+            "Content-Length: 0\r\n",
+            "Expires: 1\r\nContent-Length: 0\r\n",
+            1,
+        );
+        provider.send_to(ok.as_bytes(), from).await.unwrap();
+        return register;
+    }
+}
+
+#[tokio::test]
+async fn a_trunk_moved_in_the_plan_registers_at_its_new_host_without_a_restart() {
+    let first = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let second = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let first_port = first.local_addr().unwrap().port();
+    let second_port = second.local_addr().unwrap().port();
+    // No registrar of its own: the account registers at the trunk's host in the plan.
+    let live = server(first_port, account(true, None)).await;
+    let at_first = within("a REGISTER at the first host", granted_register(&first)).await;
+    assert!(
+        at_first
+            .start_line()
+            .starts_with(&format!("REGISTER sip:127.0.0.1:{first_port}")),
+        "{}",
+        at_first.0
+    );
+    // The admin moves the trunk: the next REGISTER goes to the new host.
+    let office = live.dir.path().join("plan/office.dial");
+    std::fs::write(
+        &office,
+        format!("{}\n{}", live_server::OFFICE, plan(second_port)),
+    )
+    .unwrap();
+    let at_second = within("a REGISTER at the new host", granted_register(&second)).await;
+    assert!(
+        at_second
+            .start_line()
+            .starts_with(&format!("REGISTER sip:127.0.0.1:{second_port}")),
+        "{}",
+        at_second.0
+    );
+    let shown = trunk_until(&live, "the new registrar shown", |t| {
+        t["account"]["registrar"] == format!("127.0.0.1:{second_port}")
+    })
+    .await;
+    assert_eq!(shown["registration"]["state"], "registered", "{shown}");
+}
+
 #[tokio::test]
 async fn a_refusing_provider_shows_as_failing_and_is_retried_with_a_doubling_wait() {
     let port = free_port();

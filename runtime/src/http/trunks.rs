@@ -95,7 +95,10 @@ pub fn list(plan: &switchboard_dsl::Plan, accounts: Option<&TrunkAccounts>) -> T
             },
         );
     }
-    for a in accounts.into_iter().flat_map(TrunkAccounts::iter) {
+    for (accounts, a) in accounts
+        .into_iter()
+        .flat_map(|all| all.iter().map(move |a| (all, a)))
+    {
         let view = views.entry(a.name.clone()).or_insert_with(|| TrunkView {
             name: a.name.clone(),
             in_plan: false,
@@ -105,7 +108,8 @@ pub fn list(plan: &switchboard_dsl::Plan, accounts: Option<&TrunkAccounts>) -> T
             registration: RegistrationView::NotConfigured,
         });
         view.account = Some(AccountView {
-            registrar: a.registrar.clone(),
+            // Its own, else where it registers now: its trunk's host in the plan.
+            registrar: accounts.registrar(a),
             outbound_proxy: a.outbound_proxy.clone(),
             transport: match a.transport {
                 Transport::Udp => "udp",
@@ -114,7 +118,7 @@ pub fn list(plan: &switchboard_dsl::Plan, accounts: Option<&TrunkAccounts>) -> T
             register: a.register,
             expires_secs: a.expires.as_secs(),
         });
-        let state = accounts.and_then(|all| all.status.get(&a.name));
+        let state = accounts.status.get(&a.name);
         view.registration = match state {
             None | Some(RegistrationState::Registering) => RegistrationView::Registering,
             Some(RegistrationState::Disabled) => RegistrationView::Disabled,

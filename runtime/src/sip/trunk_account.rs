@@ -63,41 +63,45 @@ pub struct TrunkAccount {
     pub expires: Duration,
 }
 
-impl TrunkAccount {
-    /// Where requests to the provider go: the outbound proxy, else the registrar.
-    pub fn next_hop(&self) -> Option<&str> {
-        self.outbound_proxy.as_deref().or(self.registrar.as_deref())
-    }
-}
-
 /// Every configured account, by trunk name, and how each one's registration stands.
 #[derive(Debug, Default)]
 pub struct TrunkAccounts {
     accounts: BTreeMap<String, TrunkAccount>,
+    /// Each trunk's `host` in the running plan, swapped with every reload: an account
+    /// with no `registrar` of its own registers and calls there, so moving a trunk in
+    /// the plan moves its registration too, with no restart.
+    plan_hosts: std::sync::RwLock<BTreeMap<String, String>>,
     /// What `/api/trunks` and the status page show.
     pub status: super::trunk_status::TrunkStatus,
 }
 
 impl TrunkAccounts {
-    /// The accounts, each trunk with no `registrar` of its own taking its host in the
-    /// plan (`plan_hosts`: trunk name to host, as the running plan has them).
+    /// The accounts, with each trunk's host in the running plan (`plan_hosts`: trunk
+    /// name to host), where an account with no `registrar` of its own registers.
     pub fn new(
         accounts: impl IntoIterator<Item = TrunkAccount>,
-        plan_hosts: &BTreeMap<String, String>,
+        plan_hosts: BTreeMap<String, String>,
     ) -> TrunkAccounts {
-        let accounts = accounts
-            .into_iter()
-            .map(|mut a| {
-                if a.registrar.is_none() {
-                    a.registrar = plan_hosts.get(&a.name).cloned();
-                }
-                (a.name.clone(), a)
-            })
-            .collect();
+        let accounts = accounts.into_iter().map(|a| (a.name.clone(), a)).collect();
         TrunkAccounts {
             accounts,
+            plan_hosts: std::sync::RwLock::new(plan_hosts),
             status: Default::default(),
         }
+    }
+
+    /// A new plan's trunk hosts (a reload).
+    pub fn set_plan_hosts(&self, plan_hosts: BTreeMap<String, String>) {
+        *self.plan_hosts.write().unwrap_or_else(|e| e.into_inner()) = plan_hosts;
+    }
+
+    /// Where `account` registers, and the domain of its calls out: its own `registrar`,
+    /// else its trunk's `host` in the running plan.
+    pub fn registrar(&self, account: &TrunkAccount) -> Option<String> {
+        account.registrar.clone().or_else(|| {
+            let hosts = self.plan_hosts.read().unwrap_or_else(|e| e.into_inner());
+            hosts.get(&account.name).cloned()
+        })
     }
 
     pub fn get(&self, trunk: &str) -> Option<&TrunkAccount> {
@@ -146,7 +150,7 @@ mod tests {
 
     #[test]
     fn a_call_to_our_registered_contact_dialled_the_number_in_to() {
-        let accounts = TrunkAccounts::new([account(None)], &BTreeMap::new());
+        let accounts = TrunkAccounts::new([account(None)], BTreeMap::new());
         let dialled = |trunk, uri, to| accounts.dialled(trunk, uri, to);
         assert_eq!(
             dialled("main", "2605550100", Some("+12605550101")),
@@ -162,16 +166,28 @@ mod tests {
     }
 
     #[test]
-    fn a_trunk_without_a_registrar_registers_at_its_host_in_the_plan() {
-        let hosts = BTreeMap::from([("main".to_string(), "sip.carrier.example".to_string())]);
-        let accounts = TrunkAccounts::new([account(None)], &hosts);
+    fn a_trunk_without_a_registrar_registers_at_its_host_in_the_running_plan() {
+        let hosts = |host: &str| BTreeMap::from([("main".to_string(), host.to_string())]);
+        let accounts = TrunkAccounts::new([account(None)], hosts("sip.carrier.example"));
+        let main = accounts.get("main").unwrap().clone();
         assert_eq!(
-            accounts.get("main").unwrap().registrar.as_deref(),
+            accounts.registrar(&main).as_deref(),
             Some("sip.carrier.example")
         );
-        let own = TrunkAccounts::new([account(Some("reg.carrier.example:5080"))], &hosts);
+        // The plan moved the trunk: its registration follows with the reload.
+        accounts.set_plan_hosts(hosts("sip2.carrier.example"));
         assert_eq!(
-            own.get("main").unwrap().next_hop(),
+            accounts.registrar(&main).as_deref(),
+            Some("sip2.carrier.example")
+        );
+        // An account's own registrar wins over the plan.
+        let own = TrunkAccounts::new(
+            [account(Some("reg.carrier.example:5080"))],
+            hosts("sip.carrier.example"),
+        );
+        let main = own.get("main").unwrap().clone();
+        assert_eq!(
+            own.registrar(&main).as_deref(),
             Some("reg.carrier.example:5080")
         );
     }

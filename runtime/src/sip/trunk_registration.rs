@@ -103,21 +103,33 @@ async fn keep_registered(
 ) {
     let name = account.name.clone();
     let mut schedule = Schedule::default();
-    let mut registration = Registration::new(
-        shared.endpoint.clone(),
-        Some(Credential {
-            username: account.username.clone(),
-            password: account.password.expose().to_string(),
-            realm: None,
-            auth_username: None,
-        }),
-    );
+    let fresh_registration = || {
+        Registration::new(
+            shared.endpoint.clone(),
+            Some(Credential {
+                username: account.username.clone(),
+                password: account.password.expose().to_string(),
+                realm: None,
+                auth_username: None,
+            }),
+        )
+    };
+    let mut registration = fresh_registration();
     // Whether the provider holds a registration of ours, to take back at the end.
     let mut registered = false;
+    // Where the last REGISTER went: the plan may move the trunk under us.
+    let mut registrar = trunks.registrar(&account);
     loop {
+        let now_at = trunks.registrar(&account);
+        if now_at != registrar {
+            info!(trunk = %name, from = ?registrar, to = ?now_at, "the trunk moved in the plan: registering at its new host");
+            // A new dialog with the new registrar, its Contact learnt afresh.
+            registration = fresh_registration();
+            registrar = now_at;
+        }
         let attempt = tokio::select! {
             _ = stop.cancelled() => break,
-            a = register_once(&shared, &account, &mut registration) => a,
+            a = register_once(&shared, &account, registrar.as_deref(), &mut registration) => a,
         };
         // A 200 granting no lifetime holds no registration: a failure, retried later.
         let attempt = attempt.and_then(|granted| {
@@ -154,7 +166,10 @@ async fn keep_registered(
             _ = tokio::time::sleep(wait) => {}
         }
     }
-    if registered && let Ok(uri) = registration_uri(&account) {
+    if registered
+        && let Some(registrar) = &registrar
+        && let Ok(uri) = registration_uri(&account, registrar)
+    {
         let taken_back =
             tokio::time::timeout(UNREGISTER_TIMEOUT, registration.register(uri, Some(0))).await;
         if !matches!(taken_back, Ok(Ok(ref r)) if r.status_code.kind() == StatusCodeKind::Successful)
@@ -170,12 +185,13 @@ async fn keep_registered(
 async fn register_once(
     shared: &Shared,
     account: &TrunkAccount,
+    registrar: Option<&str>,
     registration: &mut Registration,
 ) -> Result<Duration, (Option<u16>, String)> {
-    let uri = registration_uri(account).map_err(|e| (None, e))?;
-    let hop = account
-        .next_hop()
-        .ok_or_else(|| (None, NO_REGISTRAR.to_string()))?;
+    let registrar = registrar.ok_or_else(|| (None, NO_REGISTRAR.to_string()))?;
+    let uri = registration_uri(account, registrar).map_err(|e| (None, e))?;
+    // Where requests go: the outbound proxy, else the registrar.
+    let hop = account.outbound_proxy.as_deref().unwrap_or(registrar);
     let next_hop = resolve(hop).await.map_err(|e| (None, e))?;
     registration.outbound_proxy = Some(next_hop);
     // Set once: when a challenge shows the provider sees us at another address (NAT, or
@@ -225,11 +241,7 @@ async fn register_once(
 }
 
 /// `sip:registrar[;transport=tcp]`: the REGISTER's Request-URI.
-fn registration_uri(account: &TrunkAccount) -> Result<Uri, String> {
-    let registrar = account
-        .registrar
-        .as_deref()
-        .ok_or_else(|| NO_REGISTRAR.to_string())?;
+fn registration_uri(account: &TrunkAccount, registrar: &str) -> Result<Uri, String> {
     let transport = match account.transport {
         Transport::Udp => "",
         Transport::Tcp => ";transport=tcp",
