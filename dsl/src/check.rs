@@ -25,7 +25,7 @@ use crate::script::ScriptHost;
 use crate::source::Sources;
 use std::sync::Arc;
 
-pub use names::Symbols;
+pub use names::{BUILTIN_VARIABLES, Symbols};
 
 pub fn check(
     ast: Ast,
