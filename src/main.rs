@@ -1,6 +1,7 @@
 //! `switchboard`: the command line. Wiring only; the work is in the crates.
 
 mod check_cmd;
+mod lsp_cmd;
 mod run_cmd;
 mod simulate_cmd;
 mod test_cmd;
@@ -32,6 +33,8 @@ enum Command {
     Run(run_cmd::RunArgs),
     /// Manage extensions' SIP passwords.
     User(user_cmd::UserArgs),
+    /// Serve the language server protocol over standard input and output, for editors.
+    Lsp(lsp_cmd::LspArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         }
         Command::Run(args) => run_cmd::run(args),
         Command::User(args) => user_cmd::run(args),
+        Command::Lsp(args) => lsp_cmd::run(args),
     }
 }
 
