@@ -44,12 +44,12 @@ impl Workspace {
             .flatten()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "dial"))
+            .filter(|p| is_plan_file(p))
             .collect();
         files.extend(
             self.buffers
                 .keys()
-                .filter(|p| p.parent() == Some(folder))
+                .filter(|p| p.parent() == Some(folder) && is_plan_file(p))
                 .cloned(),
         );
         files.sort();
@@ -75,6 +75,12 @@ impl Workspace {
             prompts,
         }
     }
+}
+
+/// A `.dial` file; an editor may open others in the same folder (a README), which are not
+/// part of the plan.
+fn is_plan_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "dial")
 }
 
 impl Plan {
