@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use bridged::{
     Bridged, CALLEE_BYTE, CALLER_BYTE, answered, bridged, bridged_between, dial, direction,
-    hear_run, music_frames, next_packet, next_request, nothing_left, phone_of, pick_up, rtp_target,
-    sdp_with, server, talk, traced, with_body,
+    hear_run, music_frames, next_packet, next_request, nothing_left, phone_of, pick_up, re_invite,
+    rtp_target, sdp_with, server, talk, traced, with_body,
 };
 use support::raw::{Call, Phone, Sip, branch, request};
 use tokio::net::UdpSocket;
@@ -215,26 +215,13 @@ async fn a_phones_re_invite_crossing_ours_gets_491_and_ours_is_sent_again_after_
     } = bridged(&live).await;
     // The caller holds, so the server re-INVITEs the desk phone...
     let caller_media = caller_rtp.local_addr().unwrap();
-    let held = ask_with_sdp(
+    re_invite(
         &caller,
         &caller_call,
-        "INVITE",
         3,
         &sdp_with(caller_media, "sendonly"),
     )
     .await;
-    assert_eq!(held.status(), 200, "{}", held.0);
-    caller
-        .send(request(
-            "ACK",
-            &caller_call,
-            3,
-            &branch(),
-            caller.addr(),
-            &[],
-            "",
-        ))
-        .await;
     let ours = next_request(&desk, "INVITE").await;
     assert_eq!(direction(ours.body()), "sendonly");
 
@@ -323,26 +310,8 @@ async fn the_callers_re_invite_crossing_ours_gets_491_and_ours_is_sent_again_wit
     } = bridged(&live).await;
     // The desk holds, so the server re-INVITEs the caller...
     let desk_media = desk_rtp.local_addr().unwrap();
-    let held = ask_with_sdp(
-        &desk,
-        &desk_call,
-        "INVITE",
-        2,
-        &sdp_with(desk_media, "inactive"),
-    )
-    .await;
-    assert_eq!(held.status(), 200, "{}", held.0);
+    let held = re_invite(&desk, &desk_call, 2, &sdp_with(desk_media, "inactive")).await;
     assert_eq!(direction(held.body()), "inactive", "{}", held.0);
-    desk.send(request(
-        "ACK",
-        &desk_call,
-        2,
-        &branch(),
-        desk.addr(),
-        &[],
-        "",
-    ))
-    .await;
     let ours = next_request(&caller, "INVITE").await;
     assert_eq!(direction(ours.body()), "sendonly");
 

@@ -16,29 +16,14 @@ use std::time::Duration;
 
 use bridged::{
     Bridged, CALLEE_BYTE, CALLER_BYTE, Heard, answered, bridged, dial, direction, drain, hear_run,
-    music_frames, next_packet, next_request, nothing_left, phone_of, pick_up, rtp_target, sdp_with,
-    server, server_on, talk, traced, with_body,
+    music_frames, next_packet, next_request, nothing_left, phone_of, pick_up, re_invite,
+    rtp_target, sdp_with, server, server_on, talk, traced, with_body,
 };
 use live_server::read_store;
-use support::raw::{Call, Phone, Sip, branch, request};
+use support::raw::{Phone, Sip, branch, request};
 use switchboard_core::store::Store;
 use switchboard_runtime::server::store_path;
 use tokio::net::UdpSocket;
-
-/// `phone` sends a re-INVITE in `call` (CSeq `cseq`) offering RTP at `rtp` in
-/// `direction`, and acknowledges the 200; returns the 200.
-async fn re_invite(phone: &Phone, call: &Call, cseq: u32, offer: &str) -> Sip {
-    let headers = vec![
-        format!("Contact: <sip:{}@{}>", call.from, phone.addr()),
-        "Content-Type: application/sdp".to_string(),
-    ];
-    let answer = phone.ask("INVITE", call, cseq, &headers, offer).await;
-    assert_eq!(answer.status(), 200, "{}", answer.0);
-    phone
-        .send(request("ACK", call, cseq, &branch(), phone.addr(), &[], ""))
-        .await;
-    answer
-}
 
 /// The server's re-INVITE to `phone`, answered 200 in the direction that mirrors it,
 /// with RTP at `rtp`; returns the re-INVITE once its ACK came.

@@ -396,3 +396,18 @@ pub fn music_frames() -> Vec<Vec<u8>> {
         })
         .collect()
 }
+
+/// `phone` sends a re-INVITE in `call` (CSeq `cseq`) offering RTP at `rtp` in
+/// `direction`, and acknowledges the 200; returns the 200.
+pub async fn re_invite(phone: &Phone, call: &Call, cseq: u32, offer: &str) -> Sip {
+    let headers = vec![
+        format!("Contact: <sip:{}@{}>", call.from, phone.addr()),
+        "Content-Type: application/sdp".to_string(),
+    ];
+    let answer = phone.ask("INVITE", call, cseq, &headers, offer).await;
+    assert_eq!(answer.status(), 200, "{}", answer.0);
+    phone
+        .send(request("ACK", call, cseq, &branch(), phone.addr(), &[], ""))
+        .await;
+    answer
+}
