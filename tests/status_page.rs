@@ -45,6 +45,9 @@ fn the_status_page_shows_the_plan_and_a_refused_save() {
     assert!(page.contains("<strong>version 1</strong>"), "{page}");
     assert!(page.contains("was loaded."), "{page}");
     assert!(page.contains("No calls yet."), "{page}");
+    // The page leads to what the server holds now, which answers JSON.
+    assert!(page.contains("href=\"/api/debug/counts\""), "{page}");
+    assert_eq!(server.json("/api/debug/counts")["calls"], 0);
 
     // The admin saves a typo; the page says it was refused, where, and how to fix it.
     edit(

@@ -32,7 +32,8 @@ pub async fn page(State(state): State<AppState>) -> Html<String> {
         "<p class=\"api\">The same as JSON: <a href=\"/api/plan\">/api/plan</a>, \
          <a href=\"/api/calls\">/api/calls</a>, <a href=\"/api/trunks\">/api/trunks</a>, <a href=\"/healthz\">/healthz</a>; the last \
          day's call records: <a href=\"/api/cdr\">/api/cdr</a> \
-         (<a href=\"/api/cdr?format=csv\">CSV</a>).</p>\n\
+         (<a href=\"/api/cdr?format=csv\">CSV</a>); what the server holds now (calls, \
+         ports, SIP dialogs, lamps): <a href=\"/api/debug/counts\">/api/debug/counts</a>.</p>\n\
          </body>\n</html>\n",
     );
     Html(out)
