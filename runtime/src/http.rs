@@ -9,11 +9,20 @@
 //! `headers` adds the security headers to every answer, and `connections` bounds how many
 //! connections are held and how long a request head may take.
 
+mod assets;
+pub mod auth;
 mod cdr;
 mod connections;
 mod debug_counts;
+mod events;
+mod files;
+mod flow;
 mod headers;
 mod hosts;
+mod ide;
+mod office;
+mod plan_tests;
+mod simulate;
 mod status_page;
 pub mod time;
 mod trunks;
@@ -52,6 +61,11 @@ pub struct AppState {
     /// The running server's SIP side and media ports; `None` where the API is built
     /// without a server.
     pub live: Option<LiveParts>,
+    /// Admin sign-in: sessions, CSRF tokens, the throttle on wrong passwords.
+    pub auth: Arc<auth::Auth>,
+    /// Bumped whenever the office's state changes (registrations, hot desks, queue
+    /// logins, mailboxes, users), so `/api/events` can tell the editor without polling.
+    pub office_changes: Arc<crate::office_changes::OfficeChanges>,
 }
 
 /// The API's routes over `state`, behind the `Host` check and the security headers.
@@ -66,6 +80,15 @@ pub fn app(state: AppState) -> Router {
         .route("/api/cdr", get(cdr::cdr))
         .route("/api/trunks", get(trunks::trunks))
         .route("/api/debug/counts", get(debug_counts::counts))
+        .merge(assets::routes())
+        .merge(auth::routes())
+        .merge(events::routes())
+        .merge(files::routes())
+        .merge(ide::routes())
+        .merge(plan_tests::routes())
+        .merge(simulate::routes())
+        .merge(flow::routes())
+        .merge(office::routes())
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT as usize))

@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod log_budget;
 pub mod media;
+pub mod office_changes;
 pub mod office_time;
 pub mod password_policy;
 pub mod plan_files;

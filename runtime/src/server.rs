@@ -171,6 +171,8 @@ pub async fn run_with(
             ports: ports.clone(),
             trunks: trunk_accounts.clone(),
         }),
+        auth: Default::default(),
+        office_changes: Default::default(),
     });
     // The API stays up while calls in progress end, so an admin can watch them go.
     let http_stop = CancellationToken::new();

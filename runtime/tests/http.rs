@@ -51,6 +51,8 @@ impl Server {
                 )),
                 store,
                 live: None,
+                auth: Default::default(),
+                office_changes: Default::default(),
             },
         }
     }

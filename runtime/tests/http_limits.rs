@@ -33,6 +33,8 @@ where
             .await
             .unwrap(),
         live: None,
+        auth: Default::default(),
+        office_changes: Default::default(),
     };
     let (stop, stopped) = oneshot::channel();
     tokio::spawn(run(listener, app(state), stopped));
