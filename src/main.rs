@@ -1,5 +1,6 @@
 //! `switchboard`: the command line. Wiring only; the work is in the crates.
 
+mod admin_cmd;
 mod check_cmd;
 mod lsp_cmd;
 mod run_cmd;
@@ -33,6 +34,8 @@ enum Command {
     Run(run_cmd::RunArgs),
     /// Manage extensions' SIP passwords.
     User(user_cmd::UserArgs),
+    /// Manage who may sign in to the web editor.
+    Admin(admin_cmd::AdminArgs),
     /// Serve the language server protocol over standard input and output, for editors.
     Lsp(lsp_cmd::LspArgs),
 }
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         }
         Command::Run(args) => run_cmd::run(args),
         Command::User(args) => user_cmd::run(args),
+        Command::Admin(args) => admin_cmd::run(args),
         Command::Lsp(args) => lsp_cmd::run(args),
     }
 }

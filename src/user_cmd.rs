@@ -21,11 +21,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use switchboard_core::store::{PinAttempts, Store};
 use switchboard_dsl::Plan;
-use switchboard_dsl::suggest::did_you_mean;
 use switchboard_runtime::config::ConfigOverrides;
 use switchboard_runtime::config::ServerConfig;
 use switchboard_runtime::password_policy;
 use switchboard_runtime::plan_files::{compile_plan, find_plans};
+use switchboard_runtime::plan_users::{plan_user, stored_name};
 use switchboard_runtime::server::store_path;
 use switchboard_runtime::sqlite_store::{SqliteStore, pin_digest};
 
@@ -222,7 +222,7 @@ fn plan_mailbox(plan: &Plan, given: &str) -> Result<String, String> {
 
 /// One line of standard input, without its line end; `what` names it in errors, and
 /// `example` shows how to give it.
-fn read_secret(what: &str, example: &str) -> Result<String, String> {
+pub(crate) fn read_secret(what: &str, example: &str) -> Result<String, String> {
     let mut line = String::new();
     std::io::stdin()
         .lock()
@@ -238,7 +238,7 @@ fn read_secret(what: &str, example: &str) -> Result<String, String> {
 }
 
 /// The store in the data folder, both made if missing, and its path.
-fn open_or_create(config: &ServerConfig) -> Result<(SqliteStore, PathBuf), String> {
+pub(crate) fn open_or_create(config: &ServerConfig) -> Result<(SqliteStore, PathBuf), String> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         format!(
             "cannot create {}: {e}; set --data-dir",
@@ -301,11 +301,7 @@ fn remove(extension: String, place: Place) -> ExitCode {
         Err(e) => return fail(2, e),
     };
     // The name as stored: MACs are kept in capitals.
-    let name = if is_mac(&extension) {
-        extension.to_ascii_uppercase()
-    } else {
-        extension
-    };
+    let name = stored_name(&extension);
     let removed = open_existing(&config)
         .and_then(|mut s| s.remove_password(&name).map_err(|e| e.to_string()));
     match removed {
@@ -321,70 +317,6 @@ fn remove(extension: String, place: Place) -> ExitCode {
         ),
         Err(e) => fail(1, e),
     }
-}
-
-/// A SIP user the plan defines: its name as stored and what it is.
-struct PlanUser {
-    name: String,
-    what: String,
-}
-
-/// The plan's extension or device `given` names, or why it is none, with the closest
-/// one the plan does define.
-fn plan_user(plan: &Plan, given: &str) -> Result<PlanUser, String> {
-    if let Some(extension) = plan.extension(given) {
-        let what = match &extension.name {
-            Some(name) => format!("extension {name}"),
-            None => "extension".to_string(),
-        };
-        return Ok(PlanUser {
-            name: extension.number.clone(),
-            what,
-        });
-    }
-    if let Some(device) = plan
-        .devices
-        .iter()
-        .find(|d| d.mac.eq_ignore_ascii_case(given))
-    {
-        let what = match &device.model {
-            Some(model) => format!("hot-desk phone, {model}"),
-            None => "hot-desk phone".to_string(),
-        };
-        return Ok(PlanUser {
-            name: device.mac.to_ascii_uppercase(),
-            what,
-        });
-    }
-    if let Some(trunk) = plan.trunk_of_user(given) {
-        return Ok(PlanUser {
-            name: given.to_string(),
-            what: format!("trunk {}'s inbound user", trunk.name.name),
-        });
-    }
-    let candidates = plan
-        .extensions
-        .iter()
-        .map(|e| e.number.as_str())
-        .chain(plan.devices.iter().map(|d| d.mac.as_str()));
-    let hint = match did_you_mean(given, candidates) {
-        Some(close) => format!("; did you mean {close}?"),
-        None => "; `switchboard user list` shows the users, the plan's `extension` and `device` lines who may be one".to_string(),
-    };
-    let kind = if is_mac(given) {
-        "a device"
-    } else {
-        "an extension"
-    };
-    Err(format!(
-        "{given} is not {kind} in the plan, so it cannot have a SIP password{hint}"
-    ))
-}
-
-fn is_mac(s: &str) -> bool {
-    s.len() == 12
-        && s.bytes().all(|b| b.is_ascii_hexdigit())
-        && !s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The plan in the configured `dialplans` folder, compiled as the server would.
@@ -425,7 +357,7 @@ fn open_existing(config: &ServerConfig) -> Result<SqliteStore, String> {
     SqliteStore::open(&path).map_err(|e| e.to_string())
 }
 
-fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(code)
 }

@@ -40,7 +40,7 @@ fn a_pin_change_shows_no_digit_in_any_trace_log_or_page() {
     drop(store);
 
     let calls = server.get("/api/calls").expect("/api/calls answers");
-    let page = server.get("/").expect("the status page answers");
+    let page = server.get("/status").expect("the status page answers");
     assert!(
         page.contains("mailbox set_pin"),
         "the page shows the traces: {page}"

@@ -1,5 +1,7 @@
-//! The page a person sees at `http://127.0.0.1:8080/`, in a real headless Chromium: the
-//! running plan, and a saved plan with a mistake refused with its file, line and fix.
+//! The status page a signed-in admin sees at `http://127.0.0.1:8080/status`, in a real
+//! headless Chromium: the running plan, and a saved plan with a mistake refused with its
+//! file, line and fix. Chromium is handed the page the admin's session fetched (the page
+//! has no script, so the file renders as the served page would).
 
 mod support;
 
@@ -30,6 +32,14 @@ fn rendered(url: &str, profile: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `/status` as the signed-in admin fetches it, saved in `dir`: its `file://` URL.
+fn signed_in_page(server: &Server, dir: &Path) -> String {
+    let html = server.get("/status").expect("the status page answers");
+    let file = dir.join("status.html");
+    std::fs::write(&file, html).unwrap();
+    format!("file://{}", file.display())
+}
+
 #[test]
 fn the_status_page_shows_the_plan_and_a_refused_save() {
     assert!(
@@ -38,8 +48,8 @@ fn the_status_page_shows_the_plan_and_a_refused_save() {
     );
     let dir = office_copy("status-page");
     let server = Server::start(&dir, &[], 10);
-    let url = format!("http://127.0.0.1:{}/", server.http);
     let profile = dir.join("chromium");
+    let url = signed_in_page(&server, &dir);
 
     let page = rendered(&url, &profile);
     assert!(page.contains("<strong>version 1</strong>"), "{page}");
@@ -58,9 +68,10 @@ fn the_status_page_shows_the_plan_and_a_refused_save() {
     wait_for("the typo to be refused", Duration::from_secs(20), || {
         (server.json("/api/plan")["last_attempt"]["ok"] == false).then_some(())
     });
+    let url = signed_in_page(&server, &dir);
     let page = rendered(&url, &profile);
     assert!(page.contains("<strong>refused</strong>"), "{page}");
     assert!(page.contains("calls go on with version 1"), "{page}");
-    assert!(page.contains("dialplans/ivr.dial:12:27"), "{page}");
+    assert!(page.contains("<code>ivr.dial:12:27</code>"), "{page}");
     assert!(page.contains("write it as: queue NUMBER"), "{page}");
 }

@@ -91,6 +91,14 @@ pub struct Call {
     trace: VecDeque<TraceEntry>,
 }
 
+/// What moves a waiting call on (`Call::awaiting`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Awaiting {
+    Keys,
+    Time,
+    Nothing,
+}
+
 /// What the call is waiting for.
 enum Wait {
     /// Running: not waiting for anything.
@@ -233,6 +241,19 @@ impl Call {
 
     pub fn is_ended(&self) -> bool {
         matches!(self.wait, Wait::Ended)
+    }
+
+    /// What moves the call on from where it waits, for the editor's simulator: keys (an
+    /// `ask`, a menu, the engine's own questions), time (a prompt, a recording, a ring, a
+    /// queue: each ends by itself), or neither (connected, ended).
+    pub fn awaiting(&self) -> Awaiting {
+        match &self.wait {
+            Wait::Input(_) => Awaiting::Keys,
+            Wait::Prompt { .. } | Wait::Recording(_) | Wait::Ringing { .. } | Wait::Queued(_) => {
+                Awaiting::Time
+            }
+            Wait::Nothing | Wait::Connected | Wait::Ended => Awaiting::Nothing,
+        }
     }
 
     /// What the call is waiting for, in words (for `simulate` and the call list).

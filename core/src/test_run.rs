@@ -31,6 +31,10 @@ pub struct Failure {
     pub instead: Vec<String>,
     /// The whole trace of the call, one line per entry.
     pub trace: Vec<String>,
+    /// The test step that failed, and the trace as entries, for the editor to link
+    /// each to its line.
+    pub span: switchboard_dsl::Span,
+    pub entries: Vec<TraceEntry>,
 }
 
 /// Runs every test of the plan, in source order.
@@ -50,7 +54,8 @@ pub fn run_test(plan: &Arc<Plan>, test: &Test) -> TestOutcome {
         .body
         .steps
         .iter()
-        .find_map(|s| run.step(&s.kind, s.span).err());
+        .find_map(|s| run.step(&s.kind, s.span).err())
+        .map(|f| *f);
     TestOutcome {
         name: test.name.clone(),
         place: plan.location(test.span),
@@ -70,7 +75,8 @@ struct Run {
 }
 
 impl Run {
-    fn step(&mut self, kind: &StepKind, span: switchboard_dsl::Span) -> Result<(), Failure> {
+    // Failures are boxed: a passing step returns only `Ok`, and a failure is rare and big.
+    fn step(&mut self, kind: &StepKind, span: switchboard_dsl::Span) -> Result<(), Box<Failure>> {
         match kind {
             StepKind::Given(g) => self.given(g),
             StepKind::TestCall { from, dial } => {
@@ -134,12 +140,14 @@ impl Run {
                     Some(call) => self.world.far_end(call, *party, &name.name, *does).err(),
                 };
                 if let Some(instead) = failed {
-                    return Err(Failure {
+                    return Err(Box::new(Failure {
                         place: self.plan.location(span),
                         expected: format!("a call ringing {who}"),
                         instead: vec![instead],
                         trace: self.rendered_trace(),
-                    });
+                        span,
+                        entries: self.trace().to_vec(),
+                    }));
                 }
             }
             _ => {}
@@ -177,12 +185,16 @@ impl Run {
         };
     }
 
-    fn need_call(&self, span: switchboard_dsl::Span, what: &str) -> Result<usize, Failure> {
-        self.current.ok_or_else(|| Failure {
-            place: self.plan.location(span),
-            expected: format!("a call to {what} in"),
-            instead: vec!["no call was placed before this step".into()],
-            trace: Vec::new(),
+    fn need_call(&self, span: switchboard_dsl::Span, what: &str) -> Result<usize, Box<Failure>> {
+        self.current.ok_or_else(|| {
+            Box::new(Failure {
+                place: self.plan.location(span),
+                expected: format!("a call to {what} in"),
+                instead: vec!["no call was placed before this step".into()],
+                trace: Vec::new(),
+                span,
+                entries: Vec::new(),
+            })
         })
     }
 
@@ -197,7 +209,7 @@ impl Run {
         self.trace().iter().map(|e| e.render(&self.plan)).collect()
     }
 
-    fn expect(&mut self, kind: &StepKind, span: switchboard_dsl::Span) -> Result<(), Failure> {
+    fn expect(&mut self, kind: &StepKind, span: switchboard_dsl::Span) -> Result<(), Box<Failure>> {
         self.expect_wanted(Expected::from_step(kind), span)
     }
 
@@ -205,7 +217,7 @@ impl Run {
         &mut self,
         want: Expected,
         span: switchboard_dsl::Span,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Box<Failure>> {
         let trace = self.trace();
         let found = trace[self.seen..]
             .iter()
@@ -229,12 +241,14 @@ impl Run {
                     })
                     .map(|e| e.what.to_string())
                     .collect();
-                Err(Failure {
+                Err(Box::new(Failure {
                     place: self.plan.location(span),
                     expected: want.to_string(),
                     instead,
                     trace: trace.iter().map(|e| e.render(&self.plan)).collect(),
-                })
+                    span,
+                    entries: trace.to_vec(),
+                }))
             }
         }
     }

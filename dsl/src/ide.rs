@@ -13,7 +13,7 @@ pub mod cursor;
 pub mod position;
 mod symbols;
 
-pub use position::{Position, offset, position};
+pub use position::{Position, offset, position, range};
 pub use symbols::{Symbol, SymbolKind};
 
 use crate::ast::Ast;
@@ -97,7 +97,7 @@ impl Analysis {
     pub fn completions(&self, file: FileId, offset: usize) -> Vec<Completion> {
         let text = &self.sources.get(file).text;
         let cur = cursor::at(text, offset);
-        let typed = cur.typed(offset).trim_start_matches('"');
+        let typed = completion_prefix(&cur, offset);
         let mut out = match reference_kind(cur.previous(), self.in_test(file, offset)) {
             Some(kind) => self.names(kind),
             None if cur.at_step_start() => {
@@ -109,6 +109,14 @@ impl Analysis {
         };
         out.retain(|c| c.label.starts_with(typed));
         out
+    }
+
+    /// Where what `completions` offers at `offset` starts: the completed word replaces
+    /// the text from here to `offset`.
+    pub fn completion_start(&self, file: FileId, offset: usize) -> usize {
+        let text = &self.sources.get(file).text;
+        let offset = cursor::floor(text, offset);
+        offset - completion_prefix(&cursor::at(text, offset), offset).len()
     }
 
     /// Where the flow, extension, queue or trunk named at `offset` is defined.
@@ -262,6 +270,12 @@ impl Analysis {
         }
         vars
     }
+}
+
+/// What is typed of the word at the cursor, without an opening quote: what completion
+/// filters on and replaces.
+fn completion_prefix<'a>(cur: &cursor::Cursor<'a>, offset: usize) -> &'a str {
+    cur.typed(offset).trim_start_matches('"')
 }
 
 /// The kind of name the word before the cursor asks for. In a test, `from` names the

@@ -8,6 +8,7 @@ pub mod ast;
 pub mod check;
 pub mod diagnostic;
 pub mod duration;
+pub mod flow_graph;
 pub mod ide;
 pub mod ir;
 pub mod lower;

@@ -24,6 +24,9 @@ pub struct CallLog {
     /// Held only to copy or update records, never across an await.
     inner: Mutex<Inner>,
     keep: usize,
+    /// Bumped when a call starts or ends, so the editor's event stream can tell the
+    /// browser to fetch the list again.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 struct Inner {
@@ -95,7 +98,13 @@ impl CallLog {
                 recent: VecDeque::new(),
             }),
             keep,
+            changes: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Changes each time a call starts or ends.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// Records a call that has just arrived, timed now.
@@ -120,6 +129,7 @@ impl CallLog {
             trace_dropped: 0,
         };
         self.lock().live.insert(call.id, record);
+        self.changes.send_modify(|n| *n += 1);
     }
 
     /// Adds the engine's trace entries to a live call: each rendered against the plan the
@@ -166,6 +176,8 @@ impl CallLog {
         call.outcome = Some(outcome.into());
         inner.recent.push_front(call);
         inner.recent.truncate(self.keep);
+        drop(inner);
+        self.changes.send_modify(|n| *n += 1);
     }
 
     /// A copy of every live call and the recent ones.

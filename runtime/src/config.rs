@@ -33,6 +33,10 @@ pub struct ServerConfig {
     /// (`localhost`, `127.0.0.1`, `[::1]`): a request with any other `Host` is refused, so
     /// a web page cannot reach the API through DNS rebinding.
     pub http_names: Vec<HostName>,
+    /// The HTTPS certificate chain and private key, PEM files; both or neither. Without
+    /// them HTTP listens on loopback only (`http::tls`).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     /// The UDP ports RTP may use: an even port for RTP and the odd one after it for RTCP.
     pub rtp_ports: RangeInclusive<u16>,
     /// The SQLite file and the recordings.
@@ -72,6 +76,8 @@ impl Default for ServerConfig {
             sip_addr: SocketAddr::from(([0, 0, 0, 0], 5060)),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             http_names: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
             rtp_ports: 10000..=20000,
             data_dir: PathBuf::from("var"),
             dialplans: PathBuf::from("dialplans"),
@@ -108,6 +114,15 @@ pub struct ConfigOverrides {
     #[arg(long, value_parser = parse_http_names)]
     #[serde(default, deserialize_with = "de_http_names")]
     pub http_names: Option<HttpNames>,
+    /// The HTTPS certificate (PEM, the server's first, then its chain); with --tls-key,
+    /// the API is served over TLS [default: none: HTTP on loopback only].
+    #[arg(long)]
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM) [default: none].
+    #[arg(long)]
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
     /// RTP ports, like 10000-20000 [default: 10000-20000].
     #[arg(long, value_parser = parse_port_range)]
     #[serde(default, deserialize_with = "de_ports")]
@@ -240,8 +255,34 @@ impl ServerConfig {
         Ok(config)
     }
 
-    /// Checks what no single key can: the RTP ports must not take the SIP port.
+    /// The HTTPS certificate and key, when both are set.
+    pub fn tls(&self) -> Option<crate::http::tls::TlsFiles> {
+        Some(crate::http::tls::TlsFiles {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+        })
+    }
+
+    /// Checks what no single key can: the RTP ports must not take the SIP port, and a
+    /// TLS certificate needs its key.
     fn validate(&self) -> Result<(), ConfigError> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => {
+                return Err(ConfigError::Conflict(
+                    "tls-cert is set but tls-key is not; HTTPS needs both: set --tls-key to \
+                     the certificate's private key (PEM)"
+                        .to_string(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Conflict(
+                    "tls-key is set but tls-cert is not; HTTPS needs both: set --tls-cert to \
+                     the certificate (PEM)"
+                        .to_string(),
+                ));
+            }
+            _ => {}
+        }
         if self.rtp_ports.contains(&self.sip_addr.port()) {
             return Err(ConfigError::Conflict(format!(
                 "rtp-ports {}-{} include the SIP port {}; move one of them \
@@ -367,9 +408,15 @@ fn write_place(
 impl ConfigOverrides {
     /// Paths in a config file are taken from the file's folder.
     fn rebase(&mut self, base: &Path) {
-        for path in [&mut self.data_dir, &mut self.dialplans, &mut self.prompts]
-            .into_iter()
-            .flatten()
+        for path in [
+            &mut self.data_dir,
+            &mut self.dialplans,
+            &mut self.prompts,
+            &mut self.tls_cert,
+            &mut self.tls_key,
+        ]
+        .into_iter()
+        .flatten()
         {
             if path.is_relative() {
                 *path = base.join(&*path);
@@ -385,6 +432,12 @@ impl ConfigOverrides {
         set(&mut config.sip_addr, self.sip_addr);
         set(&mut config.http_addr, self.http_addr);
         set(&mut config.http_names, self.http_names.clone().map(|n| n.0));
+        if self.tls_cert.is_some() {
+            config.tls_cert = self.tls_cert.clone();
+        }
+        if self.tls_key.is_some() {
+            config.tls_key = self.tls_key.clone();
+        }
         set(&mut config.rtp_ports, self.rtp_ports.clone());
         set(&mut config.data_dir, self.data_dir.clone());
         set(&mut config.dialplans, self.dialplans.clone());

@@ -35,6 +35,9 @@ pub enum ServerError {
     Ports(#[source] PortError),
     #[error("{0}; set --sip-addr")]
     Sip(#[source] SipError),
+    /// The HTTPS certificate or key could not be used; the message names the file.
+    #[error("{0}")]
+    Tls(#[source] crate::http::tls::TlsError),
     #[error("cannot listen for HTTP on {addr}: {source}; set --http-addr")]
     Http {
         addr: SocketAddr,

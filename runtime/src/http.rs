@@ -1,13 +1,14 @@
-//! The server's HTTP side: a status page for people (`/`), and the API: health, the
-//! running plan, live and recent calls.
+//! The server's HTTP side: the editor app (`/`), a status page for people (`/status`),
+//! and the API: health, the running plan, live and recent calls, and the editor's.
 //!
 //! `app` builds the router from the shared state, so tests drive it with `oneshot` and no
 //! socket; `bind` and `serve` put it on a TCP port until the shutdown future completes.
 //! Every error goes through `AppError`, which answers JSON and keeps internals in the log.
 //!
-//! Around the routes: `hosts` refuses a `Host` that is not one of ours (DNS rebinding),
-//! `headers` adds the security headers to every answer, and `connections` bounds how many
-//! connections are held and how long a request head may take.
+//! Around the routes: `auth::guard` asks for a signed-in admin (see `auth`), `hosts`
+//! refuses a `Host` that is not one of ours (DNS rebinding), `headers` adds the security
+//! headers to every answer, and `connections` bounds how many connections are held and
+//! how long a request head may take.
 
 mod assets;
 pub mod auth;
@@ -22,12 +23,14 @@ mod hosts;
 mod ide;
 mod office;
 mod plan_tests;
+mod prompt_audio;
 mod simulate;
 mod status_page;
 pub mod time;
+pub mod tls;
 mod trunks;
 
-pub use connections::{ConnectionTable, Limits, Refused, Slot, serve_with};
+pub use connections::{ConnectionTable, Limits, Refused, Slot, serve_tls_with, serve_with};
 pub use debug_counts::{HeldCounts, LiveParts};
 pub use headers::BODY_LIMIT;
 pub use hosts::{HostName, HostNames};
@@ -72,7 +75,7 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     let hosts = state.hosts.clone();
     Router::new()
-        .route("/", get(status_page::page))
+        .route("/status", get(status_page::page))
         .route("/healthz", get(healthz))
         .route("/api/plan", get(plan))
         .route("/api/calls", get(calls))
@@ -88,8 +91,11 @@ pub fn app(state: AppState) -> Router {
         .merge(plan_tests::routes())
         .merge(simulate::routes())
         .merge(flow::routes())
+        .merge(prompt_audio::routes())
         .merge(office::routes())
         .fallback(not_found)
+        // Inside the `Host` check, so the origin it compares against is one of ours.
+        .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT as usize))
         .layer(middleware::from_fn_with_state(hosts, hosts::check_host))
@@ -111,10 +117,23 @@ pub async fn serve(
     app: Router,
     cancel: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_tls(listener, app, None, cancel).await
+}
+
+/// `serve`, over TLS with `tls` (HTTPS with the configured certificate) when given.
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    cancel: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!("HTTP API on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!("HTTP API on {scheme}://{addr}");
     }
-    serve_with(listener, app, Limits::default(), cancel).await
+    // Open event streams never end by themselves; they end when the server stops.
+    let (app, cancel) = events::end_streams_on(app, cancel);
+    serve_tls_with(listener, app, Limits::default(), tls, cancel).await
 }
 
 /// Every way a request can fail. The message of `Internal` goes to the log only.
@@ -122,6 +141,17 @@ pub async fn serve(
 pub enum AppError {
     NotFound(String),
     BadRequest(String),
+    /// Understood, but refused by a rule (a weak password): 422, nothing changed.
+    Unprocessable(String),
+    /// No session, or a wrong password (401).
+    Unauthorized(String),
+    /// Signed in, but the request is refused: no CSRF token, another site's origin (403).
+    Forbidden(String),
+    /// Too many tries; answered with `Retry-After` (429).
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     Internal(String),
 }
 
@@ -130,6 +160,17 @@ impl IntoResponse for AppError {
         let (status, message) = match self {
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            AppError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+            AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            AppError::TooManyRequests {
+                message,
+                retry_after_secs,
+            } => {
+                let retry_after = [(axum::http::header::RETRY_AFTER, retry_after_secs)];
+                let body = Json(ErrorBody { error: message });
+                return (StatusCode::TOO_MANY_REQUESTS, retry_after, body).into_response();
+            }
             AppError::Internal(m) => {
                 tracing::error!("internal error answering an HTTP request: {m}");
                 (

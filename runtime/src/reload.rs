@@ -8,19 +8,22 @@
 //!
 //! Whoever keeps something derived from the plan follows its versions (`versions`): the
 //! SIP server resolves the trunks' hosts again on each new version, so a trunk moved in
-//! the plan is trusted at its new address from the next call on.
+//! the plan is trusted at its new address from the next call on. The editor hears of
+//! every attempt, loaded or refused (`attempts`), and shows an old call's trace against
+//! the text its version ran on (`sources_of`, kept for the last `KEPT_VERSIONS`).
 
 use crate::plan_files::{LoadedPlan, PlanFiles, compile_plan, find_plans};
 use notify_debouncer_full::notify::event::{AccessKind, AccessMode};
 use notify_debouncer_full::notify::{Event, EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use serde::Serialize;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
-use switchboard_dsl::Plan;
 use switchboard_dsl::render::{human, json_diagnostic};
+use switchboard_dsl::{FileId, Plan, Sources};
 
 /// How long the folder must be quiet before a change is compiled: an editor's save is a
 /// burst of events (write a temporary file, rename it, change its mode).
@@ -41,11 +44,45 @@ pub struct PlanHolder {
     /// SIP server's trunk addresses). Lives as long as the holder; receivers see the
     /// channel close when it is dropped.
     versions: tokio::sync::watch::Sender<u64>,
+    /// How many reloads have been attempted, loaded or not, so the editor's event stream
+    /// hears of a refused plan too.
+    attempts: tokio::sync::watch::Sender<u64>,
 }
+
+/// How many plan versions keep their sources after they stop running, so a call's
+/// trace can be shown against the text it ran on.
+pub const KEPT_VERSIONS: usize = 20;
 
 struct State {
     current: Arc<PlanVersion>,
     last: Arc<LastAttempt>,
+    /// The sources of the last `KEPT_VERSIONS` versions, the running one first.
+    kept: VecDeque<RanSources>,
+}
+
+/// The text one plan version ran on.
+#[derive(Clone)]
+pub struct RanSources {
+    pub version: u64,
+    /// The plan's file names, in `FileId` order.
+    pub files: Vec<String>,
+    pub sources: Arc<Sources>,
+}
+
+impl RanSources {
+    fn of(current: &PlanVersion) -> RanSources {
+        RanSources {
+            version: current.version,
+            files: current.files.clone(),
+            sources: current.plan.sources.clone(),
+        }
+    }
+
+    /// The text of the file named `name` (`office.dial`), if this version had it.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        let i = self.files.iter().position(|f| f == name)?;
+        Some(&self.sources.get(FileId(i as u32)).text)
+    }
 }
 
 /// One loaded plan: what calls run on.
@@ -117,11 +154,13 @@ impl PlanHolder {
             dialplans: dialplans.to_path_buf(),
             prompts: prompts.to_path_buf(),
             state: RwLock::new(State {
+                kept: VecDeque::from([RanSources::of(&current)]),
                 current: Arc::new(current),
                 last: Arc::new(last),
             }),
             reloading: Mutex::new(()),
             versions: tokio::sync::watch::Sender::new(1),
+            attempts: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -147,6 +186,7 @@ impl PlanHolder {
                     diagnostics: Vec::new(),
                     error: Some(e.clone()),
                 });
+                self.attempted();
                 return ReloadOutcome::Failed(e);
             }
         };
@@ -168,16 +208,21 @@ impl PlanHolder {
                 diagnostics: attempt.json_diagnostics(),
                 error: None,
             });
+            self.attempted();
             return ReloadOutcome::Refused { errors, warnings };
         };
         log_warnings(&attempt.loaded);
         let version = running + 1;
         let (current, last) = attempt.accepted(plan, version, at);
-        *self.state.write().unwrap_or_else(PoisonError::into_inner) = State {
-            current: Arc::new(current),
-            last: Arc::new(last),
-        };
+        {
+            let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+            state.kept.push_front(RanSources::of(&current));
+            state.kept.truncate(KEPT_VERSIONS);
+            state.current = Arc::new(current);
+            state.last = Arc::new(last);
+        }
         self.versions.send_replace(version);
+        self.attempted();
         tracing::info!(
             version,
             warnings,
@@ -202,6 +247,21 @@ impl PlanHolder {
         self.versions.subscribe()
     }
 
+    /// Changes after each reload attempt, whether it loaded a plan or not; the value
+    /// counts the attempts.
+    pub fn attempts(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.attempts.subscribe()
+    }
+
+    /// The text version `version` ran on, while it is one of the last `KEPT_VERSIONS`.
+    pub fn sources_of(&self, version: u64) -> Option<RanSources> {
+        self.read()
+            .kept
+            .iter()
+            .find(|k| k.version == version)
+            .cloned()
+    }
+
     pub fn version(&self) -> u64 {
         self.read().current.version
     }
@@ -220,6 +280,10 @@ impl PlanHolder {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn attempted(&self) {
+        self.attempts.send_modify(|n| *n += 1);
     }
 
     fn set_last(&self, last: LastAttempt) {
@@ -330,11 +394,25 @@ struct Attempt {
 }
 
 impl Attempt {
+    /// Every finding as `switchboard check --format json` writes it, with files named by
+    /// their name in the plan folder (`office.dial`), as the editor names them.
     fn json_diagnostics(&self) -> Vec<serde_json::Value> {
         let c = &self.loaded.compiled;
+        let in_folder = |path: &mut String| {
+            if let Some(name) = Path::new(path.as_str()).file_name() {
+                *path = name.to_string_lossy().into_owned();
+            }
+        };
         c.diagnostics
             .iter()
-            .map(|d| serde_json::to_value(json_diagnostic(d, &c.sources)).unwrap_or_default())
+            .map(|d| {
+                let mut json = json_diagnostic(d, &c.sources);
+                in_folder(&mut json.place.file);
+                for r in &mut json.related {
+                    in_folder(&mut r.place.file);
+                }
+                serde_json::to_value(json).unwrap_or_default()
+            })
             .collect()
     }
 

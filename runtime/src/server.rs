@@ -128,6 +128,11 @@ pub async fn run_with(
     .await
     .map_err(ServerError::Sip)?;
     let sip = Arc::new(sip);
+    // One record of the office's changes: the store thread bumps it for every committed
+    // login, message or password, the registrar for every registration, and the editor's
+    // event stream (`/api/events`) reads it.
+    let office_changes = store.office_changes();
+    sip.report_office_changes(office_changes.clone());
     // The lamps follow hot-desk logins from the start, not only from the next change.
     match store.run(|store| store.hot_desk_logins()).await {
         Ok(Ok(logins)) => {
@@ -153,14 +158,35 @@ pub async fn run_with(
     ));
 
     let calls = options.call_log.clone().unwrap_or_default();
-    let listener = http::bind(config.http_addr).await?;
+    // HTTPS with a certificate; without one, plain HTTP on loopback only (`http::tls`).
+    let tls = match config.tls() {
+        Some(files) => {
+            Some(http::tls::acceptor(&files.cert, &files.key).map_err(ServerError::Tls)?)
+        }
+        None => None,
+    };
+    let http_addr = match &tls {
+        Some(_) => config.http_addr,
+        None => {
+            let (addr, moved) = http::tls::plain_http_addr(config.http_addr);
+            if moved {
+                tracing::warn!(
+                    "{}",
+                    http::tls::loopback_only_warning(config.http_addr, addr)
+                );
+            }
+            addr
+        }
+    };
+    let listener = http::bind(http_addr).await?;
     let listening = Listening {
         sip: sip.local_addr(),
         http: listener.local_addr().map_err(|source| ServerError::Http {
-            addr: config.http_addr,
+            addr: http_addr,
             source,
         })?,
     };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let app = http::app(AppState {
         plans: plans.clone(),
         calls: calls.clone(),
@@ -171,18 +197,22 @@ pub async fn run_with(
             ports: ports.clone(),
             trunks: trunk_accounts.clone(),
         }),
-        auth: Default::default(),
-        office_changes: Default::default(),
+        auth: Arc::new(http::auth::Auth::new(http::auth::AuthSettings {
+            tls: tls.is_some(),
+            ..Default::default()
+        })),
+        office_changes,
     });
     // The API stays up while calls in progress end, so an admin can watch them go.
     let http_stop = CancellationToken::new();
-    let http_task = tokio::spawn(http::serve(
+    let http_task = tokio::spawn(http::serve_tls(
         listener,
         app,
+        tls,
         http_stop.clone().cancelled_owned(),
     ));
     tracing::info!(
-        "Switchboard is listening: SIP {} (UDP and TCP), HTTP http://{}, plan version {}",
+        "Switchboard is listening: SIP {} (UDP and TCP), HTTP {scheme}://{}, plan version {}",
         listening.sip,
         listening.http,
         plans.version()

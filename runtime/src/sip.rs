@@ -36,6 +36,7 @@ mod limit;
 mod lines;
 mod mwi;
 mod nonce;
+mod office_watch;
 mod outgoing;
 mod presence;
 mod presence_watch;

@@ -1,8 +1,9 @@
 //! The office store on disk: the server's `Store`, in one SQLite file.
 //!
 //! Mailboxes (PIN digests, greetings, name recordings, message metadata), queue logins,
-//! hot-desk logins and the SIP credentials (`credentials`) live in one database, so they
-//! survive a restart and a plan reload. Recordings themselves are files that the media side
+//! hot-desk logins, the SIP credentials (`credentials`) and the web editor's admins and
+//! sessions (`admins`, `sessions`) live in one database, so they survive a restart and a
+//! plan reload. Recordings themselves are files that the media side
 //! writes (write, fsync, rename); the store keeps their references.
 //!
 //! Every write is one `IMMEDIATE` transaction, in WAL mode with `synchronous = FULL`: when
@@ -20,15 +21,22 @@
 //! Opening the store leaves them alone, so an admin command run beside a live server
 //! (`switchboard user set-password`) does not disturb its parked calls.
 
+mod admins;
 mod call_details;
+mod changes;
 mod credentials;
+mod office_view;
 mod pin_attempts;
 mod queue_agents;
 mod schema;
+mod sessions;
 mod thread;
 
+pub use admins::{Admin, verify_admin_password};
 pub use credentials::DigestAlgorithm;
+pub use office_view::HotDeskSince;
 pub use schema::SCHEMA_VERSION;
+pub use sessions::Session;
 pub use thread::{StoreThread, steps_run};
 
 use crate::private_files;
@@ -49,6 +57,9 @@ pub struct SqliteStore {
     conn: Connection,
     /// The database file, for error messages.
     path: PathBuf,
+    /// What the writes since the store thread last looked changed, for it to tell once
+    /// they are committed.
+    changed: changes::Changed,
 }
 
 impl SqliteStore {
@@ -76,6 +87,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: schema::open(path)?,
             path: path.to_path_buf(),
+            changed: changes::Changed::default(),
         })
     }
 
@@ -394,6 +406,7 @@ impl Store for SqliteStore {
     }
 
     fn add_message(&mut self, mailbox: &str, message: NewMessage) -> Result<MessageId, StoreError> {
+        self.changed.office = true;
         self.write(&format!("save a message for {mailbox}"), |tx| {
             tx.execute(
                 "INSERT INTO mailboxes (mailbox) VALUES (?1) ON CONFLICT DO NOTHING",
@@ -425,6 +438,7 @@ impl Store for SqliteStore {
         let Ok(id) = i64::try_from(id.0) else {
             return Ok(false);
         };
+        self.changed.office = true;
         self.write(&format!("move message {id} of {mailbox}"), |tx| {
             let n = tx.execute(
                 "UPDATE messages SET folder = ?3 WHERE id = ?1 AND mailbox = ?2",
@@ -438,6 +452,7 @@ impl Store for SqliteStore {
         let Ok(id) = i64::try_from(id.0) else {
             return Ok(false);
         };
+        self.changed.office = true;
         self.write(&format!("delete message {id} of {mailbox}"), |tx| {
             let n = tx.execute(
                 "DELETE FROM messages WHERE id = ?1 AND mailbox = ?2",
@@ -487,6 +502,7 @@ impl Store for SqliteStore {
         } else {
             "DELETE FROM queue_logins WHERE agent = ?1 AND queue = ?2"
         };
+        self.changed.office = true;
         self.write(&format!("log {agent} in or out of {queue}"), |tx| {
             tx.execute(sql, [agent, queue]).map(drop)
         })
@@ -519,12 +535,15 @@ impl Store for SqliteStore {
         device_mac: &str,
         extension: Option<&str>,
     ) -> Result<(), StoreError> {
+        self.changed.office = true;
         let Some(extension) = extension else {
             return self.write(&format!("log out phone {device_mac}"), |tx| {
                 tx.execute("DELETE FROM hot_desks WHERE device_mac = ?1", [device_mac])
                     .map(drop)
             });
         };
+        // A login again by the one logged in keeps its start; another extension's starts now.
+        let now = i64::try_from(self.clock_ms()?).unwrap_or(i64::MAX);
         let elsewhere: Option<String> =
             self.write(&format!("log {extension} in on {device_mac}"), |tx| {
                 let elsewhere = tx
@@ -536,9 +555,12 @@ impl Store for SqliteStore {
                     .optional()?;
                 if elsewhere.is_none() {
                     tx.execute(
-                        "INSERT INTO hot_desks (device_mac, extension) VALUES (?1, ?2)
-                         ON CONFLICT (device_mac) DO UPDATE SET extension = excluded.extension",
-                        [device_mac, extension],
+                        "INSERT INTO hot_desks (device_mac, extension, since) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (device_mac) DO UPDATE SET
+                             since = CASE WHEN extension = excluded.extension
+                                     THEN since ELSE excluded.since END,
+                             extension = excluded.extension",
+                        params![device_mac, extension, now],
                     )?;
                 }
                 Ok(elsewhere)
@@ -579,6 +601,7 @@ impl Store for SqliteStore {
     }
 
     fn set_parked(&mut self, orbit: &str, parked: Option<ParkedCall>) -> Result<(), StoreError> {
+        self.changed.office = true;
         self.write(&format!("update park orbit {orbit}"), |tx| {
             match parked {
                 Some(call) => tx.execute(

@@ -118,7 +118,7 @@ fn an_unknown_key_is_named_with_its_place_and_the_likely_key() {
     assert_eq!(
         error("colour: blue\n"),
         "unknown key `colour` in switchboard.yaml (line 1, column 1); the keys are sip-addr, \
-         http-addr, http-names, rtp-ports, data-dir, dialplans, prompts, realm, digest-algorithms, public-ip, shutdown-deadline, media-timeout, sip-messages-per-source, trunks"
+         http-addr, http-names, tls-cert, tls-key, rtp-ports, data-dir, dialplans, prompts, realm, digest-algorithms, public-ip, shutdown-deadline, media-timeout, sip-messages-per-source, trunks"
     );
 }
 
@@ -326,4 +326,31 @@ fn http_names_are_a_list_in_the_file_or_commas_and_the_flag_wins() {
          `pbx.office.example:8080` is not a host name; write the name the admin types in \
          the browser, without http:// or a port, like pbx.office.example or 10.0.0.5"
     );
+}
+
+#[test]
+fn the_tls_certificate_and_key_come_together_relative_to_the_file() {
+    let (c, dir) = load(
+        "tls-cert: tls/cert.pem\ntls-key: tls/key.pem\n",
+        &ConfigOverrides::default(),
+    );
+    let files = c.unwrap().tls().expect("both are set");
+    assert_eq!(files.cert, dir.join("tls/cert.pem"));
+    assert_eq!(files.key, dir.join("tls/key.pem"));
+    assert_eq!(ServerConfig::default().tls(), None, "plain HTTP by default");
+    let flags = ConfigOverrides {
+        tls_key: Some("/etc/switchboard/key.pem".into()),
+        ..ConfigOverrides::default()
+    };
+    let (c, _) = load("tls-cert: /etc/switchboard/cert.pem\n", &flags);
+    assert_eq!(
+        c.unwrap().tls().unwrap().key,
+        Path::new("/etc/switchboard/key.pem")
+    );
+    assert_eq!(
+        error("tls-cert: cert.pem\n"),
+        "tls-cert is set but tls-key is not; HTTPS needs both: set --tls-key to the \
+         certificate's private key (PEM)"
+    );
+    assert!(error("tls-key: key.pem\n").contains("set --tls-cert"));
 }

@@ -1,4 +1,7 @@
 //! The HTTP API driven with `oneshot` (no server), and once over a real TCP socket.
+//! Requests are an admin's, signed in (`signed_in`); `editor_auth.rs` tests the sign-in.
+
+mod signed_in;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -24,6 +27,7 @@ struct Server {
     _dir: TempDir,
     plans: PathBuf,
     state: AppState,
+    session: signed_in::SignedIn,
 }
 
 impl Server {
@@ -39,21 +43,24 @@ impl Server {
         std::fs::create_dir_all(prompts.join("en")).unwrap();
         std::fs::write(plans.join("office.dial"), OFFICE).unwrap();
         let holder = PlanHolder::load_initial(&plans, &prompts).unwrap();
+        let state = AppState {
+            plans: Arc::new(holder),
+            calls: Arc::new(calls),
+            hosts: Arc::new(HostNames::new(
+                "127.0.0.1:8080".parse().unwrap(),
+                &[HostName::parse("pbx.office.example").unwrap()],
+            )),
+            store,
+            live: None,
+            auth: Default::default(),
+            office_changes: Default::default(),
+        };
+        let session = signed_in::signed_in(&state).await;
         Server {
             _dir: dir,
             plans,
-            state: AppState {
-                plans: Arc::new(holder),
-                calls: Arc::new(calls),
-                hosts: Arc::new(HostNames::new(
-                    "127.0.0.1:8080".parse().unwrap(),
-                    &[HostName::parse("pbx.office.example").unwrap()],
-                )),
-                store,
-                live: None,
-                auth: Default::default(),
-                office_changes: Default::default(),
-            },
+            state,
+            session,
         }
     }
 
@@ -66,7 +73,7 @@ impl Server {
     /// GET `path` with `host` as the `Host` header (none when `None`): the status, the
     /// headers and the body.
     async fn get_as(&self, path: &str, host: Option<&str>) -> (StatusCode, HeaderMap, Value) {
-        let mut request = Request::get(path);
+        let mut request = Request::get(path).header("cookie", &self.session.cookie);
         if let Some(h) = host {
             request = request.header("host", h);
         }
@@ -363,7 +370,7 @@ fn is_rfc3339_utc(s: &str) -> bool {
 
 /// Every path the API serves, and two it does not.
 const PATHS: &[&str] = &[
-    "/",
+    "/status",
     "/healthz",
     "/api/plan",
     "/api/calls",

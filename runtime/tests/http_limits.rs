@@ -41,12 +41,13 @@ where
     (addr, stop)
 }
 
-/// `GET /api/calls` from `source` (a loopback address of its own), answered in full.
-async fn get_calls_from(source: &str, server: std::net::SocketAddr) -> String {
+/// `GET /healthz` (open without signing in) from `source` (a loopback address of its
+/// own), answered in full.
+async fn get_health_from(source: &str, server: std::net::SocketAddr) -> String {
     let socket = TcpSocket::new_v4().unwrap();
     socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
     let mut tcp = socket.connect(server).await.unwrap();
-    let request = format!("GET /api/calls HTTP/1.1\r\nHost: {server}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {server}\r\nConnection: close\r\n\r\n");
     tcp.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     tcp.read_to_string(&mut response).await.unwrap();
@@ -98,7 +99,7 @@ async fn two_thousand_idle_connections_are_shed_and_a_request_is_still_answered(
 
     // Someone else (another address) is answered at once.
     let started = Instant::now();
-    let response = tokio::time::timeout(Duration::from_secs(2), get_calls_from("127.0.0.2", addr))
+    let response = tokio::time::timeout(Duration::from_secs(2), get_health_from("127.0.0.2", addr))
         .await
         .expect("no answer within 2 s while idle connections are open");
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
@@ -156,6 +157,6 @@ async fn a_request_head_that_never_ends_is_closed_after_the_deadline() {
     }
 
     // A prompt request is still answered.
-    let response = get_calls_from("127.0.0.1", addr).await;
+    let response = get_health_from("127.0.0.1", addr).await;
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
 }

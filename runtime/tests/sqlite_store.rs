@@ -175,6 +175,47 @@ fn hot_desks_map_both_ways_and_list_sorted() {
 }
 
 #[test]
+fn a_hot_desk_login_keeps_when_it_began_until_another_extension_takes_the_phone() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    let before = s.now_ms().unwrap();
+    s.set_hot_desk("001565AABBCC", Some("101")).unwrap();
+    let first = s.hot_desk_logins_since().unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].device, "001565AABBCC");
+    assert_eq!(first[0].extension, "101");
+    let began = first[0].since_ms.expect("a new login notes its start");
+    assert!(began >= before, "{began} >= {before}");
+    // The same extension logging in again keeps its start.
+    Connection::open(fx.path())
+        .unwrap()
+        .execute_batch("UPDATE hot_desks SET since = 5")
+        .unwrap();
+    s.set_hot_desk("001565AABBCC", Some("101")).unwrap();
+    assert_eq!(s.hot_desk_logins_since().unwrap()[0].since_ms, Some(5));
+    // Another extension on the phone starts anew.
+    s.set_hot_desk("001565AABBCC", Some("102")).unwrap();
+    let taken = &s.hot_desk_logins_since().unwrap()[0];
+    assert_eq!(taken.extension, "102");
+    assert!(taken.since_ms.unwrap() >= before);
+}
+
+#[test]
+fn a_version_4_store_keeps_its_hot_desk_logins_without_a_start() {
+    let fx = Fixture::new();
+    fx.open().set_hot_desk("001565AABBCC", Some("101")).unwrap();
+    let raw = Connection::open(fx.path()).unwrap();
+    raw.execute_batch(&format!("{DROP_V5} {DROP_V6} PRAGMA user_version = 4;"))
+        .unwrap();
+    drop(raw);
+    let s = fx.open();
+    let logins = s.hot_desk_logins_since().unwrap();
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0].extension, "101");
+    assert_eq!(logins[0].since_ms, None, "nobody noted when it began");
+}
+
+#[test]
 fn an_extension_is_logged_in_on_one_phone_at_most() {
     let fx = Fixture::new();
     let mut s = fx.open();
@@ -523,7 +564,7 @@ fn digest_algorithms_go_by_their_challenge_names() {
 fn a_new_store_has_the_current_schema_in_wal_mode() {
     let fx = Fixture::new();
     let s = fx.open();
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 6);
     assert_eq!(s.path(), fx.path());
     let raw = Connection::open(fx.path()).unwrap();
     let version: u32 = raw
@@ -545,6 +586,7 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
     assert_eq!(
         tables,
         [
+            "admins",
             "call_details",
             "hot_desks",
             "mailboxes",
@@ -555,6 +597,7 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
             "queue_answered",
             "queue_logins",
             "queue_turns",
+            "sessions",
             "sip_credentials"
         ]
     );
@@ -599,7 +642,7 @@ fn a_version_1_store_gains_pin_attempts_and_keeps_its_pins() {
     // Back to what version 1 wrote: no `pin_attempts` (nor later) tables.
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} PRAGMA user_version = 1;"
+        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V6} PRAGMA user_version = 1;"
     ))
     .unwrap();
     drop(raw);
@@ -623,13 +666,41 @@ fn a_version_2_store_gains_call_details_and_keeps_what_it_had() {
     }
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE call_details; {DROP_V4} PRAGMA user_version = 2;"
+        "DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V6} PRAGMA user_version = 2;"
     ))
     .unwrap();
     drop(raw);
     let mut s = fx.open();
     assert_eq!(s.check_pin("101", "1234").unwrap(), Some(true));
     conformance::call_details_are_kept_and_listed_by_when_they_started(&mut s);
+}
+
+/// What version 5 added: when each hot-desk login began.
+const DROP_V5: &str = "ALTER TABLE hot_desks DROP COLUMN since;";
+
+/// What version 6 added: the web editor's admins and their sessions.
+const DROP_V6: &str = "DROP TABLE sessions; DROP TABLE admins;";
+
+#[test]
+fn a_version_5_store_gains_admins_and_sessions_and_keeps_what_it_had() {
+    let fx = Fixture::new();
+    fx.open()
+        .set_password("101", "switchboard", "secret")
+        .unwrap();
+    let raw = Connection::open(fx.path()).unwrap();
+    raw.execute_batch(&format!("{DROP_V6} PRAGMA user_version = 5;"))
+        .unwrap();
+    drop(raw);
+    let mut s = fx.open();
+    assert!(s.has_password("101").unwrap());
+    s.set_admin_password("admin", "amber-kettle-harbour", 1_000)
+        .unwrap();
+    s.create_session(&"ab".repeat(32), "admin", 1_000, 2_000)
+        .unwrap();
+    assert_eq!(
+        s.session(&"ab".repeat(32), 1_500).unwrap().unwrap().admin,
+        "admin"
+    );
 }
 
 /// What version 4 added: the queues' memory of their agents.
@@ -644,8 +715,10 @@ fn a_version_3_store_gains_the_queues_agent_history_and_keeps_what_it_had() {
         s.record_call(&conformance::call_detail(1_000)).unwrap();
     }
     let raw = Connection::open(fx.path()).unwrap();
-    raw.execute_batch(&format!("{DROP_V4} PRAGMA user_version = 3;"))
-        .unwrap();
+    raw.execute_batch(&format!(
+        "{DROP_V4} {DROP_V5} {DROP_V6} PRAGMA user_version = 3;"
+    ))
+    .unwrap();
     drop(raw);
     let mut s = fx.open();
     assert!(s.queue_logged_in("102", "800").unwrap());

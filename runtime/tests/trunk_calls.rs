@@ -133,12 +133,15 @@ fn register_arrivals(log: &str) -> Vec<f64> {
         .collect()
 }
 
-/// `GET path` on the server's HTTP API: the body.
+/// `GET path` on the server's HTTP API, as the signed-in admin: the body.
 async fn get(live: &Live, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = live.listening.http;
     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\nConnection: close\r\n\r\n",
+        live.cookie
+    );
     tcp.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     tcp.read_to_string(&mut response).await.unwrap();
@@ -215,7 +218,7 @@ async fn registers_refreshes_and_unregisters(transport: Transport) {
         if tcp { "tcp" } else { "udp" }
     );
     assert_eq!(trunk["in_plan"], true);
-    let page = get(&live, "/").await;
+    let page = get(&live, "/status").await;
     assert!(page.contains("registered until"), "{page}");
     assert!(
         !page.contains(PASSWORD),

@@ -47,12 +47,9 @@ pub fn uri_of(path: &Path) -> lsp::Uri {
 }
 
 pub fn range(sources: &Sources, span: Span) -> lsp::Range {
-    let text = &sources.get(span.file).text;
-    let at = |offset: u32| {
-        let p = ide::position(text, offset as usize);
-        lsp::Position::new(p.line, p.character)
-    };
-    lsp::Range::new(at(span.start), at(span.end))
+    let r = ide::range(sources, span);
+    let at = |p: ide::Position| lsp::Position::new(p.line, p.character);
+    lsp::Range::new(at(r.start), at(r.end))
 }
 
 pub fn offset(text: &str, pos: lsp::Position) -> usize {

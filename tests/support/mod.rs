@@ -75,6 +75,10 @@ pub fn trace_has(call: &Value, needle: &str) -> bool {
         .is_some_and(|t| t.iter().any(|l| l.as_str().unwrap_or("").contains(needle)))
 }
 
+/// The web admin every test server has (`switchboard admin set-password`); the API's
+/// routes need their session. Their password is [`PASSWORD`].
+pub const ADMIN: &str = "admin";
+
 /// `switchboard run` on free ports, on `dir/dialplans` and `dir/var`, logging to
 /// `dir/server.log`; killed when dropped.
 pub struct Server {
@@ -82,6 +86,8 @@ pub struct Server {
     pub http: u16,
     pub sip: u16,
     pub dir: PathBuf,
+    /// `switchboard_session=…`, the admin's session, which `get` sends.
+    pub cookie: String,
 }
 
 impl Drop for Server {
@@ -114,6 +120,15 @@ impl Server {
             writeln!(set.stdin.take().unwrap(), "{PASSWORD}").unwrap();
             assert!(set.wait().unwrap().success(), "set-password {ext} failed");
         }
+        let mut admin = Command::new(bin)
+            .args(["admin", "set-password", ADMIN, "--data-dir"])
+            .arg(&data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        writeln!(admin.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+        assert!(admin.wait().unwrap().success(), "admin set-password failed");
         // Free ports are only free when asked: another test may take one before the server
         // binds it, and the server then exits at once. Such a start is tried again on
         // other ports; a server that runs but never answers still fails the test.
@@ -130,6 +145,7 @@ impl Server {
                 },
             );
             if answered {
+                server.cookie = server.sign_in(ADMIN, PASSWORD);
                 return server;
             }
             let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
@@ -176,20 +192,45 @@ impl Server {
             http,
             sip,
             dir: dir.to_path_buf(),
+            cookie: String::new(),
         }
     }
 
+    /// `GET path` as the signed-in admin: the body.
     pub fn get(&self, path: &str) -> Option<String> {
         let mut s = TcpStream::connect(("127.0.0.1", self.http)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {}\r\nConnection: close\r\n\r\n",
+            self.cookie
         )
         .ok()?;
         let mut out = String::new();
         s.read_to_string(&mut out).ok()?;
         out.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
+    }
+
+    /// Signs in to the web API as `user`: the `Cookie` value of the session; panics,
+    /// showing the answer, when the sign-in is refused.
+    pub fn sign_in(&self, user: &str, password: &str) -> String {
+        let body = serde_json::json!({"user": user, "password": password}).to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", self.http)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "POST /api/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out.lines()
+            .find_map(|line| line.strip_prefix("set-cookie: "))
+            .and_then(|cookie| cookie.split(';').next())
+            .unwrap_or_else(|| panic!("the admin's sign-in was refused: {out}"))
+            .to_string()
     }
 
     pub fn json(&self, path: &str) -> Value {

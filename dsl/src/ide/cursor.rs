@@ -59,12 +59,18 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Reads the line around `offset` in `text`.
-pub fn at(text: &str, offset: usize) -> Cursor<'_> {
+/// `offset` within `text` and on a char boundary, moved back if it was not.
+pub fn floor(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
+    offset
+}
+
+/// Reads the line around `offset` in `text`.
+pub fn at(text: &str, offset: usize) -> Cursor<'_> {
+    let offset = floor(text, offset);
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     let mut before = Vec::new();

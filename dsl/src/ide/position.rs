@@ -11,6 +11,12 @@ pub struct Position {
     pub character: u32,
 }
 
+/// Where a span starts and ends in its file.
+pub fn range(sources: &crate::Sources, span: crate::Span) -> std::ops::Range<Position> {
+    let text = &sources.get(span.file).text;
+    position(text, span.start as usize)..position(text, span.end as usize)
+}
+
 /// The position of a byte offset in `text` (clamped to the text and to a char boundary).
 pub fn position(text: &str, offset: usize) -> Position {
     let mut offset = offset.min(text.len());

@@ -150,3 +150,15 @@ fn lists_the_symbols_of_a_file_in_source_order() {
         ]
     );
 }
+
+#[test]
+fn completion_starts_where_the_typed_word_starts_after_any_quote() {
+    let start = |line: &str| {
+        let (a, at) = analysis(line);
+        let text = a.sources().get(FileId(0)).text.clone();
+        text[a.completion_start(FileId(0), at)..at].to_string()
+    };
+    assert_eq!(start("flow x {\n    goto main_m|\n}\n"), "main_m");
+    assert_eq!(start("flow x {\n    play \"goo|\n}\n"), "goo");
+    assert_eq!(start("flow x {\n    goto |\n}\n"), "");
+}

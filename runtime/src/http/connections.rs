@@ -9,15 +9,17 @@
 //! one on a kept-alive connection alike, so an idle connection also ends.
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -52,6 +54,19 @@ pub async fn serve_with(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    cancel: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_tls_with(listener, app, limits, None, cancel).await
+}
+
+/// `serve_with`, over TLS when `tls` is given: each connection's handshake must finish
+/// within `header_read_timeout`, like a request head. Every request carries its
+/// connection's peer address (`ConnectInfo<SocketAddr>`), for the sign-in throttle.
+pub async fn serve_tls_with(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    tls: Option<TlsAcceptor>,
     cancel: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let table = Arc::new(ConnectionTable::new(
@@ -91,19 +106,32 @@ pub async fn serve_with(
             }
         };
         let _ = stream.set_nodelay(true);
-        let connection =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let service = with_peer(app.clone(), peer);
         let stop = stop.clone();
+        let builder = builder.clone();
+        let tls = tls.clone();
+        let handshake_deadline = limits.header_read_timeout;
         tasks.spawn(async move {
             let _slot = slot;
-            tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                () = stop.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
-            }
+            let Some(tls) = tls else {
+                serve_connection(&builder, stream, service, stop).await;
+                return;
+            };
+            let handshake = tokio::time::timeout(handshake_deadline, tls.accept(stream));
+            let stream = tokio::select! {
+                done = handshake => match done {
+                    Ok(Ok(stream)) => stream,
+                    // A client that does not trust the certificate ends here, as does a
+                    // port scanner; neither is the server's fault.
+                    Ok(Err(e)) => {
+                        tracing::debug!("TLS handshake with {peer} failed: {e}");
+                        return;
+                    }
+                    Err(_) => return,
+                },
+                () = stop.cancelled() => return,
+            };
+            serve_connection(&builder, stream, service, stop).await;
         });
     }
     drop(listener);
@@ -111,6 +139,50 @@ pub async fn serve_with(
     tasks.close();
     tasks.wait().await;
     Ok(())
+}
+
+/// Serves HTTP/1.1 on one accepted connection (plain or TLS) until it ends or `stop`,
+/// when it finishes the request in flight.
+async fn serve_connection<I, S>(
+    builder: &http1::Builder,
+    io: I,
+    service: S,
+    stop: CancellationToken,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        >,
+    S::Future: Send + 'static,
+{
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        () = stop.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+/// `app` as hyper calls it, with the connection's peer address in every request.
+fn with_peer(
+    app: Router,
+    peer: SocketAddr,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future: Send + 'static,
+> + Clone {
+    let app = TowerToHyperService::new(app);
+    hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        hyper::service::Service::call(&app, request)
+    })
 }
 
 /// Why a connection was closed unserved.

@@ -1,8 +1,157 @@
-//! `GET /api/events`: server-sent events telling the editor the plan version, the last reload's outcome and office changes as they happen.
+//! `GET /api/events`: server-sent events telling the editor, as they happen, the plan
+//! version and how the last reload went (`plan`), that the office changed (`office`) and
+//! that a call started or ended (`calls`) — so no page polls.
+//!
+//! Each stream follows three counters (`PlanHolder::attempts`, `OfficeChanges`,
+//! `CallLog::changes`) and sends an event when one moves; a burst of changes between
+//! two reads becomes one event, which is all the browser needs to fetch afresh. A
+//! stream never ends by itself, so the HTTP server ends every stream when it stops
+//! (`end_streams_on`), or its graceful shutdown would wait for them forever.
 
 use super::AppState;
-use axum::Router;
+use super::time;
+use crate::reload::{LastAttempt, PlanHolder};
+use axum::extract::{Extension, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use axum::{Router, middleware};
+use futures_util::stream::{self, Stream};
+use serde::Serialize;
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// How often an idle stream sends a comment, so proxies and the browser keep it open.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/api/events", get(events))
+}
+
+/// `event: plan` data.
+#[derive(Serialize)]
+pub struct PlanEvent {
+    pub version: u64,
+    /// RFC 3339, UTC.
+    pub loaded_at: String,
+    pub last_attempt: LastAttempt,
+}
+
+/// Cancelled when the HTTP server stops: every open event stream ends.
+#[derive(Clone)]
+struct Stopping(CancellationToken);
+
+/// `app` with its event streams ending when `cancel` completes, and the future to hand
+/// the server as its own stop signal (it completes once the streams are told).
+pub fn end_streams_on(
+    app: Router,
+    cancel: impl Future<Output = ()> + Send + 'static,
+) -> (Router, impl Future<Output = ()> + Send + 'static) {
+    let token = CancellationToken::new();
+    let stopping = Stopping(token.clone());
+    let app = app.layer(middleware::from_fn(
+        move |mut request: axum::extract::Request, next: middleware::Next| {
+            request.extensions_mut().insert(stopping.clone());
+            next.run(request)
+        },
+    ));
+    let cancel = async move {
+        cancel.await;
+        token.cancel();
+    };
+    (app, cancel)
+}
+
+async fn events(
+    State(state): State<AppState>,
+    stopping: Option<Extension<Stopping>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let feed = Feed {
+        attempts: state.plans.attempts(),
+        office: Some(state.office_changes.subscribe()),
+        calls: Some(state.calls.changes()),
+        stopping: stopping.map_or_else(CancellationToken::new, |Extension(s)| s.0),
+        first: true,
+        state,
+    };
+    Sse::new(stream::unfold(feed, Feed::next)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+}
+
+/// One stream's place: the counters it follows and whether it has said hello.
+struct Feed {
+    state: AppState,
+    attempts: watch::Receiver<u64>,
+    /// `None` once the counter's owner is gone.
+    office: Option<watch::Receiver<u64>>,
+    calls: Option<watch::Receiver<u64>>,
+    stopping: CancellationToken,
+    first: bool,
+}
+
+impl Feed {
+    /// The next event; `None` ends the stream (the server is stopping).
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Feed)> {
+        if self.first {
+            // On connect: where the plan is now, so the page needs no other request.
+            self.first = false;
+            self.attempts.borrow_and_update();
+            let event = plan_event(&self.state.plans);
+            return Some((Ok(event), self));
+        }
+        loop {
+            tokio::select! {
+                () = self.stopping.cancelled() => return None,
+                changed = self.attempts.changed() => {
+                    // The holder is gone: so is the server.
+                    changed.ok()?;
+                    self.attempts.borrow_and_update();
+                    let event = plan_event(&self.state.plans);
+                    return Some((Ok(event), self));
+                }
+                generation = changed(&mut self.office) => match generation {
+                    Some(generation) => {
+                        let event = json_event("office", &serde_json::json!({ "generation": generation }));
+                        return Some((Ok(event), self));
+                    }
+                    None => self.office = None,
+                },
+                count = changed(&mut self.calls) => match count {
+                    Some(_) => return Some((Ok(json_event("calls", &serde_json::json!({}))), self)),
+                    None => self.calls = None,
+                },
+            }
+        }
+    }
+}
+
+/// The counter's new value when it moves; `None` when its sender is gone. Never
+/// completes for a counter already gone.
+async fn changed(receiver: &mut Option<watch::Receiver<u64>>) -> Option<u64> {
+    match receiver {
+        Some(r) => match r.changed().await {
+            Ok(()) => Some(*r.borrow_and_update()),
+            Err(_) => None,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+fn plan_event(plans: &PlanHolder) -> Event {
+    let current = plans.current();
+    json_event(
+        "plan",
+        &PlanEvent {
+            version: current.version,
+            loaded_at: time::rfc3339(current.loaded_at),
+            last_attempt: (*plans.last_attempt()).clone(),
+        },
+    )
+}
+
+fn json_event(name: &str, data: &impl Serialize) -> Event {
+    // Our own structs always serialize; an empty object is the fallback, not an error.
+    let data = serde_json::to_string(data).unwrap_or_else(|_| "{}".to_string());
+    Event::default().event(name).data(data)
 }

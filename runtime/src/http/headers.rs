@@ -8,9 +8,33 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// The largest request body accepted. No route reads a body (the API is `GET` only), so
-/// this only refuses early what would be thrown away.
+/// The largest request body accepted by routes that do not carry plan text.
 pub const BODY_LIMIT: u64 = 16 * 1024;
+
+/// The largest request body of a route that carries plan text (a save, a check, the
+/// editor's questions, tests and the simulator over unsaved buffers): each file may be
+/// 1 MB, and JSON escaping can double it.
+pub const EDITOR_BODY_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// The routes whose bodies carry plan text, by path prefix.
+const PLAN_TEXT_ROUTES: &[&str] = &[
+    "/api/files/",
+    "/api/check",
+    "/api/complete",
+    "/api/definition",
+    "/api/hover",
+    "/api/tests",
+    "/api/simulate",
+];
+
+/// The body limit of a request to `path`.
+pub fn body_limit(path: &str) -> u64 {
+    if PLAN_TEXT_ROUTES.iter().any(|r| path.starts_with(r)) {
+        EDITOR_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
 
 /// The status page is one document with an inline `<style>` and no script, image, font or
 /// form; everything else is forbidden. `'unsafe-inline'` for styles is safe here because
@@ -31,18 +55,19 @@ const HEADERS: &[(HeaderName, &str)] = &[
 ];
 
 /// Adds the security headers to every answer, and refuses a declared body over
-/// `BODY_LIMIT` with 413 before any handler runs.
+/// its route's `body_limit` with 413 before any handler runs.
 pub async fn security_headers(request: Request, next: Next) -> Response {
+    let limit = body_limit(request.uri().path());
     let too_large = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .is_some_and(|n| n > BODY_LIMIT);
+        .is_some_and(|n| n > limit);
     let mut response = if too_large {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request bodies are limited to {BODY_LIMIT} bytes\n"),
+            format!("request bodies are limited to {limit} bytes\n"),
         )
             .into_response()
     } else {
@@ -50,7 +75,11 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     };
     let headers = response.headers_mut();
     for (name, value) in HEADERS {
-        headers.insert(name.clone(), HeaderValue::from_static(value));
+        // A route that states its own policy keeps it: the editor app's page and bundle
+        // (`http/assets`) run scripts from 'self' and are cached by ETag.
+        headers
+            .entry(name.clone())
+            .or_insert(HeaderValue::from_static(value));
     }
     response
 }

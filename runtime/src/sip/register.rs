@@ -88,8 +88,9 @@ impl Shared {
                     })
                     .collect();
                 reply(tx, StatusCode::OK, headers).await?;
-                // Watchers hear the extension come or go.
+                // Watchers hear the extension come or go, and so does the office view.
                 if !fetch {
+                    self.tell_office();
                     self.registration_changed(&user).await;
                 }
                 Ok(())

@@ -85,6 +85,9 @@ pub enum RegisterError {
 #[derive(Default)]
 pub struct Registrar {
     table: HashMap<String, Vec<Registration>>,
+    /// Contacts forgotten because they expired, ever: a lapse is noticed by whoever
+    /// purges first, and this lets the office view hear of it all the same.
+    lapsed: u64,
 }
 
 impl Registrar {
@@ -157,22 +160,54 @@ impl Registrar {
             .unwrap_or_default()
     }
 
+    /// Every live contact at `now`, by extension, in the extensions' order.
+    pub fn all_live(&self, now: Instant) -> Vec<(String, Registration)> {
+        let mut all: Vec<(String, Registration)> = self
+            .table
+            .iter()
+            .flat_map(|(extension, bindings)| {
+                bindings
+                    .iter()
+                    .filter(|b| b.expires_at > now)
+                    .map(|b| (extension.clone(), b.clone()))
+            })
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.contact.cmp(&b.1.contact)));
+        all
+    }
+
+    /// Forgets every contact of `extension`; whether it had any.
+    pub fn forget(&mut self, extension: &str) -> bool {
+        self.table.remove(extension).is_some()
+    }
+
     /// How many contacts the table holds (expired ones too, until purged).
     pub fn contact_count(&self) -> usize {
         self.table.values().map(Vec::len).sum()
     }
 
+    /// How many contacts were forgotten because they expired, since the table began.
+    pub fn lapsed(&self) -> u64 {
+        self.lapsed
+    }
+
     /// Forgets every expired contact.
     pub fn purge(&mut self, now: Instant) {
+        let mut lapsed = 0;
         self.table.retain(|_, bindings| {
+            let before = bindings.len();
             bindings.retain(|b| b.expires_at > now);
+            lapsed += before - bindings.len();
             !bindings.is_empty()
         });
+        self.lapsed += lapsed as u64;
     }
 
     fn purge_extension(&mut self, extension: &str, now: Instant) {
         if let Some(bindings) = self.table.get_mut(extension) {
+            let before = bindings.len();
             bindings.retain(|b| b.expires_at > now);
+            self.lapsed += (before - bindings.len()) as u64;
             if bindings.is_empty() {
                 self.table.remove(extension);
             }
@@ -271,8 +306,14 @@ mod tests {
         );
         let later = now + Duration::from_secs(u64::from(MAX_EXPIRES));
         assert!(r.live("101", later).is_empty());
+        assert_eq!(r.all_live(now).len(), 1);
+        assert!(r.all_live(later).is_empty());
+        assert_eq!(r.lapsed(), 0);
         r.purge(later);
         assert!(r.table.is_empty());
+        assert_eq!(r.lapsed(), 1, "the lapse is counted");
+        r.purge(later);
+        assert_eq!(r.lapsed(), 1, "and only once");
     }
 
     #[test]

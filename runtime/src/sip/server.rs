@@ -97,6 +97,8 @@ pub(super) struct Shared {
     /// Told the user of every successful registration, once someone asked
     /// ([`SipServer::watch_registrations`]).
     pub(super) registered: Mutex<Option<mpsc::UnboundedSender<String>>>,
+    /// The editor's office view, told of registrations coming, going and lapsing.
+    pub(super) office: super::office_watch::OfficeWatch,
 }
 
 /// A trunk with its host resolved.
@@ -238,6 +240,7 @@ impl SipServer {
             salt: AtomicU64::new(0),
             stop: cancel.clone(),
             registered: Mutex::new(None),
+            office: Default::default(),
         });
         let inner = endpoint.inner.clone();
         tokio::spawn(async move {
@@ -502,6 +505,7 @@ async fn end_expired_subscriptions(shared: Arc<Shared>, cancel: CancellationToke
             _ = tick.tick() => {
                 shared.end_expired(Instant::now()).await;
                 shared.tell_lapsed_presence().await;
+                shared.tell_lapsed_registrations(Instant::now());
             }
         }
     }

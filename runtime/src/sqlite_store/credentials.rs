@@ -32,6 +32,7 @@ impl SqliteStore {
                  register as it"
             )));
         }
+        self.changed.credentials();
         let md5 = ha1(DigestAlgorithm::Md5, extension, realm, password);
         let sha256 = ha1(DigestAlgorithm::Sha256, extension, realm, password);
         self.write(&format!("set the SIP password of {extension}"), |tx| {
@@ -93,12 +94,16 @@ impl SqliteStore {
 
     /// Removes the SIP password of `extension`; false when it had none.
     pub fn remove_password(&mut self, extension: &str) -> Result<bool, StoreError> {
-        self.write(&format!("remove the SIP password of {extension}"), |tx| {
+        let removed = self.write(&format!("remove the SIP password of {extension}"), |tx| {
             let n = tx.execute(
                 "DELETE FROM sip_credentials WHERE extension = ?1",
                 [extension],
             )?;
             Ok(n > 0)
-        })
+        })?;
+        if removed {
+            self.changed.credentials();
+        }
+        Ok(removed)
     }
 }

@@ -8,12 +8,12 @@ use switchboard_core::store::StoreError;
 
 /// The schema version this build reads and writes; the file keeps its own in
 /// `PRAGMA user_version` (0 for a file that has none yet).
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// One function per version: `MIGRATIONS[n]` takes a store from version `n` to `n + 1`.
 /// A released migration is never edited; a change to the schema is a new one.
 const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] =
-    [to_v1, to_v2, to_v3, to_v4];
+    [to_v1, to_v2, to_v3, to_v4, to_v5, to_v6];
 
 /// How long a statement waits for another process's lock before failing. Calls wait on the
 /// store, so this is short; only a tool reading the file beside the server should contend.
@@ -274,6 +274,35 @@ fn to_v4(tx: &Transaction) -> rusqlite::Result<()> {
             queue        TEXT PRIMARY KEY,
             last_offered TEXT NOT NULL
         ) STRICT;
+        ",
+    )
+}
+
+/// Version 5: when each hot-desk login began, for the admin's view of the office
+/// (`GET /api/office`). Milliseconds since the Unix epoch; `NULL` for a login made
+/// before this version, whose start nobody noted.
+fn to_v5(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE hot_desks ADD COLUMN since INTEGER CHECK (since >= 0);")
+}
+
+/// Version 6: the web editor's admins (`admins`: an Argon2id hash of each password, a
+/// PHC string, never the password) and their sign-in sessions (`sessions`: the SHA-256
+/// of each session token, never the token). Times are milliseconds since the Unix epoch.
+fn to_v6(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE admins (
+            name          TEXT PRIMARY KEY NOT NULL,
+            password_hash TEXT NOT NULL,
+            password_set  INTEGER NOT NULL CHECK (password_set >= 0)
+        ) STRICT;
+        CREATE TABLE sessions (
+            token_sha256 TEXT PRIMARY KEY NOT NULL,
+            admin        TEXT NOT NULL REFERENCES admins (name) ON DELETE CASCADE,
+            created      INTEGER NOT NULL CHECK (created >= 0),
+            expires      INTEGER NOT NULL CHECK (expires >= 0)
+        ) STRICT;
+        CREATE INDEX sessions_by_admin ON sessions (admin);
         ",
     )
 }

@@ -20,9 +20,16 @@
 //! small table, kept in memory here (`Credentials`) and loaded again whenever another
 //! process changed the file (`PRAGMA data_version`, checked after each batch and at least
 //! every `POLL`), so `switchboard user set-password` beside a running server takes effect
-//! within about a second.
+//! within about a second. Its own writes (`set_password` through `run_sqlite`) are
+//! loaded again right after their batch commits.
+//!
+//! **Office changes.** After each batch the thread bumps `OfficeChanges` if a job wrote
+//! something the editor's office view shows (logins, messages, parked calls, SIP
+//! users), or another process changed the file: every writer, a call's step or an
+//! admin's request, is heard in this one place, once what it wrote is committed.
 
 use super::SqliteStore;
+use crate::office_changes::OfficeChanges;
 use crate::sip::{CredentialStore, DigestAlgorithm};
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -64,6 +71,9 @@ pub struct StoreThread {
     jobs: mpsc::Sender<Job>,
     /// The SIP credentials as last read, shared with the thread that refreshes them.
     credentials: Arc<RwLock<Credentials>>,
+    /// Bumped by the thread after a batch that changed the office; shared with whoever
+    /// else sees changes (the SIP registrar) and the event stream.
+    office_changes: Arc<OfficeChanges>,
 }
 
 /// The store thread stopped (a job panicked in a way that killed it, or it was never
@@ -82,6 +92,8 @@ impl StoreThread {
         let (jobs, jobs_rx) = mpsc::channel::<Job>();
         let credentials = Arc::new(RwLock::new(Credentials::default()));
         let shared = credentials.clone();
+        let office_changes = Arc::new(OfficeChanges::default());
+        let changes = office_changes.clone();
         std::thread::Builder::new()
             .name("switchboard-store".into())
             .spawn(move || {
@@ -94,7 +106,7 @@ impl StoreThread {
                 match store {
                     Ok(store) => {
                         let _ = opened.send(Ok(()));
-                        serve(store, jobs_rx, &shared);
+                        serve(store, jobs_rx, &shared, &changes);
                     }
                     Err(e) => {
                         let _ = opened.send(Err(e));
@@ -103,7 +115,16 @@ impl StoreThread {
             })
             .map_err(|e| StoreError::with_source("cannot start the office store's thread", e))?;
         opened_rx.await.map_err(|_| gone())??;
-        Ok(StoreThread { jobs, credentials })
+        Ok(StoreThread {
+            jobs,
+            credentials,
+            office_changes,
+        })
+    }
+
+    /// What changes in the office: bumped after every batch that wrote to it.
+    pub fn office_changes(&self) -> Arc<OfficeChanges> {
+        self.office_changes.clone()
     }
 
     /// Runs `f` on the store thread inside the current batch and returns its result
@@ -114,6 +135,15 @@ impl StoreThread {
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn Store) -> T + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run_sqlite(move |store| f(store)).await
+    }
+
+    /// `run` for what only the SQLite store offers (SIP credentials, admins, when a
+    /// hot-desk login began), with the same batch and commit.
+    pub async fn run_sqlite<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut SqliteStore) -> T + Send + 'static,
     ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |store| {
@@ -141,13 +171,18 @@ impl StoreThread {
 }
 
 /// The thread's loop: a batch per wake-up, until every handle is gone.
-fn serve(mut store: SqliteStore, jobs: mpsc::Receiver<Job>, credentials: &RwLock<Credentials>) {
+fn serve(
+    mut store: SqliteStore,
+    jobs: mpsc::Receiver<Job>,
+    credentials: &RwLock<Credentials>,
+    office_changes: &OfficeChanges,
+) {
     let mut seen = store.data_version().ok();
     loop {
         let first = match jobs.recv_timeout(POLL) {
             Ok(job) => job,
             Err(RecvTimeoutError::Timeout) => {
-                refresh_credentials(&store, &mut seen, credentials);
+                announce_changes(&mut store, &mut seen, credentials, office_changes);
                 continue;
             }
             Err(RecvTimeoutError::Disconnected) => break,
@@ -188,20 +223,29 @@ fn serve(mut store: SqliteStore, jobs: mpsc::Receiver<Job>, credentials: &RwLock
             rows = store.conn.total_changes() - changes_before,
             "store batch committed"
         );
+        // Loaded and announced before the replies: whoever hears "done" finds it so.
+        announce_changes(&mut store, &mut seen, credentials, office_changes);
         for reply in replies {
             reply(committed.as_ref().map(|_| ()));
         }
-        refresh_credentials(&store, &mut seen, credentials);
     }
 }
 
-fn refresh_credentials(
-    store: &SqliteStore,
+/// After a batch (or an idle `POLL`): tells the office view of a change, and loads the
+/// credentials again when this thread's writes or another process changed them.
+fn announce_changes(
+    store: &mut SqliteStore,
     seen: &mut Option<i64>,
     credentials: &RwLock<Credentials>,
+    office_changes: &OfficeChanges,
 ) {
+    let changed = store.changed.take();
     let now = store.data_version().ok();
-    if now == *seen {
+    let elsewhere = now != *seen;
+    if changed.office || elsewhere {
+        office_changes.bump();
+    }
+    if !changed.credentials && !elsewhere {
         return;
     }
     *seen = now;

@@ -41,6 +41,31 @@ extension 101 "Caller" { voicemail }
 extension 102 "Mailbox" { voicemail }
 "#;
 
+/// The admin every test server has, and their password, for the API.
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "amber-kettle-harbour";
+
+/// Signs in to the API at `addr` as `ADMIN`; the `Cookie` value that carries the session.
+async fn sign_in(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = format!(r#"{{"user": "{ADMIN}", "password": "{ADMIN_PASSWORD}"}}"#);
+    let request = format!(
+        "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).await.unwrap();
+    response
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .and_then(|cookie| cookie.split(';').next())
+        .unwrap_or_else(|| panic!("the admin's sign-in was refused: {response}"))
+        .to_string()
+}
+
 /// The MAC of the hot-desk phone a test plan may define (with the password `secret`).
 pub const HOT_DESK_PHONE: &str = "001565AABBCC";
 
@@ -52,6 +77,8 @@ pub struct Live {
     pub stop: CancellationToken,
     /// The server's record of calls, kept after it stopped.
     pub calls: Arc<CallLog>,
+    /// `switchboard_session=…`: the admin's session, for the API's guarded routes.
+    pub cookie: String,
     task: Option<JoinHandle<Result<(), switchboard_runtime::error::ServerError>>>,
 }
 
@@ -82,6 +109,7 @@ impl Live {
             s.set_password("103", "switchboard", "secret").unwrap();
             s.set_password(HOT_DESK_PHONE, "switchboard", "secret")
                 .unwrap();
+            s.set_admin_password(ADMIN, ADMIN_PASSWORD, 0).unwrap();
         });
         let mut config = ServerConfig {
             sip_addr: "127.0.0.1:0".parse().unwrap(),
@@ -102,11 +130,13 @@ impl Live {
         let listening = within("the server to listen", listening)
             .await
             .expect("the server starts");
+        let cookie = sign_in(listening.http).await;
         Live {
             dir,
             listening,
             stop,
             calls,
+            cookie,
             task: Some(task),
         }
     }
@@ -192,8 +222,11 @@ impl Live {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let addr = self.listening.http;
         let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let request =
-            format!("GET /api/debug/counts HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request = format!(
+            "GET /api/debug/counts HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\n\
+             Connection: close\r\n\r\n",
+            self.cookie
+        );
         tcp.write_all(request.as_bytes()).await.unwrap();
         let mut response = String::new();
         tcp.read_to_string(&mut response).await.unwrap();

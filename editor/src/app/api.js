@@ -1,0 +1,69 @@
+// The one way the app talks to the server: JSON over fetch, with the session's CSRF token
+// on every request that changes something, and a 401 anywhere handed to whoever shows the
+// sign-in screen (the work in the editor stays where it is).
+
+let csrf = null;
+let onSignedOut = () => {};
+
+/** Remembers the session's CSRF token (from /api/login or /api/session). */
+export function setSession(session) {
+  csrf = session ? session.csrf : null;
+}
+
+/** Who to tell when the server says the session is gone. */
+export function whenSignedOut(fn) {
+  onSignedOut = fn;
+}
+
+async function request(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET' && method !== 'HEAD') {
+    if (csrf) headers['X-CSRF-Token'] = csrf;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+  }
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch (e) {
+    return { status: 0, body: { error: `the server did not answer (${e.message}); is it running?` } };
+  }
+  let parsed = null;
+  const text = await response.text();
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = { error: text.trim() };
+    }
+  }
+  if (response.status === 401 && path !== '/api/login') {
+    onSignedOut(parsed && parsed.error);
+  }
+  return { status: response.status, body: parsed };
+}
+
+/** `GET path` → `{status, body}`. */
+export function get(path) {
+  return request('GET', path);
+}
+
+/** `method path` with a JSON body (and the CSRF token) → `{status, body}`. */
+export function send(method, path, body) {
+  return request(method, path, body);
+}
+
+/** A file's API path, each segment encoded (`sub dir/a b.dial` stays two segments). */
+export function filePath(path) {
+  return '/api/files/' + path.split('/').map(encodeURIComponent).join('/');
+}
+
+/** The error words of an answer, for showing. */
+export function errorText(answer) {
+  if (answer.body && answer.body.error) return answer.body.error;
+  return `the server answered ${answer.status}`;
+}
