@@ -7,13 +7,11 @@
 //! held to at least the rule a phone's is. Setting a password, or removing the admin,
 //! signs that admin out everywhere.
 
-use crate::run_cmd::load_config;
+use crate::run_cmd::{Place, load_config};
 use crate::user_cmd::{fail, open_or_create, read_secret};
 use clap::{Args, Subcommand};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
-use switchboard_runtime::config::ConfigOverrides;
 use switchboard_runtime::http::time::rfc3339;
 use switchboard_runtime::password_policy;
 use switchboard_runtime::server::store_path;
@@ -23,16 +21,6 @@ use switchboard_runtime::sqlite_store::SqliteStore;
 pub struct AdminArgs {
     #[command(subcommand)]
     command: AdminCommand,
-}
-
-/// Where the admins are kept.
-#[derive(Args)]
-struct Place {
-    /// A YAML settings file, as for `run`.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    #[command(flatten)]
-    flags: ConfigOverrides,
 }
 
 #[derive(Subcommand)]

@@ -17,6 +17,17 @@ pub struct RunArgs {
     overrides: ConfigOverrides,
 }
 
+/// Where a command working on the server's data (`admin`, `user`) finds it: the same
+/// `--config` file and flags as `run`, so it opens the store `run` uses.
+#[derive(Args)]
+pub struct Place {
+    /// A YAML settings file, as for `run`.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub flags: ConfigOverrides,
+}
+
 /// The configuration from defaults, file and flags, or the reason it was refused.
 pub fn load_config(
     file: Option<&std::path::Path>,

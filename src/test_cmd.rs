@@ -84,7 +84,7 @@ pub fn run(args: TestArgs) -> ExitCode {
                     }
                     if !f.trace.is_empty() {
                         println!("    trace:");
-                        for line in &f.trace {
+                        for line in f.rendered_trace(&plan) {
                             println!("      {line}");
                         }
                     }

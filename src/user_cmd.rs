@@ -1,7 +1,10 @@
-//! `switchboard user`: the SIP users, who may register and call. `set-password EXT`
-//! stores a user's password as digests, `list` shows the users with one, `remove EXT`
-//! takes one away; `set-pin EXT` sets the voicemail PIN of an extension's mailbox, so
-//! that a first PIN need not be written in the plan.
+//! `switchboard user`: the SIP users, who may register and call, and the office's
+//! people, who sign in to the web client as their extension. `set-password EXT` stores a
+//! user's password as digests for the phone and, for an extension, as an Argon2id hash
+//! for the web (one password for both, in one transaction; `--web` sets the web one
+//! alone), `list` shows the users with one, `remove EXT` takes both away; `set-pin EXT`
+//! sets the voicemail PIN of an extension's mailbox, so that a first PIN need not be
+//! written in the plan.
 //!
 //! A SIP user is an extension or a hot-desk phone's MAC address that the plan defines:
 //! a password for anything else would be a way in that the plan does not know about
@@ -9,23 +12,22 @@
 //! input (one line), so they never show in the process list or the shell history.
 //!
 //! A password must pass `switchboard_runtime::password_policy` (12 characters or more,
-//! not the user name, not a run, repetition or well-known password), the rule the web
-//! login will share. There is no flag to store a weak one: a password that passes costs
+//! not the user name, not a run, repetition or well-known password), the rule a person
+//! changing their web password in the client meets too. There is no flag to store a weak one: a password that passes costs
 //! nothing to choose, since a phone keeps it, while such a flag would travel from a lab's
 //! script to an office whose SIP port the internet's scanners find within the hour.
 
-use crate::run_cmd::load_config;
+use crate::run_cmd::{Place, load_config};
 use clap::{Args, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use switchboard_core::store::{PinAttempts, Store};
 use switchboard_dsl::Plan;
-use switchboard_runtime::config::ConfigOverrides;
 use switchboard_runtime::config::ServerConfig;
 use switchboard_runtime::password_policy;
 use switchboard_runtime::plan_files::{compile_plan, find_plans};
-use switchboard_runtime::plan_users::{plan_user, stored_name};
+use switchboard_runtime::plan_users::{PlanUser, UserKind, plan_user, stored_name};
 use switchboard_runtime::server::store_path;
 use switchboard_runtime::sqlite_store::{SqliteStore, pin_digest};
 
@@ -35,21 +37,15 @@ pub struct UserArgs {
     command: UserCommand,
 }
 
-/// Where the users are kept and which plan says who may be one.
-#[derive(Args)]
-struct Place {
-    /// A YAML settings file, as for `run`.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    #[command(flatten)]
-    flags: ConfigOverrides,
-}
-
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Set the SIP password of an extension or hot-desk phone the plan defines; the
+    /// Set the password of an extension or hot-desk phone the plan defines; the
     /// password is read from standard input, like:
     /// `echo 'your own passphrase' | switchboard user set-password 101`.
+    ///
+    /// An extension's password is for its phone (SIP) and for the web client (where the
+    /// person signs in as their extension); a phone's MAC or a trunk's user gets the SIP
+    /// password only. Setting it signs the person out of the web client everywhere.
     ///
     /// A password is refused (exit status 2, nothing stored) when it has fewer than 12
     /// characters or more than 128, contains the user name or the name backwards, is one
@@ -60,15 +56,21 @@ enum UserCommand {
     SetPassword {
         /// The extension, like 101, or a hot-desk phone's MAC, like 001565AABBCC.
         extension: String,
+        /// Set only the web client's password of the extension; its phone keeps its
+        /// SIP password.
+        #[arg(long)]
+        web: bool,
         #[command(flatten)]
         place: Place,
     },
-    /// List the users with a SIP password, and whether the plan still defines each.
+    /// List the users with a password, which (phone, web), and whether the plan still
+    /// defines each.
     List {
         #[command(flatten)]
         place: Place,
     },
-    /// Remove the SIP password of a user: it can no longer register or call.
+    /// Remove the passwords of a user: its phone can no longer register or call, and
+    /// the person can no longer sign in to the web client.
     Remove {
         /// The extension or MAC, as `list` shows it.
         extension: String,
@@ -92,7 +94,11 @@ enum UserCommand {
 
 pub fn run(args: UserArgs) -> ExitCode {
     match args.command {
-        UserCommand::SetPassword { extension, place } => set_password(extension, place),
+        UserCommand::SetPassword {
+            extension,
+            web,
+            place,
+        } => set_password(extension, web, place),
         UserCommand::List { place } => list(place),
         UserCommand::Remove { extension, place } => remove(extension, place),
         UserCommand::SetPin {
@@ -103,7 +109,18 @@ pub fn run(args: UserArgs) -> ExitCode {
     }
 }
 
-fn set_password(extension: String, place: Place) -> ExitCode {
+/// What `set-password` sets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Which {
+    /// The phone's digests only: a device or a trunk's user, who never signs in to the web.
+    Phone,
+    /// The web client's password only (`--web`).
+    Web,
+    /// Both, from the one password: an extension.
+    Both,
+}
+
+fn set_password(extension: String, web: bool, place: Place) -> ExitCode {
     let config = match load_config(place.config.as_deref(), &place.flags) {
         Ok(c) => c,
         Err(e) => return fail(2, e),
@@ -116,8 +133,24 @@ fn set_password(extension: String, place: Place) -> ExitCode {
         Ok(user) => user,
         Err(e) => return fail(2, e),
     };
+    let which = match (web, user.kind) {
+        (false, UserKind::Extension) => Which::Both,
+        (false, _) => Which::Phone,
+        (true, UserKind::Extension) => Which::Web,
+        (true, _) => {
+            return fail(
+                2,
+                format!(
+                    "{} is a {}, not a person: only an extension signs in to the web \
+                     client; leave out --web to set its SIP password",
+                    user.name, user.what
+                ),
+            );
+        }
+    };
     let example = format!(
-        "echo 'your own passphrase' | switchboard user set-password {}",
+        "echo 'your own passphrase' | switchboard user set-password {}{}",
+        if web { "--web " } else { "" },
         user.name
     );
     let password = match read_secret("password", &example) {
@@ -132,20 +165,46 @@ fn set_password(extension: String, place: Place) -> ExitCode {
         Ok(opened) => opened,
         Err(e) => return fail(1, e),
     };
-    let result = store.set_password(&user.name, &config.realm, &password);
+    let now = now_ms();
+    let result = match which {
+        Which::Phone => store.set_password(&user.name, &config.realm, &password),
+        Which::Web => store.set_web_password(&user.name, &password, now),
+        Which::Both => store.set_phone_and_web_password(&user.name, &config.realm, &password, now),
+    };
     match result {
         Ok(()) => {
-            println!(
-                "password of {} ({}) set (realm {:?}, stored as digests in {})",
-                user.name,
-                user.what,
-                config.realm,
-                path.display()
-            );
+            println!("{}", set_message(&user, which, &config.realm, &path));
             ExitCode::SUCCESS
         }
         Err(e) => fail(1, e.to_string()),
     }
+}
+
+/// What `set-password` says it did.
+fn set_message(user: &PlanUser, which: Which, realm: &str, path: &std::path::Path) -> String {
+    let (who, what, path) = (&user.name, &user.what, path.display());
+    match which {
+        Which::Phone => {
+            format!("password of {who} ({what}) set (realm {realm:?}, stored as digests in {path})")
+        }
+        Which::Web => format!(
+            "web password of {who} ({what}) set (stored as an Argon2id hash in {path}); the \
+             phone keeps its SIP password, and {who} was signed out of the web client"
+        ),
+        Which::Both => format!(
+            "password of {who} ({what}) set for the phone and the web client (realm \
+             {realm:?}; stored as digests and an Argon2id hash in {path}); {who} was signed \
+             out of the web client"
+        ),
+    }
+}
+
+/// Now, in milliseconds since the Unix epoch, for when a web password was set.
+fn now_ms() -> u64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn set_pin(extension: String, print: bool, place: Place) -> ExitCode {
@@ -255,17 +314,35 @@ fn list(place: Place) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(2, e),
     };
-    let users =
-        match open_existing(&config).and_then(|s| s.list_passwords().map_err(|e| e.to_string())) {
-            Ok(users) => users,
-            Err(e) => return fail(1, e),
-        };
+    let stored = open_existing(&config).and_then(|s| {
+        let phones = s.list_passwords().map_err(|e| e.to_string())?;
+        let webs = s.list_web_passwords().map_err(|e| e.to_string())?;
+        Ok((phones, webs))
+    });
+    let (phones, webs) = match stored {
+        Ok(stored) => stored,
+        Err(e) => return fail(1, e),
+    };
     // The users are listed even when the plan cannot be read: that is when an admin
     // most needs to see them.
     let plan = load_plan(&config);
     if let Err(e) = &plan {
         eprintln!("warning: {e}; cannot tell which users the plan defines");
     }
+    // Everyone with either password, by name, with the realm of their phone's.
+    let mut users: Vec<(String, Option<String>, bool)> = phones
+        .into_iter()
+        .map(|(name, realm)| {
+            let web = webs.contains(&name);
+            (name, Some(realm), web)
+        })
+        .collect();
+    for name in webs {
+        if !users.iter().any(|(user, _, _)| *user == name) {
+            users.push((name, None, true));
+        }
+    }
+    users.sort_by(|a, b| a.0.cmp(&b.0));
     if users.is_empty() {
         println!(
             "no SIP users; add one with: echo 'your own passphrase' | switchboard user \
@@ -273,8 +350,8 @@ fn list(place: Place) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let width = users.iter().map(|(u, _)| u.len()).max().unwrap_or(0);
-    for (name, realm) in &users {
+    let width = users.iter().map(|(u, _, _)| u.len()).max().unwrap_or(0);
+    for (name, realm, web) in &users {
         let status = match &plan {
             Err(_) => "plan unknown".to_string(),
             Ok(plan) => match plan_user(plan, name) {
@@ -282,15 +359,19 @@ fn list(place: Place) -> ExitCode {
                 Err(_) => format!("not in the plan (switchboard user remove {name})"),
             },
         };
-        let realm_note = if *realm == config.realm {
-            String::new()
-        } else {
-            format!(
+        let passwords = match (realm, web) {
+            (Some(_), true) => "phone and web",
+            (Some(_), false) => "phone",
+            (None, _) => "web only",
+        };
+        let realm_note = match realm {
+            Some(realm) if *realm != config.realm => format!(
                 " [realm {realm:?}, not the server's {:?}: set the password again]",
                 config.realm
-            )
+            ),
+            _ => String::new(),
         };
-        println!("{name:<width$}  {status}{realm_note}");
+        println!("{name:<width$}  {status}  ({passwords}){realm_note}");
     }
     ExitCode::SUCCESS
 }
@@ -302,18 +383,28 @@ fn remove(extension: String, place: Place) -> ExitCode {
     };
     // The name as stored: MACs are kept in capitals.
     let name = stored_name(&extension);
-    let removed = open_existing(&config)
-        .and_then(|mut s| s.remove_password(&name).map_err(|e| e.to_string()));
+    let removed = open_existing(&config).and_then(|mut s| {
+        s.remove_phone_and_web_password(&name)
+            .map_err(|e| e.to_string())
+    });
     match removed {
-        Ok(true) => {
-            println!(
-                "{name} removed: it can no longer register or call (a phone registered now keeps its registration until it expires)"
-            );
+        Ok(removed) if removed.phone || removed.web => {
+            let mut what = Vec::new();
+            if removed.phone {
+                what.push(
+                    "it can no longer register or call (a phone registered now keeps its \
+                     registration until it expires)",
+                );
+            }
+            if removed.web {
+                what.push("it can no longer sign in to the web client, and was signed out");
+            }
+            println!("{name} removed: {}", what.join("; "));
             ExitCode::SUCCESS
         }
-        Ok(false) => fail(
+        Ok(_) => fail(
             1,
-            format!("{name} has no SIP password; `switchboard user list` shows who has"),
+            format!("{name} has no SIP or web password; `switchboard user list` shows who has"),
         ),
         Err(e) => fail(1, e),
     }

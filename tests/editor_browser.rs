@@ -1,8 +1,14 @@
-//! The web editor in a real headless Chromium against a real `switchboard run`: this test
-//! starts the server on a copy of the shipped plan (with an admin password set through
-//! `switchboard admin set-password`) and runs the browser tests in `editor/tests/`
-//! (`node editor/tests/run.mjs`, playwright-core driving Debian's chromium); each of them
-//! says what it checks at its top.
+//! The web editor and the people's web client in a real headless Chromium against a real
+//! `switchboard run`: this test starts the server on a copy of the shipped plan (with an
+//! admin password set through `switchboard admin set-password`, and 101's and 102's
+//! through `switchboard user set-password`, which sets the phone's and the web's) and runs the
+//! browser tests in `editor/tests/` (`node editor/tests/run.mjs`, playwright-core driving
+//! Debian's chromium); each of them says what it checks at its top.
+//!
+//! The chat tests need a website on another origin: run.mjs serves
+//! `editor/tests/fixtures/` at `SITE_URL` (a port picked here), which the config lets
+//! open the live chat (`chat.livechat.allowed-origins`). The plan's copy sends live chats
+//! to queue 800 (Sales), whose agent 101 is signed in to the client.
 //!
 //! Screenshots the tests take go to this run's temp folder; `UPDATE_SCREENSHOTS=1` writes
 //! them to `docs/` instead, for the manual.
@@ -12,7 +18,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::{ADMIN, PASSWORD, Server, office_copy, repo, wait_child};
+use support::{ADMIN, PASSWORD, Server, edit, free_port, office_copy, repo, wait_child};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -38,7 +44,22 @@ fn the_editor_works_in_a_browser() {
     );
 
     let dir = office_copy("editor-browser");
-    let server = Server::start(&dir, &[], 10);
+    // The test website's origin: `localhost`, where the server is `127.0.0.1`, so the two
+    // are different origins as a real site and a real office are.
+    let site_url = format!("http://localhost:{}", free_port());
+    std::fs::write(
+        dir.join("config.yaml"),
+        format!(
+            "chat:\n  livechat:\n    office-name: Example Dental\n    allowed-origins:\n      - {site_url}\n"
+        ),
+    )
+    .unwrap();
+    edit(
+        &dir.join("dialplans/chat.dial"),
+        "chat livechat                               -> queue 801",
+        "chat livechat                               -> queue 800",
+    );
+    let server = Server::start(&dir, &["101", "102"], 10);
     let screenshots = if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
         repo().join("docs")
     } else {
@@ -53,6 +74,8 @@ fn the_editor_works_in_a_browser() {
         .env("ADMIN_PASSWORD", PASSWORD)
         .env("CHROMIUM", CHROMIUM)
         .env("SIP_ADDR", format!("127.0.0.1:{}", server.sip))
+        .env("SITE_URL", &site_url)
+        .env("PERSON_PASSWORD", PASSWORD)
         .env("SCREENSHOT_DIR", &screenshots)
         .env("FAILURE_DIR", &dir)
         .stdin(Stdio::null())

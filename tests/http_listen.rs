@@ -5,7 +5,7 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{IpAddr, TcpStream, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::{free_port, office_copy, repo, wait_for};
@@ -22,6 +22,15 @@ fn health(addr: &str) -> Option<String> {
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
     Some(out)
+}
+
+/// An address of this machine that is not loopback: the one it would send from to
+/// a documentation address (192.0.2.1; a UDP `connect` sends nothing), if it has one.
+fn non_loopback_address() -> Option<IpAddr> {
+    let socket = UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
 
 #[test]
@@ -61,10 +70,20 @@ fn without_a_certificate_every_interface_becomes_loopback_with_a_warning() {
             None
         },
     );
+    // Not reachable on the machine's other addresses: what "loopback only" means.
+    let outside = non_loopback_address().map(|ip| (ip, TcpStream::connect((ip, http))));
     let log = std::fs::read_to_string(dir.join("server.log")).unwrap();
     let _ = child.kill();
     let _ = child.wait();
     assert!(answered.ends_with("ok"), "{answered}");
+    match outside {
+        Some((ip, connected)) => assert!(
+            connected.is_err(),
+            "the server answered on {ip}:{http}, an address that is not loopback"
+        ),
+        // A machine with no other address cannot be reached from elsewhere anyway.
+        None => eprintln!("no address but loopback here: only loopback was checked"),
+    }
     let warning = log
         .lines()
         .find(|l| l.contains("WARN") && l.contains("without a TLS certificate"))

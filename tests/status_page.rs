@@ -1,10 +1,13 @@
 //! The status page a signed-in admin sees at `http://127.0.0.1:8080/status`, in a real
 //! headless Chromium: the running plan, and a saved plan with a mistake refused with its
 //! file, line and fix. Chromium is handed the page the admin's session fetched (the page
-//! has no script, so the file renders as the served page would).
+//! has no script, so the file renders as the served page would); the served answer's
+//! own headers — its CSP above all — are checked on the answer itself.
 
 mod support;
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -38,6 +41,58 @@ fn signed_in_page(server: &Server, dir: &Path) -> String {
     let file = dir.join("status.html");
     std::fs::write(&file, html).unwrap();
     format!("file://{}", file.display())
+}
+
+/// The head of the answer to `GET /status` in the admin's session, header names in
+/// lowercase: what Chromium's `file://` copy does not carry.
+fn status_head(server: &Server) -> Vec<(String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", server.http)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET /status HTTP/1.1\r\nHost: localhost\r\nCookie: {}\r\nConnection: close\r\n\r\n",
+        server.cookie
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, _) = out.split_once("\r\n\r\n").expect("an HTTP answer");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    head.lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn the_status_page_is_served_with_its_security_headers() {
+    let dir = office_copy("status-page-headers");
+    let server = Server::start(&dir, &[], 10);
+    let head = status_head(&server);
+    let header = |name: &str| {
+        head.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {name} header: {head:?}"))
+    };
+    // No script runs: nothing but inline style is allowed, and the page is never framed.
+    let csp = header("content-security-policy");
+    for directive in [
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} missing from {csp}");
+    }
+    assert!(!csp.contains("script-src"), "{csp}");
+    assert_eq!(header("x-frame-options"), "DENY");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("referrer-policy"), "no-referrer");
+    assert_eq!(header("cache-control"), "no-store");
+    assert!(header("content-type").starts_with("text/html"));
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! `switchboard user` as an admin runs it: passwords only for the extensions and
 //! hot-desk phones the plan defines (a typo gets "did you mean") and only ones the
-//! password policy accepts, `list` shows who has one and who the plan no longer
-//! defines, `remove` takes one away. Each test has a fresh folder with its own small
-//! plan and store.
+//! password policy accepts, one password for an extension's phone and web client
+//! (`--web` for the web one alone), `list` shows who has which and who the plan no
+//! longer defines, `remove` takes both away. Each test has a fresh folder with its own
+//! small plan and store.
 
 mod support;
 
@@ -13,7 +14,7 @@ use support::PASSWORD;
 use switchboard_runtime::server::store_path;
 use switchboard_runtime::sip::DigestAlgorithm;
 use switchboard_runtime::sip::digest::ha1;
-use switchboard_runtime::sqlite_store::SqliteStore;
+use switchboard_runtime::sqlite_store::{SqliteStore, verify_web_password};
 
 const PLAN: &str = "\
 extension 101 \"Alice Adams\" { voicemail; pin \"1234\" }
@@ -217,7 +218,9 @@ fn list_shows_who_has_a_password_and_remove_takes_it_away() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
     assert!(
-        lines[0].starts_with("101") && lines[0].contains("extension Alice Adams"),
+        lines[0].starts_with("101")
+            && lines[0].contains("extension Alice Adams")
+            && lines[0].ends_with("(phone and web)"),
         "{out}"
     );
     assert!(
@@ -245,7 +248,7 @@ fn list_shows_who_has_a_password_and_remove_takes_it_away() {
 
     let again = user(&dir, &["remove", "102"], "");
     assert_eq!(again.status.code(), Some(1));
-    assert!(text(&again.stderr).contains("102 has no SIP password"));
+    assert!(text(&again.stderr).contains("102 has no SIP or web password"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -367,4 +370,134 @@ fn a_trunks_inbound_user_gets_a_password_and_is_listed_as_the_trunks() {
             .any(|l| l.starts_with("carrier-in") && l.contains("trunk main's inbound user")),
         "{listed}"
     );
+}
+
+/// The store in `dir`, as the server would open it.
+fn store_of(dir: &Path) -> SqliteStore {
+    SqliteStore::open(&store_path(&dir.join("var"))).unwrap()
+}
+
+#[test]
+fn an_extensions_password_is_for_its_phone_and_the_web_and_a_phones_for_sip_only() {
+    let dir = office("both", PLAN);
+    let ok = user(&dir, &["set-password", "101"], &good_line());
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(
+        text(&ok.stdout).contains("set for the phone and the web client"),
+        "{}",
+        text(&ok.stdout)
+    );
+    let store = store_of(&dir);
+    let digest = ha1(DigestAlgorithm::Sha256, "101", "switchboard", PASSWORD);
+    assert_eq!(
+        store
+            .ha1("101", "switchboard", DigestAlgorithm::Sha256)
+            .unwrap(),
+        Some(digest)
+    );
+    let web = store.web_password_hash("101").unwrap();
+    assert!(web.as_deref().is_some_and(|h| h.starts_with("$argon2id$")));
+    assert!(verify_web_password(web.as_deref(), PASSWORD));
+    drop(store);
+
+    // A hot-desk phone is no person: SIP only, and --web is refused saying why.
+    let device = user(&dir, &["set-password", "001565AABBCC"], &good_line());
+    assert!(device.status.success(), "{}", text(&device.stderr));
+    assert_eq!(
+        store_of(&dir).web_password_hash("001565AABBCC").unwrap(),
+        None
+    );
+    let refused = user(
+        &dir,
+        &["set-password", "--web", "001565AABBCC"],
+        &good_line(),
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("only an extension signs in to the web client"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn set_password_web_changes_the_web_password_only() {
+    let dir = office("web", PLAN);
+    assert!(
+        user(&dir, &["set-password", "101"], &good_line())
+            .status
+            .success()
+    );
+    let phone = || {
+        store_of(&dir)
+            .ha1("101", "switchboard", DigestAlgorithm::Md5)
+            .unwrap()
+    };
+    let before = phone();
+    let web = user(
+        &dir,
+        &["set-password", "--web", "101"],
+        "harbour-violet-stone\n",
+    );
+    assert!(web.status.success(), "{}", text(&web.stderr));
+    assert!(text(&web.stdout).contains("the phone keeps its SIP password"));
+    assert_eq!(phone(), before, "the phone's digests are as they were");
+    let hash = store_of(&dir).web_password_hash("101").unwrap();
+    assert!(verify_web_password(hash.as_deref(), "harbour-violet-stone"));
+    assert!(!verify_web_password(hash.as_deref(), PASSWORD));
+
+    // The same policy: a weak web password is refused and nothing changes.
+    let weak = user(&dir, &["set-password", "--web", "101"], "password1234\n");
+    assert_eq!(weak.status.code(), Some(2));
+    assert!(text(&weak.stderr).contains("nothing was stored"));
+    let still = store_of(&dir).web_password_hash("101").unwrap();
+    assert_eq!(still, hash);
+
+    // 102 has a web password only: listed so, and removed all the same.
+    assert!(
+        user(&dir, &["set-password", "--web", "102"], &good_line())
+            .status
+            .success()
+    );
+    assert_eq!(
+        store_of(&dir)
+            .ha1("102", "switchboard", DigestAlgorithm::Md5)
+            .unwrap(),
+        None
+    );
+    let out = text(&user(&dir, &["list"], "").stdout);
+    let line = out.lines().find(|l| l.starts_with("102")).unwrap();
+    assert!(line.ends_with("(web only)"), "{out}");
+    let removed = user(&dir, &["remove", "102"], "");
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    assert!(
+        text(&removed.stdout).contains("can no longer sign in to the web client"),
+        "{}",
+        text(&removed.stdout)
+    );
+    assert!(!text(&removed.stdout).contains("register"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn remove_takes_away_the_phone_and_the_web_password() {
+    let dir = office("remove-both", PLAN);
+    assert!(
+        user(&dir, &["set-password", "101"], &good_line())
+            .status
+            .success()
+    );
+    let removed = user(&dir, &["remove", "101"], "");
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    let said = text(&removed.stdout);
+    assert!(
+        said.contains("can no longer register or call")
+            && said.contains("can no longer sign in to the web client"),
+        "{said}"
+    );
+    let store = store_of(&dir);
+    assert!(!store.has_password("101").unwrap());
+    assert_eq!(store.web_password_hash("101").unwrap(), None);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -33,6 +33,10 @@
 //! - Targets are normally literal numbers; any other value is worked out like a value in
 //!   a condition, and a target that fails skips the route with a note.
 
+pub mod placement;
+pub mod sms_number;
+pub mod visibility;
+
 use crate::evaluate::{self, Facts};
 use crate::numbers::same_number;
 use crate::office;

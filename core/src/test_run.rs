@@ -29,12 +29,18 @@ pub struct Failure {
     pub expected: String,
     /// What the call did instead, since the last expectation that held.
     pub instead: Vec<String>,
-    /// The whole trace of the call, one line per entry.
-    pub trace: Vec<String>,
-    /// The test step that failed, and the trace as entries, for the editor to link
-    /// each to its line.
+    /// The test step that failed, for the editor to link to its line.
     pub span: switchboard_dsl::Span,
-    pub entries: Vec<TraceEntry>,
+    /// The whole trace of the call, each entry with its place in the plan (the editor
+    /// links each to its line; `rendered_trace` writes them as lines).
+    pub trace: Vec<TraceEntry>,
+}
+
+impl Failure {
+    /// The trace as `switchboard test` prints it, one line per entry.
+    pub fn rendered_trace(&self, plan: &Plan) -> Vec<String> {
+        self.trace.iter().map(|e| e.render(plan)).collect()
+    }
 }
 
 /// Runs every test of the plan, in source order.
@@ -144,9 +150,8 @@ impl Run {
                         place: self.plan.location(span),
                         expected: format!("a call ringing {who}"),
                         instead: vec![instead],
-                        trace: self.rendered_trace(),
                         span,
-                        entries: self.trace().to_vec(),
+                        trace: self.trace().to_vec(),
                     }));
                 }
             }
@@ -191,9 +196,8 @@ impl Run {
                 place: self.plan.location(span),
                 expected: format!("a call to {what} in"),
                 instead: vec!["no call was placed before this step".into()],
-                trace: Vec::new(),
                 span,
-                entries: Vec::new(),
+                trace: Vec::new(),
             })
         })
     }
@@ -203,10 +207,6 @@ impl Run {
             Some(c) => &self.world.get(c).trace,
             None => &self.chat,
         }
-    }
-
-    fn rendered_trace(&self) -> Vec<String> {
-        self.trace().iter().map(|e| e.render(&self.plan)).collect()
     }
 
     fn expect(&mut self, kind: &StepKind, span: switchboard_dsl::Span) -> Result<(), Box<Failure>> {
@@ -245,9 +245,8 @@ impl Run {
                     place: self.plan.location(span),
                     expected: want.to_string(),
                     instead,
-                    trace: trace.iter().map(|e| e.render(&self.plan)).collect(),
                     span,
-                    entries: trace.to_vec(),
+                    trace: trace.to_vec(),
                 }))
             }
         }

@@ -276,7 +276,9 @@ impl Builder<'_> {
                     && let Some(queue) = number.literal().and_then(|n| self.plan.queue(&n))
                     && let Some(then) = &queue.then
                 {
-                    let ends = self.block(then, vec![(id, Some("nobody answers".into()))]);
+                    let ends = self.outside_menus(|graph| {
+                        graph.block(then, vec![(id, Some("nobody answers".into()))])
+                    });
                     self.finished.extend(ends);
                 }
                 Vec::new()
@@ -335,12 +337,22 @@ impl Builder<'_> {
         };
         let label = Some("busy or no answer".to_string());
         if let Some(action) = &extension.options.no_answer {
-            let ends = self.block(action, vec![(target, label)]);
+            let ends = self.outside_menus(|graph| graph.block(action, vec![(target, label)]));
             self.finished.extend(ends);
         } else if extension.options.voicemail {
             let mailbox = format!("voicemail {}", extension.number);
             self.target(mailbox, extension.span, None, vec![(target, label)]);
         }
+    }
+
+    /// Draws a block written outside this flow (an extension's `no_answer`, a queue's
+    /// `then`): a `repeat` there belongs to no menu of the flow, so none is open while it
+    /// is drawn.
+    fn outside_menus<T>(&mut self, draw: impl FnOnce(&mut Self) -> T) -> T {
+        let menus = std::mem::take(&mut self.menus);
+        let drawn = draw(self);
+        self.menus = menus;
+        drawn
     }
 
     /// The source text of a span.
@@ -361,14 +373,29 @@ impl Builder<'_> {
         let line = source.line_text(source.line_col(at.start as usize).line);
         let line = line.trim().trim_start_matches('}').trim_start();
         let line = line.strip_prefix("else").map_or(line, str::trim_start);
-        let line = line.trim_end().trim_end_matches('{').trim_end();
         // A trailing comment is not part of the condition.
-        line.split(" #")
-            .next()
-            .unwrap_or(line)
-            .trim_end()
-            .to_string()
+        let line = without_comment(line).trim_end();
+        line.trim_end_matches('{').trim_end().to_string()
     }
+}
+
+/// `line` up to its `#` comment, if any: a `#` inside a string (`"…"`, where `\"` does
+/// not end it) or a back-quoted expression is text, not a comment.
+fn without_comment(line: &str) -> &str {
+    let mut quote = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '`' => quote = Some(c),
+            None if c == '#' => return &line[..i],
+            None => {}
+        }
+    }
+    line
 }
 
 /// Where a condition is written: from its first value to its last.

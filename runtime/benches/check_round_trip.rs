@@ -13,6 +13,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
+use switchboard_runtime::chat::ChatHub;
 use switchboard_runtime::http::{AppState, HostNames, app};
 use switchboard_runtime::reload::PlanHolder;
 use tower::ServiceExt;
@@ -78,11 +79,14 @@ async fn setup(plan: &str) -> Bench {
     // The project's own prompts: a real catalog is read on every check.
     let prompts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../prompts");
     let holder = PlanHolder::load_initial(&plans, &prompts).unwrap();
+    let plan_holder = Arc::new(holder);
     let state = AppState {
-        plans: Arc::new(holder),
+        chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
+        plans: plan_holder,
         calls: Default::default(),
         hosts: Arc::new(HostNames::new(HOST.parse().unwrap(), &[])),
         office_changes: store.office_changes(),
+        chat_config: Default::default(),
         store,
         live: None,
         auth: Default::default(),

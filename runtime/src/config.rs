@@ -7,8 +7,10 @@
 //! flag wins over the file. An unknown or invalid key stops start-up with a message naming
 //! the key, where it is, and what to write instead.
 
+mod chat;
 mod trunks;
 
+pub use chat::{ChatConfig, ChatSettings, LivechatConfig};
 pub use trunks::{TRUNK_KEYS, TrunkSettings};
 
 use crate::http::HostName;
@@ -68,6 +70,9 @@ pub struct ServerConfig {
     /// None by default: a plan trunk without one is trusted by address and calls out
     /// unauthenticated to its host.
     pub trunks: Vec<TrunkAccount>,
+    /// The chat providers' accounts (the file's `chat` key; never a flag). None by
+    /// default: every provider's webhook answers 404 naming the key to add.
+    pub chat: ChatConfig,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +96,7 @@ impl Default for ServerConfig {
             media_timeout: Duration::from_secs(60),
             sip_messages_per_source: crate::sip::DEFAULT_MESSAGES_PER_SECOND,
             trunks: Vec::new(),
+            chat: ChatConfig::default(),
         }
     }
 }
@@ -170,6 +176,10 @@ pub struct ConfigOverrides {
     #[arg(skip)]
     #[serde(default)]
     pub trunks: Option<BTreeMap<String, TrunkSettings>>,
+    /// The chat providers' accounts: the config file only (see `config/chat.rs`).
+    #[arg(skip)]
+    #[serde(default)]
+    pub chat: Option<ChatSettings>,
 }
 
 /// The digest algorithms as one value: clap would read a `Vec` field as a repeated flag.
@@ -216,7 +226,7 @@ pub fn keys() -> Vec<String> {
     ConfigOverrides::augment_args(clap::Command::new("switchboard"))
         .get_arguments()
         .filter_map(|a| a.get_long().map(str::to_string))
-        .chain(["trunks".to_string()]) // the file's only key that is not a flag
+        .chain(["trunks".to_string(), "chat".to_string()]) // the file's keys that are not flags
         .collect()
 }
 
@@ -242,6 +252,17 @@ impl ServerConfig {
             if let Some(trunks) = &values.trunks {
                 config.trunks =
                     trunks::accounts(trunks).map_err(|(key, message)| ConfigError::Invalid {
+                        file: path.to_path_buf(),
+                        key: Some(key),
+                        line: None,
+                        column: None,
+                        message,
+                    })?;
+            }
+            if let Some(chat) = &values.chat {
+                config.chat = chat
+                    .resolve()
+                    .map_err(|(key, message)| ConfigError::Invalid {
                         file: path.to_path_buf(),
                         key: Some(key),
                         line: None,
@@ -425,6 +446,9 @@ impl ConfigOverrides {
         for trunk in self.trunks.iter_mut().flat_map(|t| t.values_mut()) {
             trunk.rebase(base);
         }
+        if let Some(chat) = &mut self.chat {
+            chat.rebase(base);
+        }
     }
 
     /// Writes every value that is set over `config`.
@@ -496,6 +520,9 @@ fn yaml_error(e: &serde_norway::Error, file: &Path) -> ConfigError {
     // Inside a trunk's entry the error starts with its path: "trunks.main.x: ...".
     if let Some(trunk_error) = trunk_entry_error(&message, file, line, column) {
         return trunk_error;
+    }
+    if let Some(chat_error) = chat::entry_error(&message, file, line, column) {
+        return chat_error;
     }
     // serde's own wording for `deny_unknown_fields`: "unknown field `x`, expected ...".
     if let Some(rest) = message.split("unknown field `").nth(1)

@@ -5,14 +5,15 @@
 //! socket; `bind` and `serve` put it on a TCP port until the shutdown future completes.
 //! Every error goes through `AppError`, which answers JSON and keeps internals in the log.
 //!
-//! Around the routes: `auth::guard` asks for a signed-in admin (see `auth`), `hosts`
-//! refuses a `Host` that is not one of ours (DNS rebinding), `headers` adds the security
-//! headers to every answer, and `connections` bounds how many connections are held and
-//! how long a request head may take.
+//! Around the routes: `auth::guard` asks for a signed-in admin or person, whichever the
+//! path is for (see `auth`), `hosts` refuses a `Host` that is not one of ours (DNS
+//! rebinding), `headers` adds the security headers to every answer, and `connections`
+//! bounds how many connections are held and how long a request head may take.
 
 mod assets;
 pub mod auth;
 mod cdr;
+mod chat;
 mod connections;
 mod debug_counts;
 mod events;
@@ -21,7 +22,9 @@ mod flow;
 mod headers;
 mod hosts;
 mod ide;
+mod livechat;
 mod office;
+mod people;
 mod plan_tests;
 mod prompt_audio;
 mod simulate;
@@ -69,12 +72,18 @@ pub struct AppState {
     /// Bumped whenever the office's state changes (registrations, hot desks, queue
     /// logins, mailboxes, users), so `/api/events` can tell the editor without polling.
     pub office_changes: Arc<crate::office_changes::OfficeChanges>,
+    /// The `chat:` settings: the providers' accounts the webhooks check signatures with,
+    /// the live chat's. Nothing configured by default.
+    pub chat_config: Arc<crate::config::ChatConfig>,
+    /// The chat service: conversations, the agents' actions, the announcements.
+    pub chat: Arc<crate::chat::ChatHub>,
 }
 
 /// The API's routes over `state`, behind the `Host` check and the security headers.
 pub fn app(state: AppState) -> Router {
     let hosts = state.hosts.clone();
-    Router::new()
+    let tls = state.auth.settings().tls;
+    let app = Router::new()
         .route("/status", get(status_page::page))
         .route("/healthz", get(healthz))
         .route("/api/plan", get(plan))
@@ -93,6 +102,10 @@ pub fn app(state: AppState) -> Router {
         .merge(flow::routes())
         .merge(prompt_audio::routes())
         .merge(office::routes())
+        .merge(livechat::routes(&state))
+        .merge(crate::chat_channels::webhooks::routes())
+        .merge(people::routes())
+        .merge(chat::routes())
         .fallback(not_found)
         // Inside the `Host` check, so the origin it compares against is one of ours.
         .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
@@ -100,7 +113,12 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT as usize))
         .layer(middleware::from_fn_with_state(hosts, hosts::check_host))
         // Outermost, so a refused `Host` gets the headers too.
-        .layer(middleware::from_fn(headers::security_headers))
+        .layer(middleware::from_fn(headers::security_headers));
+    if tls {
+        app.layer(middleware::map_response(headers::strict_transport_security))
+    } else {
+        app
+    }
 }
 
 /// Listens on `addr`, with an error that names the address and the flag to change it.
@@ -152,6 +170,8 @@ pub enum AppError {
         message: String,
         retry_after_secs: u64,
     },
+    /// Busy for a moment (every Argon2 slot taken): 503, try again shortly.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -171,6 +191,7 @@ impl IntoResponse for AppError {
                 let body = Json(ErrorBody { error: message });
                 return (StatusCode::TOO_MANY_REQUESTS, retry_after, body).into_response();
             }
+            AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             AppError::Internal(m) => {
                 tracing::error!("internal error answering an HTTP request: {m}");
                 (

@@ -8,8 +8,11 @@
 
 pub mod call_log;
 pub mod call_runner;
+pub mod chat;
+pub mod chat_channels;
 pub mod config;
 pub mod error;
+pub mod hex;
 pub mod http;
 pub mod log_budget;
 pub mod media;
@@ -21,6 +24,7 @@ pub mod plan_overlay;
 pub mod plan_users;
 pub mod private_files;
 pub mod reload;
+pub mod secret;
 pub mod server;
 pub mod simulation;
 pub mod sip;

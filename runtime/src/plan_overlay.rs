@@ -14,7 +14,7 @@
 use crate::plan_files::read_prompt_catalog;
 use crate::reload::PlanHolder;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use switchboard_dsl::ide::Analysis;
 use switchboard_dsl::render::json_diagnostic;
@@ -89,11 +89,21 @@ pub fn read_folder(
     overlay: &Overlay,
 ) -> Result<PlanText, String> {
     let mut texts: BTreeMap<String, SourceFile> = BTreeMap::new();
+    let root = std::fs::canonicalize(dialplans)
+        .map_err(|e| format!("cannot read the plan folder {}: {e}", dialplans.display()))?;
     for name in plan_file_names(dialplans)? {
         if overlay.changes.contains_key(&name) {
             continue;
         }
-        let path = dialplans.join(&name);
+        let path = match file_in_folder(&root, &name) {
+            Ok(path) => path,
+            Err(refusal) => {
+                // The editor reads nothing outside the plan folder; the admin learns why
+                // the file is missing from what the editor checks.
+                tracing::warn!("the editor skips {}", refusal.words(&name));
+                continue;
+            }
+        };
         let bytes =
             std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         // Bytes that are not UTF-8 become `compile`'s `not-utf8` finding, as on reload.
@@ -120,6 +130,55 @@ pub fn read_folder(
         sources: Arc::new(sources),
         prompts: catalog,
     })
+}
+
+/// Why a plan folder entry that is a symbolic link is not followed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkRefusal {
+    /// The link points to nothing.
+    Dangling,
+    /// The link leads out of the folder, or to something that is not a plan file in it.
+    Elsewhere(PathBuf),
+}
+
+impl LinkRefusal {
+    /// Words for the entry `name` that was refused, naming where it leads and the fix.
+    pub fn words(&self, name: &str) -> String {
+        match self {
+            LinkRefusal::Dangling => format!(
+                "{name}: it is a symbolic link to a file that does not exist; remove the \
+                 link or make it a plain file"
+            ),
+            LinkRefusal::Elsewhere(target) => format!(
+                "{name}: it is a symbolic link to {}, which is not a plan file in the plan \
+                 folder; the editor only opens and writes files inside it — copy the file \
+                 into the folder instead",
+                target.display()
+            ),
+        }
+    }
+}
+
+/// The file the entry `name` of the plan folder `root` (canonical) is read from: the entry
+/// itself, or, for a symbolic link, the plan file in the same folder it points to. A link
+/// leading anywhere else — out of the folder, to a hidden or non-`.dial` file, to
+/// nothing — is refused, so the editor never reads or writes outside the folder.
+pub fn file_in_folder(root: &Path, name: &str) -> Result<PathBuf, LinkRefusal> {
+    let entry = root.join(name);
+    let is_link = std::fs::symlink_metadata(&entry).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(entry);
+    }
+    let target = std::fs::canonicalize(&entry).map_err(|_| LinkRefusal::Dangling)?;
+    let inside = target.parent() == Some(root)
+        && target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(".dial") && !n.starts_with('.') && n != ".dial");
+    if !inside || !target.is_file() {
+        return Err(LinkRefusal::Elsewhere(target));
+    }
+    Ok(target)
 }
 
 /// The `.dial` files directly in `folder`, by name: what `plan_files` makes a plan of.
@@ -236,6 +295,46 @@ mod tests {
         assert!(compiled.errors() > 0, "agent 100 is defined nowhere now");
         let first = &compiled.json_diagnostics()[0];
         assert_eq!(first["file"], "queues.dial");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_out_of_the_folder_is_not_read_but_one_within_it_is() {
+        let (dir, plans, prompts) = folder();
+        let outside = dir.path().join("secret.dial");
+        std::fs::write(&outside, "extension 900 \"Outside\"\n").unwrap();
+        std::os::unix::fs::symlink(&outside, plans.join("leak.dial")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("gone.dial"), plans.join("dangling.dial"))
+            .unwrap();
+        std::fs::write(plans.join("staff.txt"), "extension 901\n").unwrap();
+        std::os::unix::fs::symlink("staff.txt", plans.join("staff.dial")).unwrap();
+        let text = read_folder(&plans, &prompts, &Overlay::new()).unwrap();
+        assert_eq!(text.files, ["office.dial"]);
+        assert!(
+            !(0..text.files.len()).any(|i| text
+                .sources
+                .get(FileId(i as u32))
+                .text
+                .contains("Outside"))
+        );
+
+        let root = std::fs::canonicalize(&plans).unwrap();
+        let refused = file_in_folder(&root, "leak.dial").unwrap_err();
+        assert!(refused.words("leak.dial").contains("secret.dial"));
+        assert_eq!(
+            file_in_folder(&root, "dangling.dial"),
+            Err(LinkRefusal::Dangling)
+        );
+
+        // A link to a plan file beside it is that file.
+        std::fs::remove_file(plans.join("staff.dial")).unwrap();
+        std::os::unix::fs::symlink("office.dial", plans.join("alias.dial")).unwrap();
+        assert_eq!(
+            file_in_folder(&root, "alias.dial").unwrap(),
+            root.join("office.dial")
+        );
+        let text = read_folder(&plans, &prompts, &Overlay::new()).unwrap();
+        assert_eq!(text.files, ["alias.dial", "office.dial"]);
     }
 
     #[test]

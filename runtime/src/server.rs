@@ -187,10 +187,20 @@ pub async fn run_with(
         })?,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    // The chat service, and the task that sends its replies to the providers (it stops
+    // with the HTTP API; what it had not sent stays in the outbox for the next start).
+    let chat = Arc::new(crate::chat::ChatHub::new(store.clone(), plans.clone()));
+    let chat_sender_stop = CancellationToken::new();
+    let chat_sender = tokio::spawn(crate::chat_channels::outbox_sender::run(
+        chat.clone(),
+        Arc::new(config.chat.channels.clone()),
+        Default::default(),
+        chat_sender_stop.clone(),
+    ));
     let app = http::app(AppState {
         plans: plans.clone(),
         calls: calls.clone(),
-        hosts: Arc::new(http::HostNames::new(listening.http, &config.http_names)),
+        hosts: Arc::new(http::HostNames::new(listening.http, &http_names(&config))),
         store: store.clone(),
         live: Some(http::LiveParts {
             sip: sip.clone(),
@@ -202,6 +212,8 @@ pub async fn run_with(
             ..Default::default()
         })),
         office_changes,
+        chat_config: Arc::new(config.chat.clone()),
+        chat: chat.clone(),
     });
     // The API stays up while calls in progress end, so an admin can watch them go.
     let http_stop = CancellationToken::new();
@@ -285,11 +297,21 @@ pub async fn run_with(
     sip_stop.cancel();
     refuse.abort();
     http_stop.cancel();
+    chat_sender_stop.cancel();
     let _ = http_task.await;
+    let _ = chat_sender.await;
     // The last handle: the store thread closes the database once this is dropped.
     drop(services);
     tracing::info!("Switchboard stopped");
     Ok(())
+}
+
+/// The names the HTTP API answers to besides its own: `http-names`, and the host of
+/// `chat.public-url`, which the chat providers send as `Host` when they call a webhook.
+fn http_names(config: &ServerConfig) -> Vec<http::HostName> {
+    let mut names = config.http_names.clone();
+    names.extend(config.chat.channels.public_host());
+    names
 }
 
 /// The trunks a plan names with a host: what the SIP server trusts by source address.

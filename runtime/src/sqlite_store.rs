@@ -1,8 +1,9 @@
 //! The office store on disk: the server's `Store`, in one SQLite file.
 //!
 //! Mailboxes (PIN digests, greetings, name recordings, message metadata), queue logins,
-//! hot-desk logins, the SIP credentials (`credentials`) and the web editor's admins and
-//! sessions (`admins`, `sessions`) live in one database, so they survive a restart and a
+//! hot-desk logins, the SIP credentials (`credentials`), the people's web passwords
+//! (`web_passwords`) and the web admins and sign-in sessions (`admins`, `sessions`) live
+//! in one database, so they survive a restart and a
 //! plan reload. Recordings themselves are files that the media side
 //! writes (write, fsync, rename); the store keeps their references.
 //!
@@ -24,20 +25,38 @@
 mod admins;
 mod call_details;
 mod changes;
+mod chat;
+mod chat_blocked;
+mod chat_contacts;
+mod chat_conversations;
+mod chat_messages;
+mod chat_offers;
+mod chat_outbox;
+mod chat_templates;
 mod credentials;
 mod office_view;
+mod password_hash;
 mod pin_attempts;
 mod queue_agents;
 mod schema;
 mod sessions;
 mod thread;
+mod web_passwords;
 
-pub use admins::{Admin, verify_admin_password};
+pub use admins::Admin;
+pub use chat::ChatTx;
+pub use chat_contacts::ChatContact;
+pub use chat_conversations::{ChatConversation, NewChatConversation};
+pub use chat_messages::{ChatMessageRow, Direction, NewChatMessage};
+pub use chat_outbox::{Delivery, OutboxRow};
+pub use chat_templates::{ChatTemplate, TemplateFilter, TemplateText};
 pub use credentials::DigestAlgorithm;
 pub use office_view::HotDeskSince;
+pub use password_hash::{hash_web_password, verify_web_password};
 pub use schema::SCHEMA_VERSION;
-pub use sessions::Session;
+pub use sessions::{Session, SessionOwner};
 pub use thread::{StoreThread, steps_run};
+pub use web_passwords::WebPasswordsRemoved;
 
 use crate::private_files;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};

@@ -118,7 +118,7 @@ fn an_unknown_key_is_named_with_its_place_and_the_likely_key() {
     assert_eq!(
         error("colour: blue\n"),
         "unknown key `colour` in switchboard.yaml (line 1, column 1); the keys are sip-addr, \
-         http-addr, http-names, tls-cert, tls-key, rtp-ports, data-dir, dialplans, prompts, realm, digest-algorithms, public-ip, shutdown-deadline, media-timeout, sip-messages-per-source, trunks"
+         http-addr, http-names, tls-cert, tls-key, rtp-ports, data-dir, dialplans, prompts, realm, digest-algorithms, public-ip, shutdown-deadline, media-timeout, sip-messages-per-source, trunks, chat"
     );
 }
 

@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use signed_in::{HOST, Reply, call, signed_in};
 use std::sync::Arc;
+use switchboard_runtime::chat::ChatHub;
 use switchboard_runtime::http::auth::{Auth, AuthSettings};
 use switchboard_runtime::http::{AppState, HostNames, app};
 use switchboard_runtime::reload::PlanHolder;
@@ -24,14 +25,17 @@ async fn state(dir: &TempDir) -> AppState {
     std::fs::create_dir_all(&plans).unwrap();
     std::fs::create_dir_all(prompts.join("en")).unwrap();
     std::fs::write(plans.join("office.dial"), "extension 101 \"Alice\"\n").unwrap();
+    let plan_holder = Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap());
     AppState {
-        plans: Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap()),
+        chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
+        plans: plan_holder,
         calls: Default::default(),
         hosts: Arc::new(HostNames::new(HOST.parse().unwrap(), &[])),
         store,
         live: None,
         auth: Arc::new(Auth::new(AuthSettings::default())),
         office_changes: Default::default(),
+        chat_config: Default::default(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Admin sign-in through the router (`oneshot`, no socket) on a real SQLite store: the
-//! guard in front of every route, the session cookie, CSRF and Origin, the throttle on
-//! wrong passwords, log-out and expiry, and what the store keeps.
+//! guard in front of every route (and which kind of session each route is for), the
+//! session cookie, CSRF and Origin, the throttle on wrong passwords, log-out and expiry,
+//! and what the store keeps. The people's own sign-in is in `people_auth.rs`.
 
 mod signed_in;
 
@@ -9,15 +10,29 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use rusqlite::Connection;
 use serde_json::{Value, json};
-use signed_in::{ADMIN, HOST, PASSWORD, Reply, SignedIn, call, sign_in, signed_in};
+use signed_in::{
+    ADMIN, HOST, PASSWORD, PERSON_PASSWORD, Reply, SignedIn, call, sign_in, signed_in,
+    signed_in_person,
+};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use switchboard_runtime::chat::ChatHub;
 use switchboard_runtime::http::auth::{Auth, AuthSettings, Clock, SESSION_LIFETIME};
 use switchboard_runtime::http::{AppState, HostNames, app};
 use switchboard_runtime::reload::PlanHolder;
 use tempfile::TempDir;
+
+/// The office: Alice (101) is an agent and the manager of Sales, so her session reaches
+/// every person's route, the managers' ones too.
+const PLAN: &str = "extension 101 \"Alice\"
+extension 102 \"Bruno\"
+queue 800 \"Sales\" {
+    agents 101, 102
+    managers 101
+}
+";
 
 /// A plan folder, a store file and the state over them, with a clock the test moves.
 struct Fixture {
@@ -41,10 +56,12 @@ impl Fixture {
         let prompts = dir.path().join("prompts");
         std::fs::create_dir_all(&plans).unwrap();
         std::fs::create_dir_all(prompts.join("en")).unwrap();
-        std::fs::write(plans.join("office.dial"), "extension 101 \"Alice\"\n").unwrap();
+        std::fs::write(plans.join("office.dial"), PLAN).unwrap();
         let clock = Clock::manual(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        let plan_holder = Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap());
         let state = AppState {
-            plans: Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap()),
+            chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
+            plans: plan_holder,
             calls: Default::default(),
             hosts: Arc::new(HostNames::new(HOST.parse().unwrap(), &[])),
             store,
@@ -55,6 +72,7 @@ impl Fixture {
                 ..AuthSettings::default()
             })),
             office_changes: Default::default(),
+            chat_config: Default::default(),
         };
         Fixture { dir, state, clock }
     }
@@ -143,9 +161,20 @@ fn routes_in_sources() -> Vec<Route> {
         let text = std::fs::read_to_string(&file).unwrap();
         for (at, _) in text.match_indices(".route(") {
             let call = balanced(&text[at + ".route".len()..]);
-            let Some(path) = call.split('"').nth(1) else {
-                continue;
-            };
+            // A path the test cannot read is a route it cannot check: each must be a
+            // string literal, the call's first argument.
+            let first = call.trim_start_matches('(').trim_start();
+            let path = first
+                .strip_prefix('"')
+                .and_then(|rest| rest.split('"').next())
+                .filter(|path| path.starts_with('/'))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: write the route's path as a string literal, so that this test \
+                         checks who may reach it: .route{call}",
+                        file.display()
+                    )
+                });
             for method in ["get", "post", "put", "delete", "patch"] {
                 let declared = call.match_indices(&format!("{method}(")).any(|(i, _)| {
                     !call[..i]
@@ -198,11 +227,57 @@ fn fill_parameters(path: &str) -> String {
         .join("/")
 }
 
-/// What anyone may reach without signing in.
-const OPEN: &[&str] = &["/", "/healthz", "/api/login"];
+/// Whose a path is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Audience {
+    /// Anyone, signed in or not; the route's own checks apply (a webhook's signature).
+    Open,
+    /// Admins only; the status page sends a browser without a session to the sign-in.
+    Admins,
+    /// The office's people only.
+    People,
+    /// A session of either kind.
+    Either,
+}
 
-fn is_open(path: &str) -> bool {
-    OPEN.contains(&path) || path.starts_with("/assets/")
+/// Whose each path is, by prefix: the one place this test says it, so a route added
+/// under `/api/chat/` (or anywhere) is checked without being listed.
+fn audience(path: &str) -> Audience {
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    match path {
+        "/api/login" | "/api/people/login" => Audience::Open,
+        "/api/logout" | "/api/session" => Audience::Either,
+        "/status" => Audience::Admins,
+        _ if under("/api/me") || under("/api/chat") || under("/api/people") => Audience::People,
+        _ if under("/api") => Audience::Admins,
+        _ => Audience::Open,
+    }
+}
+
+/// `request`'s answer, which must be the guard's 403 to the wrong kind of session, with
+/// the words that say whose the page is.
+async fn assert_refused_to_the_wrong_kind(
+    app: &axum::Router,
+    request: Request<Body>,
+    what: &str,
+    words: &str,
+) {
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "{what} to the wrong kind of session"
+    );
+    // The guard's answer, so it ends (a stream it let through would not).
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains(words), "{what}: {text}");
 }
 
 #[tokio::test]
@@ -213,22 +288,37 @@ async fn every_route_refuses_a_request_without_a_session_and_serves_one_with() {
     assert!(
         routes.len() >= 12
             && routes.iter().any(|r| r.path == "/api/plan")
-            && routes.iter().any(|r| r.path == "/api/logout"),
+            && routes.iter().any(|r| r.path == "/api/logout")
+            && routes.iter().any(|r| r.path == "/api/me")
+            && routes.iter().any(|r| r.path == "/api/people/login"),
         "the routes were not found in the sources: {routes:?}"
     );
     // Log-out last: it ends the session the others use.
     routes.sort_by_key(|r| r.path == "/api/logout");
-    let mut session = signed_in(&fx.state).await;
+    let mut admin = signed_in(&fx.state).await;
+    let mut person = signed_in_person(&fx.state, "101", PERSON_PASSWORD).await;
     for route in &routes {
         let what = format!("{} {}", route.method, route.path);
-        let without = status_of(&app, anonymous(&route.method, &route.path)).await;
-        if is_open(&route.path) {
-            assert_ne!(without, StatusCode::UNAUTHORIZED, "{what} is open");
-        } else if route.path == "/status" {
-            assert_eq!(without, StatusCode::SEE_OTHER, "{what} without a session");
+        let whose = audience(&route.path);
+        let without = call(&app, anonymous(&route.method, &route.path)).await;
+        if whose == Audience::Open {
+            assert!(
+                !(without.status == StatusCode::UNAUTHORIZED
+                    && without.text().contains("sign in first")),
+                "{what} is open, but the guard refused it: {}",
+                without.text()
+            );
+            continue;
+        }
+        if route.path == "/status" {
+            assert_eq!(
+                without.status,
+                StatusCode::SEE_OTHER,
+                "{what} without a session"
+            );
         } else {
             assert_eq!(
-                without,
+                without.status,
                 StatusCode::UNAUTHORIZED,
                 "{what} without a session"
             );
@@ -238,23 +328,37 @@ async fn every_route_refuses_a_request_without_a_session_and_serves_one_with() {
         } else {
             json!({})
         };
-        let request = session.request(route.method.as_str(), &route.path, body);
-        let with = status_of(&app, request).await;
-        assert!(
-            ![
-                StatusCode::UNAUTHORIZED,
-                StatusCode::FORBIDDEN,
-                StatusCode::SEE_OTHER
-            ]
-            .contains(&with),
-            "{what} with a session answered {with}"
-        );
+        for (session, kind) in [(&admin, Audience::Admins), (&person, Audience::People)] {
+            let request = session.request(route.method.as_str(), &route.path, body.clone());
+            if whose == kind || whose == Audience::Either {
+                let with = status_of(&app, request).await;
+                assert!(
+                    ![
+                        StatusCode::UNAUTHORIZED,
+                        StatusCode::FORBIDDEN,
+                        StatusCode::SEE_OTHER
+                    ]
+                    .contains(&with),
+                    "{what} with a session of {kind:?} answered {with}"
+                );
+            } else {
+                let words = match whose {
+                    Audience::Admins => "this page is for admins",
+                    _ => "this page is for the office's people",
+                };
+                assert_refused_to_the_wrong_kind(&app, request, &what, words).await;
+            }
+        }
         if route.path == "/api/logout" {
-            session = signed_in(&fx.state).await;
+            admin = signed_in(&fx.state).await;
+            person = signed_in_person(&fx.state, "101", PERSON_PASSWORD).await;
         }
     }
-    drop(session);
-    eprintln!("{} routes checked with and without a session", routes.len());
+    drop((admin, person));
+    eprintln!(
+        "{} routes checked without a session and with each kind",
+        routes.len()
+    );
 }
 
 #[tokio::test]

@@ -9,9 +9,11 @@ use axum::http::StatusCode;
 use editor_fixture::{Editor, IVR, OFFICE, hash};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use switchboard_core::ids::CallId;
 use switchboard_runtime::call_log::NewCall;
+use switchboard_runtime::http::auth::{Auth, AuthSettings};
 use switchboard_runtime::http::{app, bind, serve};
 use switchboard_runtime::reload::watch;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,7 +29,10 @@ struct Served {
 }
 
 async fn served() -> Served {
-    let ed = Editor::new().await;
+    serve_editor(Editor::new().await).await
+}
+
+async fn serve_editor(ed: Editor) -> Served {
     let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();
@@ -54,6 +59,9 @@ struct Events {
     body: String,
     pub status: u16,
     pub head: String,
+    /// The body's last (empty) chunk was read: the answer is over, though the
+    /// connection may stay open for another request.
+    finished: bool,
 }
 
 impl Events {
@@ -73,6 +81,7 @@ impl Events {
             body: String::new(),
             status: 0,
             head: String::new(),
+            finished: false,
         };
         while !events.raw.windows(4).any(|w| w == b"\r\n\r\n") {
             assert!(
@@ -111,6 +120,10 @@ impl Events {
             };
             let size_text = String::from_utf8_lossy(&self.raw[..line_end]).into_owned();
             let size = usize::from_str_radix(size_text.trim(), 16).unwrap();
+            if size == 0 {
+                self.finished = true;
+                return;
+            }
             if self.raw.len() < line_end + 2 + size + 2 {
                 return;
             }
@@ -140,7 +153,7 @@ impl Events {
                     return Some((name, data));
                 }
             }
-            if !self.read_more().await {
+            if self.finished || !self.read_more().await {
                 return None;
             }
         }
@@ -242,6 +255,55 @@ async fn the_server_stops_with_an_event_stream_open() {
         .expect("the server stopped")
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_stream_ends_with_its_session_and_tells_a_logged_out_browser_nothing() {
+    let s = served().await;
+    let mut events = Events::open(s.addr, Some(&s.ed.admin.cookie)).await;
+    assert_eq!(events.status, 200, "{}", events.head);
+    events.next_named("plan").await;
+
+    let reply = s.ed.send("POST", "/api/logout", Value::Null).await;
+    assert!(
+        reply.status.is_success(),
+        "{} {}",
+        reply.status,
+        reply.text()
+    );
+    // The plan changes after the log-out: the stream ends instead of telling of it.
+    std::fs::write(
+        s.ed.file("office.dial"),
+        format!("{OFFICE}extension 102 \"Bruno\"\n"),
+    )
+    .unwrap();
+    let plans = s.ed.state.plans.clone();
+    let p = plans.clone();
+    tokio::task::spawn_blocking(move || p.reload())
+        .await
+        .unwrap();
+    assert_eq!(plans.version(), 2);
+    assert_eq!(events.next().await, None, "no event after the log-out");
+    s.stop.cancel();
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_session_expires_though_nothing_happens() {
+    let mut ed = Editor::new().await;
+    // Sessions of this server last two seconds.
+    ed.state.auth = Arc::new(Auth::new(AuthSettings {
+        session_lifetime: Duration::from_secs(2),
+        ..AuthSettings::default()
+    }));
+    ed.app = app(ed.state.clone());
+    let short = signed_in::signed_in(&ed.state).await;
+    let s = serve_editor(ed).await;
+    let mut events = Events::open(s.addr, Some(&short.cookie)).await;
+    assert_eq!(events.status, 200, "{}", events.head);
+    events.next_named("plan").await;
+    // Ends at the expiry: well before `read_more`'s 10 s of silence fail the test.
+    assert_eq!(events.next().await, None);
+    s.stop.cancel();
 }
 
 #[tokio::test]

@@ -314,6 +314,39 @@ async fn a_symbolic_link_out_of_the_folder_is_neither_read_nor_written() {
     assert_eq!(reply.json()["text"], OFFICE);
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn an_earlier_versions_file_linked_out_of_the_folder_is_not_shown() {
+    let ed = Editor::new().await;
+    let outside = ed.dir.path().join("outside.dial");
+    std::fs::write(&outside, "# the secret outside\n").unwrap();
+    std::os::unix::fs::symlink(&outside, ed.file("linked.dial")).unwrap();
+    // A reload reads the link, so the version it loads holds the outside text.
+    let plans = ed.state.plans.clone();
+    let p = plans.clone();
+    tokio::task::spawn_blocking(move || p.reload())
+        .await
+        .unwrap();
+    assert_eq!(plans.version(), 2, "{:?}", plans.last_attempt());
+    let reply = ed.get("/api/plan/versions/2/files/linked.dial").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert!(!reply.text().contains("the secret outside"));
+    assert!(
+        reply.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("outside.dial"),
+        "{}",
+        reply.text()
+    );
+    // A name that is not a plan file's is refused as everywhere else.
+    let reply = ed.get("/api/plan/versions/2/files/..%2Foutside.dial").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    // The plain files of the same version are shown.
+    let reply = ed.get("/api/plan/versions/2/files/office.dial").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+}
+
 #[tokio::test]
 async fn a_text_or_file_over_one_megabyte_is_refused_with_413() {
     let ed = Editor::new().await;
@@ -342,6 +375,17 @@ async fn a_text_or_file_over_one_megabyte_is_refused_with_413() {
         "{}",
         reply.text()
     );
+
+    // Listed with its size, but not read whole to be hashed.
+    let listed = ed.get("/api/files").await.json();
+    let files = listed["files"].as_array().unwrap();
+    let big = files.iter().find(|f| f["path"] == "big.dial").unwrap();
+    assert_eq!(big["size"], huge.len());
+    assert_eq!(big["hash"], Value::Null);
+    assert_eq!(big["too_large"], true);
+    let office = files.iter().find(|f| f["path"] == "office.dial").unwrap();
+    assert_eq!(office["hash"], hash(OFFICE));
+    assert_eq!(office["too_large"], false);
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use switchboard_core::office;
 use switchboard_core::store::NewMessage;
+use switchboard_runtime::chat::ChatHub;
 use switchboard_runtime::http::{AppState, HostNames, app};
 use switchboard_runtime::office_changes::OfficeChanges;
 use switchboard_runtime::reload::PlanHolder;
@@ -56,11 +57,14 @@ impl Fixture {
         std::fs::create_dir_all(&plans).unwrap();
         std::fs::create_dir_all(prompts.join("en")).unwrap();
         std::fs::write(plans.join("office.dial"), ROUTER_PLAN).unwrap();
+        let plan_holder = Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap());
         let state = AppState {
-            plans: Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap()),
+            chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
+            plans: plan_holder,
             calls: Default::default(),
             hosts: Arc::new(HostNames::new(HOST.parse().unwrap(), &[])),
             office_changes: store.office_changes(),
+            chat_config: Default::default(),
             store,
             live: None,
             auth: Default::default(),
@@ -731,6 +735,29 @@ async fn a_registration_that_lapses_is_heard_of_without_a_request() {
     server.sip.notice_lapsed_registrations(later);
     assert!(!bumped(&mut heard), "and only once");
     assert!(server.sip.registered_phones().is_empty());
+}
+
+#[tokio::test]
+async fn a_phone_refreshing_the_same_binding_is_heard_once_and_a_new_one_again() {
+    let server = support::Server::start(vec![]).await;
+    let changes = Arc::new(OfficeChanges::default());
+    server.sip.report_office_changes(changes.clone());
+    let mut heard = changes.subscribe();
+    let phone = Phone::new(server.addr()).await;
+    assert_eq!(register(&phone, "101", "secret").await, 200);
+    assert!(bumped(&mut heard), "the first REGISTER adds a binding");
+    // The phone's refresh, a minute later in life: same contact, same address.
+    assert_eq!(register(&phone, "101", "secret").await, 200);
+    assert!(
+        !bumped(&mut heard),
+        "a refresh changes nothing the office shows"
+    );
+    assert_eq!(server.sip.registered_phones().len(), 1);
+    // Another phone of the same extension is a binding more.
+    let desk = Phone::new(server.addr()).await;
+    assert_eq!(register(&desk, "101", "secret").await, 200);
+    assert!(bumped(&mut heard), "a second phone is heard");
+    assert_eq!(server.sip.registered_phones().len(), 2);
 }
 
 /// A subscription to the hot-desk phone's message lamp, signed in as the phone, from

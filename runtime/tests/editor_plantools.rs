@@ -10,6 +10,7 @@ use signed_in::{HOST, SignedIn, call, signed_in};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use switchboard_core::test_run::run_tests;
+use switchboard_runtime::chat::ChatHub;
 use switchboard_runtime::http::{AppState, HostNames, app};
 use switchboard_runtime::plan_files::{compile_plan, find_plans};
 use switchboard_runtime::reload::PlanHolder;
@@ -60,11 +61,14 @@ impl Fixture {
         let store = StoreThread::open(&dir.path().join("office.db"))
             .await
             .unwrap();
+        let plan_holder = Arc::new(PlanHolder::load_initial(plans, prompts).unwrap());
         let state = AppState {
-            plans: Arc::new(PlanHolder::load_initial(plans, prompts).unwrap()),
+            chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
+            plans: plan_holder,
             calls: Default::default(),
             hosts: Arc::new(HostNames::new(HOST.parse().unwrap(), &[])),
             office_changes: store.office_changes(),
+            chat_config: Default::default(),
             store,
             live: None,
             auth: Default::default(),

@@ -14,6 +14,7 @@ use switchboard_core::ids::CallId;
 use switchboard_core::trace::{TraceEntry, Traced};
 use switchboard_dsl::{FileId, Span};
 use switchboard_runtime::call_log::{CallLog, NewCall};
+use switchboard_runtime::chat::ChatHub;
 use switchboard_runtime::http::{AppError, AppState, HostName, HostNames, app, bind, serve};
 use switchboard_runtime::reload::PlanHolder;
 use tempfile::TempDir;
@@ -43,8 +44,10 @@ impl Server {
         std::fs::create_dir_all(prompts.join("en")).unwrap();
         std::fs::write(plans.join("office.dial"), OFFICE).unwrap();
         let holder = PlanHolder::load_initial(&plans, &prompts).unwrap();
+        let plan_holder = Arc::new(holder);
         let state = AppState {
-            plans: Arc::new(holder),
+            chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
+            plans: plan_holder,
             calls: Arc::new(calls),
             hosts: Arc::new(HostNames::new(
                 "127.0.0.1:8080".parse().unwrap(),
@@ -54,6 +57,7 @@ impl Server {
             live: None,
             auth: Default::default(),
             office_changes: Default::default(),
+            chat_config: Default::default(),
         };
         let session = signed_in::signed_in(&state).await;
         Server {

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchboard_runtime::call_log::CallLog;
+use switchboard_runtime::chat::ChatHub;
 use switchboard_runtime::http::{AppState, HostNames, Limits, app, bind, serve, serve_with};
 use switchboard_runtime::reload::PlanHolder;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,16 +26,20 @@ where
     std::fs::write(plans.join("office.dial"), "extension 100 \"Front Desk\"\n").unwrap();
     let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let plan_holder = Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap());
+    let store = switchboard_runtime::sqlite_store::StoreThread::open(&dir.join("office.db"))
+        .await
+        .unwrap();
     let state = AppState {
-        plans: Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap()),
+        chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
+        plans: plan_holder,
         calls: Arc::new(CallLog::new()),
         hosts: Arc::new(HostNames::new(addr, &[])),
-        store: switchboard_runtime::sqlite_store::StoreThread::open(&dir.join("office.db"))
-            .await
-            .unwrap(),
+        store,
         live: None,
         auth: Default::default(),
         office_changes: Default::default(),
+        chat_config: Default::default(),
     };
     let (stop, stopped) = oneshot::channel();
     tokio::spawn(run(listener, app(state), stopped));

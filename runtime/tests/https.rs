@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use switchboard_runtime::chat::ChatHub;
 use switchboard_runtime::http::auth::{Auth, AuthSettings};
 use switchboard_runtime::http::{AppState, HostNames, app, bind, serve_tls, tls};
 use switchboard_runtime::reload::PlanHolder;
@@ -47,19 +48,23 @@ async fn https_server(dir: &Path, cert: &Path, key: &Path) -> (SocketAddr, AppSt
     std::fs::write(plans.join("office.dial"), "extension 101 \"Alice\"\n").unwrap();
     let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let plan_holder = Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap());
+    let store = switchboard_runtime::sqlite_store::StoreThread::open(&dir.join("office.db"))
+        .await
+        .unwrap();
     let state = AppState {
-        plans: Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap()),
+        chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
+        plans: plan_holder,
         calls: Default::default(),
         hosts: Arc::new(HostNames::new(addr, &[])),
-        store: switchboard_runtime::sqlite_store::StoreThread::open(&dir.join("office.db"))
-            .await
-            .unwrap(),
+        store,
         live: None,
         auth: Arc::new(Auth::new(AuthSettings {
             tls: true,
             ..AuthSettings::default()
         })),
         office_changes: Default::default(),
+        chat_config: Default::default(),
     };
     let acceptor = tls::acceptor(cert, key).unwrap();
     tokio::spawn(serve_tls(
@@ -134,16 +139,38 @@ async fn over_https_an_admin_signs_in_with_a_secure_cookie_and_uses_it() {
         .lines()
         .find(|l| l.starts_with("set-cookie: "))
         .unwrap_or_else(|| panic!("no cookie: {answer}"));
+    // Over TLS the cookie is a `__Host-` one: the browser keeps it to this host, over
+    // HTTPS, for every path; nobody on a sibling host or on plain HTTP can plant it.
     assert!(
-        cookie_line.contains("HttpOnly")
+        cookie_line.starts_with("set-cookie: __Host-switchboard_session=")
+            && cookie_line.contains("HttpOnly")
             && cookie_line.contains("SameSite=Strict")
+            && cookie_line.contains("Path=/")
+            && !cookie_line.contains("Domain")
             && cookie_line.ends_with("; Secure"),
         "{cookie_line}"
+    );
+    assert!(
+        answer.contains("strict-transport-security: max-age=31536000\r\n"),
+        "an answer over TLS tells the browser to stay on HTTPS: {answer}"
     );
     let cookie = cookie_line["set-cookie: ".len()..]
         .split(';')
         .next()
         .unwrap();
+    // The same token under the plain name (as a planted cookie would be) is no session.
+    let planted = cookie.trim_start_matches("__Host-");
+    let answer = exchange(
+        &connector,
+        addr,
+        &format!(
+            "GET /api/plan HTTP/1.1\r\nHost: localhost:{port}\r\nCookie: {planted}\r\n\
+             Connection: close\r\n\r\n"
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
     let answer = exchange(
         &connector,
         addr,
@@ -178,7 +205,13 @@ async fn a_client_that_does_not_trust_the_certificate_gets_nothing() {
         .await
         .unwrap();
     let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(15), tcp.read_to_end(&mut answer)).await;
+    let waited = tokio::time::timeout(Duration::from_secs(15), tcp.read_to_end(&mut answer)).await;
+    // The server hangs up on the bytes that are not TLS; a wait that ran out would have
+    // proved nothing about what it answers.
+    assert!(
+        waited.is_ok(),
+        "the server neither answered nor closed within 15 s"
+    );
     assert!(!String::from_utf8_lossy(&answer).contains("200 OK"));
 }
 

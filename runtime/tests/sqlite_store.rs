@@ -10,7 +10,9 @@ use switchboard_core::ids::{CallId, MessageId};
 use switchboard_core::office;
 use switchboard_core::store::conformance::{self, ids, message};
 use switchboard_core::store::{Folder, NewMessage, ParkedCall, Store, StoreError};
-use switchboard_runtime::sqlite_store::{DigestAlgorithm, SCHEMA_VERSION, SqliteStore};
+use switchboard_runtime::sqlite_store::{
+    DigestAlgorithm, SCHEMA_VERSION, SessionOwner, SqliteStore,
+};
 use tempfile::TempDir;
 
 /// A fresh directory that holds one store file, removed when the test ends.
@@ -205,8 +207,10 @@ fn a_version_4_store_keeps_its_hot_desk_logins_without_a_start() {
     let fx = Fixture::new();
     fx.open().set_hot_desk("001565AABBCC", Some("101")).unwrap();
     let raw = Connection::open(fx.path()).unwrap();
-    raw.execute_batch(&format!("{DROP_V5} {DROP_V6} PRAGMA user_version = 4;"))
-        .unwrap();
+    raw.execute_batch(&format!(
+        "{DROP_V5} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 4;"
+    ))
+    .unwrap();
     drop(raw);
     let s = fx.open();
     let logins = s.hot_desk_logins_since().unwrap();
@@ -564,7 +568,7 @@ fn digest_algorithms_go_by_their_challenge_names() {
 fn a_new_store_has_the_current_schema_in_wal_mode() {
     let fx = Fixture::new();
     let s = fx.open();
-    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(SCHEMA_VERSION, 8);
     assert_eq!(s.path(), fx.path());
     let raw = Connection::open(fx.path()).unwrap();
     let version: u32 = raw
@@ -588,6 +592,13 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
         [
             "admins",
             "call_details",
+            "chat_blocked",
+            "chat_contacts",
+            "chat_conversations",
+            "chat_messages",
+            "chat_offers",
+            "chat_outbox",
+            "chat_templates",
             "hot_desks",
             "mailboxes",
             "messages",
@@ -598,7 +609,8 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
             "queue_logins",
             "queue_turns",
             "sessions",
-            "sip_credentials"
+            "sip_credentials",
+            "web_passwords"
         ]
     );
     // Reopening a current store changes nothing.
@@ -642,7 +654,7 @@ fn a_version_1_store_gains_pin_attempts_and_keeps_its_pins() {
     // Back to what version 1 wrote: no `pin_attempts` (nor later) tables.
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V6} PRAGMA user_version = 1;"
+        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 1;"
     ))
     .unwrap();
     drop(raw);
@@ -666,7 +678,7 @@ fn a_version_2_store_gains_call_details_and_keeps_what_it_had() {
     }
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V6} PRAGMA user_version = 2;"
+        "DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 2;"
     ))
     .unwrap();
     drop(raw);
@@ -678,6 +690,27 @@ fn a_version_2_store_gains_call_details_and_keeps_what_it_had() {
 /// What version 5 added: when each hot-desk login began.
 const DROP_V5: &str = "ALTER TABLE hot_desks DROP COLUMN since;";
 
+/// What version 8 added: chat.
+const DROP_V8: &str = "DROP TABLE chat_outbox; DROP TABLE chat_messages; DROP TABLE chat_offers; \
+    DROP TABLE chat_conversations; DROP TABLE chat_contacts; DROP TABLE chat_blocked; \
+    DROP TABLE chat_templates;";
+
+#[test]
+fn a_version_7_store_gains_chat_and_keeps_what_it_had() {
+    let fx = Fixture::new();
+    fx.open()
+        .set_password("101", "switchboard", "secret")
+        .unwrap();
+    let raw = Connection::open(fx.path()).unwrap();
+    raw.execute_batch(&format!("{DROP_V8} PRAGMA user_version = 7;"))
+        .unwrap();
+    drop(raw);
+    let mut s = fx.open();
+    assert!(s.has_password("101").unwrap());
+    s.block_chat_address("203.0.113.9", "101", 1_000).unwrap();
+    assert!(s.chat_blocked(&["203.0.113.9"]).unwrap());
+}
+
 /// What version 6 added: the web editor's admins and their sessions.
 const DROP_V6: &str = "DROP TABLE sessions; DROP TABLE admins;";
 
@@ -688,18 +721,64 @@ fn a_version_5_store_gains_admins_and_sessions_and_keeps_what_it_had() {
         .set_password("101", "switchboard", "secret")
         .unwrap();
     let raw = Connection::open(fx.path()).unwrap();
-    raw.execute_batch(&format!("{DROP_V6} PRAGMA user_version = 5;"))
-        .unwrap();
+    raw.execute_batch(&format!(
+        "{DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 5;"
+    ))
+    .unwrap();
     drop(raw);
     let mut s = fx.open();
     assert!(s.has_password("101").unwrap());
     s.set_admin_password("admin", "amber-kettle-harbour", 1_000)
         .unwrap();
-    s.create_session(&"ab".repeat(32), "admin", 1_000, 2_000)
+    let admin = SessionOwner::Admin("admin".to_string());
+    s.create_session(&"ab".repeat(32), &admin, 1_000, 2_000)
         .unwrap();
     assert_eq!(
-        s.session(&"ab".repeat(32), 1_500).unwrap().unwrap().admin,
-        "admin"
+        s.session(&"ab".repeat(32), 1_500).unwrap().unwrap().owner,
+        admin
+    );
+}
+
+/// What version 7 added: the people's web passwords, and sessions of either kind (back
+/// to version 6's admins-only table).
+const DROP_V7: &str = "DROP TABLE sessions; DROP TABLE web_passwords;
+    CREATE TABLE sessions (
+        token_sha256 TEXT PRIMARY KEY NOT NULL,
+        admin        TEXT NOT NULL REFERENCES admins (name) ON DELETE CASCADE,
+        created      INTEGER NOT NULL CHECK (created >= 0),
+        expires      INTEGER NOT NULL CHECK (expires >= 0)
+    ) STRICT;
+    CREATE INDEX sessions_by_admin ON sessions (admin);";
+
+#[test]
+fn a_version_6_store_keeps_its_admin_sessions_and_gains_web_passwords() {
+    let fx = Fixture::new();
+    fx.open()
+        .set_admin_password("admin", "amber-kettle-harbour", 1_000)
+        .unwrap();
+    let raw = Connection::open(fx.path()).unwrap();
+    raw.execute_batch(&format!("{DROP_V8} {DROP_V7} PRAGMA user_version = 6;"))
+        .unwrap();
+    raw.execute(
+        "INSERT INTO sessions (token_sha256, admin, created, expires) VALUES (?1, 'admin', 1000, 9000)",
+        [&"cd".repeat(32)],
+    )
+    .unwrap();
+    drop(raw);
+    let mut s = fx.open();
+    assert_eq!(
+        s.session(&"cd".repeat(32), 1_500).unwrap().unwrap().owner,
+        SessionOwner::Admin("admin".to_string()),
+        "an admin signed in before the upgrade stays signed in"
+    );
+    s.set_web_password("101", "copper-lantern-meadow", 2_000)
+        .unwrap();
+    let person = SessionOwner::Person("101".to_string());
+    s.create_session(&"ef".repeat(32), &person, 2_000, 9_000)
+        .unwrap();
+    assert_eq!(
+        s.session(&"ef".repeat(32), 2_500).unwrap().unwrap().owner,
+        person
     );
 }
 
@@ -716,7 +795,7 @@ fn a_version_3_store_gains_the_queues_agent_history_and_keeps_what_it_had() {
     }
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V4} {DROP_V5} {DROP_V6} PRAGMA user_version = 3;"
+        "{DROP_V4} {DROP_V5} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 3;"
     ))
     .unwrap();
     drop(raw);

@@ -167,8 +167,15 @@ impl Server {
             }
         };
         let log = std::fs::File::create(dir.join("server.log")).unwrap();
-        let child = Command::new(bin)
-            .arg("run")
+        let mut command = Command::new(bin);
+        command.arg("run");
+        // A test that needs settings only the config file holds (`chat:`) writes them to
+        // `dir/config.yaml`.
+        let config = dir.join("config.yaml");
+        if config.exists() {
+            command.arg("--config").arg(config);
+        }
+        let child = command
             .args(["--sip-addr", &format!("{sip_host}:{sip}")])
             .args(["--http-addr", &format!("127.0.0.1:{http}")])
             .args(["--rtp-ports", &format!("{rtp}-{}", rtp + rtp_ports - 1)])

@@ -4,8 +4,8 @@
 // under the editor, and the Problems list (a click jumps to the place).
 
 import { setDiagnostics } from '@codemirror/lint';
-import * as api from './api.js';
-import { h, fill } from './dom.js';
+import * as api from '../shared/api.js';
+import { h, fill } from '../shared/dom.js';
 import { fromChars } from './positions.js';
 
 const DELAY_MS = 250;

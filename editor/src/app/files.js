@@ -2,8 +2,8 @@
 // the server, which checks the plan with it first (like a save); a refused one shows why
 // and, where the server allows it, offers to go ahead anyway.
 
-import * as api from './api.js';
-import { h, fill, dialog } from './dom.js';
+import * as api from '../shared/api.js';
+import { h, fill, dialog } from '../shared/dom.js';
 import { placeText } from './diagnostics.js';
 
 function nameError(name) {

@@ -4,8 +4,8 @@
 
 import { hoverTooltip, EditorView, keymap } from '@codemirror/view';
 import { autocompletion } from '@codemirror/autocomplete';
-import * as api from './api.js';
-import { h } from './dom.js';
+import * as api from '../shared/api.js';
+import { h } from '../shared/dom.js';
 import { lineColumn, fromUtf16 } from './positions.js';
 
 /** CodeMirror's completion icons, by the server's kind of name. */

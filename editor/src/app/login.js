@@ -1,8 +1,8 @@
 // The sign-in screen. It covers the page rather than replacing it, so an admin whose
 // session ran out signs in again and finds their unsaved text where they left it.
 
-import * as api from './api.js';
-import { h } from './dom.js';
+import * as api from '../shared/api.js';
+import { h } from '../shared/dom.js';
 
 function retryWords(answer) {
   return answer.body && answer.body.error ? answer.body.error : 'too many wrong passwords; wait a minute and try again';

@@ -3,9 +3,9 @@
 // panels (Problems here; tests, simulator, diagram, calls and office from panels/).
 
 import './app.css';
-import * as api from './api.js';
+import * as api from '../shared/api.js';
 import * as events from './events.js';
-import { h, fill, dialog } from './dom.js';
+import { h, fill, dialog } from '../shared/dom.js';
 import { signIn } from './login.js';
 import { workspace as makeWorkspace } from './workspace.js';
 import { checker as makeChecker, placeText } from './diagnostics.js';
@@ -316,10 +316,17 @@ window.addEventListener('beforeunload', (e) => {
 async function boot() {
   const answer = await api.get('/api/session');
   booting = false;
-  if (answer.status === 200) {
+  if (answer.status === 200 && answer.body.kind !== 'person') {
     start(answer.body);
   } else {
-    signingIn = signIn(answer.status === 401 ? '' : api.errorText(answer)).then((s) => {
+    // A person's session (from the client at /client/) is not an admin's.
+    const reason =
+      answer.status === 200
+        ? `You are signed in as extension ${answer.body.extension}; the editor is for admins: sign in as one, or go to the client at /client/.`
+        : answer.status === 401
+          ? ''
+          : api.errorText(answer);
+    signingIn = signIn(reason).then((s) => {
       signingIn = null;
       start(s);
     });

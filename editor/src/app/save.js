@@ -5,8 +5,8 @@
 // - the file changed on disk since it was opened (409): the admin sees the difference
 //   between their text and the disk's and chooses; nothing is overwritten before that.
 
-import * as api from './api.js';
-import { h, dialog } from './dom.js';
+import * as api from '../shared/api.js';
+import { h, dialog } from '../shared/dom.js';
 import { lineDiff } from './diff.js';
 import { placeText } from './diagnostics.js';
 

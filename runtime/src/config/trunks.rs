@@ -89,7 +89,7 @@ impl TrunkSettings {
                 );
             }
             (Some(p), None) => p.clone(),
-            (None, Some(file)) => read_password(file)?,
+            (None, Some(file)) => Secret::from_file(file)?,
         };
         if password.is_empty() {
             return Err("the password is empty".into());
@@ -116,31 +116,6 @@ pub fn accounts(
         .iter()
         .map(|(name, s)| s.account(name).map_err(|e| (format!("trunks.{name}"), e)))
         .collect()
-}
-
-fn read_password(file: &Path) -> Result<Secret, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read the password file {}: {e}", file.display()))?;
-    warn_if_readable_by_others(file);
-    let text = text.strip_suffix('\n').unwrap_or(&text);
-    let text = text.strip_suffix('\r').unwrap_or(text);
-    Ok(Secret::new(text))
-}
-
-/// A password file others can read is a leak waiting to happen; say so at start.
-fn warn_if_readable_by_others(file: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(file)
-            && meta.permissions().mode() & 0o077 != 0
-        {
-            tracing::warn!(
-                file = %file.display(),
-                "the trunk password file is readable by other users; `chmod 600` it"
-            );
-        }
-    }
 }
 
 pub fn parse_transport(text: &str) -> Result<Transport, String> {

@@ -1,10 +1,10 @@
-//! The editor app's bundle (from the `switchboard-editor` crate), served at `/` and
-//! `/assets/{name}`.
+//! The web apps' bundle (from the `switchboard-editor` crate): the admin's editor at `/`
+//! and `/assets/{name}`, the people's web client at `/client/` and `/client/{name}`.
 //!
 //! Open without a session, as `auth::guard` says: the bundle is code and nothing of the
-//! office; the app asks for a sign-in before it reads anything.
+//! office; each app asks for a sign-in before it reads anything.
 //!
-//! The page (`/`) is made per answer: its Content Security Policy lets styles in only
+//! Each page (`/`, `/client/`) is made per answer: its Content Security Policy lets styles in only
 //! from the bundle's own files and from `<style>` elements carrying a nonce drawn for this
 //! answer (CodeMirror writes its styles into one; the page hands it the nonce from a
 //! `<meta>`), so markup that got into the page some other way can neither run script nor
@@ -45,18 +45,37 @@ const NONCE_PLACEHOLDER: &str = "CSP_NONCE";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(page))
+        .route("/", get(editor_page))
         .route("/assets/{name}", get(asset))
+        .route("/client", get(to_client))
+        .route("/client/", get(client_page))
+        .route("/client/{name}", get(asset))
 }
 
-async fn page() -> Response {
+async fn editor_page() -> Response {
+    page(switchboard_editor::index())
+}
+
+async fn client_page() -> Response {
+    page(switchboard_editor::client_page())
+}
+
+/// `/client` without the slash: the page's own address, so its relative links work.
+async fn to_client() -> Response {
+    (
+        StatusCode::PERMANENT_REDIRECT,
+        [(axum::http::header::LOCATION, "/client/")],
+    )
+        .into_response()
+}
+
+fn page(index: &'static Asset) -> Response {
     let mut bytes = [0u8; 16];
     if let Err(e) = getrandom::fill(&mut bytes) {
         return super::AppError::Internal(format!("drawing the page's CSP nonce: {e}"))
             .into_response();
     }
-    let nonce: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let index = switchboard_editor::index();
+    let nonce = crate::hex::encode(&bytes);
     let html = String::from_utf8_lossy(index.bytes).replace(NONCE_PLACEHOLDER, &nonce);
     let csp = APP_CSP.replace("{nonce}", &nonce);
     let mut headers = HeaderMap::new();
@@ -71,17 +90,17 @@ async fn page() -> Response {
 
 async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
     match switchboard_editor::find(&name) {
-        // The page itself is `/`; one address for it keeps one cached copy.
-        Some(asset) if asset.name != "index.html" => serve(asset, &headers),
+        // A page has its own address (`/`, `/client/`); one address keeps one cached copy.
+        Some(asset) if !switchboard_editor::is_page(asset) => serve(asset, &headers),
         _ => super::AppError::NotFound(format!(
-            "no such file in the editor's bundle: /assets/{name} (reload the page: the \
-             server may have been upgraded)"
+            "no such file in the web apps' bundle: {name} (reload the page: the server may \
+             have been upgraded)"
         ))
         .into_response(),
     }
 }
 
-fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
+pub(super) fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
     let gzip = accepts_gzip(request);
     let tags = etags(asset);
     let etag = if gzip { &tags.gzip } else { &tags.plain };
@@ -149,7 +168,7 @@ fn etags(asset: &'static Asset) -> &'static Tags {
             .iter()
             .map(|a| {
                 let digest = Sha256::digest(a.bytes);
-                let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+                let hex = crate::hex::encode(&digest[..12]);
                 let tag = |suffix: &str| {
                     HeaderValue::from_str(&format!("\"{hex}{suffix}\""))
                         .expect("hex digits make a valid header value")

@@ -157,7 +157,10 @@ async fn serve_connection<I, S>(
         >,
     S::Future: Send + 'static,
 {
-    let connection = builder.serve_connection(TokioIo::new(io), service);
+    // With upgrades: the live chat's WebSockets (`http/livechat`) take the connection over.
+    let connection = builder
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}

@@ -7,6 +7,12 @@
 //! two reads becomes one event, which is all the browser needs to fetch afresh. A
 //! stream never ends by itself, so the HTTP server ends every stream when it stops
 //! (`end_streams_on`), or its graceful shutdown would wait for them forever.
+//!
+//! A stream also ends with the session it was opened in (`LiveSession`, which the guard
+//! puts in the request): at the session's expiry, and as soon as it is found gone from
+//! the store — logged out, or ended by `admin set-password`/`remove` — which is looked
+//! up before each event and every `RECHECK` while idle. The guard checked the session
+//! once, at connect; without this a stream would go on telling a signed-out browser.
 
 use super::AppState;
 use super::time;
@@ -26,6 +32,45 @@ use tokio_util::sync::CancellationToken;
 /// How often an idle stream sends a comment, so proxies and the browser keep it open.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// How often an idle stream looks its session up in the store: a logged-out browser
+/// hears nothing more, and its stream ends within this long even when nothing happens.
+pub const RECHECK: Duration = Duration::from_secs(15);
+
+/// The session a request was signed in with, as the guard found it: the SHA-256 of its
+/// token (what the store keeps) and when it ends. A stream keeps it to end with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveSession {
+    pub token_sha256: String,
+    /// Milliseconds since the Unix epoch.
+    pub expires_ms: u64,
+}
+
+/// Whether `session` still opens anything: not expired by the server's clock and still
+/// in the store (a log-out, `admin set-password` or `remove` deletes it). A store that
+/// cannot answer counts as ended: a stream must not outlive a session it cannot see.
+pub(super) async fn session_is_live(state: &AppState, session: &LiveSession) -> bool {
+    let now = state.auth.settings().clock.now_ms();
+    if now >= session.expires_ms {
+        return false;
+    }
+    let digest = session.token_sha256.clone();
+    matches!(
+        state
+            .store
+            .run_sqlite(move |store| store.session(&digest, now))
+            .await,
+        Ok(Ok(Some(_)))
+    )
+}
+
+/// Completes when `session` expires by the server's clock (never before; a session
+/// ended sooner is `session_is_live`'s to find).
+pub(super) async fn session_ended(state: &AppState, session: &LiveSession) {
+    let now = state.auth.settings().clock.now_ms();
+    let left = session.expires_ms.saturating_sub(now);
+    tokio::time::sleep(Duration::from_millis(left)).await;
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/events", get(events))
 }
@@ -41,7 +86,7 @@ pub struct PlanEvent {
 
 /// Cancelled when the HTTP server stops: every open event stream ends.
 #[derive(Clone)]
-struct Stopping(CancellationToken);
+pub(super) struct Stopping(pub(super) CancellationToken);
 
 /// `app` with its event streams ending when `cancel` completes, and the future to hand
 /// the server as its own stop signal (it completes once the streams are told).
@@ -67,8 +112,10 @@ pub fn end_streams_on(
 async fn events(
     State(state): State<AppState>,
     stopping: Option<Extension<Stopping>>,
+    session: Option<Extension<LiveSession>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let feed = Feed {
+        session: session.map(|Extension(s)| s),
         attempts: state.plans.attempts(),
         office: Some(state.office_changes.subscribe()),
         calls: Some(state.calls.changes()),
@@ -87,38 +134,65 @@ struct Feed {
     office: Option<watch::Receiver<u64>>,
     calls: Option<watch::Receiver<u64>>,
     stopping: CancellationToken,
+    /// The session the stream was opened in; the stream ends with it.
+    session: Option<LiveSession>,
     first: bool,
 }
 
 impl Feed {
-    /// The next event; `None` ends the stream (the server is stopping).
+    /// The next event; `None` ends the stream (the server is stopping, or the session
+    /// ended).
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Feed)> {
         if self.first {
-            // On connect: where the plan is now, so the page needs no other request.
+            // On connect: where the plan is now, so the page needs no other request. The
+            // guard has just found the session live.
             self.first = false;
             self.attempts.borrow_and_update();
             let event = plan_event(&self.state.plans);
             return Some((Ok(event), self));
         }
+        let event = self.changed().await?;
+        match &self.session {
+            Some(session) if !session_is_live(&self.state, session).await => None,
+            _ => Some((Ok(event), self)),
+        }
+    }
+
+    /// The next change to tell of; `None` when the stream is to end.
+    async fn changed(&mut self) -> Option<Event> {
+        let session = self.session.clone();
+        let expired = async {
+            match &session {
+                Some(session) => session_ended(&self.state, session).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(expired);
         loop {
             tokio::select! {
                 () = self.stopping.cancelled() => return None,
+                () = &mut expired => return None,
+                () = tokio::time::sleep(RECHECK), if session.is_some() => {
+                    if let Some(session) = &session
+                        && !session_is_live(&self.state, session).await
+                    {
+                        return None;
+                    }
+                }
                 changed = self.attempts.changed() => {
                     // The holder is gone: so is the server.
                     changed.ok()?;
                     self.attempts.borrow_and_update();
-                    let event = plan_event(&self.state.plans);
-                    return Some((Ok(event), self));
+                    return Some(plan_event(&self.state.plans));
                 }
                 generation = changed(&mut self.office) => match generation {
                     Some(generation) => {
-                        let event = json_event("office", &serde_json::json!({ "generation": generation }));
-                        return Some((Ok(event), self));
+                        return Some(json_event("office", &serde_json::json!({ "generation": generation })));
                     }
                     None => self.office = None,
                 },
                 count = changed(&mut self.calls) => match count {
-                    Some(_) => return Some((Ok(json_event("calls", &serde_json::json!({}))), self)),
+                    Some(_) => return Some(json_event("calls", &serde_json::json!({}))),
                     None => self.calls = None,
                 },
             }

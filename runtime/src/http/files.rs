@@ -60,7 +60,10 @@ pub struct FileEntry {
     pub path: String,
     pub size: u64,
     pub modified_unix: i64,
-    pub hash: String,
+    /// `None` for a file over 1 MB, which is not read (the editor does not open it).
+    pub hash: Option<String>,
+    /// The file is over `on_disk::MAX_FILE_BYTES`: listed, but neither read nor hashed.
+    pub too_large: bool,
 }
 
 #[derive(Serialize)]
@@ -136,19 +139,31 @@ async fn list(State(state): State<AppState>) -> Result<Json<FileList>, FileError
             };
             let Ok(at) = path.locate(root) else { continue };
             // A file removed while the folder is read is simply not listed.
-            let (Ok(meta), Ok(bytes)) = (std::fs::metadata(&at.file), std::fs::read(&at.file))
-            else {
+            let Ok(meta) = std::fs::metadata(&at.file) else {
                 continue;
+            };
+            // A file over the limit is not read whole just to be listed.
+            let too_large = meta.len() > on_disk::MAX_FILE_BYTES as u64;
+            let hash = if too_large {
+                None
+            } else {
+                match on_disk::read(&path, &at.file) {
+                    Ok(disk) => Some(disk.hash),
+                    // Grown past the limit since `metadata`: listed like one over it.
+                    Err(FileError::TooLarge(_)) => None,
+                    Err(_) => continue,
+                }
             };
             files.push(FileEntry {
                 path: name,
+                too_large: hash.is_none(),
+                hash,
                 size: meta.len(),
                 modified_unix: meta
                     .modified()
                     .ok()
                     .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_secs() as i64),
-                hash: on_disk::hash(&bytes),
             });
         }
         Ok(FileList {
@@ -225,7 +240,16 @@ fn save_now(plans: &PlanHolder, name: &PlanPath, request: SaveRequest) -> Result
     let overlay = Overlay::new().put(name.as_str(), request.text.as_str());
     let diagnostics = checked(plans, &overlay, request.force, &format!("saving {name}"))?;
     // The same text again changes nothing on disk, so it wakes no reload.
-    if disk.as_ref().is_none_or(|d| d.hash != hash) {
+    if disk.is_none() {
+        atomic_write::create_atomically(&at.file, request.text.as_bytes()).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                appeared_meanwhile(name, &at.file, format!("{name} was not created"))
+            } else {
+                FileError::internal(format!("creating {}: {e}", at.file.display()))
+            }
+        })?;
+        tracing::info!(file = %name, hash, "the editor created a plan file");
+    } else if disk.as_ref().is_some_and(|d| d.hash != hash) {
         atomic_write::write_atomically(&at.file, request.text.as_bytes())
             .map_err(|e| FileError::internal(format!("writing {}: {e}", at.file.display())))?;
         tracing::info!(file = %name, hash, "the editor saved a plan file");
@@ -280,8 +304,13 @@ async fn rename(
             request.force,
             &format!("renaming {from} to {to}"),
         )?;
-        atomic_write::rename_durably(&source.entry, &target.entry)
-            .map_err(|e| FileError::internal(format!("renaming {from} to {to}: {e}")))?;
+        atomic_write::rename_durably(&source.entry, &target.entry).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                appeared_meanwhile(&to, &target.file, format!("{from} was not renamed"))
+            } else {
+                FileError::internal(format!("renaming {from} to {to}: {e}"))
+            }
+        })?;
         tracing::info!(from = %from, to = %to, "the editor renamed a plan file");
         Ok(Renamed {
             path: to.to_string(),
@@ -357,6 +386,12 @@ async fn version_file(
             state.plans.version()
         )));
     };
+    // The version's text was read by a reload, which follows any link; the editor shows
+    // only what `PlanPath::locate` would open: a plan file name whose entry in the
+    // folder, when it is a symbolic link, stays inside the folder.
+    let name = PlanPath::parse(&path)?;
+    let plans = state.plans.clone();
+    blocking(move || name.locate(plans.dialplans()).map(|_| ())).await?;
     let Some(text) = ran.text(&path) else {
         return Err(FileError::not_found(format!(
             "plan version {v} had no file {path}; its files: {}",
@@ -403,6 +438,18 @@ fn no_such_file(name: &PlanPath) -> FileError {
     FileError::not_found(format!(
         "there is no file {name} in the plan folder; GET /api/files lists them"
     ))
+}
+
+/// The 409 of a create or rename whose new name was taken, by something other than the
+/// editor, between the check and the write: nothing was replaced.
+fn appeared_meanwhile(name: &PlanPath, file: &std::path::Path, what: String) -> FileError {
+    FileError::Conflict {
+        error: format!(
+            "{name} appeared in the plan folder while the change was checked, so {what} \
+             and the new file was left as it is; pick another name, or open {name}"
+        ),
+        current: on_disk::read(name, file).ok().map(|disk| disk.current()),
+    }
 }
 
 fn gone_since_opened(name: &PlanPath) -> FileError {

@@ -29,7 +29,9 @@ const PLAN_TEXT_ROUTES: &[&str] = &[
 
 /// The body limit of a request to `path`.
 pub fn body_limit(path: &str) -> u64 {
-    if PLAN_TEXT_ROUTES.iter().any(|r| path.starts_with(r)) {
+    if path.starts_with("/webhooks/") {
+        crate::chat_channels::webhooks::BODY_LIMIT
+    } else if PLAN_TEXT_ROUTES.iter().any(|r| path.starts_with(r)) {
         EDITOR_BODY_LIMIT
     } else {
         BODY_LIMIT
@@ -53,6 +55,16 @@ const HEADERS: &[(HeaderName, &str)] = &[
     // browser's, a proxy's) keeps them, the page included.
     (header::CACHE_CONTROL, "no-store"),
 ];
+
+/// Served over TLS, tells the browser to come back only over HTTPS for a year, so a
+/// later `http://` link or a network that strips TLS cannot downgrade the admin.
+pub async fn strict_transport_security(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
 
 /// Adds the security headers to every answer, and refuses a declared body over
 /// its route's `body_limit` with 413 before any handler runs.

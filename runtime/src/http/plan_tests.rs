@@ -116,7 +116,7 @@ fn failure(plan: &Plan, f: Failure) -> TestFailure {
         expected: f.expected,
         instead: f.instead,
         trace: f
-            .entries
+            .trace
             .iter()
             .map(|e| {
                 let at = e.span.map(|s| FileLine::of(plan, s));

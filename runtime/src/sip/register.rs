@@ -1,6 +1,7 @@
 //! REGISTER (RFC 3261 section 10): digest authentication against the
 //! credential store, then the location table.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,7 +12,8 @@ use tracing::{info, warn};
 
 use super::SipError;
 use super::registrar::{
-    ContactUpdate, MIN_EXPIRES, RegisterContext, RegisterError, RegisterRequest,
+    ContactUpdate, MIN_EXPIRES, RegisterContext, RegisterError, RegisterRequest, Registration,
+    Transport,
 };
 use super::server::{Shared, reply, source, user_of};
 
@@ -66,11 +68,11 @@ impl Shared {
                 .map(|u| u.value().to_string()),
         };
         let now = Instant::now();
-        let applied = self
-            .registrar
-            .lock()
-            .expect("registrar lock")
-            .apply(&user, request, context, now);
+        let (before, applied) = {
+            let mut registrar = self.registrar.lock().expect("registrar lock");
+            let before = shown(&registrar.live(&user, now));
+            (before, registrar.apply(&user, request, context, now))
+        };
         match applied {
             Ok(bindings) => {
                 let contacts: Vec<&str> = bindings.iter().map(|b| b.contact.as_str()).collect();
@@ -88,9 +90,13 @@ impl Shared {
                     })
                     .collect();
                 reply(tx, StatusCode::OK, headers).await?;
-                // Watchers hear the extension come or go, and so does the office view.
+                // Watchers hear the extension come or go, and so does the office view —
+                // which a phone refreshing the same binding every minute or so does not
+                // change, so it wakes no browser.
                 if !fetch {
-                    self.tell_office();
+                    if shown(&bindings) != before {
+                        self.tell_office();
+                    }
                     self.registration_changed(&user).await;
                 }
                 Ok(())
@@ -103,6 +109,25 @@ impl Shared {
             Err(RegisterError::BadWildcard) => reply(tx, StatusCode::BadRequest, vec![]).await,
         }
     }
+}
+
+/// What the office view shows of an extension's bindings, in a fixed order: a REGISTER
+/// that leaves this as it was (a refresh, with only the expiry moved) changes nothing
+/// there.
+fn shown(bindings: &[Registration]) -> Vec<(String, SocketAddr, Transport, Option<String>)> {
+    let mut shown: Vec<_> = bindings
+        .iter()
+        .map(|b| {
+            (
+                b.contact.clone(),
+                b.source,
+                b.transport,
+                b.user_agent.clone(),
+            )
+        })
+        .collect();
+    shown.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    shown
 }
 
 fn is_wildcard(contact: &Contact) -> bool {

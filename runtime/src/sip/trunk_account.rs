@@ -8,38 +8,13 @@
 //! by accident; only the digest computation reads it ([`Secret::expose`]).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
 use super::registrar::Transport;
+pub use crate::secret::Secret;
 
 /// How long a registration is asked for when the configuration does not say.
 pub const DEFAULT_TRUNK_EXPIRES: Duration = Duration::from_secs(600);
-
-/// A password kept out of every rendering.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(text: impl Into<String>) -> Secret {
-        Secret(text.into())
-    }
-
-    /// The password itself, for the digest answer and nothing else.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<hidden>)")
-    }
-}
 
 /// One trunk's account, by the plan's trunk name.
 #[derive(Clone, Debug, PartialEq, Eq)]

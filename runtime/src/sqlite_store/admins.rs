@@ -1,22 +1,16 @@
 //! The web editor's admins: a name and an Argon2id hash of the password, never the
 //! password.
 //!
-//! The hash is a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) carrying its own
-//! parameters and random salt, so stronger parameters later need no migration: an old
-//! hash still verifies with the parameters it was made with. Argon2 is slow on purpose
-//! (tens of milliseconds and 19 MiB a guess), which is what makes a copied store costly
-//! to guess from; the same cost is why the server verifies on the blocking pool, never
-//! on the store thread nor a tokio worker.
+//! The hash (`password_hash`, shared with the people's web passwords) is a PHC string
+//! carrying its own parameters and salt; the server verifies it on the blocking pool
+//! (`verify_web_password`).
 //!
 //! Setting a password ends that admin's sessions, as removing the admin does: a password
 //! is changed because someone else may know it.
 
 use super::SqliteStore;
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use super::password_hash::hash_web_password;
 use rusqlite::{OptionalExtension, params};
-use std::sync::OnceLock;
 use switchboard_core::store::StoreError;
 
 /// An admin as `switchboard admin list` shows one.
@@ -37,7 +31,7 @@ impl SqliteStore {
         password: &str,
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        let hash = hash_admin_password(name, password)?;
+        let hash = hash_web_password(&format!("admin {name}"), password)?;
         self.write(&format!("set the password of admin {name}"), |tx| {
             tx.execute(
                 "INSERT INTO admins (name, password_hash, password_set) VALUES (?1, ?2, ?3)
@@ -85,60 +79,4 @@ impl SqliteStore {
             Ok(tx.execute("DELETE FROM admins WHERE name = ?1", [name])? > 0)
         })
     }
-}
-
-/// The Argon2id hash (PHC string, default parameters, a fresh random salt) of `password`.
-fn hash_admin_password(name: &str, password: &str) -> Result<String, StoreError> {
-    if password.is_empty() {
-        return Err(StoreError::new(format!(
-            "refusing an empty password for admin {name}: anyone could sign in"
-        )));
-    }
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| {
-        StoreError::new(format!(
-            "the operating system's random source failed ({e}); the password of admin \
-             {name} was not changed"
-        ))
-    })?;
-    let hash: PasswordHash = Argon2::default()
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map_err(|e| StoreError::new(format!("hashing the password of admin {name}: {e}")))?;
-    Ok(hash.to_string())
-}
-
-/// Whether `password` matches `stored` (a PHC string from `admin_password_hash`). With no
-/// stored hash (no such admin) it spends the same effort on a hash of nothing and says
-/// no, so the time taken does not tell a guesser which admin names exist. Slow by design:
-/// call it on the blocking pool.
-pub fn verify_admin_password(stored: Option<&str>, password: &str) -> bool {
-    let Some(stored) = stored else {
-        let _ = verify(stand_in_hash(), password);
-        return false;
-    };
-    verify(stored, password)
-}
-
-fn verify(stored: &str, password: &str) -> bool {
-    match PasswordHash::new(stored) {
-        Ok(hash) => Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok(),
-        Err(e) => {
-            tracing::error!(
-                "a stored admin password hash is unreadable ({e}); set the password again \
-                 with `switchboard admin set-password`"
-            );
-            false
-        }
-    }
-}
-
-/// A hash of a password nobody knows, made once, for `verify_admin_password` to spend
-/// its effort on when the admin does not exist.
-fn stand_in_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        hash_admin_password("stand-in", "no admin has this password: stand-in").unwrap_or_default()
-    })
 }

@@ -33,19 +33,8 @@ impl SqliteStore {
             )));
         }
         self.changed.credentials();
-        let md5 = ha1(DigestAlgorithm::Md5, extension, realm, password);
-        let sha256 = ha1(DigestAlgorithm::Sha256, extension, realm, password);
         self.write(&format!("set the SIP password of {extension}"), |tx| {
-            tx.execute(
-                "INSERT INTO sip_credentials (extension, realm, ha1_md5, ha1_sha256)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (extension) DO UPDATE SET
-                     realm = excluded.realm,
-                     ha1_md5 = excluded.ha1_md5,
-                     ha1_sha256 = excluded.ha1_sha256",
-                params![extension, realm, md5, sha256],
-            )?;
-            Ok(())
+            write_digests(tx, extension, realm, password)
         })
     }
 
@@ -106,4 +95,27 @@ impl SqliteStore {
         }
         Ok(removed)
     }
+}
+
+/// Stores the HA1 values of `password` for `extension` in `realm`, replacing any earlier
+/// ones, inside the caller's transaction; the caller refuses an empty password and tells
+/// the registrar (`changed.credentials()`).
+pub(super) fn write_digests(
+    tx: &rusqlite::Connection,
+    extension: &str,
+    realm: &str,
+    password: &str,
+) -> rusqlite::Result<()> {
+    let md5 = ha1(DigestAlgorithm::Md5, extension, realm, password);
+    let sha256 = ha1(DigestAlgorithm::Sha256, extension, realm, password);
+    tx.execute(
+        "INSERT INTO sip_credentials (extension, realm, ha1_md5, ha1_sha256)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (extension) DO UPDATE SET
+             realm = excluded.realm,
+             ha1_md5 = excluded.ha1_md5,
+             ha1_sha256 = excluded.ha1_sha256",
+        params![extension, realm, md5, sha256],
+    )?;
+    Ok(())
 }

@@ -8,12 +8,12 @@ use switchboard_core::store::StoreError;
 
 /// The schema version this build reads and writes; the file keeps its own in
 /// `PRAGMA user_version` (0 for a file that has none yet).
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// One function per version: `MIGRATIONS[n]` takes a store from version `n` to `n + 1`.
 /// A released migration is never edited; a change to the schema is a new one.
 const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] =
-    [to_v1, to_v2, to_v3, to_v4, to_v5, to_v6];
+    [to_v1, to_v2, to_v3, to_v4, to_v5, to_v6, to_v7, to_v8];
 
 /// How long a statement waits for another process's lock before failing. Calls wait on the
 /// store, so this is short; only a tool reading the file beside the server should contend.
@@ -303,6 +303,149 @@ fn to_v6(tx: &Transaction) -> rusqlite::Result<()> {
             expires      INTEGER NOT NULL CHECK (expires >= 0)
         ) STRICT;
         CREATE INDEX sessions_by_admin ON sessions (admin);
+        ",
+    )
+}
+
+/// Version 7: the people's web passwords (`web_passwords`: an Argon2id hash per
+/// extension, beside its SIP digests, never the password), and sessions of either kind:
+/// an admin's (`admin` set) or a person's (`extension` set), told apart by `kind`. The
+/// v6 sessions, all admins', are kept. A person's sessions go with their web password.
+fn to_v7(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE web_passwords (
+            extension     TEXT PRIMARY KEY NOT NULL,
+            password_hash TEXT NOT NULL,
+            password_set  INTEGER NOT NULL CHECK (password_set >= 0)
+        ) STRICT;
+        ALTER TABLE sessions RENAME TO sessions_v6;
+        DROP INDEX sessions_by_admin;
+        CREATE TABLE sessions (
+            token_sha256 TEXT PRIMARY KEY NOT NULL,
+            kind         TEXT NOT NULL CHECK (kind IN ('admin', 'person')),
+            admin        TEXT REFERENCES admins (name) ON DELETE CASCADE,
+            extension    TEXT REFERENCES web_passwords (extension) ON DELETE CASCADE,
+            created      INTEGER NOT NULL CHECK (created >= 0),
+            expires      INTEGER NOT NULL CHECK (expires >= 0),
+            CHECK ((kind = 'admin' AND admin IS NOT NULL AND extension IS NULL)
+                OR (kind = 'person' AND extension IS NOT NULL AND admin IS NULL))
+        ) STRICT;
+        INSERT INTO sessions (token_sha256, kind, admin, extension, created, expires)
+            SELECT token_sha256, 'admin', admin, NULL, created, expires FROM sessions_v6;
+        DROP TABLE sessions_v6;
+        CREATE INDEX sessions_by_admin ON sessions (admin);
+        CREATE INDEX sessions_by_extension ON sessions (extension);
+        ",
+    )
+}
+
+/// Version 8: chat (issue 11; `chat*.rs`). A conversation is one customer on one channel
+/// writing to one office address (`''` where the channel has none); its messages, whom it
+/// is offered to, the replies waiting for their provider (`chat_outbox`, one row per
+/// outgoing message, written in the same transaction as the message), blocked live-chat
+/// addresses and the quick-response templates. Times are milliseconds since the Unix
+/// epoch. A provider's retried webhook is stored once: `UNIQUE (channel, provider_id)`.
+fn to_v8(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        -- What a customer told us about themself, per channel and address.
+        CREATE TABLE chat_contacts (
+            channel        TEXT NOT NULL
+                           CHECK (channel IN ('livechat', 'whatsapp', 'facebook', 'sms')),
+            address        TEXT NOT NULL,
+            name           TEXT,
+            email          TEXT,
+            remote_address TEXT,
+            updated_at     INTEGER NOT NULL CHECK (updated_at >= 0),
+            PRIMARY KEY (channel, address)
+        ) STRICT, WITHOUT ROWID;
+
+        -- `owner` NULL: offered (see chat_offers). `routed_to` is what routing chose
+        -- ('queue 800', 'extension 102'), '' when nothing took it.
+        CREATE TABLE chat_conversations (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel        TEXT NOT NULL
+                           CHECK (channel IN ('livechat', 'whatsapp', 'facebook', 'sms')),
+            customer       TEXT NOT NULL,
+            office_address TEXT NOT NULL,
+            contact_name   TEXT,
+            remote_address TEXT,
+            routed_to      TEXT NOT NULL,
+            owner          TEXT,
+            taken_at       INTEGER CHECK (taken_at >= 0),
+            archived       INTEGER NOT NULL CHECK (archived IN (0, 1)),
+            dealt_with_at  INTEGER CHECK (dealt_with_at >= 0),
+            created_at     INTEGER NOT NULL CHECK (created_at >= 0),
+            last_at        INTEGER NOT NULL CHECK (last_at >= 0),
+            UNIQUE (channel, customer, office_address)
+        ) STRICT;
+        CREATE INDEX chat_conversations_by_owner ON chat_conversations (owner);
+        CREATE INDEX chat_conversations_by_customer ON chat_conversations (customer);
+
+        -- Whom an unowned conversation is offered to; kept after someone takes it, so
+        -- the others hear who did.
+        CREATE TABLE chat_offers (
+            conversation_id INTEGER NOT NULL
+                            REFERENCES chat_conversations (id) ON DELETE CASCADE,
+            extension       TEXT NOT NULL,
+            PRIMARY KEY (conversation_id, extension)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX chat_offers_by_extension ON chat_offers (extension);
+
+        CREATE TABLE chat_messages (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            conversation_id INTEGER NOT NULL
+                            REFERENCES chat_conversations (id) ON DELETE CASCADE,
+            channel         TEXT NOT NULL,
+            direction       TEXT NOT NULL CHECK (direction IN ('in', 'out', 'system')),
+            author          TEXT,
+            text            TEXT NOT NULL,
+            attachment      TEXT,
+            provider_id     TEXT,
+            created_at      INTEGER NOT NULL CHECK (created_at >= 0),
+            UNIQUE (channel, provider_id)
+        ) STRICT;
+        CREATE INDEX chat_messages_by_conversation ON chat_messages (conversation_id, id);
+        CREATE INDEX chat_messages_by_author ON chat_messages (author, created_at)
+            WHERE author IS NOT NULL;
+
+        -- One row per reply for a provider. `sending` rows carry the `attempt_id` of the
+        -- sender that claimed them, until `claimed_until` (then another may claim it);
+        -- a row is marked only by the attempt that holds it.
+        -- A deleted conversation keeps its replies' rows (message_id NULL): what an agent
+        -- sent is delivered all the same.
+        CREATE TABLE chat_outbox (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            message_id      INTEGER UNIQUE REFERENCES chat_messages (id) ON DELETE SET NULL,
+            channel         TEXT NOT NULL,
+            payload         TEXT NOT NULL,
+            attempts        INTEGER NOT NULL CHECK (attempts >= 0),
+            next_attempt_at INTEGER NOT NULL CHECK (next_attempt_at >= 0),
+            state           TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'dead')),
+            attempt_id      TEXT,
+            claimed_until   INTEGER CHECK (claimed_until >= 0),
+            last_error      TEXT,
+            sent_at         INTEGER CHECK (sent_at >= 0),
+            created_at      INTEGER NOT NULL CHECK (created_at >= 0)
+        ) STRICT;
+        CREATE INDEX chat_outbox_due ON chat_outbox (state, next_attempt_at);
+
+        CREATE TABLE chat_blocked (
+            address    TEXT PRIMARY KEY NOT NULL,
+            blocked_by TEXT NOT NULL,
+            at         INTEGER NOT NULL CHECK (at >= 0)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE chat_templates (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            category   TEXT NOT NULL,
+            language   TEXT NOT NULL,
+            title      TEXT NOT NULL,
+            text       TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            updated_at INTEGER NOT NULL CHECK (updated_at >= 0)
+        ) STRICT;
         ",
     )
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use switchboard_runtime::chat::ChatHub;
 use switchboard_runtime::http::{AppState, HostNames, app};
 use switchboard_runtime::reload::PlanHolder;
 use tempfile::TempDir;
@@ -80,11 +81,14 @@ impl Editor {
             std::fs::write(plans.join(name), text).unwrap();
         }
         let holder = PlanHolder::load_initial(&plans, &prompts).unwrap();
+        let plan_holder = Arc::new(holder);
         let state = AppState {
-            plans: Arc::new(holder),
+            chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
+            plans: plan_holder,
             calls: Default::default(),
             hosts: Arc::new(HostNames::new(signed_in::HOST.parse().unwrap(), &[])),
             office_changes: store.office_changes(),
+            chat_config: Default::default(),
             store,
             live: None,
             auth: Default::default(),

@@ -1,6 +1,8 @@
-//! A signed-in admin for router tests: `signed_in(&state)` sets an admin password in the
-//! state's store, signs in through the router as a browser would, and keeps the cookie
-//! and CSRF token; `get` and `send` then add the cookie, `X-CSRF-Token` and
+//! A signed-in admin or person for router tests: `signed_in(&state)` sets an admin
+//! password in the state's store, signs in through the router as a browser would, and
+//! keeps the cookie and CSRF token; `signed_in_person(&state, "101", password)` does the
+//! same for one of the office's people (the extension must be in the state's running
+//! plan). `get` and `send` then add the cookie, `X-CSRF-Token` and
 //! `Host: 127.0.0.1:8080` to each request. Include it with `mod signed_in;`.
 //!
 //! The state's `hosts` must allow `127.0.0.1:8080` (as `HostNames::new` with that
@@ -76,14 +78,58 @@ pub async fn set_admin_password(state: &AppState, name: &str, password: &str) {
         .unwrap();
 }
 
+/// A password for people that passes the password policy (for any extension).
+pub const PERSON_PASSWORD: &str = "copper-lantern-meadow";
+
+/// Sets the web password of `extension` to `password` in `state`'s store (as `switchboard
+/// user set-password --web` does) and signs in through the router as that person; panics
+/// if the sign-in is refused (an extension the running plan does not define is).
+pub async fn signed_in_person(state: &AppState, extension: &str, password: &str) -> SignedIn {
+    set_web_password(state, extension, password).await;
+    sign_in_person(&app(state.clone()), extension, password)
+        .await
+        .unwrap_or_else(|reply| {
+            panic!(
+                "sign-in of extension {extension} refused: {} {}",
+                reply.status,
+                reply.text()
+            )
+        })
+}
+
+/// Sets the web password of `extension` in `state`'s store.
+pub async fn set_web_password(state: &AppState, extension: &str, password: &str) {
+    let now = state.auth.settings().clock.now_ms();
+    let (extension, password) = (extension.to_string(), password.to_string());
+    state
+        .store
+        .run_sqlite(move |store| store.set_web_password(&extension, &password, now))
+        .await
+        .unwrap()
+        .unwrap();
+}
+
 /// `POST /api/login` as `user`: the session, or the refusal.
 pub async fn sign_in(app: &Router, user: &str, password: &str) -> Result<SignedIn, Reply> {
-    let request = Request::post("/api/login")
+    let body = serde_json::json!({"user": user, "password": password});
+    sign_in_at(app, "/api/login", body).await
+}
+
+/// `POST /api/people/login` as `extension`: the session, or the refusal.
+pub async fn sign_in_person(
+    app: &Router,
+    extension: &str,
+    password: &str,
+) -> Result<SignedIn, Reply> {
+    let body = serde_json::json!({"extension": extension, "password": password});
+    sign_in_at(app, "/api/people/login", body).await
+}
+
+async fn sign_in_at(app: &Router, path: &str, body: Value) -> Result<SignedIn, Reply> {
+    let request = Request::post(path)
         .header(header::HOST, HOST)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            serde_json::json!({"user": user, "password": password}).to_string(),
-        ))
+        .body(Body::from(body.to_string()))
         .unwrap();
     let reply = call(app, request).await;
     if reply.status != StatusCode::OK {
@@ -122,12 +168,12 @@ impl SignedIn {
         }
     }
 
-    /// `GET path` as this admin.
+    /// `GET path` in this session.
     pub async fn get(&self, app: &Router, path: &str) -> Reply {
         call(app, self.request("GET", path, Value::Null)).await
     }
 
-    /// `method path` with `json` as the body (none for `Value::Null`) as this admin.
+    /// `method path` with `json` as the body (none for `Value::Null`) in this session.
     pub async fn send(&self, app: &Router, method: &str, path: &str, json: Value) -> Reply {
         call(app, self.request(method, path, json)).await
     }

@@ -7,13 +7,28 @@
 //! back in `X-CSRF-Token`, which a page of another site cannot read and so cannot send.
 //! Deriving it needs no column, and it ends with its session.
 
+use crate::hex::encode as hex;
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
 
-/// The cookie's name.
+/// The cookie's name over plain HTTP (loopback only).
 pub const COOKIE_NAME: &str = "switchboard_session";
+
+/// The cookie's name over TLS. A browser accepts a `__Host-` cookie only when it is
+/// `Secure`, has `Path=/` and no `Domain`, from this very host over HTTPS — so a sibling
+/// subdomain, or anyone on the network speaking plain HTTP, cannot plant one that the
+/// server would then read as the session (session fixation).
+pub const SECURE_COOKIE_NAME: &str = "__Host-switchboard_session";
+
+/// The cookie's name when the server is reached over TLS (`secure`) or not.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
 
 /// A session token as the cookie carries it: 64 lowercase hex digits.
 #[derive(Clone, PartialEq, Eq)]
@@ -34,15 +49,17 @@ impl Token {
         Ok(Token(hex(&bytes)))
     }
 
-    /// The token the request's `Cookie` header carries, if any that looks like one.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Token> {
+    /// The token the request's `Cookie` header carries under the name this server
+    /// gives it (`cookie_name(secure)`), if any that looks like one.
+    pub fn from_headers(headers: &HeaderMap, secure: bool) -> Option<Token> {
+        let wanted = cookie_name(secure);
         headers
             .get_all(COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE_NAME)
+            .find(|(name, _)| *name == wanted)
             .map(|(_, value)| value.trim_matches('"'))
             .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
             .map(|value| Token(value.to_ascii_lowercase()))
@@ -66,7 +83,8 @@ impl Token {
     /// cookie over plain HTTP.
     pub fn set_cookie(&self, max_age_secs: u64, secure: bool) -> String {
         format!(
-            "{COOKIE_NAME}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{}",
+            "{}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{}",
+            cookie_name(secure),
             self.0,
             if secure { "; Secure" } else { "" }
         )
@@ -76,18 +94,10 @@ impl Token {
 /// The `Set-Cookie` value that makes the browser forget the session cookie.
 pub fn clear_cookie(secure: bool) -> String {
     format!(
-        "{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        "{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]
@@ -103,9 +113,11 @@ mod tests {
             COOKIE,
             HeaderValue::from_str(&format!("theme=dark; {COOKIE_NAME}={}; x=1", token.0)).unwrap(),
         );
-        assert_eq!(Token::from_headers(&headers), Some(token.clone()));
+        assert_eq!(Token::from_headers(&headers, false), Some(token.clone()));
+        // Over TLS only the `__Host-` cookie counts: a plain one may have been planted.
+        assert_eq!(Token::from_headers(&headers, true), None);
         headers.insert(COOKIE, HeaderValue::from_static("switchboard_session=abc"));
-        assert_eq!(Token::from_headers(&headers), None);
+        assert_eq!(Token::from_headers(&headers, false), None);
     }
 
     #[test]

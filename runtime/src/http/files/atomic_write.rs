@@ -7,6 +7,12 @@
 //! `.switchboard-tmp`, not `.dial`: neither the watcher (`reload::watch`) nor a compile
 //! (`plan_files`) counts it as a plan file, so only the rename — which names the `.dial`
 //! file — wakes a reload.
+//!
+//! Creating and renaming never replace a file, even one that appeared after the editor
+//! looked: a new file is linked under its name (`hard_link`, which refuses a name that
+//! exists) rather than renamed over it, and a rename links the new name before removing
+//! the old. Once the change is made, a failed sync of the folder is logged, not reported
+//! as a failure: the change happened, and the editor must know its new hash.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -19,6 +25,14 @@ const TEMP_SUFFIX: &str = ".switchboard-tmp";
 /// Replaces (or creates) `path` with `bytes` in one rename. The file keeps the mode of
 /// the one it replaces.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_then_sync(path, bytes, sync_folder)
+}
+
+fn write_then_sync(
+    path: &Path,
+    bytes: &[u8],
+    sync: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<()> {
     let folder = parent(path)?;
     let temp = temp_path(path)?;
     let written = (|| {
@@ -37,19 +51,65 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = std::fs::remove_file(&temp);
         return Err(e);
     }
-    sync_folder(folder)
+    settle(folder, sync);
+    Ok(())
 }
 
-/// Renames `from` to `to` (same folder) and syncs the folder.
+/// Creates `path` with `bytes`, never replacing a file: the text is written to a
+/// temporary file, synced, then linked under the name, which fails with
+/// `ErrorKind::AlreadyExists` when a file of that name appeared since the caller looked.
+pub fn create_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let folder = parent(path)?;
+    let temp = temp_path(path)?;
+    let linked = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::hard_link(&temp, path)
+    })();
+    // Whether or not the link was made, the temporary name goes: the file lives on under
+    // `path` when it was.
+    let _ = std::fs::remove_file(&temp);
+    linked?;
+    settle(folder, sync_folder);
+    Ok(())
+}
+
+/// Renames `from` to `to` (same folder), never replacing a file: `to` is linked first,
+/// which fails with `ErrorKind::AlreadyExists` when a file of that name appeared since
+/// the caller looked, then `from` is removed and the folder synced.
 pub fn rename_durably(from: &Path, to: &Path) -> io::Result<()> {
-    std::fs::rename(from, to)?;
-    sync_folder(parent(to)?)
+    std::fs::hard_link(from, to)?;
+    if let Err(e) = std::fs::remove_file(from) {
+        // Undo the link, so the folder is as it was and the rename reported failed.
+        let _ = std::fs::remove_file(to);
+        return Err(e);
+    }
+    settle(parent(to)?, sync_folder);
+    Ok(())
 }
 
 /// Removes `path` and syncs its folder.
 pub fn remove_durably(path: &Path) -> io::Result<()> {
     std::fs::remove_file(path)?;
-    sync_folder(parent(path)?)
+    settle(parent(path)?, sync_folder);
+    Ok(())
+}
+
+/// Syncs `folder` after a change that is already made: the change is visible and is
+/// what the editor must be told of, so a failed sync is logged, not reported as a failed
+/// save (which would make the editor think the old text is still there).
+fn settle(folder: &Path, sync: impl FnOnce(&Path) -> io::Result<()>) {
+    if let Err(e) = sync(folder) {
+        tracing::warn!(
+            "a plan file was changed in {} but syncing the folder to disk failed: {e}; the \
+             change may be lost if the machine loses power now",
+            folder.display()
+        );
+    }
 }
 
 /// Makes a folder's entries (a rename, a removal) durable.
@@ -93,6 +153,55 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["office.dial"]);
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_failed_folder_sync_after_the_rename_is_still_a_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("office.dial");
+        std::fs::write(&path, "old").unwrap();
+        let failing = |_: &Path| Err(io::Error::other("the disk said no"));
+        write_then_sync(&path, b"new", failing).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(names(dir.path()), ["office.dial"]);
+    }
+
+    #[test]
+    fn a_create_never_replaces_a_file_that_appeared() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.dial");
+        create_atomically(&path, b"first").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "first");
+        let err = create_atomically(&path, b"second").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "first");
+        assert_eq!(names(dir.path()), ["new.dial"], "no temporary file is left");
+    }
+
+    #[test]
+    fn a_rename_never_replaces_a_file_that_appeared() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = dir.path().join("a.dial");
+        let to = dir.path().join("b.dial");
+        std::fs::write(&from, "a").unwrap();
+        std::fs::write(&to, "b").unwrap();
+        let err = rename_durably(&from, &to).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&from).unwrap(), "a");
+        assert_eq!(std::fs::read_to_string(&to).unwrap(), "b");
+        std::fs::remove_file(&to).unwrap();
+        rename_durably(&from, &to).unwrap();
+        assert_eq!(names(dir.path()), ["b.dial"]);
+        assert_eq!(std::fs::read_to_string(&to).unwrap(), "a");
     }
 
     #[test]

@@ -18,10 +18,7 @@ pub struct OnDisk {
 
 /// The hex SHA-256 of `bytes`: a file's version, as `GET /api/files` shows it.
 pub fn hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::encode(&Sha256::digest(bytes))
 }
 
 /// Refuses a text over `MAX_FILE_BYTES` before anything is checked or written.

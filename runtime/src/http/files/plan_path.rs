@@ -96,28 +96,12 @@ impl PlanPath {
         };
         let name = &self.0;
         if meta.file_type().is_symlink() {
-            let target = std::fs::canonicalize(&entry).map_err(|_| {
-                FileError::bad_request(format!(
-                    "{name} is a symbolic link to a file that does not exist; remove the \
-                     link or make it a plain file"
-                ))
-            })?;
-            let inside = target.parent() == Some(root.as_path())
-                && target
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| PlanPath::parse(n).is_ok());
-            if !inside || !target.is_file() {
-                return Err(FileError::bad_request(format!(
-                    "{name} is a symbolic link to {}, which is not a plan file in the plan \
-                     folder; the editor only opens and writes files inside it — copy the \
-                     file into the folder instead",
-                    target.display()
-                )));
-            }
+            // The rule the editor's checks read the folder by (`plan_overlay`).
+            let file = crate::plan_overlay::file_in_folder(&root, name)
+                .map_err(|refused| FileError::bad_request(refused.words(name)))?;
             return Ok(Located {
                 entry,
-                file: target,
+                file,
                 exists: true,
             });
         }

@@ -39,9 +39,10 @@ export function fill(el, ...children) {
  * A modal dialog. `body` is an element or text; `buttons` are `{label, value, kind}`.
  * With `input` (`{label, value}`) it asks for a line of text. Resolves to the chosen
  * button's value (and the text as `{value, text}` when there is an input), or null when
- * dismissed with Escape.
+ * dismissed with Escape. `onOpen(close)` gets a function that closes it with a value, for
+ * bodies that choose by themselves (a list of people to click).
  */
-export function dialog({ title, body, buttons, input, wide }) {
+export function dialog({ title, body, buttons, input, wide, onOpen }) {
   return new Promise((resolve) => {
     const field = input ? h('input.text', { type: 'text', value: input.value || '', spellcheck: false }) : null;
     // Where the keyboard was, to go back there (the editor, mostly).
@@ -80,5 +81,6 @@ export function dialog({ title, body, buttons, input, wide }) {
     document.body.append(overlay);
     document.addEventListener('keydown', onKey, true);
     (field || box.querySelector('.btn.primary') || box.querySelector('.btn')).focus();
+    if (onOpen) onOpen(finish);
   });
 }

@@ -1,11 +1,15 @@
-// The one way the app talks to the server: JSON over fetch, with the session's CSRF token
-// on every request that changes something, and a 401 anywhere handed to whoever shows the
-// sign-in screen (the work in the editor stays where it is).
+// The one way the apps (the editor, the people's client) talk to the server: JSON over
+// fetch, with the session's CSRF token on every request that changes something, and a 401
+// anywhere handed to whoever shows the sign-in screen (the work on the page stays where it
+// is).
 
 let csrf = null;
 let onSignedOut = () => {};
 
-/** Remembers the session's CSRF token (from /api/login or /api/session). */
+// Where a 401 means "wrong password", not "the session has ended".
+const PASSWORD_CHECKS = new Set(['/api/login', '/api/people/login', '/api/me/password']);
+
+/** Remembers the session's CSRF token (from a sign-in or /api/session). */
 export function setSession(session) {
   csrf = session ? session.csrf : null;
 }
@@ -41,7 +45,7 @@ async function request(method, path, body) {
       parsed = { error: text.trim() };
     }
   }
-  if (response.status === 401 && path !== '/api/login') {
+  if (response.status === 401 && !PASSWORD_CHECKS.has(path)) {
     onSignedOut(parsed && parsed.error);
   }
   return { status: response.status, body: parsed };

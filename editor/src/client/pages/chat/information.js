@@ -1,0 +1,66 @@
+// Information: the contact (who, on which channel, their address; Email, Call, Send SMS
+// where the channel has them) and the interaction history with every agent
+// (`GET /api/chat/conversations/{id}/information`).
+
+import { h, dialog } from '../../../shared/dom.js';
+import { channelBadge, channelName, contactName, isPhoneChannel, timeText } from './channels.js';
+
+export async function showInformation(ctx, conversation, actions) {
+  const answer = await ctx.api.get(`/api/chat/conversations/${conversation.id}/information`);
+  if (answer.status !== 200) {
+    ctx.say(ctx.api.errorText(answer), 'error');
+    return;
+  }
+  const { contact = {}, history = [] } = answer.body || {};
+  const rows = [
+    ['Name', contact.name || '—'],
+    ['Channel', channelBadge(contact.channel || conversation.channel)],
+    [contact.channel === 'livechat' ? 'Visitor' : 'Address', contact.customer || conversation.customer],
+  ];
+  if (contact.email) rows.push(['Email', h('a.link', { href: `mailto:${contact.email}` }, contact.email)]);
+  if (contact.address) rows.push(['Network address', contact.address]);
+  const phone = isPhoneChannel(contact.channel || conversation.channel) ? contact.customer || conversation.customer : null;
+  let close = () => {};
+  const buttons = h(
+    'div.row',
+    {},
+    contact.email ? h('a.btn', { href: `mailto:${contact.email}` }, 'Email') : null,
+    phone ? h('a.btn', { href: `tel:${phone}` }, 'Call') : null,
+    phone && /^\+1\d{10}$/.test(phone)
+      ? h('button.btn', { type: 'button', onclick: () => {
+          close('sms');
+          actions.sms(phone);
+        } }, 'Send SMS')
+      : null,
+  );
+  const body = h(
+    'div.information',
+    {},
+    h('table.facts', {}, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))))),
+    buttons,
+    h('h3', {}, 'Interaction history'),
+    history.length
+      ? h(
+          'table.history',
+          {},
+          h('thead', {}, h('tr', {}, h('th', {}, 'When'), h('th', {}, 'Channel'), h('th', {}, 'Routed to'), h('th', {}, 'Agents'), h('th', {}, 'Dealt with'))),
+          h(
+            'tbody',
+            {},
+            history.map((item) =>
+              h(
+                'tr',
+                { dataset: { conversation: item.conversation_id } },
+                h('td', {}, timeText(item.at)),
+                h('td', {}, channelName(item.channel)),
+                h('td', {}, item.routed_to || ''),
+                h('td', {}, (item.agents || []).map((a) => (typeof a === 'object' ? a.name || a.extension : a)).join(', ')),
+                h('td', {}, item.dealt_with_at ? timeText(item.dealt_with_at) : '—'),
+              ),
+            ),
+          ),
+        )
+      : h('p.muted', {}, 'No earlier conversations.'),
+  );
+  await dialog({ title: `Information: ${contact.name || contactName(conversation)}`, body, buttons: [{ label: 'Close', value: 'close', kind: 'primary' }], wide: true, onOpen: (finish) => (close = finish) });
+}

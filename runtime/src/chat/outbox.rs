@@ -1,0 +1,85 @@
+//! The outbox as the channel senders see it: claim due replies under an attempt id of
+//! their own and a lease, then mark each sent, dead (refused for good; the agent sees
+//! the error) or due again. Each call is one transaction on the store thread.
+
+use super::error::ChatError;
+use super::hub::ChatHub;
+use crate::sqlite_store::OutboxRow;
+
+impl ChatHub {
+    /// Claims up to `limit` replies due by `now_ms` (and any whose lease ran out) for
+    /// `attempt_id`, until `now_ms + lease_ms`.
+    pub async fn outbox_claim_due(
+        &self,
+        now_ms: u64,
+        lease_ms: u64,
+        attempt_id: &str,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, ChatError> {
+        let attempt = attempt_id.to_string();
+        self.transaction("claim due chat replies", move |tx| {
+            Ok(tx.claim_due_outbox(now_ms, lease_ms, &attempt, limit)?)
+        })
+        .await
+    }
+
+    /// When the next reply is due (or a lease runs out), if any.
+    pub async fn outbox_next_due(&self) -> Result<Option<u64>, ChatError> {
+        self.transaction("read when the next chat reply is due", |tx| {
+            Ok(tx.next_outbox_due()?)
+        })
+        .await
+    }
+
+    /// The provider accepted it. False when `attempt_id` no longer holds the row.
+    pub async fn outbox_mark_sent(
+        &self,
+        id: i64,
+        attempt_id: &str,
+        now_ms: u64,
+    ) -> Result<bool, ChatError> {
+        let attempt = attempt_id.to_string();
+        self.transaction("mark a chat reply sent", move |tx| {
+            Ok(tx.mark_outbox_sent(id, &attempt, now_ms)?)
+        })
+        .await
+    }
+
+    /// Failed for now; due again at `retry_at_ms`.
+    pub async fn outbox_mark_retry(
+        &self,
+        id: i64,
+        attempt_id: &str,
+        retry_at_ms: u64,
+        error: &str,
+    ) -> Result<bool, ChatError> {
+        let (attempt, error) = (attempt_id.to_string(), error.to_string());
+        self.transaction("mark a chat reply for another try", move |tx| {
+            Ok(tx.mark_outbox_retry(id, &attempt, retry_at_ms, &error)?)
+        })
+        .await
+    }
+
+    /// Refused for good; `error` is what the agent sees on the message.
+    pub async fn outbox_mark_dead(
+        &self,
+        id: i64,
+        attempt_id: &str,
+        error: &str,
+    ) -> Result<bool, ChatError> {
+        let (attempt, error) = (attempt_id.to_string(), error.to_string());
+        self.transaction("mark a chat reply undeliverable", move |tx| {
+            Ok(tx.mark_outbox_dead(id, &attempt, &error)?)
+        })
+        .await
+    }
+
+    /// Hands every in-flight reply back as due; how many. For a start-up that knows no
+    /// sender of the last server is left.
+    pub async fn outbox_release_in_flight(&self) -> Result<usize, ChatError> {
+        self.transaction("hand back the chat replies in flight", |tx| {
+            Ok(tx.release_in_flight_outbox()?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,192 @@
+//! The chat service as the live-chat socket sees it: the few `ChatHub` calls a visitor's
+//! socket makes, in the socket's words (visitor, lines), so `session` reads as the
+//! conversation it carries and the hub's wider API stays the hub's.
+
+use super::super::{AppState, time};
+use super::frames::{Author, Line};
+use crate::chat::{ChatError, ChatEvent, ChatEventKind, ChatHub, Direction, Inbound, MessageView};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+use switchboard_dsl::ast::Channel;
+use tokio::sync::broadcast;
+
+/// What the visitor said, with who they are, for `receive`.
+#[derive(Clone, Debug)]
+pub struct Visit {
+    /// The customer address (`visitor::VisitorToken::visitor_id`).
+    pub visitor_id: String,
+    /// The office address the widget's `data-office` named, if any.
+    pub office: Option<String>,
+    pub language: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// The socket's peer, stored on the conversation so an agent can block it.
+    pub address: IpAddr,
+}
+
+/// Why the hub did not take a message.
+#[derive(Debug)]
+pub enum NotTaken {
+    /// The address was blocked (between the socket opening and this message).
+    Blocked,
+    /// The store failed; the words go to the log, the visitor hears "try again".
+    Failed(String),
+}
+
+/// What happened to a conversation, as the socket needs to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Happened {
+    /// Something was added (a message); fetch the lines after the last one shown.
+    Changed(i64),
+    /// An agent ended the chat session.
+    Ended(i64),
+    /// An agent blocked the visitor's address.
+    Blocked(i64),
+    /// Events were missed (a slow socket): fetch afresh.
+    Missed,
+}
+
+/// The hub, for one socket.
+#[derive(Clone)]
+pub struct Desk {
+    state: AppState,
+}
+
+/// The hub's events for one socket, from the moment it was made.
+pub struct Events {
+    events: broadcast::Receiver<ChatEvent>,
+}
+
+impl Desk {
+    pub fn new(state: AppState) -> Desk {
+        Desk { state }
+    }
+
+    fn hub(&self) -> &Arc<ChatHub> {
+        &self.state.chat
+    }
+
+    /// Subscribes to the hub's events; made before the history is read, so nothing
+    /// falls between the two.
+    pub fn events(&self) -> Events {
+        Events {
+            events: self.hub().subscribe(),
+        }
+    }
+
+    /// Whether the address, or the visitor when known, was blocked by an agent.
+    pub async fn is_blocked(
+        &self,
+        address: IpAddr,
+        visitor_id: Option<&str>,
+    ) -> Result<bool, String> {
+        let address = address.to_string();
+        let mut blocked = vec![address.as_str()];
+        blocked.extend(visitor_id);
+        self.hub()
+            .is_blocked(&blocked)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Whether an agent is there to answer a live chat from this widget now (the hub
+    /// decides: the route's queue has an agent logged in, or it goes to a person).
+    pub async fn online(
+        &self,
+        office: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<bool, String> {
+        self.hub()
+            .online(Channel::LiveChat, office, language)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The visitor's conversation and its lines so far, if they wrote before.
+    pub async fn conversation(
+        &self,
+        visitor_id: &str,
+        office: Option<&str>,
+    ) -> Result<Option<(i64, Vec<Line>)>, String> {
+        let found = self
+            .hub()
+            .customer_conversation(Channel::LiveChat, visitor_id, office)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(found.map(|(c, messages)| (c.id, lines(messages))))
+    }
+
+    /// The lines of `conversation` after message `after`.
+    pub async fn lines_after(&self, conversation: i64, after: i64) -> Result<Vec<Line>, String> {
+        self.hub()
+            .messages_after(conversation, after)
+            .await
+            .map(lines)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Hands the visitor's message to the hub (routed or sticky, stored, announced); the
+    /// conversation it went into.
+    pub async fn receive(&self, visit: &Visit, text: &str) -> Result<i64, NotTaken> {
+        let inbound = Inbound {
+            office_address: visit.office.clone(),
+            contact_name: visit.name.clone(),
+            contact_email: visit.email.clone(),
+            address: Some(visit.address.to_string()),
+            language: visit.language.clone(),
+            ..Inbound::new(Channel::LiveChat, &visit.visitor_id, text)
+        };
+        match self.hub().receive(inbound).await {
+            Ok(received) => Ok(received.conversation_id),
+            Err(ChatError::Blocked) => Err(NotTaken::Blocked),
+            Err(e) => Err(NotTaken::Failed(e.to_string())),
+        }
+    }
+}
+
+/// The lines a visitor sees: theirs and the agents'; the office's own notes (taken,
+/// transferred, dealt with) are for the agents.
+fn lines(messages: Vec<MessageView>) -> Vec<Line> {
+    messages
+        .into_iter()
+        .filter_map(|m| {
+            let from = match m.direction {
+                Direction::In => Author::Visitor,
+                Direction::Out => Author::Agent,
+                Direction::System => return None,
+            };
+            Some(Line {
+                id: m.id,
+                from,
+                agent_name: match from {
+                    Author::Agent => m.author_name.or(m.author),
+                    Author::Visitor => None,
+                },
+                text: m.text,
+                at: time::rfc3339(UNIX_EPOCH + Duration::from_millis(m.at_ms)),
+            })
+        })
+        .collect()
+}
+
+impl Events {
+    /// The next live-chat event of any conversation; `None` when the hub is gone.
+    pub async fn next(&mut self) -> Option<Happened> {
+        loop {
+            match self.events.recv().await {
+                Ok(event) if event.channel != Channel::LiveChat => continue,
+                Ok(event) => {
+                    let id = event.conversation_id;
+                    return Some(match event.kind {
+                        ChatEventKind::Ended => Happened::Ended(id),
+                        ChatEventKind::Blocked => Happened::Blocked(id),
+                        _ => Happened::Changed(id),
+                    });
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => return Some(Happened::Missed),
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
