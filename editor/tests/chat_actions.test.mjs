@@ -1,9 +1,10 @@
 // The agent's other actions, each seen from both sides. Transfer: 101 hands an SMS chat
 // to 102 (found by name), it leaves 101's list and appears in 102's, live. Archive and
 // Unarchive move it between Recents and Archived; Delete asks first and removes it.
-// Information shows the contact and the history. Markup in a message stays text. For a website chat, End chat session
-// tells the visitor the chat has ended. A phone number in a message offers Call (a tel:
-// link) and Send SMS (the SMS form, filled in).
+// Information shows the contact and the history, and Add as contact saves one it then shows. Markup in a message stays text. For a website chat, End chat session
+// tells the visitor the chat has ended. A phone number in a message offers Call (the
+// server rings 101's phone first; 101 has none registered here, so a tel: link is offered)
+// and Send SMS (the SMS form, filled in).
 
 import { logInToQueues } from './chat_agent.mjs';
 
@@ -34,10 +35,16 @@ export default async function (t) {
   t.assert((await conversation.locator('.msg.out b').count()) === 0, 'no element made from the message');
   t.assert((await conversation.locator('.msg.out .msg-text').textContent()).includes('<b>Monday</b>'), 'the markup shows as text');
 
-  // The number in the message: Call is a tel: link, Send SMS opens the form with it.
+  // The number in the message: Call asks the server to ring 101's phone first; with no
+  // phone registered (409) it offers a tel: link. Send SMS opens the form with it.
   await conversation.locator('.phone-link[data-number="2605550100"]').click();
-  const call = page.locator('.menu .menu-item[data-action=call]');
-  t.assert((await call.getAttribute('href')) === 'tel:2605550100', `Call is a tel: link: ${await call.getAttribute('href')}`);
+  await page.locator('.menu .menu-item[data-action=call]').click();
+  const call = page.locator('.call-fallback a.tel-link');
+  await call.waitFor();
+  t.assert((await call.getAttribute('href')) === 'tel:2605550100', `Call falls back to a tel: link: ${await call.getAttribute('href')}`);
+  t.assert((await page.locator('.call-fallback').textContent()).includes('your phone is not registered'), 'the 409 is said');
+  await page.keyboard.press('Escape');
+  await conversation.locator('.phone-link[data-number="2605550100"]').click();
   await page.locator('.menu .menu-item[data-action=sms]').click();
   t.assert((await page.locator('.sms-form input[name=to]').inputValue()) === '+12605550100', 'the SMS form has the number, with +1');
   await page.keyboard.press('Escape');
@@ -47,6 +54,17 @@ export default async function (t) {
   await page.locator('.menu .menu-item[data-action=information]').click();
   await page.locator('.information .facts', { hasText: '+12605550123' }).waitFor();
   await page.locator(`.information .history tr[data-conversation="${id}"]`).waitFor();
+  // Add as contact: the form has the number; once saved, Information shows the contact.
+  await page.locator('.information [data-action=add-contact]').click();
+  t.assert((await page.locator('.contact-form input[name=phones]').inputValue()) === '+12605550123', 'the contact form has the number');
+  await page.locator('.contact-form input[name=name]').fill('Dana Whitfield');
+  await page.locator('.contact-form input[name=company]').fill('Acme');
+  await page.locator('.overlay .btn.primary', { hasText: 'Save contact' }).click();
+  await page.locator('.contact-form').waitFor({ state: 'detached' });
+  await conversation.locator('[data-action=menu]').click();
+  await page.locator('.menu .menu-item[data-action=information]').click();
+  await page.locator('.information .saved-contact', { hasText: 'Dana Whitfield, Acme' }).waitFor();
+  t.assert((await page.locator('.information [data-action=add-contact]').count()) === 0, 'no Add as contact for a saved one');
   await page.keyboard.press('Escape');
 
   // Archive, then Unarchive.

@@ -2,7 +2,7 @@
 // from the desk phone (*62, the plan's feature code), as agents do, so the live chat is
 // online for the queue's visitors.
 
-import { Phone } from './panels_phone.mjs';
+import { Phone } from './sipp_phone.mjs';
 
 /** `extension` dials *62 on a phone of its own and is logged in to all its queues. */
 export async function logInToQueues(t, extension) {

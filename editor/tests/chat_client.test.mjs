@@ -20,7 +20,7 @@ export default async function (t) {
   await page.locator('.login-error', { hasText: 'Wrong extension or password' }).waitFor();
   await t.signInPerson('101');
   const tabs = await page.locator('.nav-tab').evaluateAll((els) => els.map((e) => e.dataset.page));
-  t.assert(tabs.join() === 'chat,settings', `the nav has the pages: ${tabs}`);
+  t.assert(tabs.join() === 'chat,team,settings', `the nav has the pages: ${tabs}`);
 
   // And the other way round: a person's session does not open the admin's editor.
   await page.goto(t.baseUrl + '/');

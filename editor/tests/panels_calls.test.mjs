@@ -3,10 +3,10 @@
 // the editor while the call's plan version is the live one, and shows that line in the
 // version's own text, read-only, once the plan has moved on.
 //
-// The call is placed from Node by a desk phone speaking SIP (`panels_phone.mjs`):
-// extension 101, its SIP password set through the Office API first, dials 999.
+// The call is placed by sipp, driven from Node (`sipp_phone.mjs`): extension 101, its SIP
+// password set through the Office API first, dials 999 and hangs up once the page saw it.
 
-import { Phone } from "./panels_phone.mjs";
+import { Phone } from "./sipp_phone.mjs";
 
 const PASSWORD = "amber kettle orchard 31";
 

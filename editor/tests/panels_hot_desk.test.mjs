@@ -3,10 +3,10 @@
 // PIN, 1234#); the login appears by itself (the server's `office` event); Log out,
 // confirmed, ends it and the row goes.
 //
-// The phone is Node speaking SIP and RFC 4733 keys (`panels_phone.mjs`), its SIP password
-// set through the Office API first.
+// The phone is sipp, driven from Node, its keys RFC 4733 events (`sipp_phone.mjs`); its SIP
+// password is set through the Office API first.
 
-import { Phone } from "./panels_phone.mjs";
+import { Phone } from "./sipp_phone.mjs";
 
 const DEVICE = "001565AABBCC";
 const PASSWORD = "copper meadow violin 58";

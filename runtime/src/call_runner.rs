@@ -9,11 +9,16 @@
 //!
 //! Ringing an extension calls its registered phones and connects the one that answers
 //! (`ring`), and so does ringing a queue's logged-in agents; a call out through a trunk
-//! is one such ring to the provider (`dial_trunk`). What the runtime cannot do
+//! is one such ring to the provider (`dial_trunk`). A call may also begin with a call we
+//! placed to a person's own phone and they answered (click-to-call, `call_back`): that
+//! answered leg stands where a phone's INVITE stands (`caller_leg`), and the engine runs
+//! the call as if their extension had dialled the number. What the runtime cannot do
 //! yet (park, pick up a parked call) is said to the caller
 //! (`feature-unavailable`) and the call ends. A far end that goes silent without a BYE
 //! ends the call after the media's inactivity limit.
 
+mod call_back;
+mod caller_leg;
 mod detail;
 mod dial_trunk;
 mod hold;
@@ -24,8 +29,10 @@ use crate::call_log::{CallLog, NewCall};
 use crate::media::{self, MediaEvent, MediaHandle, PortPool, PromptLibrary};
 use crate::office_time::wall_time;
 use crate::reload::PlanHolder;
-use crate::sip::{CallLeg, CallOrigin, IncomingCall, LegEvent, SipServer};
+use crate::sip::{CallOrigin, IncomingCall, LegEvent, SipServer};
 use crate::sqlite_store::StoreThread;
+pub use call_back::{CallBack, CallBackRefused};
+use caller_leg::CallerLeg;
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -189,6 +196,60 @@ async fn run_call_in_span(
         services.media_watch,
         trust,
     );
+    drive(
+        services,
+        hang_up,
+        Ready {
+            id,
+            version,
+            from,
+            dialled,
+            leg: CallerLeg::Incoming(leg),
+            answered: false,
+            media,
+            media_events,
+            answer_sdp,
+            lease: bound.lease,
+            record,
+        },
+    )
+    .await
+}
+
+/// A call whose caller's leg and media session are up: what the engine needs to run it.
+struct Ready {
+    id: CallId,
+    version: Arc<crate::reload::PlanVersion>,
+    from: Caller,
+    dialled: String,
+    leg: CallerLeg,
+    /// Whether the caller's leg is answered already (a call we placed to their phone).
+    answered: bool,
+    media: MediaHandle,
+    media_events: tokio::sync::mpsc::Receiver<MediaEvent>,
+    /// The SDP our answer to the caller carries (our offer, for a placed leg).
+    answer_sdp: String,
+    /// The caller's media port, returned once its session is closed.
+    lease: media::PortLease,
+    record: detail::Ended,
+}
+
+/// Runs the engine's call over a caller's leg and media to its end, and keeps its record.
+async fn drive(services: Arc<CallServices>, hang_up: CancellationToken, ready: Ready) {
+    let Ready {
+        id,
+        version,
+        from,
+        dialled,
+        leg,
+        answered,
+        media,
+        media_events,
+        answer_sdp,
+        lease,
+        record,
+    } = ready;
+    let plan = version.plan.clone();
     let caller_id = ring::caller_id(&from, &plan);
     let caller_line = match &from {
         Caller::Extension { number, .. } => Some(number.clone()),
@@ -223,7 +284,7 @@ async fn run_call_in_span(
         leg,
         media,
         answer_sdp,
-        answered: false,
+        answered,
         sip_done: false,
         timers: BTreeMap::new(),
         pending: VecDeque::new(),
@@ -241,7 +302,7 @@ async fn run_call_in_span(
     // The session finishes a recording in progress before it ends; wait for it, so the
     // port is only returned once the socket is closed.
     let _ = tokio::time::timeout(Duration::from_secs(5), live.media.closed()).await;
-    drop(bound.lease);
+    drop(lease);
     tracing::info!(%outcome, "call ended");
     let detail = detail::Ended {
         outcome: outcome.clone(),
@@ -261,7 +322,7 @@ struct LiveCall {
     /// The engine's call; `None` while a step runs on the store thread, and for good
     /// once the store failed (the call then ends).
     call: Option<Call>,
-    leg: CallLeg,
+    leg: CallerLeg,
     media: MediaHandle,
     answer_sdp: String,
     answered: bool,

@@ -12,11 +12,15 @@
 //! providers' webhooks and senders and the live-chat widget (the channels).
 
 mod actions;
+mod delivery;
 mod error;
 mod event;
+pub mod file_types;
+pub mod files;
 mod hub;
 mod inbound;
 mod outbox;
+pub mod team;
 mod templates;
 mod views;
 
@@ -31,4 +35,5 @@ pub use inbound::{Inbound, MAX_TEXT_CHARS, Received};
 pub use switchboard_core::chat::placement::{Placement, RoutedTo};
 pub use views::{
     ConversationDetail, ConversationSummary, HistoryEntry, Information, LastMessage, MessageView,
+    contact_name,
 };

@@ -15,6 +15,7 @@ pub mod auth;
 mod cdr;
 mod chat;
 mod connections;
+pub(crate) mod contacts;
 mod debug_counts;
 mod events;
 mod files;
@@ -29,6 +30,7 @@ mod plan_tests;
 mod prompt_audio;
 mod simulate;
 mod status_page;
+mod team;
 pub mod time;
 pub mod tls;
 mod trunks;
@@ -106,6 +108,8 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::chat_channels::webhooks::routes())
         .merge(people::routes())
         .merge(chat::routes())
+        .merge(team::routes())
+        .merge(contacts::routes())
         .fallback(not_found)
         // Inside the `Host` check, so the origin it compares against is one of ours.
         .layer(middleware::from_fn_with_state(state.clone(), auth::guard))

@@ -13,7 +13,7 @@
 //! tokio workers never run SQLite or an fsync.
 
 use crate::call_log::CallLog;
-use crate::call_runner::{CallServices, run_call};
+use crate::call_runner::{CallBack, CallServices, run_call};
 use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::http::{self, AppState};
@@ -197,6 +197,30 @@ pub async fn run_with(
         Default::default(),
         chat_sender_stop.clone(),
     ));
+    let services = Arc::new(CallServices {
+        plans: plans.clone(),
+        store: store.clone(),
+        prompts,
+        ports: ports.clone(),
+        recordings,
+        calls: calls.clone(),
+        sip: sip.clone(),
+        next_id: AtomicU64::new(1),
+        media_watch: Watch {
+            inactivity: (!config.media_timeout.is_zero()).then_some(config.media_timeout),
+        },
+        trunks: trunk_accounts.clone(),
+    });
+    // Fired at the shutdown deadline: the calls still running then hang up.
+    let hang_up = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    // Click-to-call from the people's web client: calls like the SIP side's, in the
+    // same tracker, hung up at the same deadline.
+    let call_back = Arc::new(CallBack::new(
+        services.clone(),
+        hang_up.clone(),
+        tasks.clone(),
+    ));
     let app = http::app(AppState {
         plans: plans.clone(),
         calls: calls.clone(),
@@ -206,6 +230,7 @@ pub async fn run_with(
             sip: sip.clone(),
             ports: ports.clone(),
             trunks: trunk_accounts.clone(),
+            call_back,
         }),
         auth: Arc::new(http::auth::Auth::new(http::auth::AuthSettings {
             tls: tls.is_some(),
@@ -233,23 +258,6 @@ pub async fn run_with(
         let _ = ready.send(listening);
     }
 
-    let services = Arc::new(CallServices {
-        plans,
-        store,
-        prompts,
-        ports,
-        recordings,
-        calls,
-        sip,
-        next_id: AtomicU64::new(1),
-        media_watch: Watch {
-            inactivity: (!config.media_timeout.is_zero()).then_some(config.media_timeout),
-        },
-        trunks: trunk_accounts,
-    });
-    // Fired at the shutdown deadline: the calls still running then hang up.
-    let hang_up = CancellationToken::new();
-    let tasks = TaskTracker::new();
     loop {
         tokio::select! {
             call = incoming.recv() => match call {

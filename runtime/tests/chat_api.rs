@@ -489,6 +489,19 @@ async fn managers_write_templates_agents_read_them_by_category_and_language() {
     let all = titles(o.get(&o.bruno, "/api/chat/templates").await);
     assert_eq!(all, ["Hallo", "Hello"]);
 
+    // A template id that does not exist (the one just deleted) is not found, not a bad
+    // request: 404 naming it, for a change and a delete alike.
+    let reply = o.alice.send(&o.app, "DELETE", &gone, Value::Null).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
+    assert!(
+        error_of(&reply).contains(&format!("no chat template {}", made[2])),
+        "{}",
+        reply.text()
+    );
+    let again = json!({"category": "Billing", "language": "en", "title": "X", "text": "X"});
+    let reply = o.alice.send(&o.app, "PUT", &gone, again).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
+
     // A misspelt field is refused, not ignored; nothing stored.
     let typo = json!({"category": "Billing", "langauge": "en", "title": "X", "text": "X"});
     let reply = o.post(&o.alice, "/api/chat/templates", typo).await;
@@ -906,4 +919,153 @@ async fn bad_requests_are_refused_with_words_and_nothing_is_stored() {
         assert_eq!(read["conversation"]["owner"], Value::Null);
         assert_eq!(read["messages"].as_array().unwrap().len(), 1);
     }
+}
+
+#[tokio::test]
+async fn unread_is_each_persons_own_and_reading_clears_it() {
+    let o = Office::new().await;
+    let id = o.texts("+13125550188", "Hi, is anyone there?").await;
+    o.texts("+13125550188", "I need to move my appointment.")
+        .await;
+    let unread = |list: Value| list[0]["unread"].clone();
+    assert_eq!(
+        unread(o.get(&o.alice, "/api/chat/conversations").await.json()),
+        2
+    );
+
+    // Alice has it open and reads both: nothing unread for her, both still for Bruno.
+    let newest = o.read(&o.alice, id).await["messages"][1]["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/chat/conversations/{id}/read");
+    let reply = o.post(&o.alice, &path, json!({"message_id": newest})).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    assert_eq!(
+        unread(o.get(&o.alice, "/api/chat/conversations").await.json()),
+        0
+    );
+    assert_eq!(o.read(&o.alice, id).await["conversation"]["unread"], 0);
+    assert_eq!(
+        unread(o.get(&o.bruno, "/api/chat/conversations").await.json()),
+        2
+    );
+
+    // A mark never moves back; the customer's next message is new for Alice again.
+    let first = newest - 1;
+    let reply = o.post(&o.alice, &path, json!({"message_id": first})).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    assert_eq!(
+        unread(o.get(&o.alice, "/api/chat/conversations").await.json()),
+        0
+    );
+    o.texts("+13125550188", "Thursday would be better.").await;
+    assert_eq!(
+        unread(o.get(&o.alice, "/api/chat/conversations").await.json()),
+        1
+    );
+    assert_eq!(
+        unread(o.get(&o.bruno, "/api/chat/conversations").await.json()),
+        3
+    );
+
+    // A message of another conversation, a missing field, a conversation one may not
+    // see: refused, nothing marked.
+    let other = o.texts("+13125550199", "Other customer").await;
+    let theirs = o.read(&o.alice, other).await["messages"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let reply = o.post(&o.alice, &path, json!({"message_id": theirs})).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
+    assert!(
+        error_of(&reply).contains(&format!("no message {theirs}")),
+        "{}",
+        reply.text()
+    );
+    let reply = o.post(&o.alice, &path, json!({"message": newest})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    let mut whatsapp = Inbound::new(Channel::WhatsApp, "+16505550100", "For Alice only");
+    whatsapp.office_address = Some("+15550783881".into());
+    let alices = o.receive(whatsapp).await;
+    let hers = o.read(&o.alice, alices).await["messages"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let reply = o
+        .post(
+            &o.bruno,
+            &format!("/api/chat/conversations/{alices}/read"),
+            json!({"message_id": hers}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text());
+    assert_eq!(
+        unread(o.get(&o.alice, "/api/chat/conversations").await.json()),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_website_visitor_is_named_as_they_gave_it_or_by_their_short_id() {
+    let o = Office::new().await;
+    let anonymous = o
+        .receive(Inbound::new(
+            Channel::LiveChat,
+            "v-3fa9c01b22d4e5f60718",
+            "Do you take new patients?",
+        ))
+        .await;
+    let named = o
+        .receive(Inbound {
+            contact_name: Some("Dana Whitfield".into()),
+            ..Inbound::new(
+                Channel::LiveChat,
+                "v-77aa00bb11cc22dd33ee",
+                "Hello from the form",
+            )
+        })
+        .await;
+    let name_in = |list: &Value, id: i64| -> Value {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["contact_name"]
+            .clone()
+    };
+    let list = o.get(&o.alice, "/api/chat/conversations").await.json();
+    assert_eq!(name_in(&list, anonymous), "Website visitor 3fa9c0");
+    assert_eq!(name_in(&list, named), "Dana Whitfield");
+    // The same name in the conversation, in what an action answers, and in Information.
+    let read = o.read(&o.alice, anonymous).await;
+    assert_eq!(
+        read["conversation"]["contact_name"],
+        "Website visitor 3fa9c0"
+    );
+    let taken = o
+        .post(
+            &o.alice,
+            &format!("/api/chat/conversations/{anonymous}/take"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::OK, "{}", taken.text());
+    assert_eq!(
+        taken.json()["conversation"]["contact_name"],
+        "Website visitor 3fa9c0"
+    );
+    let info = o
+        .get(
+            &o.alice,
+            &format!("/api/chat/conversations/{anonymous}/information"),
+        )
+        .await;
+    assert_eq!(
+        info.json()["contact"]["name"],
+        "Website visitor 3fa9c0",
+        "{}",
+        info.text()
+    );
+    // An SMS customer without a name stays unnamed: their number says who they are.
+    let sms = o.texts("+13125550177", "Hi").await;
+    let list = o.get(&o.alice, "/api/chat/conversations").await.json();
+    assert_eq!(name_in(&list, sms), Value::Null);
 }

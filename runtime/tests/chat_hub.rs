@@ -600,7 +600,7 @@ async fn only_managers_write_templates_and_everyone_finds_them() {
     o.hub.delete_template("104", id).await.unwrap();
     assert!(matches!(
         o.hub.delete_template("104", id).await,
-        Err(ChatError::Invalid(_))
+        Err(ChatError::NotFound(_))
     ));
 }
 

@@ -251,7 +251,14 @@ fn audience(path: &str) -> Audience {
         "/api/login" | "/api/people/login" => Audience::Open,
         "/api/logout" | "/api/session" => Audience::Either,
         "/status" => Audience::Admins,
-        _ if under("/api/me") || under("/api/chat") || under("/api/people") => Audience::People,
+        _ if under("/api/me")
+            || under("/api/chat")
+            || under("/api/people")
+            || under("/api/contacts")
+            || under("/api/team") =>
+        {
+            Audience::People
+        }
         _ if under("/api") => Audience::Admins,
         _ => Audience::Open,
     }

@@ -42,6 +42,33 @@ async fn online_follows_the_logins_of_the_routes_queue() {
 }
 
 #[tokio::test]
+async fn an_open_widget_hears_when_the_queues_agents_log_in_and_out() {
+    let office = Office::start().await;
+    let (mut socket, welcome) = welcomed(&office).await;
+    assert_eq!(welcome["online"], false, "{welcome}");
+    // Another queue's agent changes nothing for this widget (no frame); the route's
+    // queue's agent does: the next frame the widget gets is `online`.
+    office.log_in("101", "800").await;
+    office.log_in("102", "801").await;
+    assert_eq!(
+        socket.frame().await,
+        json!({"type": "status", "online": true})
+    );
+    // The last one logs out: the widget switches to the offline form.
+    office
+        .state
+        .store
+        .run(|s| s.set_queue_logged_in("102", "801", false))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        socket.frame().await,
+        json!({"type": "status", "online": false})
+    );
+}
+
+#[tokio::test]
 async fn a_visitors_message_reaches_the_agents_and_comes_back_as_stored() {
     let office = Office::start().await;
     let (mut socket, _) = welcomed(&office).await;

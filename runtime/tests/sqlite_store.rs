@@ -208,7 +208,7 @@ fn a_version_4_store_keeps_its_hot_desk_logins_without_a_start() {
     fx.open().set_hot_desk("001565AABBCC", Some("101")).unwrap();
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V5} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 4;"
+        "{DROP_V5} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 4;"
     ))
     .unwrap();
     drop(raw);
@@ -568,7 +568,7 @@ fn digest_algorithms_go_by_their_challenge_names() {
 fn a_new_store_has_the_current_schema_in_wal_mode() {
     let fx = Fixture::new();
     let s = fx.open();
-    assert_eq!(SCHEMA_VERSION, 8);
+    assert_eq!(SCHEMA_VERSION, 12);
     assert_eq!(s.path(), fx.path());
     let raw = Connection::open(fx.path()).unwrap();
     let version: u32 = raw
@@ -595,10 +595,13 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
             "chat_blocked",
             "chat_contacts",
             "chat_conversations",
+            "chat_files",
             "chat_messages",
             "chat_offers",
             "chat_outbox",
+            "chat_reads",
             "chat_templates",
+            "contacts",
             "hot_desks",
             "mailboxes",
             "messages",
@@ -610,6 +613,9 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
             "queue_turns",
             "sessions",
             "sip_credentials",
+            "team_messages",
+            "team_reads",
+            "team_threads",
             "web_passwords"
         ]
     );
@@ -654,7 +660,7 @@ fn a_version_1_store_gains_pin_attempts_and_keeps_its_pins() {
     // Back to what version 1 wrote: no `pin_attempts` (nor later) tables.
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 1;"
+        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 1;"
     ))
     .unwrap();
     drop(raw);
@@ -678,7 +684,7 @@ fn a_version_2_store_gains_call_details_and_keeps_what_it_had() {
     }
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 2;"
+        "DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 2;"
     ))
     .unwrap();
     drop(raw);
@@ -689,6 +695,14 @@ fn a_version_2_store_gains_call_details_and_keeps_what_it_had() {
 
 /// What version 5 added: when each hot-desk login began.
 const DROP_V5: &str = "ALTER TABLE hot_desks DROP COLUMN since;";
+
+/// What version 9 added: colleagues' chat.
+const DROP_V11: &str = "DROP TABLE chat_reads;";
+/// What version 12 added: the office's contacts.
+const DROP_V12: &str = "DROP TABLE contacts;";
+/// What version 10 added: files sent in chat.
+const DROP_V10: &str = "DROP TABLE chat_files;";
+const DROP_V9: &str = "DROP TABLE team_reads; DROP TABLE team_messages; DROP TABLE team_threads;";
 
 /// What version 8 added: chat.
 const DROP_V8: &str = "DROP TABLE chat_outbox; DROP TABLE chat_messages; DROP TABLE chat_offers; \
@@ -702,8 +716,10 @@ fn a_version_7_store_gains_chat_and_keeps_what_it_had() {
         .set_password("101", "switchboard", "secret")
         .unwrap();
     let raw = Connection::open(fx.path()).unwrap();
-    raw.execute_batch(&format!("{DROP_V8} PRAGMA user_version = 7;"))
-        .unwrap();
+    raw.execute_batch(&format!(
+        "{DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} PRAGMA user_version = 7;"
+    ))
+    .unwrap();
     drop(raw);
     let mut s = fx.open();
     assert!(s.has_password("101").unwrap());
@@ -722,7 +738,7 @@ fn a_version_5_store_gains_admins_and_sessions_and_keeps_what_it_had() {
         .unwrap();
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 5;"
+        "{DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 5;"
     ))
     .unwrap();
     drop(raw);
@@ -757,8 +773,10 @@ fn a_version_6_store_keeps_its_admin_sessions_and_gains_web_passwords() {
         .set_admin_password("admin", "amber-kettle-harbour", 1_000)
         .unwrap();
     let raw = Connection::open(fx.path()).unwrap();
-    raw.execute_batch(&format!("{DROP_V8} {DROP_V7} PRAGMA user_version = 6;"))
-        .unwrap();
+    raw.execute_batch(&format!(
+        "{DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} PRAGMA user_version = 6;"
+    ))
+    .unwrap();
     raw.execute(
         "INSERT INTO sessions (token_sha256, admin, created, expires) VALUES (?1, 'admin', 1000, 9000)",
         [&"cd".repeat(32)],
@@ -795,7 +813,7 @@ fn a_version_3_store_gains_the_queues_agent_history_and_keeps_what_it_had() {
     }
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V4} {DROP_V5} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 3;"
+        "{DROP_V4} {DROP_V5} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 3;"
     ))
     .unwrap();
     drop(raw);

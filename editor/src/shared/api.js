@@ -23,14 +23,16 @@ async function request(method, path, body) {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD') {
     if (csrf) headers['X-CSRF-Token'] = csrf;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    // A file (Blob) goes as its raw bytes with its own type; anything else as JSON.
+    if (body instanceof Blob) headers['Content-Type'] = body.type || 'application/octet-stream';
+    else if (body !== undefined) headers['Content-Type'] = 'application/json';
   }
   let response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || body instanceof Blob ? body : JSON.stringify(body),
       credentials: 'same-origin',
     });
   } catch (e) {

@@ -17,7 +17,7 @@ function storage() {
 
 /**
  * Opens (on `open()`) and keeps a socket to `url`. `onEvent({kind, ...})` hears:
- * `welcome` (the frame), `message` (a line), `offline_received`, `ended`, `error`
+ * `welcome` (the frame), `status` (`online` changed), `message` (a line), `offline_received`, `ended`, `error`
  * ({code, error}), `state` ({connected}).
  */
 export function connect({ url, office, language, onEvent }) {

@@ -139,6 +139,12 @@ export function mountView(host, { title }) {
           showError('');
           layout();
           break;
+        case 'status':
+          // An agent logged in or out: the chat, or the offline form when nobody is there.
+          panel.dataset.online = String(event.online);
+          online = event.online;
+          layout();
+          break;
         case 'message':
           addLine(event);
           layout();

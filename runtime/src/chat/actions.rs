@@ -385,7 +385,7 @@ fn who(plan: &Plan, ext: &str) -> String {
 
 /// Takes an unowned conversation for `actor`. The `UPDATE … WHERE owner IS NULL` is the
 /// one place ownership is won: should it find an owner, that owner is the answer.
-fn take_for(
+pub(super) fn take_for(
     tx: &ChatTx<'_>,
     plan: &Plan,
     c: &ChatConversation,
@@ -406,7 +406,7 @@ fn take_for(
 
 /// An agent's message to the customer: stored, and for a provider's channel queued for
 /// sending in the same transaction.
-fn send(
+pub(super) fn send(
     tx: &ChatTx<'_>,
     c: &ChatConversation,
     actor: &str,
@@ -466,12 +466,12 @@ fn reread(tx: &ChatTx<'_>, id: i64) -> Result<ChatConversation, ChatError> {
 }
 
 /// Who saw `c` before the change.
-fn offered_before(c: &ChatConversation, offered: &[String]) -> Vec<String> {
+pub(super) fn offered_before(c: &ChatConversation, offered: &[String]) -> Vec<String> {
     visible_to(c.owner.as_deref(), offered)
 }
 
 /// The announcement of a change: `after` see it now; those of `before` who do not, lost it.
-fn event(
+pub(super) fn event(
     kind: ChatEventKind,
     c: &ChatConversation,
     message_id: Option<i64>,

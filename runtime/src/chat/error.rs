@@ -24,6 +24,10 @@ pub enum ChatError {
     /// The request is wrong (400); the words name the thing and the fix.
     #[error("{0}")]
     Invalid(String),
+    /// A thing the request names (a template) does not exist (404); the words name it
+    /// and how to find the right one.
+    #[error("{0}")]
+    NotFound(String),
     /// The customer's address is blocked; nothing was stored.
     #[error("this address is blocked from chat")]
     Blocked,

@@ -37,6 +37,11 @@ pub enum ChatEventKind {
     Ended,
     /// An agent blocked the live-chat visitor: the socket is closed with `blocked`.
     Blocked,
+    /// A reply's delivery through its provider changed (sent, failed, tried again), or
+    /// its owner queued a failed one again (`requeued`: the outbox sender wakes for it).
+    Delivery {
+        requeued: bool,
+    },
 }
 
 impl ChatEventKind {
@@ -53,6 +58,7 @@ impl ChatEventKind {
             ChatEventKind::Deleted => "deleted",
             ChatEventKind::Ended => "ended",
             ChatEventKind::Blocked => "blocked",
+            ChatEventKind::Delivery { .. } => "delivery",
         }
     }
 }

@@ -23,16 +23,24 @@ pub struct ChatHub {
     pub(super) plans: Arc<PlanHolder>,
     /// Every committed change, to whoever listens; lives as long as the hub.
     events: broadcast::Sender<ChatEvent>,
+    /// Colleagues' chat (`chat::team`), over the same store and plan.
+    team: super::team::TeamChat,
 }
 
 impl ChatHub {
     /// The hub over `store` and the running plan.
     pub fn new(store: StoreThread, plans: Arc<PlanHolder>) -> ChatHub {
         ChatHub {
+            team: super::team::TeamChat::new(store.clone(), plans.clone()),
             store,
             plans,
             events: broadcast::channel(EVENTS_BUFFERED).0,
         }
+    }
+
+    /// Colleagues' chat.
+    pub fn team(&self) -> &super::team::TeamChat {
+        &self.team
     }
 
     /// Every change from now on, after it is committed.

@@ -2,9 +2,11 @@
 //! their own and a lease, then mark each sent, dead (refused for good; the agent sees
 //! the error) or due again. Each call is one transaction on the store thread.
 
+use super::delivery::delivery_event;
 use super::error::ChatError;
+use super::event::ChatEvent;
 use super::hub::ChatHub;
-use crate::sqlite_store::OutboxRow;
+use crate::sqlite_store::{ChatTx, OutboxRow};
 
 impl ChatHub {
     /// Claims up to `limit` replies due by `now_ms` (and any whose lease ran out) for
@@ -39,10 +41,13 @@ impl ChatHub {
         now_ms: u64,
     ) -> Result<bool, ChatError> {
         let attempt = attempt_id.to_string();
-        self.transaction("mark a chat reply sent", move |tx| {
-            Ok(tx.mark_outbox_sent(id, &attempt, now_ms)?)
-        })
-        .await
+        self.marked(
+            self.transaction("mark a chat reply sent", move |tx| {
+                let marked = tx.mark_outbox_sent(id, &attempt, now_ms)?;
+                changed(tx, id, marked)
+            })
+            .await,
+        )
     }
 
     /// Failed for now; due again at `retry_at_ms`.
@@ -54,10 +59,13 @@ impl ChatHub {
         error: &str,
     ) -> Result<bool, ChatError> {
         let (attempt, error) = (attempt_id.to_string(), error.to_string());
-        self.transaction("mark a chat reply for another try", move |tx| {
-            Ok(tx.mark_outbox_retry(id, &attempt, retry_at_ms, &error)?)
-        })
-        .await
+        self.marked(
+            self.transaction("mark a chat reply for another try", move |tx| {
+                let marked = tx.mark_outbox_retry(id, &attempt, retry_at_ms, &error)?;
+                changed(tx, id, marked)
+            })
+            .await,
+        )
     }
 
     /// Refused for good; `error` is what the agent sees on the message.
@@ -68,10 +76,13 @@ impl ChatHub {
         error: &str,
     ) -> Result<bool, ChatError> {
         let (attempt, error) = (attempt_id.to_string(), error.to_string());
-        self.transaction("mark a chat reply undeliverable", move |tx| {
-            Ok(tx.mark_outbox_dead(id, &attempt, &error)?)
-        })
-        .await
+        self.marked(
+            self.transaction("mark a chat reply undeliverable", move |tx| {
+                let marked = tx.mark_outbox_dead(id, &attempt, &error)?;
+                changed(tx, id, marked)
+            })
+            .await,
+        )
     }
 
     /// Hands every in-flight reply back as due; how many. For a start-up that knows no
@@ -82,4 +93,31 @@ impl ChatHub {
         })
         .await
     }
+}
+
+impl ChatHub {
+    /// Announces a mark's `delivery` event; whether the row was marked.
+    fn marked(
+        &self,
+        done: Result<(bool, Option<ChatEvent>), ChatError>,
+    ) -> Result<bool, ChatError> {
+        let (marked, event) = done?;
+        if let Some(e) = event {
+            self.announce(e);
+        }
+        Ok(marked)
+    }
+}
+
+/// The `delivery` event of row `id` when it was `marked` (in the mark's transaction, so
+/// the agents hear the state the row was left in).
+fn changed(tx: &ChatTx<'_>, id: i64, marked: bool) -> Result<(bool, Option<ChatEvent>), ChatError> {
+    if !marked {
+        return Ok((false, None));
+    }
+    let event = match tx.outbox_message(id)? {
+        Some(message_id) => delivery_event(tx, message_id, false)?,
+        None => None,
+    };
+    Ok((true, event))
 }

@@ -73,8 +73,8 @@ impl ChatHub {
 }
 
 fn no_such(id: i64) -> ChatError {
-    ChatError::Invalid(format!(
-        "there is no chat template {id}; list them to find its id"
+    ChatError::NotFound(format!(
+        "there is no chat template {id}; GET /api/chat/templates lists them with their ids"
     ))
 }
 

@@ -24,7 +24,8 @@ pub struct ConversationSummary {
     pub archived: bool,
     pub dealt_with_at_ms: Option<u64>,
     pub last: Option<LastMessage>,
-    /// Customer messages since the last reply.
+    /// The customer's messages the reading agent has not seen: after their read mark
+    /// (`mark_read`) and after their own last reply.
     pub unread: u32,
 }
 
@@ -95,7 +96,7 @@ impl ChatHub {
         self.transaction("list chat conversations", move |tx| {
             tx.conversations_visible_to(&agent, archived)?
                 .iter()
-                .map(|c| summary(tx, &plan, c))
+                .map(|c| summary(tx, &plan, c, &agent))
                 .collect()
         })
         .await
@@ -116,9 +117,28 @@ impl ChatHub {
                 messages.push(view(&plan, m, delivery));
             }
             Ok(ConversationDetail {
-                conversation: summary(tx, &plan, &c)?,
+                conversation: summary(tx, &plan, &c, &agent)?,
                 messages,
             })
+        })
+        .await
+    }
+
+    /// `agent` has read conversation `id` up to message `message_id` (the page marks what
+    /// it shows while the conversation is open and visible). `NotFound` when the message
+    /// is not the conversation's.
+    pub async fn mark_read(&self, agent: &str, id: i64, message_id: i64) -> Result<(), ChatError> {
+        let plan = self.plan();
+        let agent = agent.to_string();
+        self.transaction("mark a chat conversation read", move |tx| {
+            checked(tx, &plan, id, &agent, Action::See)?;
+            if tx.message(id, message_id)?.is_none() {
+                return Err(ChatError::NotFound(format!(
+                    "conversation {id} has no message {message_id}; GET \
+                     /api/chat/conversations/{id} lists its messages"
+                )));
+            }
+            Ok(tx.mark_read(id, &agent, message_id)?)
         })
         .await
     }
@@ -147,7 +167,10 @@ impl ChatHub {
             Ok(Information {
                 channel: c.channel.as_str(),
                 customer: c.customer.clone(),
-                name: contact.name.or(c.contact_name),
+                name: contact
+                    .name
+                    .or(c.contact_name)
+                    .or_else(|| contact_name(c.channel, &c.customer, None)),
                 email: contact.email,
                 address: contact.remote_address.or(c.remote_address),
                 history,
@@ -210,12 +233,13 @@ fn summary(
     tx: &ChatTx<'_>,
     plan: &Plan,
     c: &ChatConversation,
+    agent: &str,
 ) -> Result<ConversationSummary, ChatError> {
     Ok(ConversationSummary {
         id: c.id,
         channel: c.channel.as_str(),
         customer: c.customer.clone(),
-        contact_name: c.contact_name.clone(),
+        contact_name: contact_name(c.channel, &c.customer, c.contact_name.as_deref()),
         office_address: c.office_address.clone(),
         routed_to: c.routed_to.clone(),
         owner_name: c.owner.as_deref().and_then(|o| name_of(plan, o)),
@@ -227,8 +251,26 @@ fn summary(
             at_ms: m.created_at_ms,
             direction: m.direction,
         }),
-        unread: tx.unanswered(c.id)?,
+        unread: tx.unread_by(c.id, agent)?,
     })
+}
+
+/// The customer's name as agents see it: the one they gave (the widget's hello or
+/// offline form, the provider's profile); a live-chat visitor who gave none is "Website
+/// visitor" and the first characters of their id, the same everywhere; `None` for another
+/// channel's customer without one (their address says who they are).
+pub fn contact_name(channel: Channel, customer: &str, given: Option<&str>) -> Option<String> {
+    match given
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && *n != customer)
+    {
+        Some(name) => Some(name.to_string()),
+        None if channel == Channel::LiveChat => {
+            let short: String = customer.trim_start_matches("v-").chars().take(6).collect();
+            Some(format!("Website visitor {short}"))
+        }
+        None => None,
+    }
 }
 
 fn view(plan: &Plan, m: ChatMessageRow, delivery: Option<Delivery>) -> MessageView {

@@ -136,8 +136,8 @@ fn http_client(settings: &SenderSettings) -> Result<reqwest::Client, reqwest::Er
         .build()
 }
 
-/// Returns when the hub announces a message (an agent's reply may have queued a row);
-/// false when the hub is gone.
+/// Returns when the hub announces a message (an agent's reply may have queued a row) or
+/// a failed reply queued again; false when the hub is gone.
 async fn wait_for_reply(
     events: &mut tokio::sync::broadcast::Receiver<crate::chat::ChatEvent>,
 ) -> bool {
@@ -147,6 +147,7 @@ async fn wait_for_reply(
             Ok(e) if e.kind == ChatEventKind::Message && e.channel != Channel::LiveChat => {
                 return true;
             }
+            Ok(e) if e.kind == (ChatEventKind::Delivery { requeued: true }) => return true,
             Ok(_) => {}
             // Missed some: one of them may have been a reply.
             Err(RecvError::Lagged(_)) => return true,

@@ -13,8 +13,10 @@
 
 mod actions;
 mod api_error;
+mod call;
 mod conversations;
 mod events;
+mod files;
 mod inputs;
 mod sms;
 mod templates;
@@ -46,6 +48,13 @@ pub fn routes() -> Router<AppState> {
             "/api/chat/conversations/{id}/messages",
             post(actions::answer),
         )
+        .route(
+            "/api/chat/conversations/{id}/messages/{message}/resend",
+            post(actions::resend),
+        )
+        .route("/api/chat/conversations/{id}/files", post(files::send))
+        .route("/api/chat/files/{id}", get(files::read))
+        .route("/api/chat/conversations/{id}/read", post(actions::read))
         .route("/api/chat/conversations/{id}/take", post(actions::take))
         .route(
             "/api/chat/conversations/{id}/transfer",
@@ -69,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/chat/conversations/{id}/block", post(actions::block))
         .route("/api/chat/sms", post(sms::start))
+        .route("/api/chat/call", post(call::call))
         .route(
             "/api/chat/templates",
             get(templates::list).post(templates::create),

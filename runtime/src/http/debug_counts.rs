@@ -21,6 +21,8 @@ pub struct LiveParts {
     pub ports: PortPool,
     /// The trunks' accounts and how their registrations stand (`/api/trunks`).
     pub trunks: Arc<crate::sip::TrunkAccounts>,
+    /// Click-to-call (`POST /api/chat/call`): rings a person's phones, then the number.
+    pub call_back: Arc<crate::call_runner::CallBack>,
 }
 
 /// The answer of `GET /api/debug/counts`.

@@ -425,8 +425,9 @@ fn checked(
         return Err(FileError::PlanHasErrors {
             error: format!(
                 "{doing} would leave the plan with {errors}, so nothing was written; fix \
-                 them, or send force=true to write anyway (hot reload will then refuse the \
-                 plan and keep running the one it has)"
+                 {them} first, or save anyway (`\"force\": true`; hot reload will then \
+                 refuse the plan and keep running the one it has)",
+                them = if errors == "1 error" { "it" } else { "them" }
             ),
             diagnostics,
         });

@@ -29,7 +29,9 @@ const PLAN_TEXT_ROUTES: &[&str] = &[
 
 /// The body limit of a request to `path`.
 pub fn body_limit(path: &str) -> u64 {
-    if path.starts_with("/webhooks/") {
+    if path.starts_with("/api/chat/conversations/") && path.ends_with("/files") {
+        crate::chat::file_types::MAX_FILE_BYTES as u64
+    } else if path.starts_with("/webhooks/") {
         crate::chat_channels::webhooks::BODY_LIMIT
     } else if PLAN_TEXT_ROUTES.iter().any(|r| path.starts_with(r)) {
         EDITOR_BODY_LIMIT

@@ -174,6 +174,14 @@ impl ChatTx<'_> {
             .find(|m| m.id == id))
     }
 
+    /// The conversation message `id` belongs to, if it exists.
+    pub fn conversation_of_message(&self, id: i64) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT conversation_id FROM chat_messages WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .map_err(self.failed(&format!("read the conversation of chat message {id}")))
+    }
+
     /// The latest message of a conversation, if any.
     pub fn last_message(&self, conversation_id: i64) -> Result<Option<ChatMessageRow>, StoreError> {
         let last: Option<i64> = self
@@ -213,20 +221,5 @@ impl ChatTx<'_> {
             .and_then(|mut s| s.query_row([agent], |r| r.get::<_, Option<i64>>(0)))
             .map(|at| at.map(ms_from))
             .map_err(self.failed(&format!("read when {agent} last answered a chat")))
-    }
-
-    /// How many customer messages came after the last agent reply: the unread count.
-    pub fn unanswered(&self, conversation_id: i64) -> Result<u32, StoreError> {
-        self.conn
-            .prepare_cached(
-                "SELECT COUNT(*) FROM chat_messages WHERE conversation_id = ?1
-                 AND direction = 'in' AND id > COALESCE((SELECT MAX(id) FROM chat_messages
-                     WHERE conversation_id = ?1 AND direction = 'out'), 0)",
-            )
-            .and_then(|mut s| s.query_row([conversation_id], |r| r.get::<_, i64>(0)))
-            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
-            .map_err(self.failed(&format!(
-                "count the unread messages of chat conversation {conversation_id}"
-            )))
     }
 }

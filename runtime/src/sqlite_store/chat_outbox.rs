@@ -36,6 +36,8 @@ pub struct Delivery {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub sent_at_ms: Option<u64>,
+    /// When it is due (again): for a `pending` row that failed, the next try.
+    pub next_attempt_at_ms: u64,
 }
 
 impl ChatTx<'_> {
@@ -184,7 +186,7 @@ impl ChatTx<'_> {
     pub fn delivery(&self, message_id: i64) -> Result<Option<Delivery>, StoreError> {
         self.conn
             .prepare_cached(
-                "SELECT state, attempts, last_error, sent_at FROM chat_outbox
+                "SELECT state, attempts, last_error, sent_at, next_attempt_at FROM chat_outbox
                  WHERE message_id = ?1",
             )
             .and_then(|mut s| {
@@ -194,11 +196,36 @@ impl ChatTx<'_> {
                         attempts: r.get(1)?,
                         last_error: r.get(2)?,
                         sent_at_ms: r.get::<_, Option<i64>>(3)?.map(ms_from),
+                        next_attempt_at_ms: ms_from(r.get(4)?),
                     })
                 })
                 .optional()
             })
             .map_err(self.failed(&format!("read how message {message_id} is delivered")))
+    }
+
+    /// The message outbox row `id` carries, if it (and its message) still exist.
+    pub fn outbox_message(&self, id: i64) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT message_id FROM chat_outbox WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .map(Option::flatten)
+            .map_err(self.failed(&format!("read which message chat reply {id} carries")))
+    }
+
+    /// Queues the dead reply `message_id` again, due at `now_ms`, as if new (attempts
+    /// from 0; the last error kept until the next try replaces it). False when it has no
+    /// dead row: never sent through a provider, still on its way, or already sent.
+    pub fn requeue_dead_outbox(&self, message_id: i64, now_ms: u64) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE chat_outbox SET state = 'pending', attempts = 0, attempt_id = NULL,
+                     claimed_until = NULL, next_attempt_at = ?2
+                 WHERE message_id = ?1 AND state = 'dead'",
+            )
+            .and_then(|mut s| s.execute(params![message_id, ms(now_ms)]))
+            .map(|n| n == 1)
+            .map_err(self.failed(&format!("queue message {message_id} for sending again")))
     }
 
     /// How many outbox rows conversation `conversation_id`'s messages have.

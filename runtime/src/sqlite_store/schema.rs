@@ -8,12 +8,13 @@ use switchboard_core::store::StoreError;
 
 /// The schema version this build reads and writes; the file keeps its own in
 /// `PRAGMA user_version` (0 for a file that has none yet).
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 12;
 
 /// One function per version: `MIGRATIONS[n]` takes a store from version `n` to `n + 1`.
 /// A released migration is never edited; a change to the schema is a new one.
-const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] =
-    [to_v1, to_v2, to_v3, to_v4, to_v5, to_v6, to_v7, to_v8];
+const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] = [
+    to_v1, to_v2, to_v3, to_v4, to_v5, to_v6, to_v7, to_v8, to_v9, to_v10, to_v11, to_v12,
+];
 
 /// How long a statement waits for another process's lock before failing. Calls wait on the
 /// store, so this is short; only a tool reading the file beside the server should contend.
@@ -66,6 +67,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Statement journals (one per savepoint-wrapped write) and temporary indexes stay in
+    // memory: on disk each was a new temporary file, ~130 a second under chat load.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
 
@@ -450,6 +454,105 @@ fn to_v8(tx: &Transaction) -> rusqlite::Result<()> {
     )
 }
 
+/// Version 9: colleagues' chat (issue 11; `team_chat*.rs`). A thread is `direct` between
+/// two extensions (one per pair, `member_a < member_b`) or `group` for one plan queue. A
+/// group's members are not stored: they are the queue's agents and managers in the running
+/// plan, so a plan reload moves people in and out. `team_reads` keeps, per member, the last
+/// message they have read. Times are milliseconds since the Unix epoch.
+fn to_v9(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE team_threads (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind       TEXT NOT NULL CHECK (kind IN ('direct', 'group')),
+            member_a   TEXT,
+            member_b   TEXT,
+            queue      TEXT,
+            created_at INTEGER NOT NULL CHECK (created_at >= 0),
+            CHECK ((kind = 'direct' AND member_a < member_b AND queue IS NULL)
+                OR (kind = 'group' AND member_a IS NULL AND member_b IS NULL
+                    AND queue IS NOT NULL)),
+            UNIQUE (member_a, member_b),
+            UNIQUE (queue)
+        ) STRICT;
+        CREATE INDEX team_threads_by_b ON team_threads (member_b);
+
+        CREATE TABLE team_messages (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            thread_id  INTEGER NOT NULL REFERENCES team_threads (id) ON DELETE CASCADE,
+            author     TEXT NOT NULL,
+            text       TEXT NOT NULL,
+            attachment TEXT,
+            created_at INTEGER NOT NULL CHECK (created_at >= 0)
+        ) STRICT;
+        CREATE INDEX team_messages_by_thread ON team_messages (thread_id, id);
+
+        CREATE TABLE team_reads (
+            thread_id    INTEGER NOT NULL REFERENCES team_threads (id) ON DELETE CASCADE,
+            extension    TEXT NOT NULL,
+            last_read_id INTEGER NOT NULL CHECK (last_read_id >= 0),
+            PRIMARY KEY (thread_id, extension)
+        ) STRICT, WITHOUT ROWID;
+        ",
+    )
+}
+
+/// Version 10: the files people send in chat. The bytes are a content-addressed file under
+/// the data folder (`chat-files/<sha256>`), written and synced before this row (and the
+/// message naming it) is committed, so no row ever points at nothing.
+fn to_v10(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE chat_files (
+            id           INTEGER PRIMARY KEY,
+            sha256       TEXT NOT NULL CHECK (length(sha256) = 64),
+            name         TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+            content_type TEXT NOT NULL,
+            size         INTEGER NOT NULL CHECK (size > 0),
+            uploaded_by  TEXT NOT NULL,
+            at           INTEGER NOT NULL CHECK (at >= 0)
+        ) STRICT;
+        ",
+    )
+}
+
+/// Version 11: how far each person has read each customer conversation (the newest
+/// message id they saw), so `unread` is theirs: a conversation the agent has open and
+/// reads shows nothing unread, while a colleague it is offered to still sees it new.
+fn to_v11(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE chat_reads (
+            conversation_id INTEGER NOT NULL
+                            REFERENCES chat_conversations (id) ON DELETE CASCADE,
+            extension       TEXT NOT NULL,
+            message_id      INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, extension)
+        ) STRICT, WITHOUT ROWID;
+        ",
+    )
+}
+
+/// Version 12: the office's shared address book (`contacts.rs`), kept by its people.
+/// `phones` is a JSON array of E.164 numbers; times are milliseconds since the epoch.
+fn to_v12(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE contacts (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            name       TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+            phones     TEXT NOT NULL DEFAULT '[]',
+            email      TEXT,
+            company    TEXT,
+            note       TEXT,
+            updated_by TEXT NOT NULL,
+            updated_at INTEGER NOT NULL CHECK (updated_at >= 0)
+        ) STRICT;
+        CREATE INDEX contacts_by_email ON contacts (email COLLATE NOCASE);
+        ",
+    )
+}
+
 /// An error met while opening, in words that name the file and what to do about it.
 fn open_error(path: &Path, err: rusqlite::Error) -> StoreError {
     let path = path.display();
@@ -475,4 +578,20 @@ fn open_error(path: &Path, err: rusqlite::Error) -> StoreError {
         _ => format!("cannot open the office store at {path}: {err}"),
     };
     StoreError::with_source(message, err)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The store's own connection keeps temporary files in memory: `temp_store` is a
+    /// connection setting, so only the connection `open` returns can show it.
+    #[test]
+    fn an_opened_store_keeps_its_temporary_files_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = super::open(&dir.path().join("office.db")).unwrap();
+        let temp_store: i64 = conn
+            .query_row("PRAGMA temp_store", [], |r| r.get(0))
+            .unwrap();
+        // 0 = the compile-time default (a file), 1 = file, 2 = memory.
+        assert_eq!(temp_store, 2);
+    }
 }

@@ -119,7 +119,11 @@ export const chatPage = {
 
     refresh();
     return {
-      shown: () => refresh(),
+      shown: () => {
+        refresh();
+        // Reading again marks what the open conversation shows as read (it is visible now).
+        if (pane.openId() != null) pane.reload({ listToo: false });
+      },
       signedIn: () => {
         refresh();
         if (pane.openId() != null) pane.reload();

@@ -7,5 +7,6 @@
 import './pages.css';
 import { chatPage } from './chat.js';
 import { settingsPage } from './settings.js';
+import { teamPage } from './team.js';
 
-export const pages = [chatPage, settingsPage];
+export const pages = [chatPage, teamPage, settingsPage];

@@ -8,7 +8,8 @@
 //!   which hold nothing but code and ask for a sign-in), the webhooks and the chat
 //!   widget (outside `/api`, with checks of their own), and anything else, which is a 404;
 //! - the office's people (a session from `/api/people/login`): `/api/me…`,
-//!   `/api/chat/…`, `/api/people…` — what a person does as themself;
+//!   `/api/chat/…`, `/api/people…`, `/api/team/…`, `/api/contacts…` — what a person does
+//!   as themself;
 //! - either kind: `/api/logout`;
 //! - admins: every other `/api/…` path, and the status page `/status`. An admin is not
 //!   an agent: an admin session does not reach the chat, and a person's does not reach
@@ -85,7 +86,13 @@ enum Door {
 
 /// The prefixes of the people's API: a path is theirs when it is one of these or lies
 /// below one (`/api/me/password`, not `/api/messages`).
-const PEOPLE: [&str; 3] = ["/api/me", "/api/chat", "/api/people"];
+const PEOPLE: [&str; 5] = [
+    "/api/me",
+    "/api/chat",
+    "/api/people",
+    "/api/contacts",
+    "/api/team",
+];
 
 fn door(path: &str) -> Door {
     let under = |prefix: &str| {

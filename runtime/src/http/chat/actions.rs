@@ -33,6 +33,13 @@ pub struct Transfer {
     pub to: String,
 }
 
+/// `POST …/read`'s body: the newest message the person has seen.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Read {
+    pub message_id: i64,
+}
+
 /// The answer to an action: the conversation as it left it.
 #[derive(Serialize, Debug)]
 pub struct Acted {
@@ -62,6 +69,41 @@ pub async fn answer(
     let message = stored.map_err(|e| from_hub(e, &plan, Some(id)))?;
     let message = row_view(&plan, message);
     Ok((StatusCode::CREATED, Json(Answered { message })))
+}
+
+/// `POST /api/chat/conversations/{id}/messages/{message}/resend`: the owner queues a
+/// failed reply again (204); its `delivery` is `pending` until the provider answers.
+pub async fn resend(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path((raw, raw_message)): Path<(String, String)>,
+) -> Result<StatusCode, ChatApiError> {
+    let id = conversation_id(&raw)?;
+    let message: i64 = raw_message.parse().map_err(|_| {
+        ChatApiError::bad_request(format!(
+            "`{raw_message}` is not a message id (a number); GET              /api/chat/conversations/{id} lists the conversation's messages"
+        ))
+    })?;
+    let done = state.chat.resend(&agent.extension, id, message).await;
+    done.map_err(|e| from_hub(e, &state.plans.plan(), Some(id)))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/chat/conversations/{id}/read` `{"message_id": 42}`: the person has read
+/// it up to that message (204); their `unread` counts only what came after.
+pub async fn read(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(raw): Path<String>,
+    ChatJson(body): ChatJson<Read>,
+) -> Result<StatusCode, ChatApiError> {
+    let id = conversation_id(&raw)?;
+    let done = state
+        .chat
+        .mark_read(&agent.extension, id, body.message_id)
+        .await;
+    done.map_err(|e| from_hub(e, &state.plans.plan(), Some(id)))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/chat/conversations/{id}/take`.

@@ -74,6 +74,7 @@ pub fn from_hub(error: ChatError, plan: &Plan, conversation: Option<i64>) -> Cha
         }
         ChatError::NotAllowed(words) => ChatApiError::forbidden(words),
         ChatError::Invalid(words) => ChatApiError::bad_request(words),
+        ChatError::NotFound(words) => ChatApiError::App(AppError::NotFound(words)),
         ChatError::Blocked => ChatApiError::forbidden(
             "this customer's address is blocked from chat; nothing was stored",
         ),

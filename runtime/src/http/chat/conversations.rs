@@ -76,18 +76,47 @@ pub struct MessageJson {
     pub attachment: Option<serde_json::Value>,
     pub at: String,
     pub at_ms: u64,
-    /// How a reply through a provider is being delivered: `pending`, `sending`, `sent`
-    /// or `dead` (with the provider's error); absent for the others.
+    /// How a reply through a provider is being delivered: `pending` (on its way; after
+    /// a failed try with the provider's words and the next try's time), `sent`, or
+    /// `failed` (refused for good, the provider's words; the owner may send it again);
+    /// absent for the others.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<DeliveryView>,
 }
 
 #[derive(Serialize, Debug)]
 pub struct DeliveryView {
-    pub state: String,
+    /// `pending`, `sent` or `failed`.
+    pub state: &'static str,
     pub attempts: u32,
+    /// The provider's words (or why it could not be reached) from the last failed try.
     pub last_error: Option<String>,
     pub sent_at: Option<String>,
+    /// When a reply that failed for now is tried again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at_ms: Option<u64>,
+}
+
+/// The outbox's row as the agent sees it: in flight is still `pending`, `dead` is
+/// `failed`; the next try's time only while retrying after a failure.
+fn delivery_view(d: crate::chat::Delivery) -> DeliveryView {
+    let state = match d.state.as_str() {
+        "sent" => "sent",
+        "dead" => "failed",
+        _ => "pending",
+    };
+    let retrying = d.state == "pending" && d.attempts > 0 && d.last_error.is_some();
+    let next = retrying.then_some(d.next_attempt_at_ms);
+    DeliveryView {
+        state,
+        attempts: d.attempts,
+        last_error: d.last_error,
+        sent_at: d.sent_at_ms.map(rfc3339),
+        next_attempt_at: next.map(rfc3339),
+        next_attempt_at_ms: next,
+    }
 }
 
 /// `GET /api/chat/conversations/{id}`.
@@ -98,10 +127,39 @@ pub struct DetailView {
     pub messages: Vec<MessageJson>,
 }
 
+/// The saved contact matching a customer: by phone number on SMS and WhatsApp, by the
+/// e-mail a live-chat visitor left; Facebook gives neither.
+async fn saved_contact(
+    state: &AppState,
+    info: &Information,
+) -> Result<Option<crate::sqlite_store::Contact>, ChatApiError> {
+    let by_phone = matches!(info.channel, "sms" | "whatsapp").then(|| info.customer.clone());
+    let by_email = match info.channel {
+        "livechat" => info.email.clone(),
+        _ => None,
+    };
+    if by_phone.is_none() && by_email.is_none() {
+        return Ok(None);
+    }
+    state
+        .store
+        .run_sqlite(move |store| match (by_phone, by_email) {
+            (Some(phone), _) => store.contact_by_phone(&phone),
+            (None, Some(email)) => store.contact_by_email(&email),
+            (None, None) => Ok(None),
+        })
+        .await
+        .and_then(|r| r)
+        .map_err(|e| ChatApiError::internal(e.to_string()))
+}
+
 /// `GET /api/chat/conversations/{id}/information`.
 #[derive(Serialize, Debug)]
 pub struct InformationView {
     pub contact: ContactView,
+    /// The office's saved contact (`/api/contacts`) with this customer's number (SMS,
+    /// WhatsApp) or e-mail (live chat), when there is one.
+    pub saved_contact: Option<crate::sqlite_store::Contact>,
     /// Every conversation of this customer's address, with every agent.
     pub history: Vec<HistoryView>,
 }
@@ -189,7 +247,9 @@ pub async fn information(
     let plan = state.plans.plan();
     let found = state.chat.information(&agent.extension, id).await;
     let info: Information = found.map_err(|e| from_hub(e, &plan, Some(id)))?;
+    let saved_contact = saved_contact(&state, &info).await?;
     Ok(Json(InformationView {
+        saved_contact,
         contact: ContactView {
             channel: info.channel.to_string(),
             customer: info.customer,
@@ -250,8 +310,8 @@ pub fn state_view(plan: &Plan, c: ChatConversation) -> ConversationView {
     ConversationView {
         id: c.id,
         channel: c.channel.as_str().to_string(),
+        contact_name: crate::chat::contact_name(c.channel, &c.customer, c.contact_name.as_deref()),
         customer: c.customer,
-        contact_name: c.contact_name,
         office_address: c.office_address,
         routed_to: c.routed_to,
         owner_name: c.owner.as_deref().and_then(|o| name_of(plan, o)),
@@ -274,12 +334,7 @@ pub fn message_view(m: MessageView) -> MessageJson {
         attachment: m.attachment.map(attachment_json),
         at: rfc3339(m.at_ms),
         at_ms: m.at_ms,
-        delivery: m.delivery.map(|d| DeliveryView {
-            state: d.state,
-            attempts: d.attempts,
-            last_error: d.last_error,
-            sent_at: d.sent_at_ms.map(rfc3339),
-        }),
+        delivery: m.delivery.map(delivery_view),
     }
 }
 

@@ -103,6 +103,12 @@ impl Desk {
             .map_err(|e| e.to_string())
     }
 
+    /// Wakes at each change of the office after now (queue logins among them): when an
+    /// agent may have come or gone.
+    pub fn office_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.state.office_changes.subscribe()
+    }
+
     /// The visitor's conversation and its lines so far, if they wrote before.
     pub async fn conversation(
         &self,
@@ -163,7 +169,7 @@ fn lines(messages: Vec<MessageView>) -> Vec<Line> {
                     Author::Agent => m.author_name.or(m.author),
                     Author::Visitor => None,
                 },
-                text: m.text,
+                text: crate::chat::files::visitor_text(m.text, m.attachment.as_deref()),
                 at: time::rfc3339(UNIX_EPOCH + Duration::from_millis(m.at_ms)),
             })
         })

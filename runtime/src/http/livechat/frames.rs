@@ -50,6 +50,9 @@ pub enum ServerFrame {
     /// One line of the conversation, the visitor's own included (so every tab of theirs
     /// shows the same, and a line is shown once it is stored).
     Message(Line),
+    /// Whether an agent is there changed since `welcome` (an agent of the route's queue
+    /// logged in or out): the widget shows the chat or the offline form.
+    Status { online: bool },
     /// The offline form's message is stored.
     OfflineReceived,
     /// An agent ended the chat session; the socket closes after this frame.

@@ -69,8 +69,10 @@ pub async fn run(mut socket: WebSocket, opened: Opened) {
         Ok(true) => return refuse_blocked(&mut socket).await,
         Err(e) => return unavailable(&mut socket, &e).await,
     }
-    // Subscribed before the history is read: a line stored in between is not lost.
+    // Subscribed before the history is read: a line stored in between is not lost; so is
+    // a login between `welcome`'s answer and the socket's serving.
     let events = desk.events();
+    let office = desk.office_changes();
     let hello = tokio::select! {
         () = stop.cancelled() => return,
         hello = tokio::time::timeout(HELLO_DEADLINE, socket.recv()) => hello,
@@ -103,9 +105,10 @@ pub async fn run(mut socket: WebSocket, opened: Opened) {
         visit,
         conversation: None,
         last_shown: 0,
+        online: false,
     };
     if session.welcome(&token).await {
-        session.serve(events, stop).await;
+        session.serve(events, office, stop).await;
     }
 }
 
@@ -122,6 +125,8 @@ struct Session {
     conversation: Option<i64>,
     /// The id of the last line sent to this socket.
     last_shown: i64,
+    /// Whether an agent was there, as this socket last told the widget.
+    online: bool,
 }
 
 /// What woke the session up.
@@ -129,6 +134,8 @@ enum Woken {
     Stop,
     Frame(Option<Result<Message, axum::Error>>),
     Hub(Option<Happened>),
+    /// The office changed (`false`: its announcer is gone, the server is stopping).
+    Office(bool),
     Ping,
 }
 
@@ -160,6 +167,7 @@ impl Session {
                 return false;
             }
         };
+        self.online = online;
         let history = match found {
             Some((conversation, lines)) => {
                 self.conversation = Some(conversation);
@@ -177,7 +185,12 @@ impl Session {
         self.send(&welcome).await
     }
 
-    async fn serve(&mut self, mut events: Events, stop: CancellationToken) {
+    async fn serve(
+        &mut self,
+        mut events: Events,
+        mut office: tokio::sync::watch::Receiver<u64>,
+        stop: CancellationToken,
+    ) {
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await; // the first tick is now
         let mut heard = Instant::now();
@@ -186,6 +199,7 @@ impl Session {
                 () = stop.cancelled() => Woken::Stop,
                 frame = self.socket.recv() => Woken::Frame(frame),
                 event = events.next() => Woken::Hub(event),
+                changed = office.changed() => Woken::Office(changed.is_ok()),
                 _ = ping.tick() => Woken::Ping,
             };
             let keep_open = match woken {
@@ -206,6 +220,8 @@ impl Session {
                 // The hub is gone: the server is stopping.
                 Woken::Hub(None) => false,
                 Woken::Hub(Some(happened)) => self.on_hub(happened).await,
+                Woken::Office(false) => false,
+                Woken::Office(true) => self.on_office().await,
                 Woken::Ping => {
                     heard.elapsed() < SILENT_LIMIT
                         && self
@@ -217,6 +233,24 @@ impl Session {
             };
             if !keep_open {
                 return;
+            }
+        }
+    }
+
+    /// The office changed: tells the widget when whether an agent is there changed (a
+    /// registration or a voicemail changes the office too, and is not told).
+    async fn on_office(&mut self) -> bool {
+        let office = self.visit.office.as_deref();
+        let language = self.visit.language.as_deref();
+        match self.desk.online(office, language).await {
+            Ok(online) if online != self.online => {
+                self.online = online;
+                self.send(&ServerFrame::Status { online }).await
+            }
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!("a live-chat socket could not read whether an agent is there: {e}");
+                true
             }
         }
     }

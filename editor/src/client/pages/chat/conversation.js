@@ -15,6 +15,19 @@ import { templatesPanel } from './templates.js';
 import { choosePerson } from './transfer.js';
 import { showInformation } from './information.js';
 
+/** What the chat guide lets people send ("Send images and files"). */
+const ATTACHABLE = '.pdf,.doc,.docx,.ppt,.pptx,.xls,.xlsx,.txt,.rtf,.jpg,.jpeg,.png,.gif,.bmp,.webp,.tif,.tiff,.heif,.heic';
+
+/** The image types a browser shows; TIFF and HEIC are offered as downloads. */
+const INLINE_IMAGES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/bmp', 'image/webp']);
+
+/** "12 KB", "1.4 MB". */
+function sizeText(bytes) {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
 /**
  * The conversation pane. `hooks.changed()` asks the page to read the list again;
  * `hooks.closed(why)` says the conversation is no longer ours to show; `hooks.sms(number)`
@@ -33,10 +46,39 @@ export function conversationPane(ctx, hooks) {
   const sendButton = h('button.btn.primary.send', { type: 'button', onclick: () => send() }, 'Send');
   const templates = templatesPanel(ctx, insert);
   const templatesButton = h('button.btn.templates-toggle', { type: 'button', title: 'Quick-response templates', dataset: { action: 'templates' }, onclick: () => templates.toggle() }, '☰ Templates');
-  const replyBox = h('div.reply', {}, templates.el, h('div.reply-row', {}, templatesButton, reply, sendButton));
+  // Files: the Attach button's chooser, or a file dropped anywhere on the conversation.
+  const fileInput = h('input.hidden', { type: 'file', name: 'attach', attrs: { accept: ATTACHABLE }, onchange: () => attachAll(fileInput.files) });
+  const attachButton = h('button.btn.attach', { type: 'button', title: 'Send a file or image', dataset: { action: 'attach' }, onclick: () => fileInput.click() }, 'Attach');
+  const replyBox = h('div.reply', {}, templates.el, h('div.reply-row', {}, templatesButton, attachButton, fileInput, reply, sendButton));
   const empty = h('div.conv-none', {}, h('p.muted', {}, 'Choose a conversation on the left.'));
   const body = h('div.conversation.hidden', {}, header, notice, messages, replyBox);
   const el = h('div.conv-pane', {}, empty, body);
+  body.addEventListener('dragover', (e) => {
+    if (!current || !e.dataTransfer || ![...e.dataTransfer.types].includes('Files')) return;
+    e.preventDefault();
+    body.classList.add('dropping');
+  });
+  body.addEventListener('dragleave', () => body.classList.remove('dropping'));
+  body.addEventListener('drop', (e) => {
+    body.classList.remove('dropping');
+    if (!current || !e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    attachAll(e.dataTransfer.files);
+  });
+
+  /** Sends each file in turn; a refusal is shown in the server's words (the type, the size). */
+  async function attachAll(files) {
+    const list = [...files];
+    fileInput.value = '';
+    if (!current || !list.length) return;
+    attachButton.disabled = true;
+    for (const file of list) {
+      const answer = await ctx.api.send('POST', path(`/files?name=${encodeURIComponent(file.name)}`), file);
+      if (answer.status < 200 || answer.status >= 300) ctx.say(`${file.name} was not sent: ${ctx.api.errorText(answer)}`, 'error');
+    }
+    attachButton.disabled = false;
+    await reload();
+  }
 
   reply.addEventListener('input', () => {
     if (current) drafts.set(current.conversation.id, reply.value);
@@ -207,7 +249,7 @@ export function conversationPane(ctx, hooks) {
 
   function renderMessages(list) {
     const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
-    const links = { sms: hooks.sms, copied: (n) => ctx.say(`${n} copied.`) };
+    const links = { ctx, sms: hooks.sms, copied: (n) => ctx.say(`${n} copied.`) };
     fill(
       messages,
       list.length ? null : h('p.muted.center', {}, 'No messages yet.'),
@@ -220,6 +262,7 @@ export function conversationPane(ctx, hooks) {
               h('div.msg-meta', {}, m.direction === 'out' ? m.author_name || (m.author ? `extension ${m.author}` : 'Agent') : contactName(current.conversation), ' · ', timeText(m.at)),
               m.text ? h('div.msg-text', {}, withPhoneLinks(m.text, links)) : null,
               m.attachment ? attachment(m.attachment) : null,
+              m.delivery ? deliveryLine(m) : null,
             ),
       ),
     );
@@ -229,9 +272,42 @@ export function conversationPane(ctx, hooks) {
     shown = { id, count: list.length };
   }
 
+  /**
+   * How a reply through a provider stands: "sending…" (with the provider's words and the
+   * next try while it fails for now), "sent", or "not delivered: <words>" with Send again.
+   */
+  function deliveryLine(m) {
+    const d = m.delivery;
+    const state = { dataset: { delivery: d.state } };
+    if (d.state === 'sent') return h('div.msg-delivery', state, 'sent');
+    if (d.state === 'failed') {
+      return h(
+        'div.msg-delivery.failed',
+        state,
+        `not delivered: ${d.last_error || 'the provider refused it'} `,
+        h('button.btn.small', { type: 'button', dataset: { action: 'resend' }, onclick: () => resend(m.id) }, 'Send again'),
+      );
+    }
+    const retry = d.last_error && d.next_attempt_at ? ` (${d.last_error}; trying again at ${timeText(d.next_attempt_at)})` : '';
+    return h('div.msg-delivery', { ...state, attrs: retry ? { title: retry.slice(2, -1) } : {} }, `sending…${retry}`);
+  }
+
+  async function resend(messageId) {
+    if (await act('Send again', 'POST', `/messages/${messageId}/resend`)) await reload();
+  }
+
   function attachment(a) {
+    // A file an agent sent here: images shown, other files a download with name and size.
+    if (a.id !== undefined && !Array.isArray(a)) {
+      const url = `/api/chat/files/${encodeURIComponent(a.id)}`;
+      const label = `${a.name} (${sizeText(a.size)})`;
+      if (INLINE_IMAGES.has(a.type)) {
+        return h('div.msg-attachment', { dataset: { file: a.id } }, h('a', { href: url, target: '_blank', rel: 'noopener', title: label }, h('img.msg-image', { src: url, alt: a.name })));
+      }
+      return h('div.msg-attachment', { dataset: { file: a.id } }, 'File: ', h('a.link', { href: url, attrs: { download: a.name } }, a.name), h('span.muted', {}, ` ${sizeText(a.size)}`));
+    }
     const name = a.name || a.filename || 'attachment';
-    return h('div.msg-attachment', {}, '📎 ', a.url ? h('a.link', { href: a.url, target: '_blank', rel: 'noopener' }, name) : name, a.content_type ? h('span.muted', {}, ` (${a.content_type})`) : null);
+    return h('div.msg-attachment', {}, 'File: ', a.url ? h('a.link', { href: a.url, target: '_blank', rel: 'noopener' }, name) : name, a.content_type ? h('span.muted', {}, ` (${a.content_type})`) : null);
   }
 
   /**
@@ -264,7 +340,27 @@ export function conversationPane(ctx, hooks) {
     body.dataset.channel = current.conversation.channel;
     renderHeader(current.conversation);
     renderMessages(current.messages || []);
+    markRead();
   }
+
+  // Read marks: what the open conversation shows, while the page is visible, is read by
+  // this person (their `unread` counts only what came after). Each mark is sent once.
+  const marked = new Map(); // conversation id → newest message id marked read
+  async function markRead() {
+    // Open and visible: the tab is in front and the chat page (not Settings) is shown.
+    if (!current || document.visibilityState !== 'visible' || body.offsetParent === null) return;
+    const list = current.messages || [];
+    if (!list.length) return;
+    const id = current.conversation.id;
+    const newest = list[list.length - 1].id;
+    if ((marked.get(id) || 0) >= newest) return;
+    marked.set(id, newest);
+    const answer = await ctx.api.send('POST', `/api/chat/conversations/${id}/read`, { message_id: newest });
+    if (answer.status === 204) {
+      if (current && current.conversation.id === id && current.conversation.unread) hooks.changed();
+    } else marked.delete(id);
+  }
+  document.addEventListener('visibilitychange', () => markRead());
 
   function close() {
     current = null;

@@ -1,8 +1,12 @@
 // Information: the contact (who, on which channel, their address; Email, Call, Send SMS
-// where the channel has them) and the interaction history with every agent
-// (`GET /api/chat/conversations/{id}/information`).
+// where the channel has them; the office's saved contact with their number or e-mail, or
+// Add as contact) and the interaction history with every agent
+// (`GET /api/chat/conversations/{id}/information`). Call rings the person's own phone,
+// then the customer (`POST /api/chat/call`; `tel:` when their phone is not registered).
 
 import { h, dialog } from '../../../shared/dom.js';
+import { callNumber } from './phone_links.js';
+import { addContact } from './contact_form.js';
 import { channelBadge, channelName, contactName, isPhoneChannel, timeText } from './channels.js';
 
 export async function showInformation(ctx, conversation, actions) {
@@ -11,7 +15,7 @@ export async function showInformation(ctx, conversation, actions) {
     ctx.say(ctx.api.errorText(answer), 'error');
     return;
   }
-  const { contact = {}, history = [] } = answer.body || {};
+  const { contact = {}, history = [], saved_contact: saved = null } = answer.body || {};
   const rows = [
     ['Name', contact.name || '—'],
     ['Channel', channelBadge(contact.channel || conversation.channel)],
@@ -19,19 +23,29 @@ export async function showInformation(ctx, conversation, actions) {
   ];
   if (contact.email) rows.push(['Email', h('a.link', { href: `mailto:${contact.email}` }, contact.email)]);
   if (contact.address) rows.push(['Network address', contact.address]);
+  if (saved) {
+    const about = [saved.name, saved.company].filter(Boolean).join(', ');
+    rows.push(['Saved contact', h('span.saved-contact', {}, about, saved.phones && saved.phones.length ? ` · ${saved.phones.join(', ')}` : '', saved.note ? ` · ${saved.note}` : '')]);
+  }
   const phone = isPhoneChannel(contact.channel || conversation.channel) ? contact.customer || conversation.customer : null;
   let close = () => {};
   const buttons = h(
     'div.row',
     {},
     contact.email ? h('a.btn', { href: `mailto:${contact.email}` }, 'Email') : null,
-    phone ? h('a.btn', { href: `tel:${phone}` }, 'Call') : null,
+    phone ? h('button.btn', { type: 'button', dataset: { action: 'call' }, onclick: () => callNumber(ctx, phone) }, 'Call') : null,
     phone && /^\+1\d{10}$/.test(phone)
       ? h('button.btn', { type: 'button', onclick: () => {
           close('sms');
           actions.sms(phone);
         } }, 'Send SMS')
       : null,
+    saved
+      ? null
+      : h('button.btn', { type: 'button', dataset: { action: 'add-contact' }, onclick: () => {
+          close('contact');
+          addContact(ctx, { name: contact.name || '', phones: phone ? [phone] : [], email: contact.email || '' });
+        } }, 'Add as contact'),
   );
   const body = h(
     'div.information',
