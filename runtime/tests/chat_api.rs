@@ -572,6 +572,50 @@ async fn an_sms_chat_starts_only_with_plus_one_and_ten_digits() {
 }
 
 #[tokio::test]
+async fn writing_out_never_hands_over_a_conversation_the_agent_could_not_open() {
+    // A customer's SMS, offered to the queue; Alice takes it and deals with it, so it
+    // sits in her archive, offered to her alone. Bruno starting an SMS chat with the same
+    // number must not become its owner and so read its history.
+    let o = Office::new().await;
+    let id = o.texts("+12602058901", "Is my order ready?").await;
+    let take = format!("/api/chat/conversations/{id}/take");
+    assert_eq!(
+        o.post(&o.alice, &take, Value::Null).await.status,
+        StatusCode::OK
+    );
+    let dealt = format!("/api/chat/conversations/{id}/dealt-with");
+    assert_eq!(
+        o.post(&o.alice, &dealt, Value::Null).await.status,
+        StatusCode::OK
+    );
+    let messages = o.read(&o.alice, id).await["messages"]
+        .as_array()
+        .unwrap()
+        .len();
+
+    let body = json!({"to": "+12602058901", "text": "Hi, Bruno here"});
+    let reply = o.post(&o.bruno, "/api/chat/sms", body).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
+    assert!(
+        error_of(&reply).contains("another agent or queue of the office answers"),
+        "{}",
+        reply.text()
+    );
+    let path = format!("/api/chat/conversations/{id}");
+    assert_eq!(
+        o.bruno.get(&o.app, &path).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let after = o.read(&o.alice, id).await;
+    assert_eq!(
+        after["messages"].as_array().unwrap().len(),
+        messages,
+        "nothing was sent"
+    );
+    assert_eq!(after["conversation"]["owner"], Value::Null);
+}
+
+#[tokio::test]
 async fn live_chat_can_be_ended_and_blocked_and_information_tells_the_history() {
     let o = Office::new().await;
     let mut visit = Inbound::new(Channel::LiveChat, "v-0123456789abcdef0123", "Hi there");

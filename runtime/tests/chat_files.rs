@@ -492,3 +492,20 @@ async fn a_file_to_a_customer_on_a_providers_channel_is_refused_until_the_sender
         files.display()
     );
 }
+
+#[tokio::test]
+async fn a_photo_of_a_few_megabytes_is_taken_whole() {
+    // Phones' photos run to megabytes: the API's 16 KiB body limit must not apply here.
+    let office = Office::new().await;
+    let id = office.customer_writes(Channel::LiveChat, VISITOR).await;
+    let mut photo = PNG.to_vec();
+    photo.resize(3 * 1024 * 1024, 0);
+    let reply = office
+        .send_file(&office.alice, id, "photo.png", photo.clone())
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    assert_eq!(
+        reply.json()["message"]["attachment"]["size"],
+        photo.len() as u64
+    );
+}

@@ -622,9 +622,13 @@ async fn an_sms_chat_starts_only_with_plus_one_and_ten_digits() {
     assert_eq!(c.office_address, SALES);
     assert_eq!(m.direction, Direction::Out);
     assert_eq!(o.outbox_rows(c.id).await, 1);
-    // Another agent writing to the same number meets 101's conversation.
+    // Another agent writing to the same number meets 101's conversation, and is not
+    // told whose it is: it was never offered to them.
     match o.hub.start_sms("102", "+12602058900", None, "hello?").await {
-        Err(ChatError::TakenBy { extension, .. }) => assert_eq!(extension, "101"),
+        Err(ChatError::NotAllowed(w)) => {
+            assert!(w.contains("another agent or queue"), "{w}");
+            assert!(!w.contains("101"), "{w}");
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(o.message_count(c.id).await, 1, "nothing stored");

@@ -308,20 +308,27 @@ impl ChatHub {
         let (conversation, message, event) = self
             .transaction("start an SMS chat", move |tx| {
                 let (c, before) = match tx.find_conversation(Channel::Sms, &to, &from)? {
-                    // Someone else's conversation with this number: theirs. An unowned
-                    // one (offered, or dealt with) the agent writing out takes over.
-                    Some(c) => match &c.owner {
-                        Some(owner) if owner != &actor => {
-                            return Err(ChatError::TakenBy {
-                                extension: owner.clone(),
-                                name: name_of(&plan, owner),
-                                at_ms: c.taken_at_ms,
-                            });
-                        }
-                        _ => {
+                    // The agent's own conversation with this number goes on. Another one
+                    // only when they may take it (offered to them and unowned): writing
+                    // out must not hand anyone a conversation, and its history, that
+                    // they could not open. Who holds it is said only to those offered it.
+                    Some(c) if c.owner.as_deref() == Some(actor.as_str()) => {
+                        let before = visible_to(c.owner.as_deref(), &tx.offered_to(c.id)?);
+                        (c, before)
+                    }
+                    Some(c) => match checked(tx, &plan, c.id, &actor, Action::Take) {
+                        Ok(_) => {
                             let before = visible_to(c.owner.as_deref(), &tx.offered_to(c.id)?);
                             (c, before)
                         }
+                        Err(taken @ ChatError::TakenBy { .. }) => return Err(taken),
+                        Err(ChatError::NotVisible | ChatError::NotAllowed(_)) => {
+                            return Err(ChatError::NotAllowed(format!(
+                                "{to} is already in a conversation with {from} that another \
+                                 agent or queue of the office answers; nothing was sent"
+                            )));
+                        }
+                        Err(other) => return Err(other),
                     },
                     None => {
                         let id = tx.insert_conversation(&NewChatConversation {

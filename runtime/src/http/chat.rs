@@ -26,7 +26,7 @@ use crate::chat::MAX_TEXT_CHARS;
 use crate::http::auth::SignedInPerson;
 use api_error::ChatApiError;
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::routing::{get, post, put};
 use inputs::{ChatJson, ChatQuery};
@@ -52,7 +52,14 @@ pub fn routes() -> Router<AppState> {
             "/api/chat/conversations/{id}/messages/{message}/resend",
             post(actions::resend),
         )
-        .route("/api/chat/conversations/{id}/files", post(files::send))
+        // A file's bytes are the body: up to the chat's file limit here, not the API's
+        // 16 KiB (the `headers` check refuses a larger declared length first, in words).
+        .route(
+            "/api/chat/conversations/{id}/files",
+            post(files::send).layer(DefaultBodyLimit::max(
+                crate::chat::file_types::MAX_FILE_BYTES,
+            )),
+        )
         .route("/api/chat/files/{id}", get(files::read))
         .route("/api/chat/conversations/{id}/read", post(actions::read))
         .route("/api/chat/conversations/{id}/take", post(actions::take))
