@@ -12,14 +12,11 @@ use axum::Router;
 use axum::http::StatusCode;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use signed_in::{HOST, PERSON_PASSWORD, Reply, SignedIn, signed_in_person};
+use signed_in::{PERSON_PASSWORD, Reply, SignedIn, signed_in_person};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
-use switchboard_runtime::chat::ChatHub;
-use switchboard_runtime::http::{AppState, HostNames, app};
-use switchboard_runtime::reload::{PlanHolder, ReloadOutcome};
-use switchboard_runtime::sqlite_store::StoreThread;
+use switchboard_runtime::http::{AppState, app};
+use switchboard_runtime::reload::ReloadOutcome;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
@@ -44,26 +41,7 @@ struct Office {
 impl Office {
     async fn new() -> Office {
         let dir = tempfile::tempdir().unwrap();
-        let store = StoreThread::open(&dir.path().join("office.db"))
-            .await
-            .unwrap();
-        let plans = dir.path().join("dialplans");
-        let prompts = dir.path().join("prompts");
-        std::fs::create_dir_all(&plans).unwrap();
-        std::fs::create_dir_all(prompts.join("en")).unwrap();
-        std::fs::write(plans.join("office.dial"), PLAN).unwrap();
-        let plan_holder = Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap());
-        let state = AppState {
-            chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
-            plans: plan_holder,
-            calls: Default::default(),
-            hosts: Arc::new(HostNames::new(HOST.parse().unwrap(), &[])),
-            office_changes: store.office_changes(),
-            chat_config: Default::default(),
-            store,
-            live: None,
-            auth: Default::default(),
-        };
+        let state = signed_in::office_state(dir.path(), PLAN).await;
         let alice = signed_in_person(&state, "101", PERSON_PASSWORD).await;
         let bruno = signed_in_person(&state, "102", PERSON_PASSWORD).await;
         let carla = signed_in_person(&state, "103", PERSON_PASSWORD).await;

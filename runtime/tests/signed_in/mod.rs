@@ -58,6 +58,35 @@ impl Reply {
 
 /// Sets `ADMIN`'s password to `PASSWORD` in `state`'s store and signs in through the
 /// router; panics if the sign-in is refused.
+/// An office for router tests in `dir`: `plan` as its only plan file (an empty prompts
+/// folder beside it), a real SQLite store, and its `AppState` (no SIP side, answering to
+/// `HOST`).
+pub async fn office_state(dir: &std::path::Path, plan: &str) -> AppState {
+    use std::sync::Arc;
+    use switchboard_runtime::chat::ChatHub;
+    use switchboard_runtime::http::HostNames;
+    use switchboard_runtime::reload::PlanHolder;
+    use switchboard_runtime::sqlite_store::StoreThread;
+    let store = StoreThread::open(&dir.join("office.db")).await.unwrap();
+    let plans = dir.join("dialplans");
+    let prompts = dir.join("prompts");
+    std::fs::create_dir_all(&plans).unwrap();
+    std::fs::create_dir_all(prompts.join("en")).unwrap();
+    std::fs::write(plans.join("office.dial"), plan).unwrap();
+    let plan_holder = Arc::new(PlanHolder::load_initial(&plans, &prompts).unwrap());
+    AppState {
+        chat: Arc::new(ChatHub::new(store.clone(), plan_holder.clone())),
+        plans: plan_holder,
+        calls: Default::default(),
+        hosts: Arc::new(HostNames::new(HOST.parse().unwrap(), &[])),
+        office_changes: store.office_changes(),
+        chat_config: Default::default(),
+        store,
+        live: None,
+        auth: Default::default(),
+    }
+}
+
 pub async fn signed_in(state: &AppState) -> SignedIn {
     set_admin_password(state, ADMIN, PASSWORD).await;
     sign_in(&app(state.clone()), ADMIN, PASSWORD)
