@@ -7,8 +7,8 @@
 //! held to at least the rule a phone's is. Setting a password, or removing the admin,
 //! signs that admin out everywhere.
 
-use crate::run_cmd::{Place, load_config};
-use crate::user_cmd::{fail, open_or_create, read_secret};
+use crate::run_cmd::Place;
+use crate::user_cmd::{fail, load_store_config, open_or_create, read_secret};
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -64,7 +64,7 @@ fn set_password(name: String, place: Place) -> ExitCode {
     if let Err(e) = check_name(&name) {
         return fail(2, e);
     }
-    let config = match load_config(place.config.as_deref(), &place.flags) {
+    let config = match load_store_config(place.config.as_deref(), &place.flags) {
         Ok(c) => c,
         Err(e) => return fail(2, e),
     };
@@ -99,7 +99,7 @@ fn set_password(name: String, place: Place) -> ExitCode {
 }
 
 fn list(place: Place) -> ExitCode {
-    let config = match load_config(place.config.as_deref(), &place.flags) {
+    let config = match load_store_config(place.config.as_deref(), &place.flags) {
         Ok(c) => c,
         Err(e) => return fail(2, e),
     };
@@ -125,7 +125,7 @@ fn list(place: Place) -> ExitCode {
 }
 
 fn remove(name: String, place: Place) -> ExitCode {
-    let config = match load_config(place.config.as_deref(), &place.flags) {
+    let config = match load_store_config(place.config.as_deref(), &place.flags) {
         Ok(c) => c,
         Err(e) => return fail(2, e),
     };

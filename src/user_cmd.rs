@@ -17,7 +17,7 @@
 //! nothing to choose, since a phone keeps it, while such a flag would travel from a lab's
 //! script to an office whose SIP port the internet's scanners find within the hour.
 
-use crate::run_cmd::{Place, load_config};
+use crate::run_cmd::Place;
 use clap::{Args, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -121,7 +121,7 @@ enum Which {
 }
 
 fn set_password(extension: String, web: bool, place: Place) -> ExitCode {
-    let config = match load_config(place.config.as_deref(), &place.flags) {
+    let config = match load_store_config(place.config.as_deref(), &place.flags) {
         Ok(c) => c,
         Err(e) => return fail(2, e),
     };
@@ -208,7 +208,7 @@ fn now_ms() -> u64 {
 }
 
 fn set_pin(extension: String, print: bool, place: Place) -> ExitCode {
-    let config = match load_config(place.config.as_deref(), &place.flags) {
+    let config = match load_store_config(place.config.as_deref(), &place.flags) {
         Ok(c) => c,
         Err(e) => return fail(2, e),
     };
@@ -297,6 +297,16 @@ pub(crate) fn read_secret(what: &str, example: &str) -> Result<String, String> {
 }
 
 /// The store in the data folder, both made if missing, and its path.
+/// The configuration a command on the store needs, from `run`'s file and flags: the
+/// trunks' and chat providers' accounts are not read, so their secrets need not be in
+/// the environment (`switchboard run` still reads and checks every one).
+pub(crate) fn load_store_config(
+    file: Option<&std::path::Path>,
+    flags: &switchboard_runtime::config::ConfigOverrides,
+) -> Result<ServerConfig, String> {
+    ServerConfig::load_for_store(file, flags).map_err(|e| e.to_string())
+}
+
 pub(crate) fn open_or_create(config: &ServerConfig) -> Result<(SqliteStore, PathBuf), String> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         format!(
@@ -310,7 +320,7 @@ pub(crate) fn open_or_create(config: &ServerConfig) -> Result<(SqliteStore, Path
 }
 
 fn list(place: Place) -> ExitCode {
-    let config = match load_config(place.config.as_deref(), &place.flags) {
+    let config = match load_store_config(place.config.as_deref(), &place.flags) {
         Ok(c) => c,
         Err(e) => return fail(2, e),
     };
@@ -377,7 +387,7 @@ fn list(place: Place) -> ExitCode {
 }
 
 fn remove(extension: String, place: Place) -> ExitCode {
-    let config = match load_config(place.config.as_deref(), &place.flags) {
+    let config = match load_store_config(place.config.as_deref(), &place.flags) {
         Ok(c) => c,
         Err(e) => return fail(2, e),
     };

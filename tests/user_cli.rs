@@ -502,3 +502,139 @@ fn remove_takes_away_the_phone_and_the_web_password() {
     assert_eq!(store.web_password_hash("101").unwrap(), None);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A config file in `dir` whose chat and trunk accounts take their secrets from variables
+/// that are not set and a file that does not exist, as on an admin's shell where only
+/// the server's service exports them.
+fn config_with_unexported_secrets(dir: &Path) -> PathBuf {
+    let config = dir.join("switchboard.yaml");
+    std::fs::write(
+        &config,
+        "chat:\n  whatsapp:\n    verify-token-env: SB_USER_CLI_UNSET_WA_VERIFY\n    \
+         app-secret-env: SB_USER_CLI_UNSET_WA_SECRET\n    \
+         access-token-env: SB_USER_CLI_UNSET_WA_TOKEN\n    \
+         phone-number-id: \"106540352242922\"\n\
+         trunks:\n  main:\n    username: \"2605550100\"\n    \
+         password-file: secrets/not-there.password\n",
+    )
+    .unwrap();
+    config
+}
+
+/// `switchboard ARGS --config CONFIG --dialplans … --data-dir …`, with `stdin`, with the
+/// config's secret variables surely unset; killed if it has not ended within 20 s.
+fn switchboard_with_config(dir: &Path, config: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .arg("--dialplans")
+        .arg(dir.join("dialplans"))
+        .arg("--data-dir")
+        .arg(dir.join("var"))
+        .arg("--prompts")
+        .arg(support::repo().join("prompts"))
+        .env_remove("SB_USER_CLI_UNSET_WA_VERIFY")
+        .env_remove("SB_USER_CLI_UNSET_WA_SECRET")
+        .env_remove("SB_USER_CLI_UNSET_WA_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        panic!("writing to `switchboard {}`: {e}", args.join(" "));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() >= deadline {
+            child.kill().unwrap();
+            panic!("`switchboard {}` still running after 20 s", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_and_admin_commands_need_no_chat_secrets_but_run_refuses_without_them() {
+    let dir = office("secrets", PLAN);
+    let config = config_with_unexported_secrets(&dir);
+
+    let set = switchboard_with_config(
+        &dir,
+        &config,
+        &["user", "set-password", "101"],
+        &good_line(),
+    );
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert!(
+        verify_web_password(
+            store_of(&dir).web_password_hash("101").unwrap().as_deref(),
+            PASSWORD
+        ),
+        "the web password was stored"
+    );
+    let list = switchboard_with_config(&dir, &config, &["user", "list"], "");
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    assert!(text(&list.stdout).contains("101"), "{}", text(&list.stdout));
+    let admin = switchboard_with_config(
+        &dir,
+        &config,
+        &["admin", "set-password", "admin"],
+        &good_line(),
+    );
+    assert!(admin.status.success(), "{}", text(&admin.stderr));
+
+    // The same file is still checked as strictly: a misspelt key is refused.
+    let typo = dir.join("typo.yaml");
+    let misspelt = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("access-token-env", "access-tokn-env");
+    std::fs::write(&typo, misspelt).unwrap();
+    let refused = switchboard_with_config(&dir, &typo, &["user", "list"], "");
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("access-tokn-env"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    // The server itself needs them, and says which and how to give it: the trunk's
+    // password file first, then, that written, the chat's variables.
+    let run = || {
+        switchboard_with_config(
+            &dir,
+            &config,
+            &[
+                "run",
+                "--sip-addr",
+                "127.0.0.1:0",
+                "--http-addr",
+                "127.0.0.1:0",
+            ],
+            "",
+        )
+    };
+    let refused = run();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    let words = text(&refused.stderr);
+    assert!(
+        words.contains("trunks.main") && words.contains("not-there.password"),
+        "{words}"
+    );
+    std::fs::create_dir_all(dir.join("secrets")).unwrap();
+    std::fs::write(dir.join("secrets/not-there.password"), "trunk-secret\n").unwrap();
+    let refused = run();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    let words = text(&refused.stderr);
+    assert!(
+        words.contains("chat.whatsapp.verify-token-env")
+            && words.contains("SB_USER_CLI_UNSET_WA_VERIFY is not set")
+            && words.contains("export it"),
+        "{words}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,8 +12,9 @@
 //! is one such ring to the provider (`dial_trunk`). A call may also begin with a call we
 //! placed to a person's own phone and they answered (click-to-call, `call_back`): that
 //! answered leg stands where a phone's INVITE stands (`caller_leg`), and the engine runs
-//! the call as if their extension had dialled the number. What the runtime cannot do
-//! yet (park, pick up a parked call) is said to the caller
+//! the call as if their extension had dialled the number; no SIP tells that person the
+//! number rings or is busy, so the server plays them the tones (`progress_tones`). What
+//! the runtime cannot do yet (park, pick up a parked call) is said to the caller
 //! (`feature-unavailable`) and the call ends. A far end that goes silent without a BYE
 //! ends the call after the media's inactivity limit.
 
@@ -22,6 +23,7 @@ mod caller_leg;
 mod detail;
 mod dial_trunk;
 mod hold;
+mod progress_tones;
 mod queue;
 mod ring;
 
@@ -380,6 +382,8 @@ impl LiveCall {
                         Some(event) => event,
                         None => continue,
                     },
+                    // The runner's own ringback, stopped: nothing the engine played.
+                    Some(MediaEvent::PlayFinished(progress_tones::RINGBACK_PLAY)) => continue,
                     Some(MediaEvent::Digit(d)) => Event::Digit(d),
                     Some(MediaEvent::PlayFinished(p)) => Event::PlayFinished(PlayId(p)),
                     Some(MediaEvent::RecordingFinished { path, duration_ms }) => Event::RecordingFinished {

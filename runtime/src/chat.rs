@@ -15,6 +15,7 @@ mod actions;
 mod delivery;
 mod error;
 mod event;
+pub mod file_links;
 pub mod file_types;
 pub mod files;
 mod hub;

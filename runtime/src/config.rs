@@ -230,6 +230,14 @@ pub fn keys() -> Vec<String> {
         .collect()
 }
 
+/// Whether loading the configuration reads the trunks' and chat providers' accounts,
+/// secrets and all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Accounts {
+    Read,
+    Skip,
+}
+
 impl ServerConfig {
     /// The defaults, then `file` when given, then the flags in `overrides`.
     ///
@@ -240,6 +248,25 @@ impl ServerConfig {
         file: Option<&Path>,
         overrides: &ConfigOverrides,
     ) -> Result<ServerConfig, ConfigError> {
+        ServerConfig::load_reading(file, overrides, Accounts::Read)
+    }
+
+    /// `load` for a command that opens only the store (`switchboard user`, `admin`):
+    /// the same file and flags, checked as strictly, but the trunks' and chat providers'
+    /// accounts are left out, so their secrets (`*-env` variables, `*-file`s) need not
+    /// be there: an admin setting a password does not export the WhatsApp token first.
+    pub fn load_for_store(
+        file: Option<&Path>,
+        overrides: &ConfigOverrides,
+    ) -> Result<ServerConfig, ConfigError> {
+        ServerConfig::load_reading(file, overrides, Accounts::Skip)
+    }
+
+    fn load_reading(
+        file: Option<&Path>,
+        overrides: &ConfigOverrides,
+        accounts: Accounts,
+    ) -> Result<ServerConfig, ConfigError> {
         let mut config = ServerConfig::default();
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
@@ -249,6 +276,10 @@ impl ServerConfig {
             let mut values = parse_file(&text, path)?;
             values.rebase(path.parent().unwrap_or(Path::new("")));
             values.apply(&mut config);
+            if accounts == Accounts::Skip {
+                values.trunks = None;
+                values.chat = None;
+            }
             if let Some(trunks) = &values.trunks {
                 config.trunks =
                     trunks::accounts(trunks).map_err(|(key, message)| ConfigError::Invalid {

@@ -14,9 +14,11 @@ mod assets;
 pub mod auth;
 mod cdr;
 mod chat;
+mod chat_file_link;
 mod connections;
 pub(crate) mod contacts;
 mod debug_counts;
+mod error_json;
 mod events;
 mod files;
 mod flow;
@@ -105,6 +107,7 @@ pub fn app(state: AppState) -> Router {
         .merge(prompt_audio::routes())
         .merge(office::routes())
         .merge(livechat::routes(&state))
+        .merge(chat_file_link::routes())
         .merge(crate::chat_channels::webhooks::routes())
         .merge(people::routes())
         .merge(chat::routes())
@@ -116,6 +119,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT as usize))
         .layer(middleware::from_fn_with_state(hosts, hosts::check_host))
+        // Any refusal answered in plain text (axum's own) becomes `{"error": "..."}`.
+        .layer(middleware::from_fn(error_json::errors_as_json))
         // Outermost, so a refused `Host` gets the headers too.
         .layer(middleware::from_fn(headers::security_headers));
     if tls {
@@ -176,6 +181,8 @@ pub enum AppError {
     },
     /// Busy for a moment (every Argon2 slot taken): 503, try again shortly.
     Unavailable(String),
+    /// A body over its route's limit (413); the words name the limit.
+    TooLarge(String),
     Internal(String),
 }
 
@@ -196,6 +203,7 @@ impl IntoResponse for AppError {
                 return (StatusCode::TOO_MANY_REQUESTS, retry_after, body).into_response();
             }
             AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
+            AppError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
             AppError::Internal(m) => {
                 tracing::error!("internal error answering an HTTP request: {m}");
                 (

@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod hex;
 pub mod http;
+pub mod ip_source;
 pub mod log_budget;
 pub mod media;
 pub mod office_changes;

@@ -19,6 +19,8 @@
 //!   re-encoded for it: shared by the bridge and a session's early media; pure.
 //! - `hold_sdp` — hold in SDP: whether a phone's new offer holds, the direction we answer
 //!   it with, our SDP restated with a new direction; pure.
+//! - `tone` — call-progress tones (ringback, busy, reorder) as an exchange plays them;
+//!   pure.
 //! - `session` — the one place bytes meet the socket: one tokio task per call, sending a
 //!   packet every 20 ms on absolute deadlines, receiving audio and keys, driven by
 //!   `MediaCommand`s and reporting `MediaEvent`s.
@@ -41,6 +43,7 @@ pub mod rtp;
 pub mod sdp;
 pub mod send_gate;
 pub mod session;
+pub mod tone;
 
 pub use g711::Codec;
 pub use ports::{BoundPort, PortError, PortLease, PortPool};

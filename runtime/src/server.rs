@@ -156,6 +156,11 @@ pub async fn run_with(
         store.clone(),
         plans.clone(),
     ));
+    // A person's web sessions end when a reload takes their extension away.
+    tokio::spawn(http::auth::end_sessions_outside_the_plan(
+        store.clone(),
+        plans.clone(),
+    ));
 
     let calls = options.call_log.clone().unwrap_or_default();
     // HTTPS with a certificate; without one, plain HTTP on loopback only (`http::tls`).

@@ -5,170 +5,26 @@
 //! answers; each hears the other through the bridge (checked by content); the person
 //! hangs up, the provider is sent a BYE, and the server holds nothing afterwards.
 //!
-//! A number the extension may not call (premium rate) is refused as a desk call would
-//! be: the person hears `not-allowed`, is hung up on, and nothing reaches the provider.
-//! No phone registered is a 409; a number no route takes is a 400 saying so. Every wait
-//! has a deadline.
+//! A person who declines on their phone (603), or lets it ring out, calls nobody and
+//! leaves a call record (`/api/cdr`'s store) saying so. A number the extension may not
+//! call (premium rate) is refused as a desk call would be: the person hears
+//! `not-allowed`, is hung up on, and nothing reaches the provider. No phone registered
+//! is a 409; a number no route takes is a 400 saying so. What the person hears while
+//! the number rings: `chat_call_tones.rs`. Every wait has a deadline.
 
 mod bridged;
+mod click_to_call;
 mod live_server;
 mod support;
-
-use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bridged::{
     CALLEE_BYTE, CALLER_BYTE, dialog_of, next_request, phone_of, pick_up, rtp_target, sdp,
     with_body,
 };
-use live_server::{Live, read_store, within};
-use serde_json::{Value, json};
-use support::raw::{Phone, branch, request};
-use switchboard_runtime::server::{RunOptions, store_path};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use click_to_call::{hear, office, office_for, record_of, soon, talk};
+use support::raw::{branch, request};
+use switchboard_core::store::HungUpBy;
 use tokio::net::UdpSocket;
-
-/// 101's web password; it passes the password policy.
-const WEB_PASSWORD: &str = "copper-lantern-meadow";
-
-/// Trunk "main" at the provider's address; US numbers out through it, as the office's
-/// phones dial them.
-fn plan(provider: SocketAddr) -> String {
-    format!(
-        r#"
-trunk "main" {{
-    host    "{provider}"
-    numbers "+12605550100"
-}}
-dial "{{ext:XXX}}"         -> extension ext
-dial "{{n:NXXNXXXXXX}}"    -> trunk "main" to "+1{{n}}"
-dial "+1{{n:NXXNXXXXXX}}"  -> trunk "main" to "+1{{n}}"
-"#
-    )
-}
-
-/// A server on `plan`, the provider's socket (nothing answers there unless the test
-/// does), and 101 signed in to the web client.
-async fn office() -> (Live, Phone, Session) {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let live = Live::start(
-        &plan(socket.local_addr().unwrap()),
-        Duration::from_secs(5),
-        RunOptions::default(),
-    )
-    .await;
-    let provider = Phone {
-        socket,
-        server: live.listening.sip,
-    };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    read_store(&store_path(&live.data()), move |s| {
-        s.set_web_password("101", WEB_PASSWORD, now).unwrap()
-    });
-    let session = Session::sign_in(&live, "101").await;
-    (live, provider, session)
-}
-
-/// A person's web session over real HTTP.
-struct Session {
-    addr: SocketAddr,
-    cookie: String,
-    csrf: String,
-}
-
-impl Session {
-    async fn sign_in(live: &Live, extension: &str) -> Session {
-        let addr = live.listening.http;
-        let body = json!({"extension": extension, "password": WEB_PASSWORD}).to_string();
-        let (status, head, json) = http(addr, "POST", "/api/people/login", &[], &body).await;
-        assert_eq!(status, 200, "{json}");
-        let cookie = head
-            .lines()
-            .find_map(|l| l.strip_prefix("set-cookie: "))
-            .and_then(|c| c.split(';').next())
-            .unwrap()
-            .to_string();
-        Session {
-            addr,
-            cookie,
-            csrf: json["csrf"].as_str().unwrap().to_string(),
-        }
-    }
-
-    /// `POST /api/chat/call {number}`: status and body.
-    async fn call(&self, number: &str) -> (u16, Value) {
-        let headers = [
-            format!("Cookie: {}", self.cookie),
-            format!("X-CSRF-Token: {}", self.csrf),
-        ];
-        let body = json!({ "number": number }).to_string();
-        let (status, _, json) = http(self.addr, "POST", "/api/chat/call", &headers, &body).await;
-        (status, json)
-    }
-}
-
-/// One HTTP/1.1 request with a JSON body: status, head and body.
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[String],
-    body: &str,
-) -> (u16, String, Value) {
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for h in headers {
-        request.push_str(h);
-        request.push_str("\r\n");
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    tcp.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap();
-    let json = serde_json::from_str(body).unwrap_or(Value::Null);
-    (status, head.to_string(), json)
-}
-
-/// RTP packets of 160 `byte`s, every 20 ms, from `socket` to `to`, `count` of them.
-async fn talk(socket: &UdpSocket, to: SocketAddr, byte: u8, count: u16) {
-    for n in 0..count {
-        let mut packet = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9];
-        packet[2..4].copy_from_slice(&(500 + n).to_be_bytes());
-        packet[4..8].copy_from_slice(&(u32::from(n) * 160).to_be_bytes());
-        packet.extend(std::iter::repeat_n(byte, 160));
-        socket.send_to(&packet, to).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Waits for `enough` packets carrying `byte` on `socket`.
-async fn hear(socket: &UdpSocket, byte: u8, enough: usize) {
-    within("the other side's audio", async {
-        let mut buffer = [0u8; 2048];
-        let mut heard = 0;
-        while heard < enough {
-            let (n, _) = socket.recv_from(&mut buffer).await.unwrap();
-            if n == 12 + 160 && buffer[12..n].iter().all(|b| *b == byte) {
-                heard += 1;
-            }
-        }
-    })
-    .await;
-}
 
 #[tokio::test]
 async fn the_persons_phone_rings_then_the_number_through_the_trunk_and_both_are_bridged() {
@@ -312,25 +168,57 @@ async fn no_registered_phone_is_a_409_and_a_number_no_route_takes_a_400() {
 }
 
 #[tokio::test]
-async fn a_person_who_declines_on_their_phone_calls_nobody() {
+async fn a_person_who_declines_on_their_phone_calls_nobody_and_the_record_says_so() {
     let (live, provider, session) = office().await;
     let agent = phone_of(&live, "101").await;
     let (status, started) = session.call("2605559876").await;
     assert_eq!(status, 202, "{started}");
     let invite = next_request(&agent, "INVITE").await;
     agent
-        .send(invite.reply_tagged("486 Busy Here", "agent"))
+        .send(invite.reply_tagged("603 Decline", "agent"))
         .await;
     next_request(&agent, "ACK").await;
+    let declined = "101 declined on their phone (603): +12605559876 was not called";
     let record = live.ended_call("+12605559876").await;
-    assert!(
-        record
-            .outcome
-            .as_deref()
-            .unwrap_or_default()
-            .contains("101 did not answer"),
-        "{record:#?}"
+    assert_eq!(record.outcome.as_deref(), Some(declined), "{record:#?}");
+    let detail = record_of(&live, "+12605559876").await;
+    assert_eq!(detail.outcome, declined);
+    assert_eq!(detail.caller, "101");
+    assert_eq!(detail.hung_up_by, HungUpBy::Caller);
+    assert_eq!((detail.answered_ms, detail.answered_by), (None, None));
+    let mut buffer = vec![0u8; 65_536];
+    assert!(provider.socket.try_recv_from(&mut buffer).is_err());
+    live.nothing_held().await;
+}
+
+#[tokio::test]
+async fn a_person_who_lets_their_phone_ring_out_leaves_a_record_saying_so() {
+    // 103's desk rings 2 s for any call, and so for this one.
+    let (live, provider, session) = office_for("103", "extension 103 \"Agent\" { ring 2s }").await;
+    let agent = phone_of(&live, "103").await;
+    let (status, started) = session.call("2605559876").await;
+    assert_eq!(status, 202, "{started}");
+    let invite = next_request(&agent, "INVITE").await;
+    agent
+        .send(invite.reply_tagged("180 Ringing", "agent"))
+        .await;
+    let cancel = soon(
+        "the CANCEL after 103's ring time",
+        next_request(&agent, "CANCEL"),
+    )
+    .await;
+    agent.send(cancel.reply("200 OK")).await;
+    agent
+        .send(invite.reply_tagged("487 Request Terminated", "agent"))
+        .await;
+    let detail = record_of(&live, "+12605559876").await;
+    assert_eq!(
+        detail.outcome,
+        "103 did not answer in 2 s: +12605559876 was not called"
     );
+    assert_eq!(detail.caller, "103");
+    assert_eq!(detail.hung_up_by, HungUpBy::Server);
+    assert_eq!(detail.answered_ms, None);
     let mut buffer = vec![0u8; 65_536];
     assert!(provider.socket.try_recv_from(&mut buffer).is_err());
     live.nothing_held().await;

@@ -1,7 +1,8 @@
 //! The chat channels over real sockets: the providers' webhooks posted to Switchboard's
 //! HTTP port (signatures right, wrong and missing for WhatsApp, Messenger and Twilio; the
 //! verification handshake; a retried webhook stored once; malformed bodies and unknown
-//! channels refused with nothing stored), and the outbox sender delivering the agents'
+//! channels refused with nothing stored; a customer's media link kept only when it is
+//! https), and the outbox sender delivering the agents'
 //! replies to a local receiver playing the three providers' APIs — down, then up,
 //! across a restart of Switchboard on the same SQLite file — each exactly once.
 
@@ -584,6 +585,87 @@ async fn a_channel_missing_from_the_config_answers_404_naming_its_key() {
             "{text}"
         );
     }
+}
+
+/// The stored messages of `customer` on `channel` to `office`, as (text, attachment).
+async fn stored(
+    office: &Office,
+    channel: Channel,
+    customer: &str,
+    to: &str,
+) -> Vec<(String, Option<serde_json::Value>)> {
+    let id = office.conversation(channel, customer, to).await;
+    office
+        .store
+        .run_sqlite(move |s| s.chat::<_, StoreError>("read", |tx| tx.messages(id)))
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .map(|m| {
+            let attachment = m.attachment.map(|a| serde_json::from_str(&a).unwrap());
+            (m.text, attachment)
+        })
+        .collect()
+}
+
+const NOT_HTTPS: &str = "(a file the provider sent with a link that is not https: not shown)";
+
+#[tokio::test]
+async fn a_customers_media_link_is_kept_only_when_it_is_https() {
+    let dir = office_dir();
+    let office = Office::start(dir.path(), "http://127.0.0.1:9", quick_sender()).await;
+    // Messenger: a photo behind https, one behind plain http, one behind `javascript:`.
+    let fb = serde_json::json!({
+        "object": "page",
+        "entry": [{"id": "1234567890", "time": 1458692752478_u64, "messaging": [{
+            "sender": {"id": "6783412098765432"}, "recipient": {"id": "1234567890"},
+            "timestamp": 1458692752478_u64,
+            "message": {"mid": "m_MEDIA1", "text": "Photos of the damage", "attachments": [
+                {"type": "image", "payload": {"url": "https://scontent.xx.fbcdn.net/v/t1.15752-9/a.jpg"}},
+                {"type": "image", "payload": {"url": "http://scontent.xx.fbcdn.net/v/t1.15752-9/b.jpg"}},
+                {"type": "file", "payload": {"url": "javascript:alert(document.cookie)"}}
+            ]}
+        }]}]
+    })
+    .to_string();
+    let signed = sign_meta(FB_SECRET, fb.as_bytes());
+    assert_eq!(
+        post_meta(&office, "facebook", &fb, Some(signed)).await.0,
+        200
+    );
+    let messages = stored(&office, Channel::Facebook, "6783412098765432", "1234567890").await;
+    assert_eq!(
+        messages,
+        [(
+            format!("Photos of the damage\n{NOT_HTTPS}\n{NOT_HTTPS}"),
+            Some(serde_json::json!([
+                {"kind": "image", "url": "https://scontent.xx.fbcdn.net/v/t1.15752-9/a.jpg"}
+            ]))
+        )]
+    );
+
+    // Twilio: an MMS with no words and its only picture behind plain http.
+    let mut pairs = twilio_sms("MMMEDIA1", "+16465550123", "");
+    pairs.retain(|(k, _)| k != "NumMedia");
+    pairs.extend([
+        ("NumMedia".to_string(), "1".to_string()),
+        ("MediaContentType0".to_string(), "image/jpeg".to_string()),
+        (
+            "MediaUrl0".to_string(),
+            format!(
+                "http://api.twilio.com/2010-04-01/Accounts/{TW_SID}/Messages/MMMEDIA1/Media/ME1"
+            ),
+        ),
+    ]);
+    let signed = sign_twilio(TW_TOKEN, &office.url("/webhooks/sms"), &pairs);
+    assert_eq!(
+        post_twilio(&office, &form(&pairs), Some(signed)).await.0,
+        200
+    );
+    let messages = stored(&office, Channel::Sms, "+16465550123", SALES).await;
+    assert_eq!(messages, [(NOT_HTTPS.to_string(), None)]);
+    office.stop().await;
 }
 
 /// What the local receiver got: one entry per request, as (path, authorization, body).

@@ -469,18 +469,19 @@ async fn a_file_into_a_conversation_someone_else_took_is_409_and_not_stored() {
 }
 
 #[tokio::test]
-async fn a_file_to_a_customer_on_a_providers_channel_is_refused_until_the_senders_carry_files() {
-    // The outbox's WhatsApp, Facebook and SMS senders send text only: a file reply there
-    // would leave as an empty message, so it is refused before anything is written.
+async fn a_file_to_a_customer_on_a_providers_channel_is_refused_without_a_public_url() {
+    // A provider's customer gets a file as a link the provider fetches from
+    // `chat.public-url`; this office has none, so it is refused before anything is written
+    // (tests/chat_provider_files.rs sends them with one).
     let office = Office::new().await;
     let id = office.customer_writes(Channel::Sms, "+13125550123").await;
     let before = office.messages(&office.alice, id).await;
     let reply = office
         .send_file(&office.alice, id, "dot.png", PNG.to_vec())
         .await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text());
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text());
     assert!(
-        reply.text().contains("SMS customers") && reply.text().contains("link"),
+        reply.text().contains("SMS customers") && reply.text().contains("chat.public-url"),
         "{}",
         reply.text()
     );

@@ -242,7 +242,7 @@ async fn an_admins_session_does_not_reach_the_contacts() {
 }
 
 #[tokio::test]
-async fn the_chats_information_shows_the_contact_with_the_customers_number_or_email() {
+async fn the_chats_information_shows_the_contact_with_the_customers_number_never_a_typed_email() {
     let office = Office::new().await;
     office
         .ask(
@@ -300,10 +300,33 @@ async fn the_chats_information_shows_the_contact_with_the_customers_number_or_em
         .ask(&office.bruno, "GET", &info(unknown), Value::Null)
         .await;
     assert_eq!(shown["saved_contact"], Value::Null, "{shown}");
+    // A live-chat visitor typed Vic's address: anyone could. Not matched to Vic; the
+    // agents see it as what the visitor said.
     let (_, shown) = office
         .ask(&office.bruno, "GET", &info(live), Value::Null)
         .await;
-    assert_eq!(shown["saved_contact"]["name"], "Vic Visitor", "{shown}");
+    assert_eq!(shown["saved_contact"], Value::Null, "{shown}");
+    assert_eq!(shown["contact"]["email"], "vic@example.com", "{shown}");
+    let (_, read) = office
+        .ask(
+            &office.bruno,
+            "GET",
+            &format!("/api/chat/conversations/{live}"),
+            Value::Null,
+        )
+        .await;
+    let notes: Vec<&str> = read["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "system")
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert_eq!(
+        notes,
+        ["The visitor said their email is vic@example.com (not verified)"],
+        "{read}"
+    );
 }
 
 #[tokio::test]

@@ -389,7 +389,7 @@ async fn a_host_that_is_not_ours_is_refused_with_the_setting_to_add() {
     for path in PATHS.iter().filter(|p| **p != "/healthz") {
         let (status, _, body) = server.get_as(path, Some("attacker.example:8080")).await;
         assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{path}");
-        let text = body.as_str().unwrap();
+        let text = body["error"].as_str().unwrap();
         assert!(
             text.contains("does not answer to the name `attacker.example:8080`")
                 && text.contains("`http-names`")
@@ -400,7 +400,10 @@ async fn a_host_that_is_not_ours_is_refused_with_the_setting_to_add() {
     }
     let (status, _, body) = server.get_as("/api/calls", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body.as_str().unwrap().contains("http-names"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("http-names"),
+        "{body}"
+    );
     // An absolute-form request line names the host and wins over the header.
     let (status, _, _) = server
         .get_as("http://attacker.example/api/calls", Some("localhost"))

@@ -165,3 +165,174 @@ async fn a_request_head_that_never_ends_is_closed_after_the_deadline() {
     let response = get_health_from("127.0.0.1", addr).await;
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
 }
+
+/// An answer read off a socket: the status, the head's lines and the body.
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    /// The body's `error`, after checking the answer is JSON.
+    fn error(&self) -> String {
+        assert!(
+            self.head
+                .to_ascii_lowercase()
+                .contains("content-type: application/json"),
+            "{} {}\n{}",
+            self.status,
+            self.head,
+            self.body
+        );
+        let json: serde_json::Value = serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body));
+        json["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no `error`: {}", self.body))
+            .to_string()
+    }
+}
+
+/// Sends `request` (a whole request, head and any body) on a fresh connection and reads
+/// the answer: its head, then its body by `Content-Length`. The server may close the
+/// connection on a body it refused unread, so the answer is not read to the end.
+async fn exchange(server: std::net::SocketAddr, request: &[u8]) -> Answer {
+    let mut tcp = TcpStream::connect(server).await.unwrap();
+    // A refusal can come before the whole body is sent; the answer is what counts.
+    let _ = tcp.write_all(request).await;
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&got[..end]).to_string();
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                if got.len() >= end + 4 + length {
+                    let body = String::from_utf8_lossy(&got[end + 4..end + 4 + length]);
+                    let status = head[9..12].parse().unwrap();
+                    return Answer {
+                        status,
+                        head,
+                        body: body.into_owned(),
+                    };
+                }
+            }
+            let n = tcp.read(&mut buf).await.expect("the answer");
+            assert!(n > 0, "closed before a whole answer: {got:?}");
+            got.extend_from_slice(&buf[..n]);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("an answer within 10 s")
+}
+
+/// The API served on 127.0.0.1:0 for the tests below.
+async fn served(dir: &Path) -> (std::net::SocketAddr, oneshot::Sender<()>) {
+    start(dir, |l, app, stopped| {
+        serve(l, app, async {
+            let _ = stopped.await;
+        })
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_in_json_naming_the_limit_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, _stop) = served(dir.path()).await;
+
+    // Declared too long: refused before anything reads it.
+    let declared = format!(
+        "POST /api/people/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: 20000\r\n\r\n"
+    );
+    let answer = exchange(addr, declared.as_bytes()).await;
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    let words = answer.error();
+    assert!(
+        words.contains("20000 bytes")
+            && words.contains("at most 16384")
+            && words.contains("send a smaller body"),
+        "{words}"
+    );
+    // A plan file has its own, larger limit, and says so.
+    let plan = format!(
+        "PUT /api/files/office.dial HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 5000000\r\n\r\n"
+    );
+    let answer = exchange(addr, plan.as_bytes()).await;
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    assert!(answer.error().contains("at most 1 MB"), "{}", answer.body);
+
+    // Streamed without a length: found too long while reading.
+    let big = format!("{{\"extension\": \"{}\"}}", "1".repeat(20_000));
+    let mut chunked = format!(
+        "POST /api/people/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n",
+        big.len()
+    )
+    .into_bytes();
+    chunked.extend_from_slice(big.as_bytes());
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    let answer = exchange(addr, &chunked).await;
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    assert!(
+        answer.error().contains("a sign-in is at most 16384 bytes"),
+        "{}",
+        answer.body
+    );
+}
+
+#[tokio::test]
+async fn a_host_that_is_not_ours_and_no_host_at_all_are_refused_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, _stop) = served(dir.path()).await;
+
+    let foreign = "GET /api/session HTTP/1.1\r\nHost: attacker.example\r\n\r\n";
+    let answer = exchange(addr, foreign.as_bytes()).await;
+    assert_eq!(answer.status, 421, "{}", answer.body);
+    let words = answer.error();
+    assert!(
+        words.contains("does not answer to the name `attacker.example`")
+            && words.contains("--http-names attacker.example"),
+        "{words}"
+    );
+
+    // HTTP/1.0 needs no Host; we do.
+    let answer = exchange(addr, b"GET /api/session HTTP/1.0\r\n\r\n").await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(answer.error().contains("no Host header"), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn the_routers_own_refusals_answer_json_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, _stop) = served(dir.path()).await;
+
+    // A method the path does not take: axum answers 405 with no body of its own.
+    let wrong_method = format!("PUT /api/people/login HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let answer = exchange(addr, wrong_method.as_bytes()).await;
+    assert_eq!(answer.status, 405, "{}", answer.body);
+    assert!(
+        answer
+            .error()
+            .contains("/api/people/login does not take PUT; docs/api.md lists"),
+        "{}",
+        answer.body
+    );
+    // The security headers are still on it.
+    assert!(
+        answer
+            .head
+            .to_ascii_lowercase()
+            .contains("x-content-type-options: nosniff")
+    );
+}

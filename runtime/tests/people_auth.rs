@@ -288,8 +288,9 @@ async fn wrong_passwords_and_extensions_that_cannot_sign_in_all_get_the_same_ans
         ("102", PERSON_PASSWORD),
         // Not in the plan at all.
         ("555", PERSON_PASSWORD),
-        // Not in the plan, with a stored password.
-        ("199", PERSON_PASSWORD),
+        // Not in the plan, with a stored password, guessed wrong: only the right
+        // password learns that the extension is out of the plan.
+        ("199", "a-wrong-guess-entirely"),
     ];
     let mut bodies = Vec::new();
     for (i, (extension, password)) in refused.iter().enumerate() {
@@ -515,6 +516,140 @@ async fn a_person_taken_out_of_the_plan_or_without_a_web_password_is_signed_out(
         bruno.get(&app, "/api/me").await.status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// The body of `stream` (an event stream's answer) read until it ends; `false` when it
+/// is still open after `within`.
+async fn ends_within(stream: axum::response::Response, within: Duration) -> bool {
+    use futures_util::StreamExt;
+    let mut body = stream.into_body().into_data_stream();
+    tokio::time::timeout(within, async {
+        while let Some(chunk) = body.next().await {
+            chunk.unwrap();
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Writes `plan` over the plan file and waits for the folder watcher to load it, as an
+/// admin's edit on disk reaches the running server.
+async fn edit_plan_on_disk(fx: &Fixture, plan: &str) {
+    let mut versions = fx.state.plans.versions();
+    let before = *versions.borrow_and_update();
+    std::fs::write(fx.dir.path().join("dialplans/office.dial"), plan).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), versions.changed())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "the watcher did not load the edited plan within 10 s: {:?}",
+                fx.state.plans.last_attempt()
+            )
+        })
+        .unwrap();
+    assert_eq!(fx.state.plans.version(), before + 1);
+}
+
+#[tokio::test]
+async fn an_extension_taken_out_of_the_plan_on_disk_signs_out_its_person_until_put_back() {
+    let fx = Fixture::new().await;
+    let _watching =
+        switchboard_runtime::reload::watch(fx.state.plans.clone(), std::future::pending()).unwrap();
+    // As the server runs it beside the watcher.
+    let sweeping = tokio::spawn(
+        switchboard_runtime::http::auth::end_sessions_outside_the_plan(
+            fx.state.store.clone(),
+            fx.state.plans.clone(),
+        ),
+    );
+    let app = fx.app();
+    let alice = signed_in_person(&fx.state, "101", PERSON_PASSWORD).await;
+    let bruno = signed_in_person(&fx.state, "102", PERSON_PASSWORD).await;
+    assert_eq!(alice.get(&app, "/api/me").await.status, StatusCode::OK);
+    // Alice's open streams: the chat's and the team's.
+    let mut streams = Vec::new();
+    for path in ["/api/chat/events", "/api/team/events"] {
+        let request = alice.request("GET", path, Value::Null);
+        let stream = tower::ServiceExt::oneshot(app.clone(), request)
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), StatusCode::OK, "{path}");
+        streams.push((path, stream));
+    }
+
+    // 101 out, and out of the queues that listed it (or the plan would not compile).
+    let without_alice = PLAN
+        .replace("extension 101 \"Alice Adams\"\n", "")
+        .replace("agents 101, 102", "agents 102")
+        .replace("managers 101", "managers 102");
+    edit_plan_on_disk(&fx, &without_alice).await;
+    assert!(fx.state.plans.plan().extension("101").is_none());
+
+    // Her streams end at the reload, well before their 15-second look at the store.
+    for (path, stream) in streams {
+        assert!(
+            ends_within(stream, Duration::from_secs(5)).await,
+            "{path} still open after 101 left the plan"
+        );
+    }
+    // Refused at once by the guard, whether or not her session is gone from the store
+    // yet; then it is gone for good.
+    assert_eq!(
+        alice.get(&app, "/api/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while fx
+        .sessions()
+        .iter()
+        .any(|(_, _, e)| e.as_deref() == Some("101"))
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "101's session still stored 10 s after the reload"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        fx.sessions(),
+        [("person".to_string(), None, Some("102".to_string()))],
+        "Bruno's session stays"
+    );
+    assert_eq!(bruno.get(&app, "/api/me").await.status, StatusCode::OK);
+    // Her right password says why, and signs nobody in.
+    let refused = sign_in_person(&app, "101", PERSON_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.headers.get(header::SET_COOKIE).is_none());
+    assert!(
+        error_of(&refused).contains("101 is not an extension of the running plan; ask the admin"),
+        "{}",
+        refused.text()
+    );
+    // A wrong one gets the answer every wrong guess gets.
+    let wrong = fx
+        .person_login_from("192.0.2.9", "101", "a-wrong-guess-entirely")
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        error_of(&wrong).contains("wrong extension or password"),
+        "{}",
+        wrong.text()
+    );
+
+    // Put back: her old session stays ended, and the same password works again (it
+    // was kept).
+    edit_plan_on_disk(&fx, PLAN).await;
+    assert_eq!(
+        alice.get(&app, "/api/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let again = sign_in_person(&app, "101", PERSON_PASSWORD)
+        .await
+        .unwrap_or_else(|r| panic!("{} {}", r.status, r.text()));
+    assert_eq!(again.get(&app, "/api/me").await.status, StatusCode::OK);
+    sweeping.abort();
 }
 
 // ---------------------------------------------------------------------------------------

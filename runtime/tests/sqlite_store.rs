@@ -568,7 +568,7 @@ fn digest_algorithms_go_by_their_challenge_names() {
 fn a_new_store_has_the_current_schema_in_wal_mode() {
     let fx = Fixture::new();
     let s = fx.open();
-    assert_eq!(SCHEMA_VERSION, 12);
+    assert_eq!(SCHEMA_VERSION, 13);
     assert_eq!(s.path(), fx.path());
     let raw = Connection::open(fx.path()).unwrap();
     let version: u32 = raw

@@ -2,11 +2,29 @@
 // office's name, the conversation, a reply box — or, when no agent is there, the offline
 // form. Every element a test or a site's support team may look for carries `data-sb`.
 // Text goes in as text nodes only (`h`), so nothing an agent writes can become markup.
+// A file an agent sent comes with a signed link on the widget's own server: an image is
+// shown (an <img> of the link), anything else is a download link with its name and size.
 
 import { h, fill } from '../shared/dom.js';
 import { STYLE } from './style.js';
 
 const MAX_CHARS = 2000;
+
+/** The server the widget came from, which its file links (`/chat/files/…`) are on. Read
+ * while the script runs: the one moment the browser names the script. */
+const SERVER = new URL(document.currentScript?.src || '/chat/widget.js', location.href);
+
+/** The images every browser shows; other image types (TIFF, HEIC) go as downloads. */
+const SHOWN_IMAGES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/bmp'];
+
+/** The look of files on a line, beside `STYLE`: an image never wider than the line nor
+ * taller than a third of the panel. */
+const FILE_STYLE = `
+.file { display: block; }
+.file-image { display: block; max-width: 100%; max-height: 160px; border-radius: 6px; }
+.file-link { color: inherit; text-decoration: underline; overflow-wrap: anywhere; }
+.file-size { font-size: 12px; opacity: .75; }
+`;
 
 export function mountView(host, { title }) {
   const root = host.attachShadow({ mode: 'open' });
@@ -78,12 +96,16 @@ export function mountView(host, { title }) {
     shown.add(line.id);
     hasHistory = true;
     const who = line.from === 'agent' ? line.agent_name || 'Agent' : line.from === 'visitor' ? 'You' : '';
+    const file = fileOf(line.attachment);
+    // Never an empty bubble: a file that cannot be shown still says one was sent.
+    const text = line.text || (file ? '' : 'A file was sent, but it cannot be shown here.');
     log.append(
       h(
         `div.line.${line.from}`,
         { dataset: { sb: 'message', from: line.from, id: String(line.id) } },
         who && h('span.who', { dataset: { sb: line.from === 'agent' ? 'agent-name' : 'author' } }, who),
-        h('span.text', { dataset: { sb: 'text' } }, line.text),
+        text && h('span.text', { dataset: { sb: 'text' } }, text),
+        file,
       ),
     );
     log.scrollTop = log.scrollHeight;
@@ -173,6 +195,43 @@ export function mountView(host, { title }) {
   };
 }
 
+/** A line's file (`{name, type, size, url}`) as an element: the image itself, or a
+ * download link naming it; null when there is none or its link is not on our server (a
+ * frame cannot send the visitor elsewhere). */
+function fileOf(attachment) {
+  if (!attachment || typeof attachment.url !== 'string') return null;
+  let url;
+  try {
+    url = new URL(attachment.url, SERVER);
+  } catch {
+    return null;
+  }
+  if (url.origin !== SERVER.origin || !url.pathname.startsWith('/chat/files/')) return null;
+  const name = String(attachment.name || 'file');
+  if (SHOWN_IMAGES.includes(attachment.type)) {
+    return h(
+      'a.file',
+      { href: url.href, target: '_blank', rel: 'noopener noreferrer', dataset: { sb: 'file' } },
+      h('img.file-image', { src: url.href, alt: name, dataset: { sb: 'image' } }),
+    );
+  }
+  return h(
+    'a.file.file-link',
+    { href: url.href, download: name, rel: 'noopener noreferrer', dataset: { sb: 'download' } },
+    name,
+    ' ',
+    h('span.file-size', {}, `(${sizeWords(attachment.size)})`),
+  );
+}
+
+/** `size` bytes as a person reads it: 820 bytes, 14 KB, 2.3 MB. */
+function sizeWords(size) {
+  const n = Number(size) || 0;
+  if (n < 1000) return `${n} bytes`;
+  if (n < 1000 * 1000) return `${Math.round(n / 1000)} KB`;
+  return `${(n / 1000 / 1000).toFixed(1)} MB`;
+}
+
 /** A speech bubble, drawn (an emoji would depend on the visitor's fonts). */
 function chatIcon() {
   const ns = 'http://www.w3.org/2000/svg';
@@ -193,9 +252,9 @@ function chatIcon() {
 function adoptStyle(root) {
   try {
     const sheet = new CSSStyleSheet();
-    sheet.replaceSync(STYLE);
+    sheet.replaceSync(STYLE + FILE_STYLE);
     root.adoptedStyleSheets = [sheet];
   } catch {
-    root.append(h('style', {}, STYLE));
+    root.append(h('style', {}, STYLE + FILE_STYLE));
   }
 }

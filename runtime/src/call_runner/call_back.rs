@@ -8,11 +8,20 @@
 //! bridge are the ones a desk call goes through. Only the first part is new here: every
 //! phone the extension registered (and a hot-desk phone logged in as it) is called at
 //! once, showing the number about to be called as the caller id, the [`Fork`] picks the
-//! first to answer and the others are cancelled.
+//! first to answer and the others are cancelled. They ring for as long as the person's
+//! desk rings for any call (their extension's `ring`, else the plan's).
 //!
-//! What the person hears before the far end answers is silence (the plan's early media
-//! is for an unanswered caller, and this one has answered); a refusal (toll fraud, a
-//! route's prompt) is played to them like to a desk caller, and the call ends.
+//! What the person hears before the far end answers is what a desk phone's own exchange
+//! would play it (`progress_tones`): ringback (440 + 480 Hz, 2 s on, 4 s off) once the far
+//! end rings, or the far end's early media when it sends some (183 with SDP); the far
+//! end's voice the moment it answers, with no tone beside it; the busy tone (reorder for
+//! any other failure) for a few seconds when the number through the trunk is busy or
+//! fails, and then the call ends. A refusal of the plan's (toll fraud, a route's prompt)
+//! is played to them like to a desk caller, and the call ends.
+//!
+//! Every click-to-call leaves a call record (`/api/cdr`), the ones that never reached
+//! the number too: its outcome says the person declined on their phone, did not answer
+//! in their ring time, or could not be reached — and that the number was not called.
 
 use super::caller_leg::{CallerLeg, PlacedLeg};
 use super::{CallServices, Ready, detail, drive};
@@ -24,13 +33,77 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 use switchboard_core::call::Caller;
 use switchboard_core::ids::CallId;
+use switchboard_core::store::HungUpBy;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-/// How long the person's phones ring before the call is given up.
-pub const RING_FOR: Duration = Duration::from_secs(60);
+/// How long the person's phones ring before the call is given up: as long as their desk
+/// rings for any call (their extension's `ring`, else the plan's `ring` setting).
+fn ring_time(plan: &switchboard_dsl::Plan, extension: &str) -> Duration {
+    plan.extension(extension)
+        .and_then(|e| e.options.ring)
+        .unwrap_or(plan.settings.ring)
+}
+
+/// Why the person's phones did not connect them, so that the number was never called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NotConnected {
+    /// A phone declined: 486 Busy Here, 600 Busy Everywhere or 603 Decline (a phone's
+    /// "reject" key sends one of them).
+    Declined(u16),
+    /// They rang for the ring time and nobody answered.
+    NoAnswer(Duration),
+    /// Every phone failed otherwise (unreachable, 480 with do-not-disturb, ...), with the
+    /// last status one gave.
+    Unreachable(Option<u16>),
+    /// The server stopped while they rang.
+    ServerStopped,
+    /// The phone that answered offered no media we can use.
+    UnusableAnswer,
+}
+
+impl NotConnected {
+    /// A phone's final refusal, as the person's record words it.
+    fn of_status(status: Option<u16>) -> NotConnected {
+        match status {
+            Some(code @ (486 | 600 | 603)) => NotConnected::Declined(code),
+            other => NotConnected::Unreachable(other),
+        }
+    }
+
+    /// The record's outcome: what became of the person's phones, and that `number` was
+    /// not called.
+    fn outcome(self, extension: &str, number: &str) -> String {
+        let what = match self {
+            NotConnected::Declined(code) => format!("{extension} declined on their phone ({code})"),
+            NotConnected::NoAnswer(after) => {
+                format!("{extension} did not answer in {} s", after.as_secs())
+            }
+            NotConnected::Unreachable(Some(code)) => {
+                format!("{extension}'s phones could not be reached ({code})")
+            }
+            NotConnected::Unreachable(None) => format!("{extension}'s phones could not be reached"),
+            NotConnected::ServerStopped => {
+                format!("the server stopped before {extension} answered")
+            }
+            NotConnected::UnusableAnswer => {
+                format!("{extension}'s phone answered with an SDP we cannot use")
+            }
+        };
+        format!("{what}: {number} was not called")
+    }
+
+    /// Who ended it: the person, when they declined; the server otherwise (it stopped
+    /// ringing, or gave up).
+    fn hung_up_by(self) -> HungUpBy {
+        match self {
+            NotConnected::Declined(_) => HungUpBy::Caller,
+            _ => HungUpBy::Server,
+        }
+    }
+}
 
 /// Starts click-to-call calls beside the calls the SIP side brings, stopped with them.
 pub struct CallBack {
@@ -195,21 +268,24 @@ impl Ringing {
         let started = SystemTime::now();
         let mut fork = Fork::new(self.placed.len());
         let mut answers: Vec<Option<String>> = vec![None; self.placed.len()];
-        let deadline = tokio::time::sleep(RING_FOR);
+        let ring_for = ring_time(&self.version.plan, &self.extension);
+        let deadline = tokio::time::sleep(ring_for);
         tokio::pin!(deadline);
+        // The phones' refusals so far: a decline among them is what the record says.
+        let mut refusal = NotConnected::Unreachable(None);
         let answered = loop {
             let (branch, event) = tokio::select! {
                 ev = self.events.recv() => match ev {
                     Some(ev) => ev,
-                    None => break None,
+                    None => break Err(refusal),
                 },
                 _ = &mut deadline => {
                     self.hang_up_all(None);
-                    break None;
+                    break Err(NotConnected::NoAnswer(ring_for));
                 }
                 _ = self.hang_up.cancelled() => {
                     self.hang_up_all(None);
-                    break None;
+                    break Err(NotConnected::ServerStopped);
                 }
             };
             let branch_event = match event {
@@ -227,7 +303,12 @@ impl Ringing {
                         BranchEvent::Failed(branch, None)
                     }
                 },
-                OutgoingEvent::Failed(status) => BranchEvent::Failed(branch, status),
+                OutgoingEvent::Failed(status) => {
+                    if !matches!(refusal, NotConnected::Declined(_)) {
+                        refusal = NotConnected::of_status(status);
+                    }
+                    BranchEvent::Failed(branch, status)
+                }
                 OutgoingEvent::Ended | OutgoingEvent::Hold | OutgoingEvent::Resume => continue,
             };
             let mut connect = None;
@@ -246,23 +327,34 @@ impl Ringing {
                 }
             }
             if let Some(branch) = connect {
-                break Some(branch);
+                break Ok(branch);
             }
             if gave_up {
-                break None;
+                break Err(refusal);
             }
         };
-        let Some(branch) = answered else {
-            let outcome = format!(
-                "{} did not answer: {} was not called",
-                self.extension, self.number
-            );
-            tracing::info!("{outcome}");
-            self.services.calls.finish(self.id, outcome);
-            return;
-        };
-        self.connect(branch, answers[branch].take().unwrap_or_default(), started)
-            .await;
+        match answered {
+            Ok(branch) => {
+                self.connect(branch, answers[branch].take().unwrap_or_default(), started)
+                    .await
+            }
+            Err(why) => {
+                let record = self.record(started);
+                not_connected(&self.services, self.id, record, why).await;
+            }
+        }
+    }
+
+    /// The call's record as it stands, its outcome still to be said.
+    fn record(&self, started: SystemTime) -> detail::Ended {
+        detail::Ended {
+            sip_call_id: self.sip_call_id.clone(),
+            started,
+            caller: self.extension.clone(),
+            dialled: self.number.clone(),
+            outcome: String::new(),
+            plan_version: self.version.version,
+        }
     }
 
     fn hang_up_branch(&self, branch: usize) {
@@ -282,6 +374,7 @@ impl Ringing {
     /// The phone of `branch` answered with `answer`: the engine's call to the number
     /// starts with it as the caller.
     async fn connect(self, branch: usize, answer: String, started: SystemTime) {
+        let record = self.record(started);
         let Ringing {
             services,
             hang_up,
@@ -289,11 +382,11 @@ impl Ringing {
             version,
             extension,
             number,
-            sip_call_id,
             offer,
             port,
             placed,
             mut events,
+            ..
         } = self;
         let Some(Some((handle, phone_ip))) = placed.get(branch).cloned() else {
             return;
@@ -301,10 +394,9 @@ impl Ringing {
         let negotiated = match media::sdp::read_answer(&answer) {
             Ok(n) => n,
             Err(e) => {
+                tracing::warn!("unusable SDP from {extension}: {e}");
                 handle.hang_up();
-                services
-                    .calls
-                    .finish(id, format!("unusable SDP from {extension}: {e}"));
+                not_connected(&services, id, record, NotConnected::UnusableAnswer).await;
                 return;
             }
         };
@@ -339,14 +431,6 @@ impl Ringing {
             services.media_watch,
             trust,
         );
-        let record = detail::Ended {
-            sip_call_id,
-            started,
-            caller: extension.clone(),
-            dialled: number.clone(),
-            outcome: String::new(),
-            plan_version: version.version,
-        };
         drive(
             services,
             hang_up,
@@ -368,5 +452,59 @@ impl Ringing {
             },
         )
         .await;
+    }
+}
+
+/// Ends a click-to-call that never reached the number: its outcome in `/api/calls` and
+/// its record kept, as a desk call's would be.
+async fn not_connected(
+    services: &CallServices,
+    id: CallId,
+    record: detail::Ended,
+    why: NotConnected,
+) {
+    let outcome = why.outcome(&record.caller, &record.dialled);
+    tracing::info!("{outcome}");
+    let mut facts = detail::Facts::default();
+    facts.hung_up(why.hung_up_by());
+    let detail = detail::Ended {
+        outcome: outcome.clone(),
+        ..record
+    }
+    .detail(facts);
+    services.calls.finish(id, outcome);
+    if let Err(e) = services.store.run(move |s| s.record_call(&detail)).await {
+        tracing::error!("the call's record could not be kept: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_says_what_became_of_the_persons_phones() {
+        let said = |why: NotConnected| why.outcome("101", "+12605559876");
+        assert_eq!(
+            said(NotConnected::of_status(Some(603))),
+            "101 declined on their phone (603): +12605559876 was not called"
+        );
+        assert_eq!(
+            NotConnected::of_status(Some(486)),
+            NotConnected::Declined(486)
+        );
+        assert_eq!(
+            said(NotConnected::NoAnswer(Duration::from_secs(20))),
+            "101 did not answer in 20 s: +12605559876 was not called"
+        );
+        assert_eq!(
+            said(NotConnected::of_status(Some(480))),
+            "101's phones could not be reached (480): +12605559876 was not called"
+        );
+        assert_eq!(NotConnected::Declined(603).hung_up_by(), HungUpBy::Caller);
+        assert_eq!(
+            NotConnected::NoAnswer(Duration::ZERO).hung_up_by(),
+            HungUpBy::Server
+        );
     }
 }

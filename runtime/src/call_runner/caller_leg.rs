@@ -4,8 +4,9 @@
 //!
 //! The engine and the rest of the runner see one leg either way. A placed leg is
 //! answered before the engine starts, so answering, ringing and early media are nothing
-//! to do; a hang-up is our BYE, and its hold, resume and end arrive as the same
-//! [`LegEvent`]s an incoming leg gives.
+//! to signal: what the far end does before it answers reaches the person as sound in
+//! the media they already have (`progress_tones`); a hang-up is our BYE, and its hold,
+//! resume and end arrive as the same [`LegEvent`]s an incoming leg gives.
 
 use crate::sip::{CallLeg, LegEvent, OutgoingEvent, OutgoingHandle, SipError};
 use std::sync::Arc;
@@ -22,6 +23,11 @@ pub(super) struct PlacedLeg {
     handle: OutgoingHandle,
     events: mpsc::Receiver<LegEvent>,
     held: Arc<AtomicBool>,
+    /// Whether ringback is playing to the person now (`progress_tones`).
+    ringback: bool,
+    /// Whether the engine plays the person hold music (a queue's): a ringback would wait
+    /// behind it, and early media would cut it off, so neither is played from then on.
+    hold_music: bool,
 }
 
 impl PlacedLeg {
@@ -59,6 +65,8 @@ impl PlacedLeg {
             handle,
             events: rx,
             held,
+            ringback: false,
+            hold_music: false,
         }
     }
 }
@@ -74,8 +82,9 @@ impl CallerLeg {
     pub(super) async fn session_progress(&self, sdp: String) -> Result<(), SipError> {
         match self {
             CallerLeg::Incoming(leg) => leg.session_progress(sdp).await,
-            // Answered already: its media is flowing, the relay is not needed.
-            CallerLeg::Placed(_) => Err(SipError::WrongState("the call is already answered")),
+            // Answered already: nothing to signal, the early media is relayed into the
+            // media the person already has.
+            CallerLeg::Placed(_) => Ok(()),
         }
     }
 
@@ -117,6 +126,28 @@ impl CallerLeg {
         match self {
             CallerLeg::Incoming(leg) => leg.is_held(),
             CallerLeg::Placed(placed) => placed.held.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Whether the caller was answered before the call began (a placed leg): no SIP
+    /// tells them the far end rings or is busy, so the server plays them the tones.
+    pub(super) fn hears_progress_tones(&self) -> bool {
+        matches!(self, CallerLeg::Placed(placed) if !placed.hold_music)
+    }
+
+    /// The engine plays the caller hold music: no progress tones from now on.
+    pub(super) fn note_hold_music(&mut self) {
+        if let CallerLeg::Placed(placed) = self {
+            placed.hold_music = true;
+        }
+    }
+
+    /// Notes whether ringback plays to this leg now; returns whether it did before. An
+    /// incoming leg never has it played.
+    pub(super) fn note_ringback(&mut self, playing: bool) -> bool {
+        match self {
+            CallerLeg::Incoming(_) => false,
+            CallerLeg::Placed(placed) => std::mem::replace(&mut placed.ringback, playing),
         }
     }
 

@@ -17,6 +17,7 @@ const HOLD_FOR: Duration = Duration::from_secs(4 * 3600);
 impl LiveCall {
     /// Plays `prompt` again and again until the engine stops it.
     pub(super) async fn play_on_hold(&mut self, id: PlayId, prompt: String, language: String) {
+        self.leg.note_hold_music();
         let audio = self.audio(vec![Media::Prompt(prompt)], language).await;
         let Some(clip) = audio.into_iter().find(|a| !a.is_empty()) else {
             // Nothing to play: the caller hears silence until the engine moves on.

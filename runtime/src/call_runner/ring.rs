@@ -23,7 +23,10 @@
 //! socket back and simply goes on (prompts, recording, keys), so the plan's next step
 //! (voicemail, say) plays in the same stream. If it answers, the session gives the
 //! socket back just before it hands itself over, and the bridge follows the 200's SDP.
-//! The [`Fork`] picks whose early media is heard when several phones send it.
+//! The [`Fork`] picks whose early media is heard when several phones send it. A
+//! click-to-call person, answered before the call began, hears early media the same way,
+//! and otherwise the server's ringback, or its busy tone when a trunk refuses the number
+//! (`progress_tones`).
 
 use super::LiveCall;
 use crate::media::bridge::{self, BridgeHandle, Which};
@@ -265,6 +268,7 @@ impl LiveCall {
     /// Stops ringing (the engine's `CancelRing`, or the caller gave up).
     pub(super) async fn stop_ringing(&mut self) {
         if let Some(ringing) = self.ringing.take() {
+            self.end_ringback();
             if ringing.fork.heard().is_some() {
                 // The session closes the lent socket before the port is returned.
                 let _ = self.media.end_early().await;
@@ -305,9 +309,11 @@ impl LiveCall {
         let fork_event = match event {
             OutgoingEvent::Ringing => BranchEvent::Ringing(branch),
             OutgoingEvent::EarlyMedia { sdp } => {
-                // Only a caller not yet answered hears early media: one in a queue was
-                // answered for its hold music, and a plan that answered plays its own.
-                let hears = !self.answered && !self.sip_done;
+                // Only a caller not yet answered hears early media (or a click-to-call
+                // person, answered before the call began: `progress_tones`): one in a
+                // queue was answered for its hold music, and a plan that answered plays
+                // its own.
+                let hears = self.hears_early_media();
                 match media::sdp::read_answer(&sdp) {
                     Ok(_) if hears => {
                         if let Some(phone) =
@@ -371,6 +377,7 @@ impl LiveCall {
                     if !self.answered && !self.sip_done {
                         let _ = self.leg.ringing().await;
                     }
+                    self.ringback();
                 }
                 ForkAction::HearEarly(heard) => self.hear_early(heard).await,
                 ForkAction::EndEarly => self.end_early().await,
@@ -396,12 +403,17 @@ impl LiveCall {
                     };
                     // Nobody will answer: the lamps the ring lit go dark.
                     self.lines_idle(&ringing).await;
+                    self.end_ringback();
                     let extension = ringing.extension;
                     let (why, far_end) = match outcome {
                         ForkOutcome::Busy => ("busy", FarEnd::Busy),
                         ForkOutcome::Failed => ("every phone refused the call", FarEnd::Failed),
                     };
                     self.note(format!("{extension}: {why}"));
+                    // A ring through a trunk lights no line; its failure ends the call.
+                    if ringing.lines.is_empty() && self.tell_refused(&extension, far_end) {
+                        return;
+                    }
                     self.pending.push_back(Event::FarEnd(far_end));
                     return;
                 }
@@ -465,6 +477,8 @@ impl LiveCall {
         let Some(mut ringing) = self.ringing.take() else {
             return;
         };
+        // Before the session's early media or hand-over: no tone after the answer.
+        self.end_ringback();
         let Some(phone) = ringing.phones.get_mut(branch) else {
             return;
         };
@@ -498,8 +512,10 @@ impl LiveCall {
                 self.pending.push_back(Event::Hangup);
                 return;
             }
-            self.facts.answered();
         }
+        // Now, for a caller answered before the call began too (click-to-call): the
+        // record's answer is the conversation's start. The first answer counts.
+        self.facts.answered();
         // The socket the session relayed early media on comes back first (the packets
         // arriving meanwhile wait in it for the bridge), with what its latch learnt if
         // it was this phone's and the 200 names the same address as its 183.

@@ -257,10 +257,14 @@ impl ChatHub {
                 let (c, offered) = checked(tx, &plan, id, &actor, action)?;
                 let words = if block {
                     tx.block_address(&c.customer, &actor, now)?;
-                    if let Some(address) = &c.remote_address {
-                        tx.block_address(address, &actor, now)?;
+                    // The agents read what was blocked: an IPv6 visitor's whole /64.
+                    match &c.remote_address {
+                        Some(address) => {
+                            let what = tx.block_address(address, &actor, now)?;
+                            format!("{} blocked this visitor ({what})", who(&plan, &actor))
+                        }
+                        None => format!("{} blocked this visitor", who(&plan, &actor)),
                     }
-                    format!("{} blocked this visitor", who(&plan, &actor))
                 } else {
                     format!("{} ended the chat session", who(&plan, &actor))
                 };

@@ -1,6 +1,10 @@
 //! Files and images sent in chat: the bytes kept under the data folder, content-addressed
 //! (`<data folder>/chat-files/<sha256>`), and the agents' sending and reading of them.
 //!
+//! Whoever holds a signed link (`file_links`) reads a file without a session: the
+//! live-chat visitor's widget, and the providers that fetch what an agent sent to a
+//! WhatsApp, Facebook or SMS customer. The links' key is `<data folder>/chat-link.key`.
+//!
 //! Order matters for a crash: the bytes are written to a temporary file, synced, renamed
 //! into place and the folder synced BEFORE the `chat_files` row and the message naming it
 //! are committed (one transaction). A crash before the commit leaves at most a file no
@@ -10,6 +14,7 @@
 use super::actions::{event, offered_before, send, take_for};
 use super::error::ChatError;
 use super::event::ChatEventKind;
+use super::file_links::{KEY_BYTES, LinkKey};
 use super::file_types::{CheckedFile, FileRefusal, check_file};
 use super::hub::{ChatHub, checked, now_ms};
 use crate::sqlite_store::{ChatFileRow, ChatMessageRow};
@@ -22,6 +27,10 @@ use switchboard_dsl::ast::Channel;
 /// The folder, beside the office store's file, holding the chat files' bytes.
 pub const FILES_FOLDER: &str = "chat-files";
 
+/// The file, beside the office store's file, holding the key of the public file links:
+/// 32 random bytes, made (mode 0600) the first time a link is signed.
+pub const LINK_KEY_FILE: &str = "chat-link.key";
+
 /// Why sending a file failed; nothing was stored.
 #[derive(Debug, thiserror::Error)]
 pub enum SendFileError {
@@ -31,6 +40,10 @@ pub enum SendFileError {
     /// The conversation refused it (404, 409, …).
     #[error(transparent)]
     Chat(#[from] ChatError),
+    /// A provider's customer, and no `chat.public-url` for the provider to fetch the file
+    /// from (409); the words name the key.
+    #[error("{0}")]
+    NoPublicUrl(String),
     /// The bytes could not be written (500); the words name the folder.
     #[error("{0}")]
     Disk(String),
@@ -42,18 +55,86 @@ pub fn attachment_json(f: &ChatFileRow) -> serde_json::Value {
     serde_json::json!({"id": f.id, "name": f.name, "type": f.content_type, "size": f.size})
 }
 
-/// What a live-chat visitor is shown for a message: its text, or for a file an agent
-/// sent (which the widget cannot fetch yet) a line naming it, never an empty bubble.
-pub fn visitor_text(text: String, attachment: Option<&str>) -> String {
-    if !text.is_empty() {
-        return text;
+/// A message's attachment as stored (`attachment_json`), read back.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct StoredAttachment {
+    pub id: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub content_type: String,
+    pub size: u64,
+}
+
+impl StoredAttachment {
+    /// The attachment of a message, from its stored JSON; `None` for none, or for one
+    /// that is not a file the office sent (a customer's media: provider URLs).
+    pub fn parse(json: &str) -> Option<StoredAttachment> {
+        serde_json::from_str(json).ok()
     }
-    let name = attachment
-        .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
-        .and_then(|a| a.get("name").and_then(|n| n.as_str()).map(String::from));
-    match name {
-        Some(name) => format!("The agent sent a file, {name}; ask them for it by email."),
-        None => text,
+}
+
+/// Reads the link key in `data` (the data folder), making it the first time: 32 random
+/// bytes written to a temporary file (0600), synced, and linked into place only if no
+/// other process made one meanwhile (so two never hand out links under different keys).
+/// Blocking: call it off the async workers.
+pub fn load_or_create_link_key(data: &Path) -> Result<LinkKey, String> {
+    let path = data.join(LINK_KEY_FILE);
+    let read = |path: &Path| -> Result<Option<LinkKey>, String> {
+        match std::fs::read(path) {
+            Ok(bytes) => LinkKey::from_bytes(&bytes).map(Some).ok_or_else(|| {
+                format!(
+                    "{} is not a chat link key ({} bytes, not {KEY_BYTES}); delete it and a new                      one is made (links handed out before stop working)",
+                    path.display(),
+                    bytes.len()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!(
+                "the chat link key {} cannot be read: {e}; check the data folder's permissions",
+                path.display()
+            )),
+        }
+    };
+    if let Some(key) = read(&path)? {
+        return Ok(key);
+    }
+    let mut bytes = [0u8; KEY_BYTES];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| format!("no random bytes for the chat link key: {e}"))?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let temp = data.join(format!(
+        ".{LINK_KEY_FILE}-{}-{nanos}.tmp",
+        std::process::id()
+    ));
+    let made = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::hard_link(&temp, &path)
+    })();
+    let _ = std::fs::remove_file(&temp);
+    match made {
+        Ok(()) => {
+            std::fs::File::open(data)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| format!("the data folder {} cannot be synced: {e}", data.display()))?;
+            Ok(LinkKey::from_bytes(&bytes).expect("KEY_BYTES bytes"))
+        }
+        // Another process made it first: theirs is the key.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            read(&path)?.ok_or_else(|| format!("the chat link key {} vanished", path.display()))
+        }
+        Err(e) => Err(format!(
+            "the chat link key {} cannot be written: {e}; check the data folder's space and              permissions",
+            path.display()
+        )),
     }
 }
 
@@ -101,43 +182,64 @@ pub fn write_blob(dir: &Path, bytes: &[u8]) -> std::io::Result<String> {
 impl ChatHub {
     /// The `chat-files` folder: beside the office store's file, in the data folder.
     pub async fn files_dir(&self) -> Result<PathBuf, ChatError> {
+        Ok(self.data_dir().await?.join(FILES_FOLDER))
+    }
+
+    /// The data folder: the office store file's.
+    async fn data_dir(&self) -> Result<PathBuf, ChatError> {
         let store_file = self.store.run_sqlite(|s| s.path().to_path_buf()).await?;
-        let data = store_file
+        // A store named without a folder (`switchboard.db`) is in the working folder.
+        Ok(store_file
             .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        Ok(data.join(FILES_FOLDER))
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf))
+    }
+
+    /// The key of the public file links: read (or made) once, on first use, then kept.
+    /// The words of an error name the file and the fix.
+    pub async fn link_key(&self) -> Result<&LinkKey, String> {
+        self.link_key
+            .get_or_try_init(|| async {
+                let data = self.data_dir().await.map_err(|e| e.to_string())?;
+                tokio::task::spawn_blocking(move || load_or_create_link_key(&data))
+                    .await
+                    .map_err(|e| format!("the chat link key could not be read: {e}"))?
+            })
+            .await
     }
 
     /// `actor` sends file `name` (`bytes`) in conversation `id`, like a reply: answering
     /// an unowned conversation takes it. Refused (nothing written, not even the bytes)
-    /// when the file is not allowed or `actor` may not reply there.
+    /// when the file is not allowed or `actor` may not reply there, or when the customer
+    /// is a provider's and there is no `public_url` (`chat.public-url`) for the provider
+    /// to fetch the file from: a provider is handed a link, never the bytes.
     pub async fn send_file(
         &self,
         actor: &str,
         id: i64,
         name: &str,
         bytes: axum::body::Bytes,
+        public_url: Option<&str>,
     ) -> Result<ChatMessageRow, SendFileError> {
         let file = check_file(name, &bytes)?;
         // May they reply here at all? Asked before the bytes are written, so a refusal
         // leaves nothing on disk; asked again in the transaction that stores the message.
         let plan = self.plan();
         let who = actor.to_string();
-        self.transaction("check a chat file's conversation", move |tx| {
-            let (c, _) = checked(tx, &plan, id, &who, Action::Reply)?;
-            // The providers' senders do not carry files yet (a reply would leave as empty
-            // text): refuse here, before anything is written, rather than lose the file.
-            if c.channel != Channel::LiveChat {
-                return Err(ChatError::NotAllowed(format!(
-                    "files cannot be sent to {} customers yet; put a link in a text reply \
-                     instead (nothing was sent)",
-                    channel_words(c.channel)
-                )));
-            }
-            Ok(())
-        })
-        .await?;
+        let channel = self
+            .transaction("check a chat file's conversation", move |tx| {
+                let (c, _) = checked(tx, &plan, id, &who, Action::Reply)?;
+                Ok(c.channel)
+            })
+            .await?;
+        if channel != Channel::LiveChat && public_url.is_none() {
+            return Err(SendFileError::NoPublicUrl(format!(
+                "files reach {} customers as a link the provider fetches; set \
+                 `chat.public-url` in the config file to the address providers reach this \
+                 server at (nothing was sent)",
+                channel_words(channel)
+            )));
+        }
         let dir = self.files_dir().await?;
         let size = bytes.len() as u64;
         let sha256 = {
@@ -218,28 +320,12 @@ impl ChatHub {
         Ok((row, path))
     }
 
-    /// File `file_id` and where its bytes are, when it was sent in live-chat visitor
-    /// `visitor`'s conversation; `NotVisible` otherwise.
-    pub async fn file_for_visitor(
-        &self,
-        visitor: &str,
-        file_id: i64,
-    ) -> Result<(ChatFileRow, PathBuf), ChatError> {
-        let visitor = visitor.to_string();
+    /// File `file_id` and where its bytes are, for a signed link (`file_links`): the link
+    /// is the permission, so no one's visibility is asked. `NotVisible` for no such file.
+    pub async fn file_for_link(&self, file_id: i64) -> Result<(ChatFileRow, PathBuf), ChatError> {
         let row = self
-            .transaction("read a chat file for a visitor", move |tx| {
-                let Some(row) = tx.file(file_id)? else {
-                    return Err(ChatError::NotVisible);
-                };
-                for id in tx.conversations_holding_file(file_id)? {
-                    if tx
-                        .conversation(id)?
-                        .is_some_and(|c| c.channel == Channel::LiveChat && c.customer == visitor)
-                    {
-                        return Ok(row);
-                    }
-                }
-                Err(ChatError::NotVisible)
+            .transaction("read a chat file for a link", move |tx| {
+                tx.file(file_id)?.ok_or(ChatError::NotVisible)
             })
             .await?;
         let path = blob_path(&self.files_dir().await?, &row.sha256);

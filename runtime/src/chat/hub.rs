@@ -25,6 +25,9 @@ pub struct ChatHub {
     events: broadcast::Sender<ChatEvent>,
     /// Colleagues' chat (`chat::team`), over the same store and plan.
     team: super::team::TeamChat,
+    /// The key of the public file links (`chat::file_links`), read from the data folder
+    /// on first use and kept for the hub's life (`ChatHub::link_key`).
+    pub(super) link_key: tokio::sync::OnceCell<super::file_links::LinkKey>,
 }
 
 impl ChatHub {
@@ -35,6 +38,7 @@ impl ChatHub {
             store,
             plans,
             events: broadcast::channel(EVENTS_BUFFERED).0,
+            link_key: tokio::sync::OnceCell::new(),
         }
     }
 

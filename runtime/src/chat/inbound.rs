@@ -27,7 +27,10 @@ pub struct Inbound {
     pub office_address: Option<String>,
     /// The name the customer gave (the widget's form, a WhatsApp profile).
     pub contact_name: Option<String>,
-    /// The e-mail the customer gave (the widget's form).
+    /// The e-mail the customer gave (the widget's form). Typed by whoever is at the
+    /// widget and never verified: kept and shown as what they said (a note to the agents,
+    /// "said their email is … (not verified)"), never used to match a saved contact or
+    /// another conversation, which would show a stranger someone else's history.
     pub contact_email: Option<String>,
     /// A live-chat visitor's network address, kept for Block.
     pub address: Option<String>,
@@ -253,6 +256,7 @@ fn store(
             (Vec::new(), ChatEventKind::Offered)
         }
     };
+    note_said_email(tx, inbound, id, now)?;
     let message_id = tx.insert_message(&NewChatMessage {
         conversation_id: id,
         channel: inbound.channel,
@@ -291,6 +295,35 @@ fn store(
             gone_for,
         }),
     ))
+}
+
+/// Tells the agents, in a note before the message, the e-mail the customer typed when it
+/// is new or changed: what they said, not who they are (anyone can type any address).
+fn note_said_email(
+    tx: &ChatTx<'_>,
+    inbound: &Inbound,
+    conversation_id: i64,
+    now: u64,
+) -> Result<(), ChatError> {
+    let Some(email) = inbound.contact_email.as_deref() else {
+        return Ok(());
+    };
+    let known = tx.contact(inbound.channel, &inbound.customer)?.email;
+    if known.is_some_and(|k| k.eq_ignore_ascii_case(email)) {
+        return Ok(());
+    }
+    let words = format!("The visitor said their email is {email} (not verified)");
+    tx.insert_message(&NewChatMessage {
+        conversation_id,
+        channel: inbound.channel,
+        direction: Direction::System,
+        author: None,
+        text: &words,
+        attachment: None,
+        provider_id: None,
+        now_ms: now,
+    })?;
+    Ok(())
 }
 
 /// The agents of `queue` in the plan's order, with their logins and idle times.

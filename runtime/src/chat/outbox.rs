@@ -10,7 +10,8 @@ use crate::sqlite_store::{ChatTx, OutboxRow};
 
 impl ChatHub {
     /// Claims up to `limit` replies due by `now_ms` (and any whose lease ran out) for
-    /// `attempt_id`, until `now_ms + lease_ms`.
+    /// `attempt_id`, until `now_ms + lease_ms`, oldest first; a reply to a customer an
+    /// earlier unsent, not-dead reply is still waiting for or on its way to is left.
     pub async fn outbox_claim_due(
         &self,
         now_ms: u64,
@@ -50,7 +51,8 @@ impl ChatHub {
         )
     }
 
-    /// Failed for now; due again at `retry_at_ms`.
+    /// Failed for now; due again at `retry_at_ms` (no earlier than an earlier reply to
+    /// the same customer), and the later replies to that customer no earlier than it.
     pub async fn outbox_mark_retry(
         &self,
         id: i64,
@@ -83,6 +85,15 @@ impl ChatHub {
             })
             .await,
         )
+    }
+
+    /// Makes every reply waiting for its next try due at `now_ms`; how many. For a
+    /// sender's start (see `ChatTx::retry_waiting_outbox_now`).
+    pub async fn outbox_retry_waiting_now(&self, now_ms: u64) -> Result<usize, ChatError> {
+        self.transaction("make the waiting chat replies due", move |tx| {
+            Ok(tx.retry_waiting_outbox_now(now_ms)?)
+        })
+        .await
     }
 
     /// Hands every in-flight reply back as due; how many. For a start-up that knows no

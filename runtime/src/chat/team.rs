@@ -7,7 +7,12 @@
 //! in and out without touching the store). A thread the person is not a member of is
 //! answered like one that does not exist. Each action is one transaction on the store
 //! thread; a new message is announced (`TeamChat::subscribe`) after it is committed, to
-//! the members other than its author.
+//! the members other than its author. A message may carry a file instead of text
+//! (`team/files.rs`), checked and stored as the customers' chat files are.
+
+mod files;
+
+pub use files::{NO_FILE, TeamFileError};
 
 use super::MAX_TEXT_CHARS;
 use super::hub::{name_of, now_ms};
@@ -32,6 +37,8 @@ pub enum TeamError {
     NotFound(String),
     /// The request is wrong; the words say how.
     Invalid(String),
+    /// Over a limit (a message's length): answered 413 as the customers' chat does.
+    TooLarge(String),
     Store(StoreError),
 }
 
@@ -130,7 +137,8 @@ fn summary(plan: &Plan, me: &str, thread: &TeamThreadRow) -> (&'static str, Stri
     }
 }
 
-/// Checks a message's text: not blank, at most `MAX_TEXT_CHARS`.
+/// Checks a message's text: not blank (`Invalid`), at most `MAX_TEXT_CHARS` (`TooLarge`,
+/// in the customers' chat's words: the same limit is told the same way).
 pub fn check_text(text: &str) -> Result<(), TeamError> {
     if text.trim().is_empty() {
         return Err(TeamError::Invalid(
@@ -139,9 +147,9 @@ pub fn check_text(text: &str) -> Result<(), TeamError> {
     }
     let chars = text.chars().count();
     if chars > MAX_TEXT_CHARS {
-        return Err(TeamError::Invalid(format!(
-            "the message is {chars} characters long; a team message has at most \
-             {MAX_TEXT_CHARS} — split it in several"
+        return Err(TeamError::TooLarge(format!(
+            "the text is {chars} characters long; a team message is at most \
+             {MAX_TEXT_CHARS} characters, so split it in two"
         )));
     }
     Ok(())
@@ -282,20 +290,23 @@ impl TeamChat {
                 s.chat("post a team message", |tx| {
                     let thread = member_thread(tx, &plan, &author, id)?;
                     let row = tx.team_post(id, &author, &text, None, now_ms())?;
-                    let to: Vec<String> = members(&plan, &thread.kind)
-                        .into_iter()
-                        .filter(|m| *m != author)
-                        .collect();
+                    let to = others(&plan, &thread, &author);
                     Ok::<_, TeamError>((view(&plan, row), to))
                 })
             })
             .await??;
+        self.announce(id, &message, to);
+        Ok(message)
+    }
+
+    /// Tells the members in `to` of `message`, committed in thread `thread_id`.
+    fn announce(&self, thread_id: i64, message: &MessageView, to: Vec<String>) {
+        // Nobody listening is not an error: the pages read the thread when they open.
         let _ = self.events.send(TeamEvent {
-            thread_id: id,
+            thread_id,
             message_id: message.id,
             to,
         });
-        Ok(message)
     }
 
     /// Marks thread `id` read by `me` up to its newest message.
@@ -313,6 +324,14 @@ impl TeamChat {
             })
             .await?
     }
+}
+
+/// The members of `thread` other than `author`: who is told of a new message.
+fn others(plan: &Plan, thread: &TeamThreadRow, author: &str) -> Vec<String> {
+    members(plan, &thread.kind)
+        .into_iter()
+        .filter(|m| m != author)
+        .collect()
 }
 
 /// Thread `id` when `me` is one of its members in the running plan; not found otherwise

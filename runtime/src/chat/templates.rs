@@ -1,11 +1,21 @@
 //! Quick-response templates: every agent lists them; only managers (a plan queue's
 //! `managers`) create, change and delete them, as the chat guide says ("only Managers,
 //! Group Owners and System Owners have the rights to manage chat templates").
+//!
+//! A template belongs to the queues its writer manages, as the running plan says now:
+//! a manager changes or deletes the templates they wrote and those of the other managers
+//! of a queue they manage too, not those of a manager of other queues only (the guide's
+//! managers manage their own group's templates). A template whose writer manages no
+//! queue any more (left the office, or no longer a manager) is every manager's to tidy,
+//! so none is left that nobody may change. Ownership is read from `created_by` and the
+//! plan, so a change of managers in the plan moves the templates with them.
 
 use super::error::ChatError;
 use super::hub::{ChatHub, now_ms};
 use crate::sqlite_store::{ChatTemplate, TemplateFilter, TemplateText};
 use switchboard_core::office::is_manager;
+use switchboard_dsl::Plan;
+use switchboard_dsl::ast::Queue;
 
 /// The longest template text, in characters: a reply's limit.
 const MAX_TEMPLATE_CHARS: usize = super::inbound::MAX_TEXT_CHARS;
@@ -39,7 +49,10 @@ impl ChatHub {
         self.may_manage(actor)?;
         check(&t)?;
         let now = now_ms();
+        let (plan, actor) = (self.plan(), actor.to_string());
         self.transaction("change a chat template", move |tx| {
+            let template = tx.template(id)?.ok_or_else(|| no_such(id))?;
+            may_change(&plan, &actor, &template)?;
             if tx.update_template(id, &t, now)? {
                 Ok(())
             } else {
@@ -49,9 +62,13 @@ impl ChatHub {
         .await
     }
 
+    /// Deletes template `id`, when `actor` may change it.
     pub async fn delete_template(&self, actor: &str, id: i64) -> Result<(), ChatError> {
         self.may_manage(actor)?;
+        let (plan, actor) = (self.plan(), actor.to_string());
         self.transaction("delete a chat template", move |tx| {
+            let template = tx.template(id)?.ok_or_else(|| no_such(id))?;
+            may_change(&plan, &actor, &template)?;
             if tx.delete_template(id)? {
                 Ok(())
             } else {
@@ -70,6 +87,60 @@ impl ChatHub {
             ))
         }
     }
+}
+
+/// The queues `extension` manages in `plan`, in plan order.
+fn managed_by<'p>(plan: &'p Plan, extension: &str) -> Vec<&'p Queue> {
+    plan.queues
+        .iter()
+        .filter(|q| {
+            q.managers
+                .iter()
+                .any(|m| m.literal().as_deref() == Some(extension))
+        })
+        .collect()
+}
+
+/// Whether manager `actor` may change or delete `template`: see the module's rule.
+fn may_change(plan: &Plan, actor: &str, template: &ChatTemplate) -> Result<(), ChatError> {
+    let writer = template.created_by.as_str();
+    if writer == actor {
+        return Ok(());
+    }
+    let theirs = managed_by(plan, writer);
+    if theirs.is_empty() {
+        return Ok(());
+    }
+    let mine = managed_by(plan, actor);
+    if theirs
+        .iter()
+        .any(|q| mine.iter().any(|m| m.number == q.number))
+    {
+        return Ok(());
+    }
+    let named = |queues: &[&Queue]| {
+        queues
+            .iter()
+            .map(|q| match &q.name {
+                Some(name) => format!("{name} ({})", q.number),
+                None => q.number.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let writer_named = match plan.extension(writer).and_then(|e| e.name.as_deref()) {
+        Some(name) => format!("{writer} ({name})"),
+        None => writer.to_string(),
+    };
+    Err(ChatError::NotAllowed(format!(
+        "chat template {} was written by {writer_named}, a manager of {}; you manage {}, \
+         so it is not yours to change: a manager changes the templates of the queues they \
+         manage. Ask {writer}, or an admin to list you in the `managers` of one of its \
+         queues",
+        template.id,
+        named(&theirs),
+        named(&mine),
+    )))
 }
 
 fn no_such(id: i64) -> ChatError {

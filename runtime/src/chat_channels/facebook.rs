@@ -119,6 +119,37 @@ pub fn reply(account: &MessengerAccount, psid: &str, text: &str) -> ProviderRequ
     }
 }
 
+/// The images Messenger shows as a picture; any other file goes as a file.
+const MESSENGER_IMAGES: &[&str] = &["image/jpeg", "image/png", "image/gif"];
+
+/// The Send API request sending `file` to `psid`: an `image` attachment for a JPEG, PNG
+/// or GIF, a `file` for anything else. Messenger fetches `file.url` itself. A Messenger
+/// message carries a text or an attachment, never both, so a file goes without words
+/// (the outbox sender refuses a reply that has both rather than drop its text).
+pub fn file_reply(
+    account: &MessengerAccount,
+    psid: &str,
+    file: &crate::chat::file_links::FileLink,
+) -> ProviderRequest {
+    let kind = if file.is_image_of(MESSENGER_IMAGES) {
+        "image"
+    } else {
+        "file"
+    };
+    ProviderRequest {
+        url: format!("{}/me/messages", account.api_url),
+        auth: Auth::Bearer(account.page_access_token.clone()),
+        body: Body::Json(serde_json::json!({
+            "recipient": {"id": psid},
+            "messaging_type": "RESPONSE",
+            "message": {"attachment": {
+                "type": kind,
+                "payload": {"url": file.url, "is_reusable": false},
+            }},
+        })),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

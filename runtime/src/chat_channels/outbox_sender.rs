@@ -5,21 +5,32 @@
 //! What it guarantees:
 //! - **Never lost.** A reply is a row in SQLite from the moment the agent's message is
 //!   stored (same transaction) until the provider accepted it (2xx) or refused it for good
-//!   (a 4xx other than 408 and 429: dead, the provider's words kept for the agent).
-//!   Anything else (a refused connection, a timeout, 5xx, 429) is tried again after
+//!   (a 4xx that is not a limit or a temporary fault: dead, the provider's words kept for
+//!   the agent; see `classify`). Anything else (a refused connection, a timeout, 5xx, 408,
+//!   429, Meta's rate-limit and temporary error codes, Twilio's 20429) is tried again after
 //!   1 s, 2 s, 4 s, … up to 5 min between tries, for as long as it takes, restarts
-//!   included.
+//!   included. A refused access token waits the longest time between tries, with words
+//!   for the admin (set a new token in the config file and restart); a sender's start
+//!   makes every waiting reply due at once, so the restart sends what waited.
 //! - **Not sent twice by two senders.** Each claim takes rows under a fresh attempt id and
 //!   a lease (`LEASE`); only that attempt may mark them, and a row is claimed again only
 //!   when it is due again or its lease ran out (its sender died with the server). A row
 //!   is sent only while at least `request_timeout` of its lease is left, so a live
 //!   sender never overlaps one that re-claimed it.
-//! - **The window that remains.** If the server dies after the provider accepted a
-//!   request and before the row was marked sent (one store transaction, milliseconds),
-//!   the row is sent again once its lease runs out: the providers' send APIs take no
-//!   idempotency key, so that crash is the one way a customer gets a reply twice.
-//! - **In order per customer.** The rows of one batch to one customer go one after the
-//!   other; when one fails, the later ones wait for it.
+//! - **Where a customer can get a reply twice.** A request whose answer never came back
+//!   (a timeout, a connection cut after the request went out) is tried again: the
+//!   provider may have taken it, but a lost reply is worse than a duplicate. The same
+//!   holds when the server dies after the provider accepted a request and before the row
+//!   was marked sent (one store transaction, milliseconds): the row goes again once its
+//!   lease runs out. Every request carries `Idempotency-Key: switchboard-outbox-<row
+//!   id>-<message id>`, the same on every try of one row; WhatsApp's, Messenger's and
+//!   Twilio's send APIs do not document honouring such a key (Twilio's
+//!   `I-Twilio-Idempotency-Token` is a header of its webhooks, not of its API), so it
+//!   prevents a duplicate only behind a gateway that honours it; elsewhere it is ignored.
+//! - **In order per customer.** A reply is not claimed while an earlier one to the same
+//!   customer is unsent and not dead (waiting for its next try, or in flight): the claim
+//!   itself checks (`sqlite_store::chat_outbox`). The rows of one claim to one customer
+//!   go one after the other; when one fails, the later ones wait for it.
 
 use super::config::ChannelAccounts;
 use super::provider_request::{Auth, Body, ProviderRequest};
@@ -76,6 +87,10 @@ pub enum Outcome {
     Dead(String),
     /// Failed for now; the words say why, for the log and the agent.
     Retry(String),
+    /// Failed until an admin acts (the provider refused the access token): tried again
+    /// only after the longest wait, so a fixed token and a restart send what waited
+    /// without hammering the provider meanwhile. The words are the admin's to-do.
+    WaitForAdmin(String),
 }
 
 /// Runs until `stop` is cancelled: claims due replies, sends them, marks them.
@@ -100,6 +115,13 @@ pub async fn run(
         run_id: run_id(),
         claims: AtomicU64::new(0),
     };
+    // A start is how an admin applies a fixed config (a new access token): what waited
+    // goes now, not after the rest of its wait.
+    match sender.hub.outbox_retry_waiting_now(now_ms()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("{n} chat replies waiting for another try are tried now"),
+        Err(e) => tracing::warn!("the chat outbox could not be read: {e}"),
+    }
     let mut events = sender.hub.subscribe();
     loop {
         let claimed = sender.pass().await;
@@ -223,7 +245,7 @@ impl Sender {
                 }
                 None => self.send(&row).await,
             };
-            if let Outcome::Retry(_) = &outcome {
+            if let Outcome::Retry(_) | Outcome::WaitForAdmin(_) = &outcome {
                 held_back.get_or_insert_with(|| {
                     format!(
                         "waiting for an earlier reply to the same customer (row {})",
@@ -236,11 +258,14 @@ impl Sender {
     }
 
     async fn send(&self, row: &OutboxRow) -> Outcome {
-        let request = match request_for(&self.accounts, row) {
+        let request = match request_for(&self.hub, &self.accounts, row).await {
             Ok(r) => r,
             Err(outcome) => return outcome,
         };
-        let mut builder = self.client.post(&request.url);
+        let mut builder = self
+            .client
+            .post(&request.url)
+            .header("Idempotency-Key", idempotency_key(row));
         builder = match &request.auth {
             Auth::Bearer(token) => builder.bearer_auth(token.expose()),
             Auth::Basic { user, password } => builder.basic_auth(user, Some(password.expose())),
@@ -289,6 +314,17 @@ impl Sender {
                     .outbox_mark_retry(row.id, &row.attempt_id, now_ms() + millis(wait), error)
                     .await
             }
+            Outcome::WaitForAdmin(error) => {
+                let wait = self.settings.longest_retry;
+                tracing::warn!(
+                    row = row.id,
+                    attempts = row.attempts,
+                    "a chat reply is tried again in {wait:?}: {error}"
+                );
+                self.hub
+                    .outbox_mark_retry(row.id, &row.attempt_id, now_ms() + millis(wait), error)
+                    .await
+            }
         };
         match marked {
             Ok(true) => {}
@@ -323,18 +359,45 @@ struct Reply {
     from: Option<String>,
     #[serde(default)]
     text: String,
+    /// The file an agent sent (`chat::files::attachment_json`), if any.
+    #[serde(default)]
+    attachment: Option<crate::chat::files::StoredAttachment>,
 }
 
-/// The provider's request for `row`, or why there is none.
-pub fn request_for(
+/// The provider's request for `row`, or why there is none. A file goes as a link on
+/// `chat.public-url` that the provider fetches, signed now for a day: signed when sent,
+/// not when queued, so a reply that waited (a provider down, a restart) still carries a
+/// link that works.
+pub async fn request_for(
+    hub: &ChatHub,
     accounts: &ChannelAccounts,
     row: &OutboxRow,
 ) -> Result<ProviderRequest, Outcome> {
+    use crate::chat::file_links::{FileLink, PROVIDER_LINK_SECS};
     let reply: Reply = serde_json::from_str(&row.payload).map_err(|e| {
         Outcome::Dead(format!(
             "the reply could not be read ({e}); it was not sent"
         ))
     })?;
+    let file = match &reply.attachment {
+        None => None,
+        Some(a) => {
+            let public_url = accounts.public_url.as_deref().ok_or_else(|| {
+                Outcome::Retry(
+                    "`chat.public-url` is not in the config file, so the file waits (the \
+                     provider fetches it from there); add it and restart"
+                        .into(),
+                )
+            })?;
+            let key = hub.link_key().await.map_err(Outcome::Retry)?;
+            let expires = now_ms() / 1000 + PROVIDER_LINK_SECS;
+            Some(FileLink {
+                url: format!("{public_url}{}", key.link(a.id, expires)),
+                name: a.name.clone(),
+                content_type: a.content_type.clone(),
+            })
+        }
+    };
     // The config is read at start: a channel added to it (and a restart) sends what
     // waited, so a missing account is a wait, not a refusal.
     let missing = |key: &str| {
@@ -348,21 +411,38 @@ pub fn request_for(
                 .whatsapp
                 .as_ref()
                 .ok_or_else(|| missing("whatsapp"))?;
-            Ok(whatsapp::reply(account, &reply.to, &reply.text))
+            Ok(match &file {
+                Some(file) => whatsapp::file_reply(account, &reply.to, &reply.text, file),
+                None => whatsapp::reply(account, &reply.to, &reply.text),
+            })
         }
         Channel::Facebook => {
             let account = accounts
                 .facebook
                 .as_ref()
                 .ok_or_else(|| missing("facebook"))?;
-            Ok(facebook::reply(account, &reply.to, &reply.text))
+            match &file {
+                // Messenger takes a text or an attachment per message: the hub's files
+                // carry no text, so this is a payload written otherwise; say so rather
+                // than drop the words.
+                Some(_) if !reply.text.is_empty() => Err(Outcome::Dead(
+                    "Messenger sends a file or a text in one message, not both; send the \
+                     text as a reply of its own"
+                        .into(),
+                )),
+                Some(file) => Ok(facebook::file_reply(account, &reply.to, file)),
+                None => Ok(facebook::reply(account, &reply.to, &reply.text)),
+            }
         }
         Channel::Sms => {
             let account = accounts.sms.as_ref().ok_or_else(|| missing("sms"))?;
             let from = reply.from.filter(|f| !f.is_empty()).ok_or_else(|| {
                 Outcome::Dead("the SMS reply names no office number to send from".into())
             })?;
-            Ok(twilio_sms::reply(account, &from, &reply.to, &reply.text))
+            Ok(match &file {
+                Some(file) => twilio_sms::file_reply(account, &from, &reply.to, &reply.text, file),
+                None => twilio_sms::reply(account, &from, &reply.to, &reply.text),
+            })
         }
         Channel::LiveChat => Err(Outcome::Dead(
             "a live-chat reply goes to the visitor's socket, not through a provider".into(),
@@ -370,21 +450,86 @@ pub fn request_for(
     }
 }
 
-/// A provider's answer as an outcome: 2xx sent; 408, 429 and 5xx (and anything else)
-/// tried again; other 4xx dead, with the provider's own words when it gave some.
+/// A provider's answer as an outcome: 2xx sent; a refused access token waits for the
+/// admin; Meta's rate, spam and temporary errors, Twilio's 20429, 408, 429 and 5xx (and
+/// anything else) tried again; other 4xx dead, with the provider's own words when it gave
+/// some.
+///
+/// Meta answers most errors 400 whatever they mean, so its `error.code` decides, not the
+/// status (the Graph API's error handling guide and the WhatsApp Cloud API's error codes):
+/// 1 (API Unknown) and 2 (API Service) are temporary; 4 (too many calls), 80007 (the
+/// business account's rate limit), 130429 (throughput), 131048 (spam rate limit) and
+/// 131056 (the pair rate to one customer) are limits that pass; 190 is an access token
+/// expired or revoked.
 pub fn classify(provider: &str, status: u16, body: &str) -> Outcome {
+    if (200..=299).contains(&status) {
+        return Outcome::Sent;
+    }
+    let code = error_code(body);
+    let meta = matches!(provider, "WhatsApp" | "Messenger");
+    let words = || provider_words(body);
+    match code {
+        Some(190) if meta => {
+            let (token, key) = if provider == "WhatsApp" {
+                ("WhatsApp access token", "chat.whatsapp.access-token")
+            } else {
+                (
+                    "Messenger page access token",
+                    "chat.facebook.page-access-token",
+                )
+            };
+            return Outcome::WaitForAdmin(format!(
+                "the {token} was refused; set a new one in the config file and restart; the \
+                 reply waits (`{key}`; {provider} answered {status}: {})",
+                words()
+            ));
+        }
+        Some(c) if meta && META_LIMITS.contains(&c) => {
+            return Outcome::Retry(format!(
+                "{provider} is limiting how fast it takes messages ({status}, code {c}): {}; \
+                 trying again later",
+                words()
+            ));
+        }
+        Some(c) if meta && META_TEMPORARY.contains(&c) => {
+            return Outcome::Retry(format!(
+                "{provider} had a temporary problem ({status}, code {c}): {}; trying again later",
+                words()
+            ));
+        }
+        Some(TWILIO_TOO_MANY_REQUESTS) if provider == "Twilio" => {
+            return Outcome::Retry(format!(
+                "{provider} is limiting how fast it takes messages ({status}, code \
+                 {TWILIO_TOO_MANY_REQUESTS}): {}; trying again later",
+                words()
+            ));
+        }
+        _ => {}
+    }
     match status {
-        200..=299 => Outcome::Sent,
         408 | 429 => Outcome::Retry(format!("{provider} answered {status}; trying again later")),
         400..=499 => Outcome::Dead(format!(
             "{provider} refused the reply ({status}): {}",
-            provider_words(body)
+            words()
         )),
-        _ => Outcome::Retry(format!(
-            "{provider} answered {status}: {}",
-            provider_words(body)
-        )),
+        _ => Outcome::Retry(format!("{provider} answered {status}: {}", words())),
     }
+}
+
+/// Meta's error codes for limits that pass with time.
+const META_LIMITS: [i64; 5] = [4, 80007, 130429, 131048, 131056];
+/// Meta's error codes for its own temporary trouble.
+const META_TEMPORARY: [i64; 2] = [1, 2];
+/// Twilio's "Too Many Requests".
+const TWILIO_TOO_MANY_REQUESTS: i64 = 20429;
+
+/// The provider's error code: Meta's `error.code`, Twilio's `code` (a number, or a number
+/// written as a string).
+fn error_code(body: &str) -> Option<i64> {
+    let json: serde_json::Value = serde_json::from_str(body).ok()?;
+    let code = json.pointer("/error/code").or_else(|| json.get("code"))?;
+    code.as_i64()
+        .or_else(|| code.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 /// The provider's error message: Meta's `error.message`, Twilio's `message`, else the
@@ -403,6 +548,17 @@ fn provider_words(body: &str) -> String {
         cut = "no reason given".into();
     }
     cut
+}
+
+/// The `Idempotency-Key` of every request for `row`: the same on each try of that row,
+/// different for every other reply. None of the three providers documents honouring it on
+/// its send API; it is there for a gateway in between that does (see the module's doc).
+pub fn idempotency_key(row: &OutboxRow) -> String {
+    format!(
+        "switchboard-outbox-{}-{}",
+        row.id,
+        row.message_id.unwrap_or(0)
+    )
 }
 
 /// The wait before the next try after `attempts` tries: 1 s, 2 s, 4 s, … capped.
@@ -495,5 +651,129 @@ mod tests {
             Outcome::Retry(_)
         ));
         assert_eq!(classify("Messenger", 200, "{}"), Outcome::Sent);
+    }
+
+    /// Meta answers its limits 400 (sometimes 429): each code in the shape the Graph API
+    /// sends it is tried again, with Meta's words.
+    #[test]
+    fn metas_rate_spam_and_temporary_errors_are_retried_whatever_the_status() {
+        let bodies = [
+            (
+                400,
+                r#"{"error":{"message":"(#130429) Rate limit hit","type":"OAuthException","code":130429,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because there were too many messages sent from this phone number in a short period of time"},"error_subcode":2494055,"fbtrace_id":"Az8or2yhqkZfEZ-_4Qn_Bam"}}"#,
+                "(#130429) Rate limit hit",
+            ),
+            (
+                400,
+                r#"{"error":{"message":"(#131056) (Business Account, Consumer Account) pair rate limit hit","type":"OAuthException","code":131056,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time."},"fbtrace_id":"AvHb1TqCQ7EoXn3Bns4sEz5"}}"#,
+                "pair rate limit hit",
+            ),
+            (
+                400,
+                r#"{"error":{"message":"(#131048) Spam rate limit hit","type":"OAuthException","code":131048,"error_data":{"messaging_product":"whatsapp","details":"Message failed to send because there are restrictions on how many messages can be sent from this phone number. This may be because too many previous messages were blocked or flagged as spam."},"fbtrace_id":"A1pGk2b7rTqz0c9fPq3wXyZ"}}"#,
+                "(#131048) Spam rate limit hit",
+            ),
+            (
+                400,
+                r#"{"error":{"message":"(#80007) There have been too many calls to this WhatsApp Business account. Wait a bit and try again.","type":"OAuthException","code":80007,"fbtrace_id":"AbCdEfGhIjKlMnOpQrStUvW"}}"#,
+                "(#80007) There have been too many calls",
+            ),
+            (
+                400,
+                r#"{"error":{"message":"(#4) Application request limit reached","type":"OAuthException","is_transient":true,"code":4,"fbtrace_id":"H2qcJ4bQ0nV"}}"#,
+                "(#4) Application request limit reached",
+            ),
+            (
+                429,
+                r#"{"error":{"message":"(#4) Application request limit reached","type":"OAuthException","is_transient":true,"code":4,"fbtrace_id":"H2qcJ4bQ0nV"}}"#,
+                "(#4) Application request limit reached",
+            ),
+            (
+                400,
+                r#"{"error":{"message":"An unexpected error has occurred. Please retry your request later.","type":"OAuthException","is_transient":true,"code":2,"fbtrace_id":"ADhq7c3sVbE"}}"#,
+                "Please retry your request later",
+            ),
+            (
+                400,
+                r#"{"error":{"message":"An unknown error has occurred.","type":"OAuthException","code":1,"error_subcode":99,"fbtrace_id":"AyX3bQ9d0Ws"}}"#,
+                "An unknown error has occurred.",
+            ),
+        ];
+        for provider in ["WhatsApp", "Messenger"] {
+            for (status, body, words) in bodies {
+                match classify(provider, status, body) {
+                    Outcome::Retry(w) => {
+                        assert!(w.contains(words), "{provider} {status}: {w}");
+                        assert!(w.contains("trying again later"), "{w}");
+                    }
+                    other => panic!("{provider} {status} {body}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_access_token_waits_for_the_admin_with_words_saying_what_to_do() {
+        let expired = r#"{"error":{"message":"Error validating access token: Session has expired on Tuesday, 12-Mar-24 10:00:00 PDT. The current time is Wednesday, 13-Mar-24 02:00:00 PDT.","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"AbZx19q2LkE"}}"#;
+        let invalid = r#"{"error":{"message":"Invalid OAuth access token - Cannot parse access token","type":"OAuthException","code":190,"fbtrace_id":"Ag6RmBq0xQ1"}}"#;
+        for (status, body) in [(401, expired), (400, invalid)] {
+            let Outcome::WaitForAdmin(words) = classify("WhatsApp", status, body) else {
+                panic!("{status}: {:?}", classify("WhatsApp", status, body));
+            };
+            assert!(
+                words.starts_with(
+                    "the WhatsApp access token was refused; set a new one in the config file \
+                     and restart; the reply waits"
+                ),
+                "{words}"
+            );
+            assert!(words.contains("chat.whatsapp.access-token"), "{words}");
+        }
+        let Outcome::WaitForAdmin(words) = classify("Messenger", 400, invalid) else {
+            panic!("Messenger's refused token is not a wait for the admin");
+        };
+        assert!(
+            words.starts_with("the Messenger page access token was refused"),
+            "{words}"
+        );
+        assert!(words.contains("Cannot parse access token"), "{words}");
+    }
+
+    #[test]
+    fn twilios_too_many_requests_is_retried_and_its_other_refusals_are_not() {
+        let too_many = r#"{"code": 20429, "message": "Too Many Requests", "more_info": "https://www.twilio.com/docs/errors/20429", "status": 429}"#;
+        for status in [429, 400] {
+            assert!(
+                matches!(classify("Twilio", status, too_many), Outcome::Retry(w) if w.contains("20429")),
+                "{status}"
+            );
+        }
+        // Twilio's codes are its own: a Meta code number in a Twilio refusal means nothing.
+        let refused = r#"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400}"#;
+        assert!(matches!(
+            classify("Twilio", 400, refused),
+            Outcome::Dead(w) if w.contains("unsubscribed recipient")
+        ));
+    }
+
+    #[test]
+    fn the_idempotency_key_is_the_rows_own() {
+        let row = |id, message_id| OutboxRow {
+            id,
+            message_id,
+            channel: Channel::WhatsApp,
+            payload: "{}".into(),
+            attempts: 1,
+            attempt_id: "a".into(),
+        };
+        assert_eq!(
+            idempotency_key(&row(7, Some(42))),
+            "switchboard-outbox-7-42"
+        );
+        assert_eq!(idempotency_key(&row(7, None)), "switchboard-outbox-7-0");
+        assert_ne!(
+            idempotency_key(&row(8, Some(42))),
+            idempotency_key(&row(7, Some(42)))
+        );
     }
 }

@@ -91,6 +91,22 @@ pub fn reply(account: &TwilioAccount, from: &str, to: &str, text: &str) -> Provi
     }
 }
 
+/// The Messages API request sending `file` (as an MMS) and `text` (which may be empty)
+/// from the office's number `from` to `to`. Twilio fetches `MediaUrl` itself.
+pub fn file_reply(
+    account: &TwilioAccount,
+    from: &str,
+    to: &str,
+    text: &str,
+    file: &crate::chat::file_links::FileLink,
+) -> ProviderRequest {
+    let mut request = reply(account, from, to, text);
+    if let Body::Form(pairs) = &mut request.body {
+        pairs.push(("MediaUrl".into(), file.url.clone()));
+    }
+    request
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,10 @@
 //! 2. the size: over `BODY_LIMIT` → 413;
 //! 3. the signature over the raw body (`signature`), in constant time: wrong or missing
 //!    → 401;
-//! 4. the whole body parsed (`whatsapp`, `facebook`, `twilio_sms`): malformed → 400, and
-//!    every message checked against the hub's limits: one too long → 413;
+//! 4. the whole body parsed (`whatsapp`, `facebook`, `twilio_sms`): malformed → 400; a
+//!    media link that is not https left out and said in the message's text instead
+//!    (`https_media_only`); every message checked against the hub's limits: one too long
+//!    → 413;
 //! 5. each message to `ChatHub::receive` with the provider's message id, so a webhook
 //!    the provider retries is stored once. A store failure answers 500 and the provider
 //!    retries; what was stored before it is recognised by its id.
@@ -178,6 +180,7 @@ async fn receive(
             vec![twilio_sms::parse(&pairs).map_err(malformed)?]
         }
     };
+    let messages: Vec<ProviderMessage> = messages.into_iter().map(https_media_only).collect();
     // Every message passes before any is stored.
     for m in &messages {
         let chars = m.text.chars().count();
@@ -241,6 +244,50 @@ async fn receive(
     })
 }
 
+/// What an agent reads in place of a provider's media link that is not https.
+pub const LINK_NOT_HTTPS: &str =
+    "(a file the provider sent with a link that is not https: not shown)";
+
+/// `m` with only the media whose link is https (or that has no link: WhatsApp's media
+/// ids): the agents' pages show a provider's link as a link to click, and a link from a
+/// webhook is the sender's text as far as the browser is concerned (`javascript:`, a
+/// plain-http page on the way). Each other one is left out of the attachment and said in
+/// the text instead (`LINK_NOT_HTTPS`), so the agent still knows a file came.
+pub fn https_media_only(mut m: ProviderMessage) -> ProviderMessage {
+    let Some(serde_json::Value::Array(media)) = m.attachment.take() else {
+        return m;
+    };
+    let (kept, dropped): (Vec<_>, Vec<_>) =
+        media.into_iter().partition(|item| match item.get("url") {
+            Some(serde_json::Value::String(url)) => is_https_link(url),
+            Some(serde_json::Value::Null) | None => true,
+            Some(_) => false,
+        });
+    for _ in &dropped {
+        if !m.text.is_empty() {
+            m.text.push('\n');
+        }
+        m.text.push_str(LINK_NOT_HTTPS);
+    }
+    m.attachment = (!kept.is_empty()).then_some(serde_json::Value::Array(kept));
+    m
+}
+
+/// Whether `url` is an https link a browser reads as written: `https://` (any case), a
+/// host, and no spaces, control characters or backslashes (which browsers rewrite).
+pub fn is_https_link(url: &str) -> bool {
+    let Some(scheme) = url.get(..8) else {
+        return false;
+    };
+    let rest = &url[8..];
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    scheme.eq_ignore_ascii_case("https://")
+        && !host.is_empty()
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+}
+
 fn inbound(channel: Channel, m: ProviderMessage) -> Inbound {
     Inbound {
         channel,
@@ -288,4 +335,75 @@ fn refused(e: SignatureError) -> AppError {
 
 fn malformed(e: Malformed) -> AppError {
     AppError::BadRequest(format!("{e}; nothing was stored"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_links_with_a_host_count_as_https() {
+        for ok in [
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+            "HTTPS://scontent.xx.fbcdn.net/v/t1.15752-9/a.jpg?_nc_cat=1",
+            "https://example.com",
+        ] {
+            assert!(is_https_link(ok), "{ok}");
+        }
+        for bad in [
+            "http://example.com/a.jpg",
+            "javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "//example.com/a.jpg",
+            "https:/example.com",
+            "https://",
+            "https:///a.jpg",
+            " https://example.com",
+            "https://example.com/a b.jpg",
+            "https://example.com\\@evil.test/",
+            "https://example.com/\u{0}",
+            "ftp://example.com/a.jpg",
+            "",
+        ] {
+            assert!(!is_https_link(bad), "{bad:?}");
+        }
+    }
+
+    fn message(text: &str, attachment: Option<serde_json::Value>) -> ProviderMessage {
+        ProviderMessage {
+            customer: "+16465550123".into(),
+            office_address: "+12605550100".into(),
+            contact_name: None,
+            text: text.into(),
+            attachment,
+            provider_id: "SM1".into(),
+            reply_via: None,
+        }
+    }
+
+    #[test]
+    fn a_media_link_that_is_not_https_becomes_words_and_the_rest_is_kept() {
+        let media = serde_json::json!([
+            {"url": "http://example.com/a.jpg", "content_type": "image/jpeg"},
+            {"url": "https://example.com/b.jpg", "content_type": "image/jpeg"},
+            {"id": "1046239480374823", "content_type": "image/png"},
+            {"kind": "fallback", "url": null},
+        ]);
+        let m = https_media_only(message("Here you go", Some(media)));
+        assert_eq!(m.text, format!("Here you go\n{LINK_NOT_HTTPS}"));
+        assert_eq!(
+            m.attachment,
+            Some(serde_json::json!([
+                {"url": "https://example.com/b.jpg", "content_type": "image/jpeg"},
+                {"id": "1046239480374823", "content_type": "image/png"},
+                {"kind": "fallback", "url": null},
+            ]))
+        );
+        // Only unsafe links: no attachment left, the words say what came.
+        let only = serde_json::json!([{"url": "javascript:alert(1)"}]);
+        let m = https_media_only(message("", Some(only)));
+        assert_eq!((m.text.as_str(), m.attachment), (LINK_NOT_HTTPS, None));
+        // Nothing to check: unchanged.
+        assert_eq!(https_media_only(message("Hi", None)), message("Hi", None));
+    }
 }

@@ -79,6 +79,8 @@ struct Text {
     body: String,
 }
 
+/// A customer's media. Newer webhooks also carry a `url`; it is not read: Meta serves it
+/// only with the access token, so it is no link an agent's browser could open.
 #[derive(Deserialize)]
 struct Media {
     id: String,
@@ -166,6 +168,43 @@ pub fn reply(account: &WhatsAppAccount, to: &str, text: &str) -> ProviderRequest
         "to": to.trim_start_matches('+'),
         "type": "text",
         "text": {"preview_url": false, "body": text},
+    });
+    ProviderRequest {
+        url: format!("{}/{}/messages", account.api_url, account.phone_number_id),
+        auth: Auth::Bearer(account.access_token.clone()),
+        body: Body::Json(body),
+    }
+}
+
+/// The images WhatsApp shows as a picture; any other file goes as a document.
+const WHATSAPP_IMAGES: &[&str] = &["image/jpeg", "image/png"];
+
+/// The Graph API request sending `file` to `to`, the agent's `text` (if any) as its
+/// caption: an image message for a JPEG or PNG, a document (with its file name) for
+/// anything else. WhatsApp fetches `file.url` itself.
+pub fn file_reply(
+    account: &WhatsAppAccount,
+    to: &str,
+    text: &str,
+    file: &crate::chat::file_links::FileLink,
+) -> ProviderRequest {
+    let (kind, mut media) = if file.is_image_of(WHATSAPP_IMAGES) {
+        ("image", serde_json::json!({"link": file.url}))
+    } else {
+        (
+            "document",
+            serde_json::json!({"link": file.url, "filename": file.name}),
+        )
+    };
+    if !text.is_empty() {
+        media["caption"] = text.into();
+    }
+    let body = serde_json::json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to.trim_start_matches('+'),
+        "type": kind,
+        kind: media,
     });
     ProviderRequest {
         url: format!("{}/{}/messages", account.api_url, account.phone_number_id),

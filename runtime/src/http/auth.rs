@@ -24,17 +24,20 @@
 mod clock;
 mod guard;
 mod own_password;
+mod plan_sessions;
 mod session_cookie;
 mod throttle;
 
 pub use clock::Clock;
 pub use guard::{SignedInAdmin, SignedInPerson, guard};
+pub use plan_sessions::end_sessions_outside_the_plan;
 pub use session_cookie::COOKIE_NAME;
 pub use throttle::{MAX_FAILURES, WINDOW as THROTTLE_WINDOW};
 
 use super::{AppError, AppState, time};
 use crate::sqlite_store::SessionOwner;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::header::{CACHE_CONTROL, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -241,18 +244,29 @@ async fn read_sign_in<T: DeserializeOwned>(
     request: Request,
     example: &str,
 ) -> Result<(IpAddr, T), AppError> {
-    let (parts, body) = request.into_parts();
-    guard::check_origin(&parts.headers, state.auth.settings.tls)?;
-    let bytes = axum::body::to_bytes(body, super::BODY_LIMIT as usize)
+    guard::check_origin(request.headers(), state.auth.settings.tls)?;
+    let ip = client_ip(request.extensions());
+    // Read within the router's body limit, which a body without a declared length
+    // meets only here.
+    let bytes = Bytes::from_request(request, &())
         .await
-        .map_err(|e| AppError::BadRequest(format!("cannot read the sign-in request: {e}")))?;
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::TooLarge(format!(
+                    "a sign-in is at most {} bytes: send only JSON like {example}",
+                    super::BODY_LIMIT
+                ))
+            } else {
+                AppError::BadRequest(format!("cannot read the sign-in request: {rejection}"))
+            }
+        })?;
     let Json(body) = Json::<T>::from_bytes(&bytes).map_err(|e| {
         AppError::BadRequest(format!(
             "a sign-in is JSON like {example}: {}",
             e.body_text()
         ))
     })?;
-    Ok((client_ip(&parts.extensions), body))
+    Ok((ip, body))
 }
 
 async fn admin_login(
@@ -291,16 +305,21 @@ async fn sign_in(
     auth.begin_password_check(ip, now)?;
     // A person counts only as an extension of the running plan: a password left in the
     // store for an extension since removed opens nothing, as for the phones
-    // (`plan_users`). Looked up once, so the answer names whom the check was for.
+    // (`plan_users`). The password stays (an admin who takes an extension out and puts
+    // it back does not make its person set a new one); it is checked all the same, so
+    // that only whoever knows it learns the extension is out of the plan, and anyone
+    // else gets the one answer every wrong guess gets.
     let whose = Whose::of(state, &owner);
-    let stored = match whose {
-        Some(_) => stored_hash(state, &owner).await?,
-        None => None,
-    };
+    let stored = stored_hash(state, &owner).await?;
     let right = password_matches(&auth, stored, password).await?;
-    let Some(whose) = whose.filter(|_| right) else {
+    if !right {
         auth.password_wrong(ip, &owner);
         return Err(wrong_password(&owner));
+    }
+    let Some(whose) = whose else {
+        // The right password, still counted as a failure: it opens nothing.
+        auth.password_wrong(ip, &owner);
+        return Err(not_in_the_plan(&owner));
     };
     auth.password_right(ip);
     let token = Token::fresh().map_err(|e| {
@@ -363,6 +382,18 @@ fn wrong_password(owner: &SessionOwner) -> AppError {
                                     password with `switchboard user set-password`"
             .to_string(),
     })
+}
+
+/// The refusal of a person who gave their right password but whose extension the
+/// running plan does not define (taken out by a reload, or never there).
+fn not_in_the_plan(owner: &SessionOwner) -> AppError {
+    let extension = match owner {
+        SessionOwner::Person(extension) | SessionOwner::Admin(extension) => extension,
+    };
+    AppError::Forbidden(format!(
+        "{extension} is not an extension of the running plan; ask the admin to add it \
+         back (your web password is kept and works again once it is)"
+    ))
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {

@@ -16,7 +16,7 @@ mod api_error;
 mod call;
 mod conversations;
 mod events;
-mod files;
+pub(super) mod files;
 mod inputs;
 mod sms;
 mod templates;

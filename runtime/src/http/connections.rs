@@ -8,6 +8,9 @@
 //! whole request head within `header_read_timeout` — the first request and every later
 //! one on a kept-alive connection alike, so an idle connection also ends.
 
+// The source a connection counts against: an IPv4 address, or an IPv6 /64, since one
+// IPv6 host can pick any address in its /64.
+use crate::ip_source::source_of;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::server::conn::http1;
@@ -15,7 +18,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -259,18 +262,6 @@ impl Drop for Slot {
                 open.per_source.remove(&self.source);
             }
         }
-    }
-}
-
-/// The source a connection counts against: an IPv4 address, or an IPv6 /64, since one
-/// IPv6 host can pick any address in its /64.
-fn source_of(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & (u128::MAX << 64))),
-        },
     }
 }
 

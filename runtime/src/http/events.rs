@@ -43,6 +43,9 @@ pub struct LiveSession {
     pub token_sha256: String,
     /// Milliseconds since the Unix epoch.
     pub expires_ms: u64,
+    /// A person's extension (`None` for an admin): the session opens nothing once the
+    /// running plan no longer defines it, so the stream ends at the reload that took it.
+    pub person: Option<String>,
 }
 
 /// Whether `session` still opens anything: not expired by the server's clock and still
@@ -50,7 +53,7 @@ pub struct LiveSession {
 /// cannot answer counts as ended: a stream must not outlive a session it cannot see.
 pub(super) async fn session_is_live(state: &AppState, session: &LiveSession) -> bool {
     let now = state.auth.settings().clock.now_ms();
-    if now >= session.expires_ms {
+    if now >= session.expires_ms || out_of_the_plan(state, session) {
         return false;
     }
     let digest = session.token_sha256.clone();
@@ -63,12 +66,37 @@ pub(super) async fn session_is_live(state: &AppState, session: &LiveSession) -> 
     )
 }
 
-/// Completes when `session` expires by the server's clock (never before; a session
-/// ended sooner is `session_is_live`'s to find).
+/// Completes when `session` expires by the server's clock, or when a reload takes a
+/// person's extension out of the plan (a session ended in the store is
+/// `session_is_live`'s to find).
 pub(super) async fn session_ended(state: &AppState, session: &LiveSession) {
     let now = state.auth.settings().clock.now_ms();
     let left = session.expires_ms.saturating_sub(now);
-    tokio::time::sleep(Duration::from_millis(left)).await;
+    let expired = tokio::time::sleep(Duration::from_millis(left));
+    if session.person.is_none() {
+        return expired.await;
+    }
+    // Subscribed before the first look, so a reload between the two is not missed.
+    let mut versions = state.plans.versions();
+    let left_the_plan = async {
+        while !out_of_the_plan(state, session) {
+            if versions.changed().await.is_err() {
+                // The holder is gone, and with it the server: only expiry is left.
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = expired => {}
+        () = left_the_plan => {}
+    }
+}
+
+/// Whether `session` is a person's whose extension the running plan no longer defines.
+fn out_of_the_plan(state: &AppState, session: &LiveSession) -> bool {
+    session.person.as_deref().is_some_and(|extension| {
+        super::auth::SignedInPerson::in_plan(&state.plans.plan(), extension).is_none()
+    })
 }
 
 pub fn routes() -> Router<AppState> {

@@ -6,7 +6,7 @@
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// The largest request body accepted by routes that do not carry plan text.
 pub const BODY_LIMIT: u64 = 16 * 1024;
@@ -29,7 +29,7 @@ const PLAN_TEXT_ROUTES: &[&str] = &[
 
 /// The body limit of a request to `path`.
 pub fn body_limit(path: &str) -> u64 {
-    if path.starts_with("/api/chat/conversations/") && path.ends_with("/files") {
+    if is_file_upload(path) {
         crate::chat::file_types::MAX_FILE_BYTES as u64
     } else if path.starts_with("/webhooks/") {
         crate::chat_channels::webhooks::BODY_LIMIT
@@ -38,6 +38,32 @@ pub fn body_limit(path: &str) -> u64 {
     } else {
         BODY_LIMIT
     }
+}
+
+/// Whether `path` takes a file's raw bytes: a customer conversation's or a team
+/// thread's `…/files`.
+fn is_file_upload(path: &str) -> bool {
+    (path.starts_with("/api/chat/conversations/") || path.starts_with("/api/team/threads/"))
+        && path.ends_with("/files")
+}
+
+/// The 413 of a body of `declared` bytes to `path`, whose limit is `limit`: JSON naming
+/// the limit and what to send instead.
+fn too_large(path: &str, declared: u64, limit: u64) -> Response {
+    let fix = if limit == EDITOR_BODY_LIMIT {
+        "a plan file may be at most 1 MB; split a larger plan into several files"
+    } else if is_file_upload(path) {
+        "files up to 10 MB can be sent; send a smaller one, or a link to it in a message"
+    } else if path.starts_with("/webhooks/") {
+        "this is the provider's webhook; its messages are far smaller, so this is not one"
+    } else {
+        "send a smaller body; a file goes to a conversation with POST \
+         /api/chat/conversations/{id}/files, a plan file with PUT /api/files/{name}"
+    };
+    super::error_json::answer(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("this request's body is {declared} bytes and {path} takes at most {limit}; {fix}"),
+    )
 }
 
 /// The status page is one document with an inline `<style>` and no script, image, font or
@@ -72,20 +98,15 @@ pub async fn strict_transport_security(mut response: Response) -> Response {
 /// its route's `body_limit` with 413 before any handler runs.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let limit = body_limit(request.uri().path());
-    let too_large = request
+    let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .is_some_and(|n| n > limit);
-    let mut response = if too_large {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request bodies are limited to {limit} bytes\n"),
-        )
-            .into_response()
-    } else {
-        next.run(request).await
+        .filter(|n| *n > limit);
+    let mut response = match declared {
+        Some(n) => too_large(request.uri().path(), n, limit),
+        None => next.run(request).await,
     };
     let headers = response.headers_mut();
     for (name, value) in HEADERS {

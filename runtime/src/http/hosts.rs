@@ -12,7 +12,7 @@
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -129,12 +129,11 @@ pub async fn check_host(
     match host {
         Some(h) if names.allows(&h) => next.run(request).await,
         Some(h) => refuse(&h),
-        None => (
+        None => super::error_json::answer(
             StatusCode::BAD_REQUEST,
-            "this request has no Host header; the Switchboard API answers only to its \
-             configured names (the `http-names` setting)\n",
-        )
-            .into_response(),
+            "this request has no Host header; send one: the Switchboard API answers only to \
+             its configured names (the `http-names` setting)",
+        ),
     }
 }
 
@@ -153,16 +152,15 @@ fn refuse(host: &str) -> Response {
             shown.as_str()
         }
     });
-    (
+    super::error_json::answer(
         StatusCode::MISDIRECTED_REQUEST,
         format!(
             "this Switchboard does not answer to the name `{shown}`. If that is its name, \
              add it to the setting `http-names` (the flag --http-names {name}, or \
              `http-names: {name}` in the config file). Unknown names are refused so that \
-             a web page cannot reach the API through DNS rebinding.\n"
+             a web page cannot reach the API through DNS rebinding."
         ),
     )
-        .into_response()
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //!
 //! Both are open, without a session: a visitor is anonymous. What guards the socket:
 //! the page's `Origin` must be one the config lists (`origin`, else 403 before the
-//! upgrade); an address opening too many sockets, or blocked by an agent, is refused
-//! with an `error` frame; a visitor sending too much or too fast is refused per message
+//! upgrade); an address opening too many sockets or starting too many new visitors, or
+//! blocked by an agent, is refused with an `error` frame; a visitor, or their address
+//! across all its visitors, sending too much or too fast is refused per message
 //! (`limits`). Nothing refused reaches the hub. One socket's life is `session`, opened
 //! by `hello`; its frames are `frames`; who the visitor is, `visitor`; the hub as the
 //! socket uses it, `desk`.
@@ -40,10 +41,12 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct LiveChat {
     config: LivechatConfig,
-    /// Messages per visitor id, across the visitor's sockets.
-    messages: Mutex<Window<String>>,
+    /// Messages per visitor id (across the visitor's sockets) and per address.
+    messages: Mutex<limits::MessageLimits>,
     /// Sockets opened per address.
     connections: Mutex<Window<IpAddr>>,
+    /// New visitor tokens given per address.
+    new_visitors: Mutex<Window<IpAddr>>,
     /// Sockets open now per address; each `OpenSocket` gives its place back when dropped.
     open: Mutex<limits::OpenSockets>,
 }
@@ -52,8 +55,9 @@ impl LiveChat {
     fn new(config: LivechatConfig) -> LiveChat {
         LiveChat {
             config,
-            messages: Mutex::new(limits::message_window()),
+            messages: Mutex::default(),
             connections: Mutex::new(limits::connection_window()),
+            new_visitors: Mutex::new(limits::new_visitor_window()),
             open: Mutex::default(),
         }
     }
@@ -73,9 +77,21 @@ impl LiveChat {
         window.admit(&address, now)
     }
 
-    fn admit_message(&self, visitor_id: &str, now: Instant) -> Result<(), Duration> {
-        let mut window = self.messages.lock().unwrap_or_else(|p| p.into_inner());
-        window.admit(&visitor_id.to_string(), now)
+    fn admit_new_visitor(&self, address: IpAddr, now: Instant) -> Result<(), Duration> {
+        let mut window = self.new_visitors.lock().unwrap_or_else(|p| p.into_inner());
+        window.admit(&address, now)
+    }
+
+    /// The message limits (`limits::MessageLimits::admit`); the words of a refusal.
+    fn admit_message(
+        &self,
+        visitor_id: &str,
+        address: IpAddr,
+        starts_conversation: bool,
+        now: Instant,
+    ) -> Result<(), String> {
+        let mut limits = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+        limits.admit(visitor_id, address, starts_conversation, now)
     }
 }
 

@@ -71,6 +71,18 @@ impl ChatTx<'_> {
             .map_err(self.failed("list the chat templates"))
     }
 
+    /// Template `id`, if there is one.
+    pub fn template(&self, id: i64) -> Result<Option<ChatTemplate>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .prepare_cached(
+                "SELECT id, category, language, title, text, created_by, updated_at
+                 FROM chat_templates WHERE id = ?1",
+            )
+            .and_then(|mut s| s.query_row([id], row).optional())
+            .map_err(self.failed(&format!("read chat template {id}")))
+    }
+
     /// Stores a new template; its id.
     pub fn insert_template(
         &self,

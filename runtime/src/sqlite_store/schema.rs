@@ -8,12 +8,12 @@ use switchboard_core::store::StoreError;
 
 /// The schema version this build reads and writes; the file keeps its own in
 /// `PRAGMA user_version` (0 for a file that has none yet).
-pub const SCHEMA_VERSION: u32 = 12;
+pub const SCHEMA_VERSION: u32 = 13;
 
 /// One function per version: `MIGRATIONS[n]` takes a store from version `n` to `n + 1`.
 /// A released migration is never edited; a change to the schema is a new one.
 const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] = [
-    to_v1, to_v2, to_v3, to_v4, to_v5, to_v6, to_v7, to_v8, to_v9, to_v10, to_v11, to_v12,
+    to_v1, to_v2, to_v3, to_v4, to_v5, to_v6, to_v7, to_v8, to_v9, to_v10, to_v11, to_v12, to_v13,
 ];
 
 /// How long a statement waits for another process's lock before failing. Calls wait on the
@@ -549,6 +549,26 @@ fn to_v12(tx: &Transaction) -> rusqlite::Result<()> {
             updated_at INTEGER NOT NULL CHECK (updated_at >= 0)
         ) STRICT;
         CREATE INDEX contacts_by_email ON contacts (email COLLATE NOCASE);
+        ",
+    )
+}
+
+/// Version 13: each outbox row names its customer (`recipient`, the payload's `to`,
+/// backfilled from it), so a claim can keep one customer's replies in order: a row waits
+/// while an earlier unsent, not-dead row to the same customer is waiting or in flight.
+/// The indexes cover only the unsent rows (sent ones pile up forever): the check looks
+/// earlier rows up by customer, and a claim walks the unsent rows oldest first.
+fn to_v13(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        ALTER TABLE chat_outbox ADD COLUMN recipient TEXT NOT NULL DEFAULT '';
+        UPDATE chat_outbox SET recipient = COALESCE(json_extract(payload, '$.to'), '')
+            WHERE json_valid(payload);
+        CREATE INDEX chat_outbox_unsent_by_recipient
+            ON chat_outbox (channel, recipient, id)
+            WHERE state IN ('pending', 'sending');
+        CREATE INDEX chat_outbox_unsent ON chat_outbox (id)
+            WHERE state IN ('pending', 'sending');
         ",
     )
 }

@@ -122,6 +122,30 @@ impl SqliteStore {
         }
     }
 
+    /// Ends every person's session whose extension is not one of `extensions` (the
+    /// running plan's); the extensions whose sessions ended, sorted. A session ended here
+    /// stays ended when the plan defines the extension again: its person signs in anew.
+    pub fn end_sessions_outside(
+        &mut self,
+        extensions: &std::collections::BTreeSet<String>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.write("end the sessions of extensions not in the plan", |tx| {
+            let signed_in: Vec<String> = tx
+                .prepare("SELECT DISTINCT extension FROM sessions WHERE extension IS NOT NULL")?
+                .query_map([], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut ended: Vec<String> = signed_in
+                .into_iter()
+                .filter(|e| !extensions.contains(e))
+                .collect();
+            ended.sort();
+            for extension in &ended {
+                tx.execute("DELETE FROM sessions WHERE extension = ?1", [extension])?;
+            }
+            Ok(ended)
+        })
+    }
+
     /// Deletes the session stored under `token_sha256`; false when there was none.
     pub fn delete_session(&mut self, token_sha256: &str) -> Result<bool, StoreError> {
         self.write("end a session", |tx| {

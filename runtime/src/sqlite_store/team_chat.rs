@@ -185,6 +185,27 @@ impl ChatTx<'_> {
             .map_err(self.failed("read back a team message"))
     }
 
+    /// The threads with a message carrying chat file `id` (its attachment `{"id": …}`).
+    pub fn team_threads_holding_file(&self, id: i64) -> Result<Vec<TeamThreadRow>, StoreError> {
+        let fail = self.failed(&format!("find the team threads holding chat file {id}"));
+        let mut statement = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {THREAD_COLUMNS} FROM team_threads WHERE id IN (
+                     SELECT thread_id FROM team_messages
+                     WHERE attachment IS NOT NULL
+                       AND (CASE WHEN json_valid(attachment)
+                                  AND json_type(attachment) = 'object'
+                            THEN json_extract(attachment, '$.id') END) = ?1)
+                 ORDER BY id"
+            ))
+            .map_err(self.failed("find the team threads holding a chat file"))?;
+        statement
+            .query_map(params![id], thread_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(fail)
+    }
+
     /// At most `limit` messages of the thread older than `before` (all when `None`),
     /// oldest first.
     pub fn team_messages(

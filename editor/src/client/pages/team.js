@@ -70,7 +70,7 @@ export const teamPage = {
       if (!thread || !thread.last) return;
       ctx.notify.arrived({
         title: thread.kind === 'group' ? `${thread.last.author_name} in ${thread.name}` : `${thread.last.author_name} wrote`,
-        body: thread.last.text || '',
+        body: thread.last.text || (thread.last.attachment ? `sent ${thread.last.attachment.name || 'a file'}` : ''),
         tag: `team-${thread.id}`,
         onClick: () => {
           ctx.show('team');

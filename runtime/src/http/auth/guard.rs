@@ -5,8 +5,9 @@
 //! added under a prefix is covered without being listed:
 //! - open: `/api/login`, `/api/people/login` and `/api/session` (which answer for
 //!   themselves), `/healthz` (for monitoring), the apps (`/`, `/assets/…`, `/client/…`,
-//!   which hold nothing but code and ask for a sign-in), the webhooks and the chat
-//!   widget (outside `/api`, with checks of their own), and anything else, which is a 404;
+//!   which hold nothing but code and ask for a sign-in), the webhooks, the chat widget
+//!   and the signed chat file links `/chat/files/…` (outside `/api`, with checks of their
+//!   own), and anything else, which is a 404;
 //! - the office's people (a session from `/api/people/login`): `/api/me…`,
 //!   `/api/chat/…`, `/api/people…`, `/api/team/…`, `/api/contacts…` — what a person does
 //!   as themself;
@@ -159,6 +160,10 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     let live = LiveSession {
         token_sha256: token.digest(),
         expires_ms: session.expires_ms,
+        person: match &session.owner {
+            SessionOwner::Person(extension) => Some(extension.clone()),
+            SessionOwner::Admin(_) => None,
+        },
     };
     match (&session.owner, door) {
         (SessionOwner::Admin(_), Door::Admins | Door::AdminPage | Door::Anyone)
@@ -312,6 +317,8 @@ mod tests {
             "/api/session",
             "/webhooks/sms",
             "/chat/widget.js",
+            // A signed file link: the signature is its permission (`http/chat_file_link`).
+            "/chat/files/7",
         ] {
             assert_eq!(door(open), Door::Open, "{open}");
         }

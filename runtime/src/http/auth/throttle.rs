@@ -10,8 +10,10 @@
 //! IPv6 addresses count by their /64, which one host or one customer line usually
 //! holds, as the HTTP connection limits do; an IPv4-mapped address counts as IPv4.
 
+// What a failure is counted against: the address, or an IPv6 address's /64.
+use crate::ip_source::source_of;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// Wrong passwords allowed from one address within `WINDOW`.
@@ -93,20 +95,6 @@ impl Throttle {
         {
             self.failures.remove(&oldest);
         }
-    }
-}
-
-/// What a failure is counted against: the address, or an IPv6 address's /64.
-fn source_of(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
     }
 }
 

@@ -9,7 +9,9 @@
 //! call is then in `/api/calls/{call_id}`); 400 for a number that is not one, or that no
 //! route of the running plan takes; 409 when no phone of the person's is registered
 //! (the client then offers a `tel:` link); 503 when the server has no media port free,
-//! is stopping, or runs without SIP.
+//! is stopping, or runs without SIP. What the person hears once they answer (ringback,
+//! the number's early media, the busy tone) and the record every such call leaves, the
+//! declined and unanswered ones too, are `call_back`'s.
 
 use super::{Agent, ChatApiError, ChatJson};
 use crate::call_runner::CallBackRefused;

@@ -127,27 +127,21 @@ pub struct DetailView {
     pub messages: Vec<MessageJson>,
 }
 
-/// The saved contact matching a customer: by phone number on SMS and WhatsApp, by the
-/// e-mail a live-chat visitor left; Facebook gives neither.
+/// The saved contact matching a customer: by phone number on SMS and WhatsApp, which the
+/// carrier vouches for. Never by the e-mail a live-chat visitor typed: anyone can type a
+/// saved contact's address and would be shown as them, their notes and company beside
+/// a stranger's chat (the agent sees the typed address as not verified, and may add it).
 async fn saved_contact(
     state: &AppState,
     info: &Information,
 ) -> Result<Option<crate::sqlite_store::Contact>, ChatApiError> {
-    let by_phone = matches!(info.channel, "sms" | "whatsapp").then(|| info.customer.clone());
-    let by_email = match info.channel {
-        "livechat" => info.email.clone(),
-        _ => None,
-    };
-    if by_phone.is_none() && by_email.is_none() {
+    let Some(phone) = matches!(info.channel, "sms" | "whatsapp").then(|| info.customer.clone())
+    else {
         return Ok(None);
-    }
+    };
     state
         .store
-        .run_sqlite(move |store| match (by_phone, by_email) {
-            (Some(phone), _) => store.contact_by_phone(&phone),
-            (None, Some(email)) => store.contact_by_email(&email),
-            (None, None) => Ok(None),
-        })
+        .run_sqlite(move |store| store.contact_by_phone(&phone))
         .await
         .and_then(|r| r)
         .map_err(|e| ChatApiError::internal(e.to_string()))
@@ -158,7 +152,7 @@ async fn saved_contact(
 pub struct InformationView {
     pub contact: ContactView,
     /// The office's saved contact (`/api/contacts`) with this customer's number (SMS,
-    /// WhatsApp) or e-mail (live chat), when there is one.
+    /// WhatsApp), when there is one; never matched by a live-chat visitor's typed e-mail.
     pub saved_contact: Option<crate::sqlite_store::Contact>,
     /// Every conversation of this customer's address, with every agent.
     pub history: Vec<HistoryView>,

@@ -25,7 +25,8 @@ pub struct Named {
 
 /// `POST /api/chat/conversations/{id}/files?name=report.pdf`: 201 `{message}` whose
 /// `attachment` is `{id, name, type, size}`; 400 empty, 413 over 10 MB, 415 a type the
-/// chat guide does not list or content that is not what the name says; 404/409 as a reply.
+/// chat guide does not list or content that is not what the name says; 404/409 as a reply;
+/// 409 naming `chat.public-url` for a provider's customer when it is not set.
 pub async fn send(
     State(state): State<AppState>,
     agent: Agent,
@@ -46,7 +47,13 @@ pub async fn send(
     let name = name.unwrap_or_default();
     let sent = state
         .chat
-        .send_file(&agent.extension, id, &name, body)
+        .send_file(
+            &agent.extension,
+            id,
+            &name,
+            body,
+            state.chat_config.channels.public_url.as_deref(),
+        )
         .await;
     let plan = state.plans.plan();
     match sent {
@@ -68,6 +75,7 @@ pub async fn send(
             refusal(status, r.to_string())
         }
         Err(SendFileError::Chat(e)) => from_hub(e, &plan, Some(id)).into_response(),
+        Err(SendFileError::NoPublicUrl(words)) => refusal(StatusCode::CONFLICT, words),
         Err(SendFileError::Disk(words)) => ChatApiError::internal(words).into_response(),
     }
 }

@@ -4,6 +4,13 @@
 //! area code first (`+12602058900`; the rule is `switchboard_core::chat::sms_number`).
 //! Anything else is refused before anything is stored, and when its digits make a
 //! number the refusal says which: `(260) 205-8900` → "write this one as +12602058900".
+//!
+//! The office number it goes from is one the agent answers: a number a `chat sms` route
+//! of the plan names, sending that number's texts to them or to a queue they are an agent
+//! of (routes with a `when` count too: the number is theirs some of the time). Any other
+//! `from` is 403 listing the numbers they may use: an agent speaks only for the lines
+//! they answer, not for another team's (billing's toll-free number, a colleague's own
+//! line). Left out, `from` is the first of their numbers.
 
 use super::actions::row_view;
 use super::api_error::from_hub;
@@ -15,6 +22,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use switchboard_core::chat::sms_number::check_sms_number;
+use switchboard_dsl::Plan;
+use switchboard_dsl::ast::{Channel, ChatTarget};
 
 /// `POST /api/chat/sms`'s body.
 #[derive(Deserialize)]
@@ -22,7 +31,8 @@ use switchboard_core::chat::sms_number::check_sms_number;
 pub struct StartSms {
     /// The customer: `+1` and 10 digits.
     pub to: String,
-    /// The office number to write from; the plan's SMS number when left out.
+    /// The office number to write from: one of the agent's (see the module's doc); the
+    /// first of them when left out.
     #[serde(default)]
     pub from: Option<String>,
     /// The first message.
@@ -58,6 +68,58 @@ fn written_as_rule_wants(written: &str) -> Option<String> {
     (check_sms_number(&fixed).is_ok() && fixed != written).then_some(fixed)
 }
 
+/// The office number `extension` writes from: `from` when it is one of theirs, the first
+/// of theirs when it is left out; else 403 naming the numbers they may use.
+pub fn office_number_for(
+    plan: &Plan,
+    extension: &str,
+    from: Option<&str>,
+) -> Result<String, ChatApiError> {
+    let theirs = sms_numbers_of(plan, extension);
+    let from = from.map(str::trim).filter(|f| !f.is_empty());
+    match (from, theirs.first()) {
+        (Some(f), _) if theirs.iter().any(|n| n == f) => Ok(f.to_string()),
+        (None, Some(first)) => Ok(first.clone()),
+        (Some(f), Some(_)) => Err(ChatApiError::forbidden(format!(
+            "you may not send from {f}: its texts are not answered by you (extension \
+             {extension}) or a queue you are an agent of; you may send from {}; nothing was sent",
+            theirs.join(", ")
+        ))),
+        (_, None) => Err(ChatApiError::forbidden(format!(
+            "no office SMS number is yours to send from: no `chat sms` route of the plan names \
+             a number and sends it to you (extension {extension}) or a queue you are an agent \
+             of; ask an admin to add one; nothing was sent"
+        ))),
+    }
+}
+
+/// The office SMS numbers whose texts the plan sends to `extension`, directly or through
+/// a queue they are an agent of, in the plan's order, each once. A route whose target is
+/// worked out when a text arrives (a variable) names nobody here.
+pub fn sms_numbers_of(plan: &Plan, extension: &str) -> Vec<String> {
+    let mut numbers: Vec<String> = Vec::new();
+    for route in plan.chats.iter().filter(|r| r.channel == Channel::Sms) {
+        let Some((number, _)) = &route.number else {
+            continue;
+        };
+        let reaches = match &route.target {
+            ChatTarget::Extension(e) => e.literal().as_deref() == Some(extension),
+            ChatTarget::Queue { number, .. } => number
+                .literal()
+                .and_then(|q| plan.queue(&q))
+                .is_some_and(|q| {
+                    q.agents
+                        .iter()
+                        .any(|a| a.literal().as_deref() == Some(extension))
+                }),
+        };
+        if reaches && !numbers.contains(number) {
+            numbers.push(number.clone());
+        }
+    }
+    numbers
+}
+
 /// The answer: the conversation, owned by the person, and the first message.
 #[derive(Serialize, Debug)]
 pub struct Started {
@@ -73,11 +135,12 @@ pub async fn start(
 ) -> Result<(StatusCode, Json<Started>), ChatApiError> {
     let to = sms_number(&request.to)?;
     check_text(&request.text)?;
+    let plan = state.plans.plan();
+    let from = office_number_for(&plan, &agent.extension, request.from.as_deref())?;
     let started = state
         .chat
-        .start_sms(&agent.extension, to, request.from.as_deref(), &request.text)
+        .start_sms(&agent.extension, to, Some(&from), &request.text)
         .await;
-    let plan = state.plans.plan();
     let (conversation, message) = started.map_err(|e| from_hub(e, &plan, None))?;
     let started = Started {
         conversation: state_view(&plan, conversation),

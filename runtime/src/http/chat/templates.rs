@@ -1,8 +1,10 @@
 //! Quick-response templates: `GET /api/chat/templates?category=&language=&q=` for
 //! every person; `POST`, `PUT /{id}` and `DELETE /{id}` for managers only (a plan
 //! queue's `managers`; the chat guide: "only Managers … have the rights to manage chat
-//! templates"), 403 for anyone else. The hub checks who may; this layer reads the
-//! request and refuses an over-long text with 413 before anything is stored.
+//! templates"), 403 for anyone else; a change or delete also 403 for a template of
+//! another manager's queues only (`chat::templates` has the rule). The hub checks who
+//! may; this layer reads the request and refuses an over-long text with 413 before
+//! anything is stored.
 
 use super::api_error::from_hub;
 use super::{Agent, ChatApiError, ChatJson, ChatQuery, check_length};

@@ -3,11 +3,13 @@
 //! conversation it carries and the hub's wider API stays the hub's.
 
 use super::super::{AppState, time};
-use super::frames::{Author, Line};
+use super::frames::{Attachment, Author, Line};
+use crate::chat::file_links::{LinkKey, VISITOR_LINK_SECS};
+use crate::chat::files::StoredAttachment;
 use crate::chat::{ChatError, ChatEvent, ChatEventKind, ChatHub, Direction, Inbound, MessageView};
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use switchboard_dsl::ast::Channel;
 use tokio::sync::broadcast;
 
@@ -120,16 +122,37 @@ impl Desk {
             .customer_conversation(Channel::LiveChat, visitor_id, office)
             .await
             .map_err(|e| e.to_string())?;
-        Ok(found.map(|(c, messages)| (c.id, lines(messages))))
+        let Some((c, messages)) = found else {
+            return Ok(None);
+        };
+        Ok(Some((c.id, self.lines(messages).await?)))
     }
 
     /// The lines of `conversation` after message `after`.
     pub async fn lines_after(&self, conversation: i64, after: i64) -> Result<Vec<Line>, String> {
-        self.hub()
+        let messages = self
+            .hub()
             .messages_after(conversation, after)
             .await
-            .map(lines)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        self.lines(messages).await
+    }
+
+    /// `messages` as the visitor's lines, their files with links signed now for
+    /// `VISITOR_LINK_SECS` (so a history shown again carries fresh ones). The key is read
+    /// only when a line has a file.
+    async fn lines(&self, messages: Vec<MessageView>) -> Result<Vec<Line>, String> {
+        let key = if messages.iter().any(|m| m.attachment.is_some()) {
+            Some(self.hub().link_key().await?)
+        } else {
+            None
+        };
+        let expires = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+            + VISITOR_LINK_SECS;
+        Ok(lines(messages, key, expires))
     }
 
     /// Hands the visitor's message to the hub (routed or sticky, stored, announced); the
@@ -152,8 +175,8 @@ impl Desk {
 }
 
 /// The lines a visitor sees: theirs and the agents'; the office's own notes (taken,
-/// transferred, dealt with) are for the agents.
-fn lines(messages: Vec<MessageView>) -> Vec<Line> {
+/// transferred, dealt with) are for the agents. A file's link expires at `expires`.
+fn lines(messages: Vec<MessageView>, key: Option<&LinkKey>, expires: u64) -> Vec<Line> {
     messages
         .into_iter()
         .filter_map(|m| {
@@ -169,7 +192,18 @@ fn lines(messages: Vec<MessageView>) -> Vec<Line> {
                     Author::Agent => m.author_name.or(m.author),
                     Author::Visitor => None,
                 },
-                text: crate::chat::files::visitor_text(m.text, m.attachment.as_deref()),
+                attachment: m
+                    .attachment
+                    .as_deref()
+                    .and_then(StoredAttachment::parse)
+                    .zip(key)
+                    .map(|(a, key)| Attachment {
+                        url: key.link(a.id, expires),
+                        name: a.name,
+                        content_type: a.content_type,
+                        size: a.size,
+                    }),
+                text: m.text,
                 at: time::rfc3339(UNIX_EPOCH + Duration::from_millis(m.at_ms)),
             })
         })

@@ -73,6 +73,25 @@ pub struct Line {
     /// The agent's name as the plan spells it, on an agent's lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
+    /// The file an agent sent (the line's text is then empty): the widget shows an image
+    /// inline and anything else as a download.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// A file on a line, as the widget fetches it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub name: String,
+    /// Its type, like `image/png` or `application/pdf`.
+    #[serde(rename = "type")]
+    pub content_type: String,
+    /// In bytes.
+    pub size: u64,
+    /// A signed link on this server (`/chat/files/{id}?exp=…&sig=…`, a path: the widget
+    /// resolves it against the server it was loaded from), good for 7 days and signed
+    /// afresh each time the line is sent.
+    pub url: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -171,10 +190,28 @@ mod tests {
             text: "Hello".into(),
             at: "2026-01-01T10:00:00Z".into(),
             agent_name: Some("Bruno".into()),
+            attachment: None,
         };
         assert_eq!(
             ServerFrame::Message(line).to_json(),
             r#"{"type":"message","id":7,"from":"agent","text":"Hello","at":"2026-01-01T10:00:00Z","agent_name":"Bruno"}"#
+        );
+        let file = Line {
+            id: 8,
+            from: Author::Agent,
+            text: String::new(),
+            at: "2026-01-01T10:00:01Z".into(),
+            agent_name: None,
+            attachment: Some(Attachment {
+                name: "form.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 1234,
+                url: "/chat/files/3?exp=1&sig=ab".into(),
+            }),
+        };
+        assert_eq!(
+            ServerFrame::Message(file).to_json(),
+            r#"{"type":"message","id":8,"from":"agent","text":"","at":"2026-01-01T10:00:01Z","attachment":{"name":"form.pdf","type":"application/pdf","size":1234,"url":"/chat/files/3?exp=1&sig=ab"}}"#
         );
         assert_eq!(ServerFrame::Ended.to_json(), r#"{"type":"ended"}"#);
         assert_eq!(

@@ -12,11 +12,19 @@ use std::net::IpAddr;
 const MAX_OFFICE_CHARS: usize = 64;
 const MAX_LANGUAGE_CHARS: usize = 35;
 
+/// What `hello` said.
+#[derive(Debug)]
+pub struct Hello {
+    /// The visitor's token: theirs, or a new one.
+    pub token: VisitorToken,
+    /// Whether the token is new (the widget sent none, or one the server could not have
+    /// made): a new visitor, counted against the address's new visitors.
+    pub new_visitor: bool,
+    pub visit: Visit,
+}
+
 /// The visitor's token (theirs, or a new one) and who they are, from `hello`.
-pub fn read_hello(
-    text: &str,
-    address: IpAddr,
-) -> Result<(VisitorToken, Visit), (ErrorCode, String)> {
+pub fn read_hello(text: &str, address: IpAddr) -> Result<Hello, (ErrorCode, String)> {
     let frame = frames::parse(text).map_err(|e| (ErrorCode::BadFrame, e))?;
     let ClientFrame::Hello {
         visitor,
@@ -48,12 +56,15 @@ pub fn read_hello(
             ),
         ));
     }
-    let token = match visitor.as_deref().and_then(VisitorToken::parse) {
-        Some(token) => token,
-        None => VisitorToken::fresh().map_err(|e| {
-            tracing::error!("the operating system's random source failed: {e}");
-            (ErrorCode::NotAvailable, super::session::try_again())
-        })?,
+    let (token, new_visitor) = match visitor.as_deref().and_then(VisitorToken::parse) {
+        Some(token) => (token, false),
+        None => {
+            let token = VisitorToken::fresh().map_err(|e| {
+                tracing::error!("the operating system's random source failed: {e}");
+                (ErrorCode::NotAvailable, super::session::try_again())
+            })?;
+            (token, true)
+        }
     };
     let visit = Visit {
         visitor_id: token.visitor_id(),
@@ -63,7 +74,11 @@ pub fn read_hello(
         email: email.filter(|e| !e.trim().is_empty()),
         address,
     };
-    Ok((token, visit))
+    Ok(Hello {
+        token,
+        new_visitor,
+        visit,
+    })
 }
 
 /// `de-DE` → `de`: the plan's chat routes compare the language as `"de"`.
@@ -91,13 +106,16 @@ mod tests {
     #[test]
     fn hello_mints_a_token_or_keeps_a_good_one() {
         let here: IpAddr = [192, 0, 2, 1].into();
-        let (token, visit) = read_hello(r#"{"type":"hello","visitor":null}"#, here).unwrap();
-        assert_eq!(visit.visitor_id, token.visitor_id());
-        let again = format!(r#"{{"type":"hello","visitor":"{}"}}"#, token.as_str());
-        let (same, _) = read_hello(&again, here).unwrap();
-        assert_eq!(same, token);
-        let (other, _) = read_hello(r#"{"type":"hello","visitor":"guess"}"#, here).unwrap();
-        assert_ne!(other, token);
+        let new = read_hello(r#"{"type":"hello","visitor":null}"#, here).unwrap();
+        assert_eq!(new.visit.visitor_id, new.token.visitor_id());
+        assert!(new.new_visitor);
+        let again = format!(r#"{{"type":"hello","visitor":"{}"}}"#, new.token.as_str());
+        let same = read_hello(&again, here).unwrap();
+        assert_eq!(same.token, new.token);
+        assert!(!same.new_visitor);
+        let other = read_hello(r#"{"type":"hello","visitor":"guess"}"#, here).unwrap();
+        assert_ne!(other.token, new.token);
+        assert!(other.new_visitor);
         let (code, _) = read_hello(r#"{"type":"message","text":"hi"}"#, here).unwrap_err();
         assert_eq!(code, ErrorCode::BadFrame);
     }

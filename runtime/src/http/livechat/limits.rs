@@ -1,11 +1,23 @@
-//! The live chat's limits: how long a message may be, how many messages one visitor may
-//! send and how many sockets one address may open in a while. Pure: the time is handed
-//! in, so the tests run them faster than real time.
+//! The live chat's limits: how long a message may be, how many messages one visitor and
+//! one address may send, how many new visitors and new conversations one address may
+//! start, and how many sockets it may open in a while. Pure: the time is handed in, so
+//! the tests run them faster than real time.
+//!
+//! Per visitor alone is not enough: a visitor token costs nothing (a `hello` without one
+//! gets a fresh one), so a script that mints a token per message would get a fresh
+//! allowance each time. So every limit on what is stored is counted per address too,
+//! across all its visitors. An address counts as its source (`crate::ip_source`): an
+//! IPv4 address, or an IPv6 address's whole /64, which one customer line holds.
 //!
 //! A refused message or connection is not counted: a visitor who keeps typing while
 //! refused gets through again as soon as the window has room, and a flood costs the
 //! server one refusal per frame, never a store write.
+//!
+//! The tables are bounded: at `MAX_KEYS` keys a window forgets the idle ones, then the
+//! least recently seen, so an attacker with many addresses costs memory for `MAX_KEYS`
+//! only (and evicts the quiet addresses first, not the one flooding now).
 
+use crate::ip_source::source_of;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -26,6 +38,27 @@ pub const MAX_FRAME_BYTES: usize = 32 * 1024;
 pub const MESSAGES_PER_WINDOW: usize = 5;
 pub const MESSAGE_WINDOW: Duration = Duration::from_secs(10);
 
+/// How many messages one address may send per `ADDRESS_MESSAGE_WINDOW`, all its visitors
+/// together. A person chatting writes a line every 5 to 10 seconds at most (6 to 12 a
+/// minute), so 30 lets two or three people behind one office router chat at full speed
+/// at once; a script is held to one stored message every 2 seconds however many visitor
+/// tokens it holds.
+pub const MESSAGES_PER_ADDRESS: usize = 30;
+pub const ADDRESS_MESSAGE_WINDOW: Duration = Duration::from_secs(60);
+
+/// How many new conversations one address may start per `NEW_WINDOW`. Each is a new
+/// line in every agent's list, and an office of a few agents answers a chat in minutes:
+/// five new chats from one network in ten minutes is already more than they take from
+/// anyone; a sixth waits (a visitor who already chats goes on chatting).
+pub const CONVERSATIONS_PER_ADDRESS: usize = 5;
+
+/// How many new visitor tokens one address may be given per `NEW_WINDOW`. The widget
+/// asks for one the first time a browser tab opens the chat (a reload, a reconnect keep
+/// it), so 20 is a busy office's or a family's tabs; a script minting tokens in a loop
+/// is told to wait.
+pub const VISITORS_PER_ADDRESS: usize = 20;
+pub const NEW_WINDOW: Duration = Duration::from_secs(10 * 60);
+
 /// How many sockets one address may open per `CONNECTION_WINDOW`: a page that reloads
 /// often stays well under it, a script opening sockets in a loop does not.
 pub const CONNECTIONS_PER_WINDOW: usize = 30;
@@ -36,14 +69,18 @@ pub const CONNECTION_WINDOW: Duration = Duration::from_secs(60);
 /// can hold at the rate above; many visitors behind one office NAT stay well under it.
 pub const OPEN_PER_ADDRESS: usize = 50;
 
-/// How many keys a window forgets idle ones after: the tables stay small whoever calls.
-const SWEEP_AT: usize = 4_096;
+/// The most keys (visitors, addresses) one window remembers. 10,000 addresses of at most
+/// 30 times each is a few megabytes.
+pub const MAX_KEYS: usize = 10_000;
 
-/// At most `max` events per `span` for each key, over a sliding window.
+/// At most `max` events per `span` for each key, over a sliding window, remembering at
+/// most `MAX_KEYS` keys.
 #[derive(Debug)]
 pub struct Window<K> {
     max: usize,
     span: Duration,
+    /// Per key, its counted events less than `span` old (older ones are dropped when the
+    /// key is next used), oldest first.
     seen: HashMap<K, VecDeque<Instant>>,
 }
 
@@ -59,33 +96,129 @@ impl<K: Hash + Eq + Clone> Window<K> {
     /// Counts an event of `key` at `now`, or refuses it (uncounted) with how long until
     /// the window has room again.
     pub fn admit(&mut self, key: &K, now: Instant) -> Result<(), Duration> {
-        if self.seen.len() >= SWEEP_AT {
-            let span = self.span;
-            self.seen.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|last| now.saturating_duration_since(*last) < span)
-            });
-        }
-        let times = self.seen.entry(key.clone()).or_default();
-        while times
-            .front()
-            .is_some_and(|first| now.saturating_duration_since(*first) >= self.span)
-        {
-            times.pop_front();
-        }
-        if times.len() >= self.max {
-            let oldest = *times.front().expect("a full window holds events");
-            return Err(self.span - now.saturating_duration_since(oldest));
-        }
-        times.push_back(now);
+        self.check(key, now)?;
+        self.count(key, now);
         Ok(())
     }
 
-    /// How many keys the window holds now (idle ones until the next sweep).
+    /// Whether an event of `key` at `now` would be admitted; counts nothing (so several
+    /// windows can be asked before any counts).
+    pub fn check(&self, key: &K, now: Instant) -> Result<(), Duration> {
+        let Some(times) = self.seen.get(key) else {
+            return Ok(());
+        };
+        let first_live = times.partition_point(|t| !self.in_window(*t, now));
+        let live = times.len() - first_live;
+        if live >= self.max {
+            // Room comes when the event that makes the window full leaves it.
+            let leaves = times[first_live + live - self.max];
+            return Err(self.span - now.saturating_duration_since(leaves));
+        }
+        Ok(())
+    }
+
+    /// Counts an event of `key` at `now`, whatever the window holds (after `check`).
+    pub fn count(&mut self, key: &K, now: Instant) {
+        if !self.seen.contains_key(key) && self.seen.len() >= MAX_KEYS {
+            self.make_room(now);
+        }
+        let span = self.span;
+        let times = self.seen.entry(key.clone()).or_default();
+        while times
+            .front()
+            .is_some_and(|first| now.saturating_duration_since(*first) >= span)
+        {
+            times.pop_front();
+        }
+        times.push_back(now);
+    }
+
+    fn in_window(&self, t: Instant, now: Instant) -> bool {
+        now.saturating_duration_since(t) < self.span
+    }
+
+    /// Forgets the idle keys; when that is not enough, the eighth seen longest ago, so
+    /// the next `MAX_KEYS / 8` new keys cost no sweep.
+    fn make_room(&mut self, now: Instant) {
+        let span = self.span;
+        self.seen.retain(|_, times| {
+            times
+                .back()
+                .is_some_and(|last| now.saturating_duration_since(*last) < span)
+        });
+        if self.seen.len() < MAX_KEYS {
+            return;
+        }
+        let mut last_seen: Vec<Instant> = self
+            .seen
+            .values()
+            .filter_map(|t| t.back().copied())
+            .collect();
+        let evict = self.seen.len() - MAX_KEYS * 7 / 8;
+        let (_, cut, _) = last_seen.select_nth_unstable(evict - 1);
+        let cut = *cut;
+        let mut left = evict;
+        self.seen.retain(|_, times| {
+            let old = left > 0 && times.back().is_none_or(|last| *last <= cut);
+            if old {
+                left -= 1;
+            }
+            !old
+        });
+    }
+
+    /// How many keys the window holds now (idle ones until room is next made).
     #[cfg(test)]
     pub fn keys(&self) -> usize {
         self.seen.len()
+    }
+}
+
+/// What one visitor's message is counted against: the visitor's window, their address's,
+/// and when it starts a conversation, the address's new conversations.
+#[derive(Debug)]
+pub struct MessageLimits {
+    per_visitor: Window<String>,
+    per_address: Window<IpAddr>,
+    new_conversations: Window<IpAddr>,
+}
+
+impl Default for MessageLimits {
+    fn default() -> MessageLimits {
+        MessageLimits {
+            per_visitor: Window::new(MESSAGES_PER_WINDOW, MESSAGE_WINDOW),
+            per_address: Window::new(MESSAGES_PER_ADDRESS, ADDRESS_MESSAGE_WINDOW),
+            new_conversations: Window::new(CONVERSATIONS_PER_ADDRESS, NEW_WINDOW),
+        }
+    }
+}
+
+impl MessageLimits {
+    /// Counts a message of `visitor_id` from `address` at `now` (one that would start a
+    /// conversation when `starts_conversation`), or refuses it, counted nowhere, with the
+    /// words for the visitor.
+    pub fn admit(
+        &mut self,
+        visitor_id: &str,
+        address: IpAddr,
+        starts_conversation: bool,
+        now: Instant,
+    ) -> Result<(), String> {
+        let visitor = visitor_id.to_string();
+        let source = source_of(address);
+        self.per_visitor.check(&visitor, now).map_err(too_fast)?;
+        self.per_address
+            .check(&source, now)
+            .map_err(too_many_from_address)?;
+        if starts_conversation {
+            self.new_conversations
+                .check(&source, now)
+                .map_err(too_many_new_chats)?;
+            self.new_conversations.count(&source, now);
+        }
+        self.per_visitor.count(&visitor, now);
+        self.per_address.count(&source, now);
+        Ok(())
     }
 }
 
@@ -117,14 +250,14 @@ impl OpenSockets {
     }
 }
 
-/// The messages of each visitor (by visitor id).
-pub fn message_window() -> Window<String> {
-    Window::new(MESSAGES_PER_WINDOW, MESSAGE_WINDOW)
-}
-
-/// The sockets opened from each address.
+/// The sockets opened from each address (counted by source).
 pub fn connection_window() -> Window<IpAddr> {
     Window::new(CONNECTIONS_PER_WINDOW, CONNECTION_WINDOW)
+}
+
+/// The new visitor tokens given to each address (counted by source).
+pub fn new_visitor_window() -> Window<IpAddr> {
+    Window::new(VISITORS_PER_ADDRESS, NEW_WINDOW)
 }
 
 /// Whether `text` is over `MAX_MESSAGE_CHARS`, and the words saying so.
@@ -158,6 +291,35 @@ pub fn too_fast(wait: Duration) -> String {
         "You are sending messages too fast (at most {MESSAGES_PER_WINDOW} in {} seconds); \
          this one was not sent. Wait {} seconds and send it again.",
         MESSAGE_WINDOW.as_secs(),
+        wait.as_secs().max(1)
+    )
+}
+
+/// The words for an address over its messages per minute, all its visitors together.
+pub fn too_many_from_address(wait: Duration) -> String {
+    format!(
+        "Too many messages from your network (at most {MESSAGES_PER_ADDRESS} a minute); \
+         this one was not sent. Wait {} seconds and send it again.",
+        wait.as_secs().max(1)
+    )
+}
+
+/// The words for an address over its new conversations.
+pub fn too_many_new_chats(wait: Duration) -> String {
+    format!(
+        "Too many new chats from your network (at most {CONVERSATIONS_PER_ADDRESS} in {} \
+         minutes); this message was not sent. Wait {} seconds and send it again.",
+        NEW_WINDOW.as_secs() / 60,
+        wait.as_secs().max(1)
+    )
+}
+
+/// The words for an address given too many new visitor tokens.
+pub fn too_many_new_visitors(wait: Duration) -> String {
+    format!(
+        "Too many new chat visitors from your network (at most {VISITORS_PER_ADDRESS} in \
+         {} minutes); try again in {} seconds.",
+        NEW_WINDOW.as_secs() / 60,
         wait.as_secs().max(1)
     )
 }
@@ -201,16 +363,93 @@ mod tests {
     }
 
     #[test]
-    fn idle_keys_are_forgotten_once_the_table_is_large() {
+    fn idle_keys_are_forgotten_once_the_table_is_full() {
         let start = Instant::now();
         let mut w = Window::new(1, Duration::from_secs(1));
-        for i in 0..SWEEP_AT {
+        for i in 0..MAX_KEYS {
             w.admit(&i, start).unwrap();
         }
-        assert_eq!(w.keys(), SWEEP_AT);
+        assert_eq!(w.keys(), MAX_KEYS);
         w.admit(&usize::MAX, start + Duration::from_secs(2))
             .unwrap();
         assert_eq!(w.keys(), 1);
+    }
+
+    #[test]
+    fn many_busy_addresses_cost_at_most_max_keys_and_the_quietest_go_first() {
+        // An attacker with more addresses than the table holds, each of them still
+        // within its window: the table stays bounded, the least recently seen go.
+        let start = Instant::now();
+        let mut w = Window::new(100, Duration::from_secs(600));
+        let flooder: IpAddr = [198, 51, 100, 7].into();
+        let n = 3 * MAX_KEYS as u32;
+        let key = |i: u32| IpAddr::from(std::net::Ipv6Addr::from(u128::from(i) << 64));
+        for i in 0..n {
+            let at = start + Duration::from_millis(u64::from(i));
+            w.admit(&key(i), at).unwrap();
+            assert!(w.keys() <= MAX_KEYS, "{} keys after {i}", w.keys());
+            // The address sending now is seen often, so it is never the oldest.
+            if i % 1000 == 0 {
+                w.admit(&flooder, at).unwrap();
+            }
+        }
+        assert_eq!(
+            w.seen.get(&flooder).map(VecDeque::len),
+            Some(30),
+            "its count was kept"
+        );
+        // The first addresses were forgotten, the last ones kept.
+        assert!(!w.seen.contains_key(&key(0)));
+        assert!(w.seen.contains_key(&key(n - 1)));
+    }
+
+    #[test]
+    fn fresh_visitor_ids_from_one_address_share_its_allowance() {
+        let start = Instant::now();
+        let mut limits = MessageLimits::default();
+        let here: IpAddr = [192, 0, 2, 1].into();
+        // A new visitor id for every message, each starting no conversation (they chat
+        // on): 30 a minute, then "too many messages from your network".
+        for i in 0..MESSAGES_PER_ADDRESS {
+            let at = start + Duration::from_secs(i as u64);
+            limits.admit(&format!("v-{i}"), here, false, at).unwrap();
+        }
+        let at = start + Duration::from_secs(40);
+        let words = limits.admit("v-new", here, false, at).unwrap_err();
+        assert!(
+            words.contains("from your network") && words.contains("Wait 20 seconds"),
+            "{words}"
+        );
+        // Another address is not affected; the refusal counted nowhere.
+        limits
+            .admit("v-new", [192, 0, 2, 2].into(), false, at)
+            .unwrap();
+        let at = start + Duration::from_secs(60);
+        limits.admit("v-new", here, false, at).unwrap();
+    }
+
+    #[test]
+    fn an_address_starts_five_conversations_in_ten_minutes_and_its_64_is_one_address() {
+        let start = Instant::now();
+        let mut limits = MessageLimits::default();
+        for i in 0..CONVERSATIONS_PER_ADDRESS {
+            let ip: IpAddr = format!("2001:db8:1:2::{i}").parse().unwrap();
+            let at = start + Duration::from_secs(60 * i as u64);
+            limits.admit(&format!("v-{i}"), ip, true, at).unwrap();
+        }
+        let sibling: IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
+        let at = start + Duration::from_secs(300);
+        let words = limits.admit("v-6", sibling, true, at).unwrap_err();
+        assert!(
+            words.contains("new chats from your network") && words.contains("300 seconds"),
+            "{words}"
+        );
+        // Visitors who already chat go on; another /64 starts its own.
+        limits.admit("v-0", sibling, false, at).unwrap();
+        let neighbour: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        limits.admit("v-7", neighbour, true, at).unwrap();
+        // The refused message counted nowhere.
+        assert!(!limits.per_visitor.seen.contains_key("v-6"));
     }
 
     #[test]

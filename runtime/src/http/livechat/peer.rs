@@ -1,4 +1,5 @@
-//! The visitor's network address: what limits count and Block refuses.
+//! The visitor's network address: what limits count and Block refuses (both as its
+//! source, `crate::ip_source`: an IPv6 visitor's whole /64), and Information shows.
 //!
 //! It is the socket's peer, unless the peer is one of the reverse proxies the admin
 //! listed (`chat.livechat.trusted-proxies`): then it is the address that proxy says it

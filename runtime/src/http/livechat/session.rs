@@ -2,8 +2,9 @@
 //! the WebSocket.
 //!
 //! At open: the address's connection limit and block are checked, then the widget has
-//! `HELLO_DEADLINE` to say `hello`; the answer is `welcome` with the visitor's token, the
-//! office's name, whether an agent is there, and the conversation so far. Then the socket
+//! `HELLO_DEADLINE` to say `hello` (a new visitor counted against the address's new
+//! visitors); the answer is `welcome` with the visitor's token, the office's name,
+//! whether an agent is there, and the conversation so far. Then the socket
 //! carries the visitor's messages to the hub (each checked against the limits first;
 //! a refused one is answered with an `error` frame and never reaches the hub) and the
 //! hub's news of the visitor's conversation back: new lines (the visitor's own
@@ -14,9 +15,10 @@
 use super::LiveChat;
 use super::desk::{Desk, Events, Happened, NotTaken, Visit};
 use super::frames::{self, ClientFrame, ErrorCode, ServerFrame};
-use super::hello::read_hello;
+use super::hello::{Hello, read_hello};
 use super::limits;
 use super::visitor::VisitorToken;
+use crate::ip_source::source_of;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -47,7 +49,9 @@ pub async fn run(mut socket: WebSocket, opened: Opened) {
         address,
         stop,
     } = opened;
-    if let Err(wait) = live.admit_connection(address, Instant::now()) {
+    // The limits count the address's source: an IPv6 visitor's whole /64.
+    let source = source_of(address);
+    if let Err(wait) = live.admit_connection(source, Instant::now()) {
         let words = limits::too_many_connections(wait);
         refuse(
             &mut socket,
@@ -58,7 +62,7 @@ pub async fn run(mut socket: WebSocket, opened: Opened) {
         .await;
         return;
     }
-    let Some(_open) = live.hold_open(address) else {
+    let Some(_open) = live.hold_open(source) else {
         let words = limits::too_many_open();
         let code = ErrorCode::TooManyConnections;
         refuse(&mut socket, code, words, close_code::AGAIN).await;
@@ -92,12 +96,22 @@ pub async fn run(mut socket: WebSocket, opened: Opened) {
             return refuse(&mut socket, ErrorCode::BadFrame, words, close_code::POLICY).await;
         }
     };
-    let (token, visit) = match read_hello(text.as_str(), address) {
+    let Hello {
+        token,
+        new_visitor,
+        visit,
+    } = match read_hello(text.as_str(), address) {
         Ok(hello) => hello,
         Err((code, words)) => {
             return refuse(&mut socket, code, words, close_code::POLICY).await;
         }
     };
+    // A new token is a new allowance per visitor: the address may only get so many.
+    if new_visitor && let Err(wait) = live.admit_new_visitor(source, Instant::now()) {
+        let words = limits::too_many_new_visitors(wait);
+        let code = ErrorCode::TooManyConnections;
+        return refuse(&mut socket, code, words, close_code::AGAIN).await;
+    }
     let mut session = Session {
         socket,
         desk,
@@ -317,10 +331,15 @@ impl Session {
             && self.catch_up().await
     }
 
+    /// The visitor's and the address's message limits; a visitor without a
+    /// conversation yet starts one, counted against the address's new conversations.
     fn admit_message(&self) -> Result<(), String> {
-        self.live
-            .admit_message(&self.visit.visitor_id, Instant::now())
-            .map_err(limits::too_fast)
+        self.live.admit_message(
+            &self.visit.visitor_id,
+            self.visit.address,
+            self.conversation.is_none(),
+            Instant::now(),
+        )
     }
 
     /// `receive` at the hub; false when the socket should close.

@@ -1,12 +1,12 @@
 //! The thread routes: list, start a direct thread, read, write, mark read.
 
-use super::refused;
+use super::{TeamApiError, refused};
 use crate::chat::team::{MessageView, ThreadSummary};
 use crate::http::auth::SignedInPerson;
 use crate::http::{AppError, AppState};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -45,7 +45,7 @@ fn body<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
 }
 
 /// A thread id from the path: a number, or 400.
-fn thread_id(raw: &str) -> Result<i64, AppError> {
+pub(super) fn thread_id(raw: &str) -> Result<i64, AppError> {
     raw.parse().map_err(|_| {
         AppError::BadRequest(format!(
             "`{raw}` is not a thread id (a number); GET /api/team/threads lists yours"
@@ -57,7 +57,7 @@ fn thread_id(raw: &str) -> Result<i64, AppError> {
 pub async fn list(
     State(state): State<AppState>,
     Extension(person): Extension<SignedInPerson>,
-) -> Result<Json<Vec<ThreadSummary>>, AppError> {
+) -> Result<Json<Vec<ThreadSummary>>, TeamApiError> {
     let threads = state.chat.team().threads(&person.extension).await;
     threads.map(Json).map_err(refused)
 }
@@ -67,7 +67,7 @@ pub async fn direct(
     State(state): State<AppState>,
     Extension(person): Extension<SignedInPerson>,
     raw: Bytes,
-) -> Result<Json<ThreadSummary>, AppError> {
+) -> Result<Json<ThreadSummary>, TeamApiError> {
     let DirectWith { with } = body(&raw)?;
     let thread = state
         .chat
@@ -83,7 +83,7 @@ pub async fn messages(
     Extension(person): Extension<SignedInPerson>,
     Path(id): Path<String>,
     page: Result<Query<Page>, QueryRejection>,
-) -> Result<Json<Vec<MessageView>>, AppError> {
+) -> Result<Json<Vec<MessageView>>, TeamApiError> {
     let id = thread_id(&id)?;
     let Query(Page { before }) = page.map_err(|e| {
         AppError::BadRequest(format!(
@@ -100,14 +100,34 @@ pub async fn messages(
     page.map(Json).map_err(refused)
 }
 
-/// `POST /api/team/threads/{id}/messages {text}` → 201 with the message.
+/// `POST /api/team/threads/{id}/messages {text}` → 201 with the message; 413 for a text
+/// (or a body) over the limit, as the customers' chat answers.
 pub async fn post(
     State(state): State<AppState>,
     Extension(person): Extension<SignedInPerson>,
     Path(id): Path<String>,
-    raw: Bytes,
-) -> Result<(StatusCode, Json<MessageView>), AppError> {
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<MessageView>), TeamApiError> {
     let id = thread_id(&id)?;
+    let raw = raw.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            TeamApiError::Status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is over {} bytes; a team message is at most {} \
+                     characters, so split it in two",
+                    crate::http::BODY_LIMIT,
+                    crate::chat::MAX_TEXT_CHARS
+                ),
+            )
+        } else {
+            AppError::BadRequest(format!(
+                "the request body could not be read: {}",
+                rejection.body_text()
+            ))
+            .into()
+        }
+    })?;
     let NewMessage { text } = body(&raw)?;
     let message = state.chat.team().post(&person.extension, id, text).await;
     message
@@ -120,7 +140,7 @@ pub async fn read(
     State(state): State<AppState>,
     Extension(person): Extension<SignedInPerson>,
     Path(id): Path<String>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, TeamApiError> {
     let id = thread_id(&id)?;
     let marked = state.chat.team().mark_read(&person.extension, id).await;
     marked.map(|()| StatusCode::NO_CONTENT).map_err(refused)

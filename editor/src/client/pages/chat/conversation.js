@@ -10,23 +10,12 @@ import { h, fill, dialog } from '../../../shared/dom.js';
 import { channelBadge, contactName, isPhoneChannel, timeText } from './channels.js';
 import { holder } from './list.js';
 import { openMenu } from './menu.js';
-import { withPhoneLinks } from './phone_links.js';
+import { callNumber, withPhoneLinks } from './phone_links.js';
 import { templatesPanel } from './templates.js';
 import { choosePerson } from './transfer.js';
 import { showInformation } from './information.js';
-
-/** What the chat guide lets people send ("Send images and files"). */
-const ATTACHABLE = '.pdf,.doc,.docx,.ppt,.pptx,.xls,.xlsx,.txt,.rtf,.jpg,.jpeg,.png,.gif,.bmp,.webp,.tif,.tiff,.heif,.heic';
-
-/** The image types a browser shows; TIFF and HEIC are offered as downloads. */
-const INLINE_IMAGES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/bmp', 'image/webp']);
-
-/** "12 KB", "1.4 MB". */
-function sizeText(bytes) {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
+import { attachmentView } from '../files/attachment.js';
+import { fileAttacher } from '../files/attach.js';
 
 /**
  * The conversation pane. `hooks.changed()` asks the page to read the list again;
@@ -46,39 +35,18 @@ export function conversationPane(ctx, hooks) {
   const sendButton = h('button.btn.primary.send', { type: 'button', onclick: () => send() }, 'Send');
   const templates = templatesPanel(ctx, insert);
   const templatesButton = h('button.btn.templates-toggle', { type: 'button', title: 'Quick-response templates', dataset: { action: 'templates' }, onclick: () => templates.toggle() }, '☰ Templates');
-  // Files: the Attach button's chooser, or a file dropped anywhere on the conversation.
-  const fileInput = h('input.hidden', { type: 'file', name: 'attach', attrs: { accept: ATTACHABLE }, onchange: () => attachAll(fileInput.files) });
-  const attachButton = h('button.btn.attach', { type: 'button', title: 'Send a file or image', dataset: { action: 'attach' }, onclick: () => fileInput.click() }, 'Attach');
-  const replyBox = h('div.reply', {}, templates.el, h('div.reply-row', {}, templatesButton, attachButton, fileInput, reply, sendButton));
   const empty = h('div.conv-none', {}, h('p.muted', {}, 'Choose a conversation on the left.'));
-  const body = h('div.conversation.hidden', {}, header, notice, messages, replyBox);
+  const body = h('div.conversation.hidden', {}, header, notice, messages);
   const el = h('div.conv-pane', {}, empty, body);
-  body.addEventListener('dragover', (e) => {
-    if (!current || !e.dataTransfer || ![...e.dataTransfer.types].includes('Files')) return;
-    e.preventDefault();
-    body.classList.add('dropping');
+  // Files: the Attach button's chooser, or a file dropped anywhere on the conversation.
+  const files = fileAttacher(ctx, {
+    dropZone: body,
+    open: () => !!current,
+    upload: (file) => ctx.api.send('POST', path(`/files?name=${encodeURIComponent(file.name)}`), file),
+    sent: () => reload(),
   });
-  body.addEventListener('dragleave', () => body.classList.remove('dropping'));
-  body.addEventListener('drop', (e) => {
-    body.classList.remove('dropping');
-    if (!current || !e.dataTransfer || !e.dataTransfer.files.length) return;
-    e.preventDefault();
-    attachAll(e.dataTransfer.files);
-  });
-
-  /** Sends each file in turn; a refusal is shown in the server's words (the type, the size). */
-  async function attachAll(files) {
-    const list = [...files];
-    fileInput.value = '';
-    if (!current || !list.length) return;
-    attachButton.disabled = true;
-    for (const file of list) {
-      const answer = await ctx.api.send('POST', path(`/files?name=${encodeURIComponent(file.name)}`), file);
-      if (answer.status < 200 || answer.status >= 300) ctx.say(`${file.name} was not sent: ${ctx.api.errorText(answer)}`, 'error');
-    }
-    attachButton.disabled = false;
-    await reload();
-  }
+  const replyBox = h('div.reply', {}, templates.el, h('div.reply-row', {}, templatesButton, files.button, files.input, reply, sendButton));
+  body.append(replyBox);
 
   reply.addEventListener('input', () => {
     if (current) drafts.set(current.conversation.id, reply.value);
@@ -211,7 +179,10 @@ export function conversationPane(ctx, hooks) {
         more,
         [
           { id: 'information', label: 'Information', action: actions.information },
-          isPhoneChannel(c.channel) ? { id: 'call', label: `Call ${c.customer}`, href: `tel:${c.customer}` } : null,
+          // Click-to-call, as a number in a message: the server rings the person's phone,
+          // then the customer; `tel:` only when the server says no phone of theirs is
+          // registered.
+          isPhoneChannel(c.channel) ? { id: 'call', label: `Call ${c.customer}`, action: () => callNumber(ctx, c.customer) } : null,
           c.archived ? { id: 'unarchive', label: 'Unarchive', action: actions.unarchive } : { id: 'archive', label: 'Archive', action: actions.archive },
           c.channel === 'livechat' ? { id: 'end-session', label: 'End chat session', action: actions.endSession } : null,
           c.channel === 'livechat' ? { id: 'block', label: 'Block anonymous user', action: actions.block, danger: true } : null,
@@ -261,7 +232,7 @@ export function conversationPane(ctx, hooks) {
               { dataset: { id: m.id } },
               h('div.msg-meta', {}, m.direction === 'out' ? m.author_name || (m.author ? `extension ${m.author}` : 'Agent') : contactName(current.conversation), ' · ', timeText(m.at)),
               m.text ? h('div.msg-text', {}, withPhoneLinks(m.text, links)) : null,
-              m.attachment ? attachment(m.attachment) : null,
+              m.attachment ? attachmentView(m.attachment, (id) => `/api/chat/files/${id}`) : null,
               m.delivery ? deliveryLine(m) : null,
             ),
       ),
@@ -294,20 +265,6 @@ export function conversationPane(ctx, hooks) {
 
   async function resend(messageId) {
     if (await act('Send again', 'POST', `/messages/${messageId}/resend`)) await reload();
-  }
-
-  function attachment(a) {
-    // A file an agent sent here: images shown, other files a download with name and size.
-    if (a.id !== undefined && !Array.isArray(a)) {
-      const url = `/api/chat/files/${encodeURIComponent(a.id)}`;
-      const label = `${a.name} (${sizeText(a.size)})`;
-      if (INLINE_IMAGES.has(a.type)) {
-        return h('div.msg-attachment', { dataset: { file: a.id } }, h('a', { href: url, target: '_blank', rel: 'noopener', title: label }, h('img.msg-image', { src: url, alt: a.name })));
-      }
-      return h('div.msg-attachment', { dataset: { file: a.id } }, 'File: ', h('a.link', { href: url, attrs: { download: a.name } }, a.name), h('span.muted', {}, ` ${sizeText(a.size)}`));
-    }
-    const name = a.name || a.filename || 'attachment';
-    return h('div.msg-attachment', {}, 'File: ', a.url ? h('a.link', { href: a.url, target: '_blank', rel: 'noopener' }, name) : name, a.content_type ? h('span.muted', {}, ` (${a.content_type})`) : null);
   }
 
   /**

@@ -21,7 +21,9 @@ export async function showInformation(ctx, conversation, actions) {
     ['Channel', channelBadge(contact.channel || conversation.channel)],
     [contact.channel === 'livechat' ? 'Visitor' : 'Address', contact.customer || conversation.customer],
   ];
-  if (contact.email) rows.push(['Email', h('a.link', { href: `mailto:${contact.email}` }, contact.email)]);
+  // A website visitor's e-mail is what they typed in the offline form: nobody checked it.
+  const livechat = (contact.channel || conversation.channel) === 'livechat';
+  if (contact.email) rows.push([livechat ? 'Email (not verified)' : 'Email', h('a.link', { href: `mailto:${contact.email}` }, contact.email)]);
   if (contact.address) rows.push(['Network address', contact.address]);
   if (saved) {
     const about = [saved.name, saved.company].filter(Boolean).join(', ');

@@ -1,9 +1,13 @@
 // One team thread: who it is with, its messages (the newest at the bottom) and the reply
 // box. Opening or reading it while it is on screen marks it read (`POST …/read`). The reply
-// box keeps its draft per thread while messages arrive.
+// box keeps its draft per thread while messages arrive. Files go as on the Chat page (the
+// Attach button, dropping on the thread, or pasting an image into the reply box) and show
+// as there: images in the message, other files as a download with name and size.
 
 import { h, fill } from '../../../shared/dom.js';
 import { timeText } from '../chat/channels.js';
+import { attachmentView } from '../files/attachment.js';
+import { fileAttacher } from '../files/attach.js';
 
 /** The pane; `hooks.read()` asks the page to read the list again (its counts changed). */
 export function threadPane(ctx, hooks) {
@@ -15,7 +19,18 @@ export function threadPane(ctx, hooks) {
   const messages = h('div.team-messages', { attrs: { 'aria-live': 'polite', 'aria-label': 'messages' } });
   const reply = h('textarea.text.team-reply-text', { name: 'team-reply', rows: 2, placeholder: 'Write to your colleague… (Enter sends, Shift+Enter makes a new line)' });
   const sendButton = h('button.btn.primary.team-send', { type: 'button', onclick: () => send() }, 'Send');
-  const body = h('div.team-conversation.hidden', {}, h('div.team-header', {}, title, sub), messages, h('div.team-reply', {}, h('div.team-reply-row', {}, reply, sendButton)));
+  const body = h('div.team-conversation.hidden', {}, h('div.team-header', {}, title, sub), messages);
+  const files = fileAttacher(ctx, {
+    dropZone: body,
+    pasteInto: reply,
+    open: () => !!thread,
+    upload: (file) => ctx.api.send('POST', `/api/team/threads/${thread.id}/files?name=${encodeURIComponent(file.name)}`, file),
+    sent: async () => {
+      await reload({ markRead: false });
+      hooks.read();
+    },
+  });
+  body.append(h('div.team-reply', {}, h('div.team-reply-row', {}, files.button, files.input, reply, sendButton)));
   const empty = h('div.team-none', {}, h('p.muted', {}, 'Choose a thread or a colleague on the left.'));
   const el = h('div.team-pane', {}, empty, body);
 
@@ -39,7 +54,8 @@ export function threadPane(ctx, hooks) {
           'div.team-msg' + (String(m.author) === me ? '.out' : '.in'),
           { dataset: { id: m.id, author: m.author } },
           h('div.team-msg-meta', {}, `${String(m.author) === me ? 'You' : m.author_name} · ${timeText(m.at)}`),
-          h('div.team-msg-text', {}, m.text),
+          m.text ? h('div.team-msg-text', {}, m.text) : null,
+          m.attachment ? attachmentView(m.attachment, (id) => `/api/team/files/${id}`) : null,
         ),
       ),
     );

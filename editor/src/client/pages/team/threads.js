@@ -41,7 +41,7 @@ export function threadList(ctx, hooks) {
             h(
               'div.team-bottom',
               {},
-              h('span.team-last', {}, last.text ? `${String(last.author) === String(ctx.me().extension) ? 'You' : last.author_name}: ${last.text}` : 'No messages yet'),
+              h('span.team-last', {}, lastText(last, ctx)),
               h('span.spacer'),
               t.unread ? h('span.team-unread', { title: `${t.unread} unread` }, String(t.unread)) : null,
             ),
@@ -91,4 +91,11 @@ export function threadList(ctx, hooks) {
       render();
     },
   };
+}
+
+/** The list's line for a thread's newest message: who and what (a file by its name). */
+export function lastText(last, ctx) {
+  const what = last.text || (last.attachment && last.attachment.name ? `file ${last.attachment.name}` : '');
+  if (!what) return 'No messages yet';
+  return `${String(last.author) === String(ctx.me().extension) ? 'You' : last.author_name}: ${what}`;
 }
