@@ -296,7 +296,6 @@ pub(crate) fn read_secret(what: &str, example: &str) -> Result<String, String> {
     Ok(secret.to_string())
 }
 
-/// The store in the data folder, both made if missing, and its path.
 /// The configuration a command on the store needs, from `run`'s file and flags: the
 /// trunks' and chat providers' accounts are not read, so their secrets need not be in
 /// the environment (`switchboard run` still reads and checks every one).
@@ -307,6 +306,7 @@ pub(crate) fn load_store_config(
     ServerConfig::load_for_store(file, flags).map_err(|e| e.to_string())
 }
 
+/// The store in the data folder, both made if missing, and its path.
 pub(crate) fn open_or_create(config: &ServerConfig) -> Result<(SqliteStore, PathBuf), String> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         format!(

@@ -47,10 +47,13 @@ fn the_editor_works_in_a_browser() {
     // The test website's origin: `localhost`, where the server is `127.0.0.1`, so the two
     // are different origins as a real site and a real office are.
     let site_url = format!("http://localhost:{}", free_port());
+    // Every browser test's visitor comes from 127.0.0.1, so the per-network cap on new
+    // chats (5 in 10 minutes by default) is raised as an office behind shared addresses
+    // would raise it; the cap itself is tested in `runtime/tests/livechat_abuse.rs`.
     std::fs::write(
         dir.join("config.yaml"),
         format!(
-            "chat:\n  livechat:\n    office-name: Example Dental\n    allowed-origins:\n      - {site_url}\n"
+            "chat:\n  livechat:\n    office-name: Example Dental\n    allowed-origins:\n      - {site_url}\n    per-network:\n      new-chats-per-10-minutes: 100\n"
         ),
     )
     .unwrap();

@@ -4,13 +4,23 @@
 // chooser) and sees it inline, loaded from /api/chat/files, and the visitor, on the site's
 // own origin, sees the same image through its signed /chat/files link; 101 sends a PDF and
 // the visitor downloads it, byte for byte; a file whose content is not what its name says
-// (a PNG named .pdf) is refused and the server's words are shown.
+// (a PNG named .pdf) is refused and the server's words are shown. A customer's voice
+// note is played in the message: the harness has no HTTPS provider for the server to fetch
+// one from, so the page's read of the conversation is given a stored-file item
+// (`{id, name, type, size}`, as the fetcher leaves it) and the file's route a real Ogg;
+// Chromium plays it under the page's own Content Security Policy.
 
 import { readFile } from 'node:fs/promises';
 import { logInToQueues } from './chat_agent.mjs';
 
 // A small real PDF (the server checks the %PDF- magic).
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+
+// A real one-second Ogg (Vorbis, 8 kHz mono).
+const OGG = Buffer.from(
+  'T2dnUwACAAAAAAAAAAA64QN2AAAAAIpSuagBHgF2b3JiaXMAAAAAAUAfAAAAAAAAsDYAAAAAAACZAU9nZ1MAAAAAAAAAAAAAOuEDdgEAAACf/Tr7C2D///////////+1A3ZvcmJpczQAAABYaXBoLk9yZyBsaWJWb3JiaXMgSSAyMDIwMDcwNCAoUmVkdWNpbmcgRW52aXJvbm1lbnQpAQAAABgAAABDb21tZW50PVByb2Nlc3NlZCBieSBTb1gBBXZvcmJpcxJCQ1YBAAABAAxSFCElGVNKYwiVUlIpBR1jUFtHHWPUOUYhZBBTiEkZpXtPKpVYSsgRUlgpRR1TTFNJlVKWKUUdYxRTSCFT1jFloXMUS4ZJCSVsTa50FkvomWOWMUYdY85aSp1j1jFFHWNSUkmhcxg6ZiVkFDpGxehifDA6laJCKL7H3lLpLYWKW4q91xpT6y2EGEtpwQhhc+211dxKasUYY4wxxsXiUyiC0JBVAAABAABABAFCQ1YBAAoAAMJQDEVRgNCQVQBABgCAABRFcRTHcRxHkiTLAkJDVgEAQAAAAgAAKI7hKJIjSZJkWZZlWZameZaouaov+64u667t6roOhIasBADIAAAYhiGH3knMkFOQSSYpVcw5CKH1DjnlFGTSUsaYYoxRzpBTDDEFMYbQKYUQ1E45pQwiCENInWTOIEs96OBi5zgQGrIiAIgCAACMQYwhxpBzDEoGIXKOScggRM45KZ2UTEoorbSWSQktldYi55yUTkompbQWUsuklNZCKwUAAAQ4AAAEWAiFhqwIAKIAABCDkFJIKcSUYk4xh5RSjinHkFLMOcWYcowx6CBUzDHIHIRIKcUYc0455iBkDCrmHIQMMgEAAAEOAAABFkKhISsCgDgBAIMkaZqlaaJoaZooeqaoqqIoqqrleabpmaaqeqKpqqaquq6pqq5seZ5peqaoqp4pqqqpqq5rqqrriqpqy6ar2rbpqrbsyrJuu7Ks256qyrapurJuqq5tu7Js664s27rkearqmabreqbpuqrr2rLqurLtmabriqor26bryrLryratyrKua6bpuqKr2q6purLtyq5tu7Ks+6br6rbqyrquyrLu27au+7KtC7vourauyq6uq7Ks67It67Zs20LJ81TVM03X9UzTdVXXtW3VdW1bM03XNV1XlkXVdWXVlXVddWVb90zTdU1XlWXTVWVZlWXddmVXl0XXtW1Vln1ddWVfl23d92VZ133TdXVblWXbV2VZ92Vd94VZt33dU1VbN11X103X1X1b131htm3fF11X11XZ1oVVlnXf1n1lmHWdMLqurqu27OuqLOu+ruvGMOu6MKy6bfyurQvDq+vGseu+rty+j2rbvvDqtjG8um4cu7Abv+37xrGpqm2brqvrpivrumzrvm/runGMrqvrqiz7uurKvm/ruvDrvi8Mo+vquirLurDasq/Lui4Mu64bw2rbwu7aunDMsi4Mt+8rx68LQ9W2heHVdaOr28ZvC8PSN3a+AACAAQcAgAATykChISsCgDgBAAYhCBVjECrGIIQQUgohpFQxBiFjDkrGHJQQSkkhlNIqxiBkjknIHJMQSmiplNBKKKWlUEpLoZTWUmotptRaDKG0FEpprZTSWmopttRSbBVjEDLnpGSOSSiltFZKaSlzTErGoKQOQiqlpNJKSa1lzknJoKPSOUippNJSSam1UEproZTWSkqxpdJKba3FGkppLaTSWkmptdRSba21WiPGIGSMQcmck1JKSamU0lrmnJQOOiqZg5JKKamVklKsmJPSQSglg4xKSaW1kkoroZTWSkqxhVJaa63VmFJLNZSSWkmpxVBKa621GlMrNYVQUgultBZKaa21VmtqLbZQQmuhpBZLKjG1FmNtrcUYSmmtpBJbKanFFluNrbVYU0s1lpJibK3V2EotOdZaa0ot1tJSjK21mFtMucVYaw0ltBZKaa2U0lpKrcXWWq2hlNZKKrGVklpsrdXYWow1lNJiKSm1kEpsrbVYW2w1ppZibLHVWFKLMcZYc0u11ZRai621WEsrNcYYa2415VIAAMCAAwBAgAlloNCQlQBAFAAAYAxjjEFoFHLMOSmNUs45JyVzDkIIKWXOQQghpc45CKW01DkHoZSUQikppRRbKCWl1losAACgwAEAIMAGTYnFAQoNWQkARAEAIMYoxRiExiClGIPQGKMUYxAqpRhzDkKlFGPOQcgYc85BKRljzkEnJYQQQimlhBBCKKWUAgAAChwAAAJs0JRYHKDQkBUBQBQAAGAMYgwxhiB0UjopEYRMSielkRJaCylllkqKJcbMWomtxNhICa2F1jJrJcbSYkatxFhiKgAA7MABAOzAQig0ZCUAkAcAQBijFGPOOWcQYsw5CCE0CDHmHIQQKsaccw5CCBVjzjkHIYTOOecghBBC55xzEEIIoYMQQgillNJBCCGEUkrpIIQQQimldBBCCKGUUgoAACpwAAAIsFFkc4KRoEJDVgIAeQAAgDFKOSclpUYpxiCkFFujFGMQUmqtYgxCSq3FWDEGIaXWYuwgpNRajLV2EFJqLcZaQ0qtxVhrziGl1mKsNdfUWoy15tx7ai3GWnPOuQAA3AUHALADG0U2JxgJKjRkJQCQBwBAIKQUY4w5h5RijDHnnENKMcaYc84pxhhzzjnnFGOMOeecc4wx55xzzjnGmHPOOeecc84556CDkDnnnHPQQeicc845CCF0zjnnHIQQCgAAKnAAAAiwUWRzgpGgQkNWAgDhAACAMZRSSimllFJKqKOUUkoppZRSAiGllFJKKaWUUkoppZRSSimllFJKKaWUUkoppZRSSimllFJKKaWUUkoppZRSSimllFJKKaWUUkoppZRSSimllFJKKaWUUkoppZRSSimllFJKKaWUUkoppZRSSimllFJKKaWUUkoppZRSSimVUkoppZRSSimllFJKKaUAIN8KBwD/BxtnWEk6KxwNLjRkJQAQDgAAGMMYhIw5JyWlhjEIpXROSkklNYxBKKVzElJKKYPQWmqlpNJSShmElGILIZWUWgqltFZrKam1lFIoKcUaS0qppdYy5ySkklpLrbaYOQelpNZaaq3FEEJKsbXWUmuxdVJSSa211lptLaSUWmstxtZibCWlllprqcXWWkyptRZbSy3G1mJLrcXYYosxxhoLAOBucACASLBxhpWks8LR4EJDVgIAIQEABDJKOeecgxBCCCFSijHnoIMQQgghREox5pyDEEIIIYSMMecghBBCCKGUkDHmHIQQQgghhFI65yCEUEoJpZRSSucchBBCCKWUUkoJIYQQQiillFJKKSGEEEoppZRSSiklhBBCKKWUUkoppYQQQiillFJKKaWUEEIopZRSSimllBJCCKGUUkoppZRSQgillFJKKaWUUkooIYRSSimllFJKCSWUUkoppZRSSikhlFJKKaWUUkoppQAAgAMHAIAAI+gko8oibDThwgMQAAAAAgACTACBAYKCUQgChBEIAAAAAAAIAPgAAEgKgIiIaOYMDhASFBYYGhweICIkAAAAAAAAAAAAAAAABE9nZ1MABEAfAAAAAAAAOuEDdgIAAADAVwuXIRcREBEREBEREBEREBEQEBEQEBARERARERARERARERAZKrKemRnXG9hXABAAqKhhiho9vwUsLCwAup+ZcyevAGALAAAAABBZjwC6n5lt5RUAKAAAAACAsKoAup+ZcyevAKALAAAAAJC13QK6n5lzJ68A4AoAAAAA0K9nArqfmXMnrwDgAgAAAAD6dga6n5lzJ68A4EoAAAAA0K/nErqfmXMnrwCgSwAAAABQsF0Sup+ZbeUVACgBAAAAgMwVCbqfmXMnrwBgSwAAAAAQ524Jup+ZcyevAOBJAAAAAFBvlSS6n5mzk1cA8AAAAAAAMzsOup+Zs5NXAPAEAAAAAKjzSQC6n5lzJ2/gAwAAAACWx1kCup+ZbeUVACgAAAAAQHRyCbqfmXMnrwCgCwAAAABgnhICup+Zcydv4AIAAAAAhrctArqfmbOTVwBwAQAAAAD9egO6n5mzk1cAcAEAAAAA/bAJup+ZcyevAOBKAAAAAJC/d0q6n5lzJ68AoEsAAAAA4Jz8ErqfmW3lFQAoAQAAAIA8KRK6n5lzJ68AYEsAAAAAUM+qJLqfmXMnrwDgSQAAAAAws2MAup+ZcyevAOABAAAAAGaMALqfmXMnrwDgCQAAAABQb2UFup+ZcyevAGALAAAAABBZjwC6n5lt5RUAKAAAAACAsKoAup+ZcyevAKALAAAAAJC13QK6n5lzJ68A4AoAAAAA0K9nArqfmXMnrwDgAgAAAAD6dga2mpnvySsAuBIAEgAAYmsS9+dzCSC/zc8CmtSTIC+fN7CuApUKACBovvnw1/TwTuiETuiEMpRccsklV7jCFVERy4cy',
+  'base64',
+);
 
 // A real 1×1 PNG.
 const PNG = Buffer.from(
@@ -92,4 +102,31 @@ export default async function (t) {
   await live.locator('input[name=attach]').setInputFiles({ name: 'report.pdf', mimeType: 'application/pdf', buffer: PNG });
   await page.locator('.toast.error', { hasText: "the file's content is not a PDF, though its name ends .pdf" }).waitFor();
   t.assert((await live.locator('.msg').count()) === before, 'the refused file added no message');
+
+  // A customer's voice note: a player in the message, its download link beside.
+  const VOICE_ID = 424242;
+  await page.route(`**/api/chat/conversations/${liveId}`, async (route) => {
+    const answer = await route.fetch();
+    const body = await answer.json();
+    for (const m of body.messages || []) {
+      if (m.text === 'A voice note for you') m.attachment = [{ id: VOICE_ID, name: 'voice.ogg', type: 'audio/ogg', size: OGG.length }];
+    }
+    await route.fulfill({ response: answer, json: body });
+  });
+  await page.route(`**/api/chat/files/${VOICE_ID}`, (route) =>
+    route.fulfill({ status: 200, contentType: 'audio/ogg', headers: { 'X-Content-Type-Options': 'nosniff' }, body: OGG }),
+  );
+  await site.locator('[data-sb=input]').fill('A voice note for you');
+  await site.locator('[data-sb=send]').click();
+  const player = live.locator('.msg.in .msg-attachment audio.msg-audio');
+  await player.waitFor();
+  const heard = await page.waitForFunction(
+    (el) => el.readyState >= 1 && el.duration > 0.9 && el.duration < 1.1 && el.controls && el.src.endsWith(`/api/chat/files/424242`),
+    await player.elementHandle(),
+  );
+  t.assert(await heard.jsonValue(), 'Chromium loaded the voice note: one second long');
+  const beside = live.locator('.msg.in .msg-attachment a.link', { hasText: 'voice.ogg' });
+  t.assert((await beside.getAttribute('download')) === 'voice.ogg', 'the download link is beside the player');
+  await page.unroute(`**/api/chat/conversations/${liveId}`);
+  await page.unroute(`**/api/chat/files/${VOICE_ID}`);
 }

@@ -17,6 +17,7 @@
 
 pub mod config;
 pub mod facebook;
+pub mod media_fetcher;
 pub mod outbox_sender;
 pub mod provider_request;
 pub mod signature;

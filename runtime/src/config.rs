@@ -10,7 +10,7 @@
 mod chat;
 mod trunks;
 
-pub use chat::{ChatConfig, ChatSettings, LivechatConfig};
+pub use chat::{ChatConfig, ChatSettings, LivechatConfig, PerNetworkLimits};
 pub use trunks::{TRUNK_KEYS, TrunkSettings};
 
 use crate::http::HostName;

@@ -25,7 +25,7 @@ mod flow;
 mod headers;
 mod hosts;
 mod ide;
-mod livechat;
+pub(crate) mod livechat;
 mod office;
 mod people;
 mod plan_tests;

@@ -196,12 +196,25 @@ pub async fn run_with(
     // with the HTTP API; what it had not sent stays in the outbox for the next start).
     let chat = Arc::new(crate::chat::ChatHub::new(store.clone(), plans.clone()));
     let chat_sender_stop = CancellationToken::new();
-    let chat_sender = tokio::spawn(crate::chat_channels::outbox_sender::run(
-        chat.clone(),
-        Arc::new(config.chat.channels.clone()),
-        Default::default(),
-        chat_sender_stop.clone(),
-    ));
+    // With it, the task that fetches the customers' files from their providers; both
+    // stop together and leave what they had not done for the next start.
+    let chat_sender = {
+        let channels = Arc::new(config.chat.channels.clone());
+        tokio::spawn(futures_util::future::join(
+            crate::chat_channels::outbox_sender::run(
+                chat.clone(),
+                channels.clone(),
+                Default::default(),
+                chat_sender_stop.clone(),
+            ),
+            crate::chat_channels::media_fetcher::run(
+                chat.clone(),
+                channels,
+                Default::default(),
+                chat_sender_stop.clone(),
+            ),
+        ))
+    };
     let services = Arc::new(CallServices {
         plans: plans.clone(),
         store: store.clone(),

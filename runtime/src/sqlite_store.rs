@@ -30,6 +30,7 @@ mod chat_blocked;
 mod chat_contacts;
 mod chat_conversations;
 mod chat_files;
+pub mod chat_media;
 mod chat_messages;
 mod chat_offers;
 mod chat_outbox;

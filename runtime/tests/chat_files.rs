@@ -381,6 +381,20 @@ async fn a_refused_file_is_answered_in_words_and_nothing_is_stored() {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "not a text file",
         ),
+        // A customer's voice note or video is accepted from a provider, but agents send
+        // what the guide lists: a real Ogg page and an MP4 start are refused by name.
+        (
+            "voice.ogg",
+            with_tail(b"OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "files ending .ogg cannot be sent in chat",
+        ),
+        (
+            "clip.mp4",
+            with_tail(b"\x00\x00\x00\x10ftypisom\x00\x00\x02\x00"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "files ending .mp4 cannot be sent in chat",
+        ),
         (
             "empty.pdf",
             Vec::new(),

@@ -20,7 +20,7 @@ use switchboard_runtime::chat_channels::config::{ChannelAccounts, WhatsAppAccoun
 use switchboard_runtime::chat_channels::outbox_sender::{self, SenderSettings};
 use switchboard_runtime::reload::PlanHolder;
 use switchboard_runtime::secret::Secret;
-use switchboard_runtime::sqlite_store::StoreThread;
+use switchboard_runtime::sqlite_store::{SCHEMA_VERSION, StoreThread};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
@@ -264,7 +264,8 @@ async fn version_13_names_the_customer_of_the_rows_already_stored() {
     let Office { dir, store, hub } = o;
     drop(hub);
     drop(store);
-    // The file as version 12 left it: no customer column, no index.
+    // The file as version 12 left it: no customer column, no index, and nothing a later
+    // version added (version 14's `chat_media`).
     let path = dir.path().join("office.db");
     {
         let raw = rusqlite::Connection::open(&path).unwrap();
@@ -276,6 +277,7 @@ async fn version_13_names_the_customer_of_the_rows_already_stored() {
             "DROP INDEX chat_outbox_unsent_by_recipient;
              DROP INDEX chat_outbox_unsent;
              ALTER TABLE chat_outbox DROP COLUMN recipient;
+             DROP TABLE chat_media;
              PRAGMA user_version = 12;",
         )
         .unwrap();
@@ -286,7 +288,10 @@ async fn version_13_names_the_customer_of_the_rows_already_stored() {
         let version: u32 = raw
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 13);
+        assert_eq!(
+            version, SCHEMA_VERSION,
+            "upgraded through 13 to the current version"
+        );
         let stored: String = raw
             .query_row("SELECT recipient FROM chat_outbox", [], |r| r.get(0))
             .unwrap();

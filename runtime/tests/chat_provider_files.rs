@@ -630,6 +630,40 @@ async fn a_visitor_gets_the_agents_file_as_a_link_on_the_line_signed_afresh_on_r
 }
 
 #[tokio::test]
+async fn without_a_readable_link_key_the_visitor_still_gets_every_line_the_file_unlinked() {
+    // A damaged key file: links cannot be signed, and the server's log says why. The
+    // visitor still reads the conversation: the file's line without a link, and what the
+    // agent writes after it.
+    let office = livechat_office::Office::start().await;
+    let files = office.hub().files_dir().await.unwrap();
+    let data = files.parent().unwrap();
+    std::fs::write(data.join("chat-link.key"), b"short").unwrap();
+    let mut socket = office.visitor().await;
+    socket.send(json!({"type": "hello", "visitor": null})).await;
+    assert_eq!(socket.frame().await["type"], "welcome");
+    socket
+        .send(json!({"type": "message", "text": "Could you send me the form?"}))
+        .await;
+    socket.frame().await;
+    let id = office.only_conversation().await;
+    office
+        .hub()
+        .send_file("101", id, "form.pdf", Bytes::from_static(PDF), None)
+        .await
+        .unwrap();
+    let line = socket.frame().await;
+    assert_eq!(line["from"], "agent", "{line}");
+    assert!(line.get("attachment").is_none(), "no link to show: {line}");
+    office
+        .hub()
+        .reply("101", id, "Did the form arrive?", None)
+        .await
+        .unwrap();
+    let line = socket.frame().await;
+    assert_eq!(line["text"], "Did the form arrive?", "{line}");
+}
+
+#[tokio::test]
 async fn a_text_with_a_file_is_a_whatsapp_caption_an_mms_body_and_refused_for_messenger() {
     use switchboard_runtime::chat::OutboxRow;
     use switchboard_runtime::chat_channels::outbox_sender::{Outcome, request_for};

@@ -7,6 +7,7 @@ mod livechat_office;
 
 use livechat_office::{Office, SITE, Socket};
 use serde_json::{Value, json};
+use switchboard_runtime::config::{ConfigOverrides, ServerConfig};
 
 /// A socket from the loopback address with `forwarded_for` in `X-Forwarded-For`
 /// (believed only when the office lists 127.0.0.1 as its proxy).
@@ -80,6 +81,51 @@ async fn fresh_visitor_tokens_from_one_address_start_five_chats_then_are_refused
     assert_eq!(conversations(&office).await, 6);
 }
 
+/// An office whose config file's `chat.livechat` holds `per_network` (the lines under
+/// `per-network:`), read as the server reads it.
+async fn office_with_per_network(per_network: &str) -> Office {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("switchboard.yaml");
+    let yaml = format!("chat:\n  livechat:\n    per-network:\n{per_network}");
+    std::fs::write(&file, yaml).unwrap();
+    let config = ServerConfig::load(Some(&file), &ConfigOverrides::default()).unwrap();
+    let per_network = config.chat.livechat.per_network;
+    Office::start_with(|l| l.per_network = per_network).await
+}
+
+#[tokio::test]
+async fn an_office_that_sets_two_new_chats_per_network_refuses_the_third_naming_two() {
+    let office = office_with_per_network("      new-chats-per-10-minutes: 2\n").await;
+    for i in 0..2 {
+        starts_a_chat(office.visitor().await, &format!("question {i}")).await;
+    }
+    let mut third = office.visitor().await;
+    assert_eq!(hello(&mut third).await["type"], "welcome");
+    third
+        .send(json!({"type": "message", "text": "question 3"}))
+        .await;
+    let refused = third.frame().await;
+    assert_eq!(refused["code"], "too_fast", "{refused}");
+    let words = refused["error"].as_str().unwrap();
+    assert!(
+        words.contains("Too many new chats from your network (at most 2 in 10 minutes)"),
+        "{words}"
+    );
+    assert_eq!(conversations(&office).await, 2);
+}
+
+#[tokio::test]
+async fn an_office_behind_shared_addresses_raises_new_chats_and_ten_from_one_address_start() {
+    // Ten customers behind one carrier's address, each a new visitor starting a chat:
+    // with the default five, the sixth would be refused.
+    let office = office_with_per_network("      new-chats-per-10-minutes: 500\n").await;
+    for i in 0..10 {
+        starts_a_chat(office.visitor().await, &format!("customer {i}")).await;
+    }
+    assert_eq!(conversations(&office).await, 10);
+    assert_eq!(office.stored_messages().await, 10);
+}
+
 #[tokio::test]
 async fn an_address_is_given_twenty_new_visitor_tokens_then_told_to_wait() {
     let office = Office::start().await;
@@ -112,6 +158,33 @@ async fn an_address_is_given_twenty_new_visitor_tokens_then_told_to_wait() {
     assert_eq!(back.frame().await["type"], "welcome");
     let mut neighbour = office.visitor_from("127.0.0.2").await;
     assert_eq!(hello(&mut neighbour).await["type"], "welcome");
+}
+
+#[tokio::test]
+async fn tokens_a_script_makes_up_count_as_new_visitors_too() {
+    // A token is 64 hex digits, so a script can make its own rather than be given one:
+    // each the address has not said hello with lately is a new visitor all the same.
+    let office = Office::start().await;
+    let made_up = |i: usize| format!("{i:064x}");
+    for i in 0..20 {
+        let mut socket = office.visitor().await;
+        socket
+            .send(json!({"type": "hello", "visitor": made_up(i)}))
+            .await;
+        let welcome = socket.frame().await;
+        assert_eq!(welcome["type"], "welcome", "token {i}: {welcome}");
+    }
+    let mut socket = office.visitor().await;
+    socket
+        .send(json!({"type": "hello", "visitor": made_up(20)}))
+        .await;
+    let refused = socket.frame().await;
+    assert_eq!(refused["code"], "too_many_connections", "{refused}");
+    // A visitor already seen from here comes back (a reload, a reconnect).
+    let mut back = office.visitor().await;
+    back.send(json!({"type": "hello", "visitor": made_up(3)}))
+        .await;
+    assert_eq!(back.frame().await["type"], "welcome");
 }
 
 #[tokio::test]

@@ -208,7 +208,7 @@ fn a_version_4_store_keeps_its_hot_desk_logins_without_a_start() {
     fx.open().set_hot_desk("001565AABBCC", Some("101")).unwrap();
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V5} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 4;"
+        "{DROP_V5} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 4;"
     ))
     .unwrap();
     drop(raw);
@@ -568,7 +568,7 @@ fn digest_algorithms_go_by_their_challenge_names() {
 fn a_new_store_has_the_current_schema_in_wal_mode() {
     let fx = Fixture::new();
     let s = fx.open();
-    assert_eq!(SCHEMA_VERSION, 13);
+    assert_eq!(SCHEMA_VERSION, 14);
     assert_eq!(s.path(), fx.path());
     let raw = Connection::open(fx.path()).unwrap();
     let version: u32 = raw
@@ -596,6 +596,7 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
             "chat_contacts",
             "chat_conversations",
             "chat_files",
+            "chat_media",
             "chat_messages",
             "chat_offers",
             "chat_outbox",
@@ -660,7 +661,7 @@ fn a_version_1_store_gains_pin_attempts_and_keeps_its_pins() {
     // Back to what version 1 wrote: no `pin_attempts` (nor later) tables.
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 1;"
+        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 1;"
     ))
     .unwrap();
     drop(raw);
@@ -684,7 +685,7 @@ fn a_version_2_store_gains_call_details_and_keeps_what_it_had() {
     }
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 2;"
+        "DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 2;"
     ))
     .unwrap();
     drop(raw);
@@ -698,6 +699,8 @@ const DROP_V5: &str = "ALTER TABLE hot_desks DROP COLUMN since;";
 
 /// What version 9 added: colleagues' chat.
 const DROP_V11: &str = "DROP TABLE chat_reads;";
+/// What version 14 added: the customers' files to fetch.
+const DROP_V14: &str = "DROP TABLE chat_media;";
 /// What version 12 added: the office's contacts.
 const DROP_V12: &str = "DROP TABLE contacts;";
 /// What version 10 added: files sent in chat.
@@ -709,6 +712,62 @@ const DROP_V8: &str = "DROP TABLE chat_outbox; DROP TABLE chat_messages; DROP TA
     DROP TABLE chat_conversations; DROP TABLE chat_contacts; DROP TABLE chat_blocked; \
     DROP TABLE chat_templates;";
 
+/// A version 13 store's customer messages carrying a provider's media (an array of
+/// references) are queued for fetching by the upgrade, one row per item; an agent's file
+/// (an object) and a live-chat message are not.
+#[test]
+fn a_version_13_store_queues_the_media_its_customers_sent_for_fetching() {
+    let fx = Fixture::new();
+    drop(fx.open());
+    let raw = Connection::open(fx.path()).unwrap();
+    raw.execute_batch(&format!(
+        "{DROP_V14} PRAGMA user_version = 13;
+         INSERT INTO chat_conversations (id, channel, customer, office_address, routed_to,
+             archived, created_at, last_at)
+         VALUES (1, 'whatsapp', '+16505551234', '+15550783881', '', 0, 5, 5),
+                (2, 'livechat', 'v-1', '', '', 0, 5, 5);
+         INSERT INTO chat_messages (id, conversation_id, channel, direction, text, attachment,
+             created_at)
+         VALUES (10, 1, 'whatsapp', 'in', '',
+                 '[{{\"id\":\"27548\",\"content_type\":\"image/jpeg\",\"filename\":null}},
+                   {{\"id\":\"27549\",\"content_type\":\"application/pdf\",\"filename\":\"a.pdf\"}}]',
+                 7),
+                (11, 1, 'whatsapp', 'out', '', '{{\"id\":1,\"name\":\"a.pdf\",\"type\":\"application/pdf\",\"size\":9}}', 8),
+                (12, 2, 'livechat', 'in', '', '[{{\"url\":\"https://x.example/a.png\"}}]', 9);"
+    ))
+    .unwrap();
+    drop(raw);
+    drop(fx.open());
+    let raw = Connection::open(fx.path()).unwrap();
+    let rows: Vec<(i64, i64, String, String, i64)> = raw
+        .prepare(
+            "SELECT message_id, item, channel, state, next_attempt_at FROM chat_media
+             ORDER BY message_id, item",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (10, 0, "whatsapp".into(), "pending".into(), 7),
+            (10, 1, "whatsapp".into(), "pending".into(), 7),
+        ]
+    );
+    let reference: String = raw
+        .query_row("SELECT reference FROM chat_media WHERE item = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&reference).unwrap();
+    assert_eq!(reference["id"], "27549");
+    assert_eq!(reference["filename"], "a.pdf");
+}
+
 #[test]
 fn a_version_7_store_gains_chat_and_keeps_what_it_had() {
     let fx = Fixture::new();
@@ -717,7 +776,7 @@ fn a_version_7_store_gains_chat_and_keeps_what_it_had() {
         .unwrap();
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} PRAGMA user_version = 7;"
+        "{DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} PRAGMA user_version = 7;"
     ))
     .unwrap();
     drop(raw);
@@ -738,7 +797,7 @@ fn a_version_5_store_gains_admins_and_sessions_and_keeps_what_it_had() {
         .unwrap();
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 5;"
+        "{DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 5;"
     ))
     .unwrap();
     drop(raw);
@@ -774,7 +833,7 @@ fn a_version_6_store_keeps_its_admin_sessions_and_gains_web_passwords() {
         .unwrap();
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} PRAGMA user_version = 6;"
+        "{DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} PRAGMA user_version = 6;"
     ))
     .unwrap();
     raw.execute(
@@ -813,7 +872,7 @@ fn a_version_3_store_gains_the_queues_agent_history_and_keeps_what_it_had() {
     }
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V4} {DROP_V5} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 3;"
+        "{DROP_V4} {DROP_V5} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 3;"
     ))
     .unwrap();
     drop(raw);

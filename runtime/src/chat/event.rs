@@ -42,6 +42,9 @@ pub enum ChatEventKind {
     Delivery {
         requeued: bool,
     },
+    /// A customer's file was fetched from their provider, or could not be: an item of
+    /// the message's attachment is now a chat file, or a note saying why not.
+    Attachment,
 }
 
 impl ChatEventKind {
@@ -59,6 +62,7 @@ impl ChatEventKind {
             ChatEventKind::Ended => "ended",
             ChatEventKind::Blocked => "blocked",
             ChatEventKind::Delivery { .. } => "delivery",
+            ChatEventKind::Attachment => "attachment",
         }
     }
 }

@@ -2,6 +2,12 @@
 //! types ("Send images and files") and nothing else. A file whose bytes are not what its
 //! name says (a program renamed `.pdf`) is refused, so a download never hands a person
 //! something other than what they see.
+//!
+//! Customers' files fetched from a provider (WhatsApp, Messenger, MMS) pass a wider check,
+//! `check_customer_file`: the same list plus voice notes and short videos
+//! (`customer_media`), which customers send all the time and agents are expected to hear.
+
+mod customer_media;
 
 /// The largest file sent in chat (10 MiB).
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
@@ -46,6 +52,21 @@ pub enum FileRefusal {
         kind: &'static str,
         ext: String,
     },
+}
+
+impl FileRefusal {
+    /// The HTTP status a refusal is answered with, wherever a file is sent (a customer's
+    /// conversation, a team thread): the one each variant names.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            FileRefusal::Empty | FileRefusal::NoName => StatusCode::BAD_REQUEST,
+            FileRefusal::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            FileRefusal::NotAllowed(_) | FileRefusal::Mismatch { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+        }
+    }
 }
 
 /// One allowed kind: its extensions, its words, its type and how its content starts.
@@ -160,6 +181,22 @@ fn is_heif(b: &[u8]) -> bool {
         && [&b"heic"[..], b"heix", b"mif1", b"msf1"].contains(&&b[8..12])
 }
 
+/// The brands of an ISO media file (MP4, M4A, 3GP, HEIF): its first box is `ftyp`, whose
+/// major brand (bytes 8..12) and compatible brands (from byte 16 to the box's end) say
+/// what it holds. Empty when `b` does not start with an `ftyp` box.
+fn iso_brands(b: &[u8]) -> Vec<[u8; 4]> {
+    if b.len() < 16 || &b[4..8] != b"ftyp" {
+        return Vec::new();
+    }
+    let size = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let end = size.clamp(16, b.len());
+    let compatible = b[16..end].chunks_exact(4);
+    std::iter::once(&b[8..12])
+        .chain(compatible)
+        .map(|brand| [brand[0], brand[1], brand[2], brand[3]])
+        .collect()
+}
+
 /// Whether `b` is a ZIP archive whose central directory names an entry under `folder`
 /// (`word/document.xml` for a DOCX). Reads the directory itself: the end record, then
 /// each entry's name; a damaged archive answers false.
@@ -209,6 +246,29 @@ fn zip_has_entry_under(b: &[u8], folder: &str) -> bool {
 /// Checks an upload named `name` with content `bytes`: allowed by name and by content,
 /// not empty, not over 10 MB.
 pub fn check_file(name: &str, bytes: &[u8]) -> Result<CheckedFile, FileRefusal> {
+    check_against(name, bytes, &[KINDS], ALLOWED)
+}
+
+/// Checks a customer's file fetched from a provider as `check_file` does, accepting the
+/// customers' voice notes and videos too (OGG, MP3, M4A, AMR, MP4, 3GP), by content.
+pub fn check_customer_file(name: &str, bytes: &[u8]) -> Result<CheckedFile, FileRefusal> {
+    check_against(
+        name,
+        bytes,
+        &[KINDS, customer_media::KINDS],
+        customer_media::ALLOWED,
+    )
+}
+
+/// The checks of `check_file` against the kinds of `lists`: the first kind whose
+/// extension is the name's and whose content is the bytes' wins; `allowed` is the list
+/// in words for a refusal.
+fn check_against(
+    name: &str,
+    bytes: &[u8],
+    lists: &[&[Kind]],
+    allowed: &str,
+) -> Result<CheckedFile, FileRefusal> {
     let name = sanitise_name(name).ok_or(FileRefusal::NoName)?;
     if bytes.is_empty() {
         return Err(FileRefusal::Empty);
@@ -220,27 +280,37 @@ pub fn check_file(name: &str, bytes: &[u8]) -> Result<CheckedFile, FileRefusal> 
         Some((stem, ext)) if !stem.is_empty() => ext.to_ascii_lowercase(),
         _ => {
             return Err(FileRefusal::NotAllowed(format!(
-                "the file's name {name:?} has no extension; chat can send {ALLOWED} files"
+                "the file's name {name:?} has no extension; chat can send {allowed} files"
             )));
         }
     };
-    let Some(kind) = KINDS.iter().find(|k| k.extensions.contains(&ext.as_str())) else {
+    // One extension may name two kinds (`.mp4`: audio, else video); the content decides.
+    let mut named = lists
+        .iter()
+        .flat_map(|list| list.iter())
+        .filter(|k| k.extensions.contains(&ext.as_str()))
+        .peekable();
+    let Some(first) = named.peek().copied() else {
         return Err(FileRefusal::NotAllowed(format!(
-            "files ending .{ext} cannot be sent in chat; it can send {ALLOWED} files"
+            "files ending .{ext} cannot be sent in chat; it can send {allowed} files"
         )));
     };
-    if !(kind.content)(bytes) {
-        let article = if kind.words.starts_with(['A', 'E', 'I', 'O', 'U', 'H', 'R']) {
+    let Some(kind) = named.find(|k| (k.content)(bytes)) else {
+        // Letters read with a vowel sound take "an": an HEIC, an MP3, an RTF.
+        let article = if first
+            .words
+            .starts_with(['A', 'E', 'I', 'O', 'U', 'H', 'M', 'R'])
+        {
             "n"
         } else {
             ""
         };
         return Err(FileRefusal::Mismatch {
             article,
-            kind: kind.words,
+            kind: first.words,
             ext,
         });
-    }
+    };
     Ok(CheckedFile {
         name,
         content_type: kind.content_type,

@@ -83,7 +83,8 @@ pub fn load_or_create_link_key(data: &Path) -> Result<LinkKey, String> {
         match std::fs::read(path) {
             Ok(bytes) => LinkKey::from_bytes(&bytes).map(Some).ok_or_else(|| {
                 format!(
-                    "{} is not a chat link key ({} bytes, not {KEY_BYTES}); delete it and a new                      one is made (links handed out before stop working)",
+                    "{} is not a chat link key ({} bytes, not {KEY_BYTES}); delete it and a new \
+                     one is made (links handed out before stop working)",
                     path.display(),
                     bytes.len()
                 )
@@ -132,7 +133,8 @@ pub fn load_or_create_link_key(data: &Path) -> Result<LinkKey, String> {
             read(&path)?.ok_or_else(|| format!("the chat link key {} vanished", path.display()))
         }
         Err(e) => Err(format!(
-            "the chat link key {} cannot be written: {e}; check the data folder's space and              permissions",
+            "the chat link key {} cannot be written: {e}; check the data folder's space and \
+             permissions",
             path.display()
         )),
     }
@@ -340,5 +342,32 @@ fn channel_words(channel: Channel) -> &'static str {
         Channel::WhatsApp => "WhatsApp",
         Channel::Facebook => "Facebook",
         Channel::Sms => "SMS",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_key_is_made_once_and_a_damaged_one_is_named_with_its_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = load_or_create_link_key(dir.path()).unwrap();
+        let again = load_or_create_link_key(dir.path()).unwrap();
+        assert_eq!(
+            made.sign(1, 2),
+            again.sign(1, 2),
+            "the same key is read back"
+        );
+
+        std::fs::write(dir.path().join(LINK_KEY_FILE), b"short").unwrap();
+        let words = load_or_create_link_key(dir.path()).unwrap_err();
+        assert!(
+            words.contains(LINK_KEY_FILE)
+                && words.contains("(5 bytes, not 32); delete it and a new one is made"),
+            "{words}"
+        );
+        // Words as a person reads them: no run of blanks from a broken line join.
+        assert!(!words.contains("  "), "{words:?}");
     }
 }

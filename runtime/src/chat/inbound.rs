@@ -2,6 +2,8 @@
 //! stored once however often the provider retries it, then sticky to its owner or
 //! routed by the running plan and offered.
 
+mod media;
+
 use super::error::ChatError;
 use super::event::{ChatEvent, ChatEventKind};
 use super::hub::{ChatHub, now_ms, visible_to};
@@ -267,6 +269,8 @@ fn store(
         provider_id: inbound.provider_id.as_deref(),
         now_ms: now,
     })?;
+    // In this transaction: a message stored is a file that will be fetched.
+    media::queue_fetches(tx, inbound, message_id, now)?;
     tx.note_contact(
         inbound.channel,
         &inbound.customer,

@@ -497,6 +497,16 @@ pub fn classify(provider: &str, status: u16, body: &str) -> Outcome {
                 words()
             ));
         }
+        // Twilio's "Authenticate": the account SID and auth token do not match (a token
+        // rotated in the console). Every reply would die of it; they wait for the admin.
+        Some(TWILIO_AUTHENTICATE) if provider == "Twilio" => {
+            return Outcome::WaitForAdmin(format!(
+                "the Twilio auth token was refused; set the account's current one in the \
+                 config file and restart; the reply waits (`chat.sms.auth-token`; Twilio \
+                 answered {status}: {})",
+                words()
+            ));
+        }
         Some(TWILIO_TOO_MANY_REQUESTS) if provider == "Twilio" => {
             return Outcome::Retry(format!(
                 "{provider} is limiting how fast it takes messages ({status}, code \
@@ -522,6 +532,8 @@ const META_LIMITS: [i64; 5] = [4, 80007, 130429, 131048, 131056];
 const META_TEMPORARY: [i64; 2] = [1, 2];
 /// Twilio's "Too Many Requests".
 const TWILIO_TOO_MANY_REQUESTS: i64 = 20429;
+/// Twilio's "Authenticate": the request's account SID and auth token were refused.
+const TWILIO_AUTHENTICATE: i64 = 20003;
 
 /// The provider's error code: Meta's `error.code`, Twilio's `code` (a number, or a number
 /// written as a string).
@@ -534,7 +546,7 @@ fn error_code(body: &str) -> Option<i64> {
 
 /// The provider's error message: Meta's `error.message`, Twilio's `message`, else the
 /// start of the body.
-fn provider_words(body: &str) -> String {
+pub(crate) fn provider_words(body: &str) -> String {
     let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
     let words = json.as_ref().and_then(|j| {
         j.pointer("/error/message")
@@ -581,7 +593,7 @@ fn provider_name(channel: Channel) -> &'static str {
 
 /// An error with its causes ("error sending request: connection refused"), never a URL's
 /// query or a header.
-fn error_chain(e: &reqwest::Error) -> String {
+pub(crate) fn error_chain(e: &reqwest::Error) -> String {
     let mut words = if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {
@@ -598,7 +610,7 @@ fn error_chain(e: &reqwest::Error) -> String {
     words
 }
 
-fn run_id() -> String {
+pub(crate) fn run_id() -> String {
     let mut bytes = [0u8; 8];
     if getrandom::fill(&mut bytes).is_err() {
         // The clock alone still tells this run from the last.
@@ -607,14 +619,14 @@ fn run_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(millis)
         .unwrap_or(0)
 }
 
-fn millis(d: Duration) -> u64 {
+pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
@@ -754,6 +766,19 @@ mod tests {
             classify("Twilio", 400, refused),
             Outcome::Dead(w) if w.contains("unsubscribed recipient")
         ));
+    }
+
+    #[test]
+    fn twilios_refused_auth_token_waits_for_the_admin() {
+        let refused = r#"{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}"#;
+        let Outcome::WaitForAdmin(words) = classify("Twilio", 401, refused) else {
+            panic!("{:?}", classify("Twilio", 401, refused));
+        };
+        assert!(
+            words.starts_with("the Twilio auth token was refused")
+                && words.contains("chat.sms.auth-token"),
+            "{words}"
+        );
     }
 
     #[test]

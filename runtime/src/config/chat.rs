@@ -28,8 +28,8 @@ use crate::chat_channels::config::{
     ChannelAccounts, META_API_URL, MessengerAccount, TWILIO_API_URL, TwilioAccount, WhatsAppAccount,
 };
 use crate::secret::Secret;
-use livechat::LIVECHAT_KEYS;
-pub use livechat::{LivechatConfig, LivechatSettings};
+use livechat::{LIVECHAT_KEYS, PER_NETWORK_KEYS};
+pub use livechat::{LivechatConfig, LivechatSettings, PerNetworkLimits};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -315,6 +315,7 @@ pub(super) fn entry_error(
             "chat.facebook" => FACEBOOK_KEYS,
             "chat.sms" => SMS_KEYS,
             "chat.livechat" => LIVECHAT_KEYS,
+            "chat.livechat.per-network" => PER_NETWORK_KEYS,
             _ => &[],
         };
         return Some(ConfigError::UnknownKey {

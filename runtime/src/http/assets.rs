@@ -35,9 +35,11 @@ use switchboard_editor::Asset;
 /// What the app's page may load and talk to: its own origin only. Scripts
 /// come from the bundle alone (no inline script, no `eval`); no other site; never framed.
 /// `{nonce}` is the page's nonce for `<style>` elements. `img-src data:` is for the inline
-/// SVG CodeMirror draws diagnostic underlines with, which cannot run code.
+/// SVG CodeMirror draws diagnostic underlines with, which cannot run code. `media-src
+/// 'self'` (what `default-src` gives anyway, said outright) plays a customer's voice note or
+/// video from `/api/chat/files`, and nothing from elsewhere.
 const APP_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; \
-                       img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+                       img-src 'self' data:; media-src 'self'; object-src 'none'; base-uri 'none'; \
                        form-action 'self'; frame-ancestors 'none'";
 
 /// What `index.html` says where the page's nonce goes (`<meta name="csp-nonce">`).

@@ -16,7 +16,7 @@
 mod desk;
 mod frames;
 mod hello;
-mod limits;
+pub(crate) mod limits;
 mod origin;
 mod peer;
 mod session;
@@ -45,8 +45,8 @@ pub struct LiveChat {
     messages: Mutex<limits::MessageLimits>,
     /// Sockets opened per address.
     connections: Mutex<Window<IpAddr>>,
-    /// New visitor tokens given per address.
-    new_visitors: Mutex<Window<IpAddr>>,
+    /// New visitors per address (any token the address has not used lately).
+    new_visitors: Mutex<limits::NewVisitors>,
     /// Sockets open now per address; each `OpenSocket` gives its place back when dropped.
     open: Mutex<limits::OpenSockets>,
 }
@@ -54,11 +54,11 @@ pub struct LiveChat {
 impl LiveChat {
     fn new(config: LivechatConfig) -> LiveChat {
         LiveChat {
-            config,
-            messages: Mutex::default(),
+            messages: Mutex::new(limits::MessageLimits::new(&config.per_network)),
             connections: Mutex::new(limits::connection_window()),
-            new_visitors: Mutex::new(limits::new_visitor_window()),
+            new_visitors: Mutex::new(limits::NewVisitors::new(&config.per_network)),
             open: Mutex::default(),
+            config,
         }
     }
 
@@ -77,9 +77,15 @@ impl LiveChat {
         window.admit(&address, now)
     }
 
-    fn admit_new_visitor(&self, address: IpAddr, now: Instant) -> Result<(), Duration> {
-        let mut window = self.new_visitors.lock().unwrap_or_else(|p| p.into_inner());
-        window.admit(&address, now)
+    /// The new-visitor limit (`limits::NewVisitors::admit`); the words of a refusal.
+    fn admit_new_visitor(
+        &self,
+        address: IpAddr,
+        visitor_id: &str,
+        now: Instant,
+    ) -> Result<(), String> {
+        let mut visitors = self.new_visitors.lock().unwrap_or_else(|p| p.into_inner());
+        visitors.admit(address, visitor_id, now)
     }
 
     /// The message limits (`limits::MessageLimits::admit`); the words of a refusal.

@@ -66,15 +66,23 @@ impl ChatTx<'_> {
             .map_err(self.failed(&format!("read chat file {id}")))
     }
 
-    /// The conversations with a message carrying file `id` (an attachment object
-    /// `{"id": …}`; the providers' inbound attachments are arrays and never match).
+    /// The conversations with a message carrying file `id`: an attachment object
+    /// `{"id": …}` (an agent's file), or an item `{"id": …}` with a number for id of an
+    /// attachment array (a customer's file, fetched from their provider: the provider's
+    /// own references in such arrays name media by text, never by number, so they never
+    /// match).
     pub fn conversations_holding_file(&self, id: i64) -> Result<Vec<i64>, StoreError> {
         self.conn
             .prepare_cached(
                 "SELECT DISTINCT conversation_id FROM chat_messages
                  WHERE attachment IS NOT NULL
-                   AND (CASE WHEN json_valid(attachment) AND json_type(attachment) = 'object'
-                        THEN json_extract(attachment, '$.id') END) = ?1",
+                   AND ((CASE WHEN json_valid(attachment) AND json_type(attachment) = 'object'
+                        THEN json_extract(attachment, '$.id') END) = ?1
+                     OR (CASE WHEN json_valid(attachment) AND json_type(attachment) = 'array'
+                        THEN EXISTS (SELECT 1 FROM json_each(attachment) j
+                            WHERE j.type = 'object'
+                              AND json_type(j.value, '$.id') = 'integer'
+                              AND json_extract(j.value, '$.id') = ?1) END))",
             )
             .and_then(|mut s| {
                 s.query_map([id], |r| r.get(0))?

@@ -8,12 +8,13 @@ use switchboard_core::store::StoreError;
 
 /// The schema version this build reads and writes; the file keeps its own in
 /// `PRAGMA user_version` (0 for a file that has none yet).
-pub const SCHEMA_VERSION: u32 = 13;
+pub const SCHEMA_VERSION: u32 = 14;
 
 /// One function per version: `MIGRATIONS[n]` takes a store from version `n` to `n + 1`.
 /// A released migration is never edited; a change to the schema is a new one.
 const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] = [
     to_v1, to_v2, to_v3, to_v4, to_v5, to_v6, to_v7, to_v8, to_v9, to_v10, to_v11, to_v12, to_v13,
+    to_v14,
 ];
 
 /// How long a statement waits for another process's lock before failing. Calls wait on the
@@ -569,6 +570,45 @@ fn to_v13(tx: &Transaction) -> rusqlite::Result<()> {
             WHERE state IN ('pending', 'sending');
         CREATE INDEX chat_outbox_unsent ON chat_outbox (id)
             WHERE state IN ('pending', 'sending');
+        ",
+    )
+}
+
+/// Version 14: the customers' files to fetch from their providers (`chat_media.rs`),
+/// one row per item of an inbound message's `attachment` array, written with the
+/// message. The messages already stored with a provider's media are queued too, so an
+/// upgraded office fetches what customers sent before it (what the provider no longer
+/// has becomes a note saying so).
+fn to_v14(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE chat_media (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            message_id      INTEGER NOT NULL
+                            REFERENCES chat_messages (id) ON DELETE CASCADE,
+            item            INTEGER NOT NULL CHECK (item >= 0),
+            channel         TEXT NOT NULL,
+            reference       TEXT NOT NULL,
+            attempts        INTEGER NOT NULL CHECK (attempts >= 0),
+            next_attempt_at INTEGER NOT NULL CHECK (next_attempt_at >= 0),
+            state           TEXT NOT NULL
+                            CHECK (state IN ('pending', 'fetching', 'done', 'dead')),
+            attempt_id      TEXT,
+            claimed_until   INTEGER CHECK (claimed_until >= 0),
+            last_error      TEXT,
+            created_at      INTEGER NOT NULL CHECK (created_at >= 0),
+            UNIQUE (message_id, item)
+        ) STRICT;
+        CREATE INDEX chat_media_unfetched ON chat_media (id)
+            WHERE state IN ('pending', 'fetching');
+        INSERT INTO chat_media (message_id, item, channel, reference, attempts,
+            next_attempt_at, state, created_at)
+        SELECT m.id, CAST(j.key AS INTEGER), m.channel, j.value, 0, m.created_at, 'pending',
+            m.created_at
+        FROM chat_messages m, json_each(m.attachment) j
+        WHERE m.direction = 'in' AND m.channel != 'livechat' AND m.attachment IS NOT NULL
+          AND json_valid(m.attachment) AND json_type(m.attachment) = 'array'
+          AND j.type = 'object';
         ",
     )
 }

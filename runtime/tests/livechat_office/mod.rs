@@ -74,7 +74,7 @@ impl Office {
         let mut livechat = LivechatConfig {
             office_name: "Example Dental".to_string(),
             allowed_origins: vec![SITE.to_string()],
-            trusted_proxies: Vec::new(),
+            ..LivechatConfig::default()
         };
         adjust(&mut livechat);
         let chat_config = ChatConfig {

@@ -3,7 +3,9 @@
 //!
 //! Each event is `event: chat` with data `{kind, conversation_id, message_id?}`, where
 //! `kind` is what happened (`offered`, `message`, `taken`, `transferred`, `dealt_with`,
-//! `archived`, `unarchived`, `deleted`, `ended`, `blocked`), or `gone` when the
+//! `archived`, `unarchived`, `deleted`, `ended`, `blocked`, `delivery` — a reply's state
+//! with its provider —, `attachment` — a customer's file fetched from their provider), or
+//! `gone` when the
 //! conversation was taken away from this person (another agent took it, it was
 //! transferred to someone else): the page drops it. The hub names, with each event, who
 //! may see the conversation after it (`visible_to`) and who just lost it (`gone_for`);

@@ -140,10 +140,18 @@ impl Desk {
 
     /// `messages` as the visitor's lines, their files with links signed now for
     /// `VISITOR_LINK_SECS` (so a history shown again carries fresh ones). The key is read
-    /// only when a line has a file.
+    /// only when a line has a file. A key that cannot be read (a damaged key file) costs
+    /// the files their links, never the lines: the widget says a file was sent, and the
+    /// conversation goes on; the log says what to fix.
     async fn lines(&self, messages: Vec<MessageView>) -> Result<Vec<Line>, String> {
         let key = if messages.iter().any(|m| m.attachment.is_some()) {
-            Some(self.hub().link_key().await?)
+            match self.hub().link_key().await {
+                Ok(key) => Some(key),
+                Err(words) => {
+                    tracing::error!("a visitor's file is shown without a link: {words}");
+                    None
+                }
+            }
         } else {
             None
         };

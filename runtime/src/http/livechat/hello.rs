@@ -15,11 +15,9 @@ const MAX_LANGUAGE_CHARS: usize = 35;
 /// What `hello` said.
 #[derive(Debug)]
 pub struct Hello {
-    /// The visitor's token: theirs, or a new one.
+    /// The visitor's token: theirs, or a new one (whether the address counts them as a
+    /// new visitor is `limits::NewVisitors`' to say: a token may be made up).
     pub token: VisitorToken,
-    /// Whether the token is new (the widget sent none, or one the server could not have
-    /// made): a new visitor, counted against the address's new visitors.
-    pub new_visitor: bool,
     pub visit: Visit,
 }
 
@@ -56,15 +54,12 @@ pub fn read_hello(text: &str, address: IpAddr) -> Result<Hello, (ErrorCode, Stri
             ),
         ));
     }
-    let (token, new_visitor) = match visitor.as_deref().and_then(VisitorToken::parse) {
-        Some(token) => (token, false),
-        None => {
-            let token = VisitorToken::fresh().map_err(|e| {
-                tracing::error!("the operating system's random source failed: {e}");
-                (ErrorCode::NotAvailable, super::session::try_again())
-            })?;
-            (token, true)
-        }
+    let token = match visitor.as_deref().and_then(VisitorToken::parse) {
+        Some(token) => token,
+        None => VisitorToken::fresh().map_err(|e| {
+            tracing::error!("the operating system's random source failed: {e}");
+            (ErrorCode::NotAvailable, super::session::try_again())
+        })?,
     };
     let visit = Visit {
         visitor_id: token.visitor_id(),
@@ -74,11 +69,7 @@ pub fn read_hello(text: &str, address: IpAddr) -> Result<Hello, (ErrorCode, Stri
         email: email.filter(|e| !e.trim().is_empty()),
         address,
     };
-    Ok(Hello {
-        token,
-        new_visitor,
-        visit,
-    })
+    Ok(Hello { token, visit })
 }
 
 /// `de-DE` → `de`: the plan's chat routes compare the language as `"de"`.
@@ -108,14 +99,11 @@ mod tests {
         let here: IpAddr = [192, 0, 2, 1].into();
         let new = read_hello(r#"{"type":"hello","visitor":null}"#, here).unwrap();
         assert_eq!(new.visit.visitor_id, new.token.visitor_id());
-        assert!(new.new_visitor);
         let again = format!(r#"{{"type":"hello","visitor":"{}"}}"#, new.token.as_str());
         let same = read_hello(&again, here).unwrap();
         assert_eq!(same.token, new.token);
-        assert!(!same.new_visitor);
         let other = read_hello(r#"{"type":"hello","visitor":"guess"}"#, here).unwrap();
         assert_ne!(other.token, new.token);
-        assert!(other.new_visitor);
         let (code, _) = read_hello(r#"{"type":"message","text":"hi"}"#, here).unwrap_err();
         assert_eq!(code, ErrorCode::BadFrame);
     }

@@ -3,6 +3,12 @@
 //! start, and how many sockets it may open in a while. Pure: the time is handed in, so
 //! the tests run them faster than real time.
 //!
+//! The three an address shares across all its visitors (messages a minute, new chats and
+//! new visitors in ten minutes) are the admin's to set (`chat.livechat.per-network`,
+//! `config/chat/livechat`): a site whose customers come through a mobile carrier's shared
+//! addresses needs them far higher than a small office does. The constants here are their
+//! defaults.
+//!
 //! Per visitor alone is not enough: a visitor token costs nothing (a `hello` without one
 //! gets a fresh one), so a script that mints a token per message would get a fresh
 //! allowance each time. So every limit on what is stored is counted per address too,
@@ -17,6 +23,7 @@
 //! least recently seen, so an attacker with many addresses costs memory for `MAX_KEYS`
 //! only (and evicts the quiet addresses first, not the one flooding now).
 
+use crate::config::PerNetworkLimits;
 use crate::ip_source::source_of;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -39,20 +46,22 @@ pub const MESSAGES_PER_WINDOW: usize = 5;
 pub const MESSAGE_WINDOW: Duration = Duration::from_secs(10);
 
 /// How many messages one address may send per `ADDRESS_MESSAGE_WINDOW`, all its visitors
-/// together. A person chatting writes a line every 5 to 10 seconds at most (6 to 12 a
+/// together, unless the config says otherwise. A person chatting writes a line every 5 to 10 seconds at most (6 to 12 a
 /// minute), so 30 lets two or three people behind one office router chat at full speed
 /// at once; a script is held to one stored message every 2 seconds however many visitor
 /// tokens it holds.
 pub const MESSAGES_PER_ADDRESS: usize = 30;
 pub const ADDRESS_MESSAGE_WINDOW: Duration = Duration::from_secs(60);
 
-/// How many new conversations one address may start per `NEW_WINDOW`. Each is a new
+/// How many new conversations one address may start per `NEW_WINDOW`, unless the config
+/// says otherwise. Each is a new
 /// line in every agent's list, and an office of a few agents answers a chat in minutes:
 /// five new chats from one network in ten minutes is already more than they take from
 /// anyone; a sixth waits (a visitor who already chats goes on chatting).
 pub const CONVERSATIONS_PER_ADDRESS: usize = 5;
 
-/// How many new visitor tokens one address may be given per `NEW_WINDOW`. The widget
+/// How many new visitor tokens one address may be given per `NEW_WINDOW`, unless the
+/// config says otherwise. The widget
 /// asks for one the first time a browser tab opens the chat (a reload, a reconnect keep
 /// it), so 20 is a busy office's or a family's tabs; a script minting tokens in a loop
 /// is told to wait.
@@ -91,6 +100,11 @@ impl<K: Hash + Eq + Clone> Window<K> {
             span,
             seen: HashMap::new(),
         }
+    }
+
+    /// How many events a key may have per span.
+    pub fn max(&self) -> usize {
+        self.max
     }
 
     /// Counts an event of `key` at `now`, or refuses it (uncounted) with how long until
@@ -183,17 +197,16 @@ pub struct MessageLimits {
     new_conversations: Window<IpAddr>,
 }
 
-impl Default for MessageLimits {
-    fn default() -> MessageLimits {
+impl MessageLimits {
+    /// The limits with an address's shares as the config sets them.
+    pub fn new(per_network: &PerNetworkLimits) -> MessageLimits {
         MessageLimits {
             per_visitor: Window::new(MESSAGES_PER_WINDOW, MESSAGE_WINDOW),
-            per_address: Window::new(MESSAGES_PER_ADDRESS, ADDRESS_MESSAGE_WINDOW),
-            new_conversations: Window::new(CONVERSATIONS_PER_ADDRESS, NEW_WINDOW),
+            per_address: Window::new(per_network.messages_per_minute, ADDRESS_MESSAGE_WINDOW),
+            new_conversations: Window::new(per_network.new_chats_per_10_minutes, NEW_WINDOW),
         }
     }
-}
 
-impl MessageLimits {
     /// Counts a message of `visitor_id` from `address` at `now` (one that would start a
     /// conversation when `starts_conversation`), or refuses it, counted nowhere, with the
     /// words for the visitor.
@@ -209,11 +222,11 @@ impl MessageLimits {
         self.per_visitor.check(&visitor, now).map_err(too_fast)?;
         self.per_address
             .check(&source, now)
-            .map_err(too_many_from_address)?;
+            .map_err(|wait| too_many_from_address(self.per_address.max(), wait))?;
         if starts_conversation {
             self.new_conversations
                 .check(&source, now)
-                .map_err(too_many_new_chats)?;
+                .map_err(|wait| too_many_new_chats(self.new_conversations.max(), wait))?;
             self.new_conversations.count(&source, now);
         }
         self.per_visitor.count(&visitor, now);
@@ -255,9 +268,44 @@ pub fn connection_window() -> Window<IpAddr> {
     Window::new(CONNECTIONS_PER_WINDOW, CONNECTION_WINDOW)
 }
 
-/// The new visitor tokens given to each address (counted by source).
-pub fn new_visitor_window() -> Window<IpAddr> {
-    Window::new(VISITORS_PER_ADDRESS, NEW_WINDOW)
+/// The new visitors of each address (counted by source): a visitor token the address has
+/// not said `hello` with within `NEW_WINDOW` is new, whoever made it. A token is 64 hex
+/// digits the server cannot tell from one it minted, so counting only the tokens it
+/// hands out would let a script make up its own and never be counted.
+#[derive(Debug)]
+pub struct NewVisitors {
+    per_address: Window<IpAddr>,
+    /// Each (source, visitor id) that said hello lately, once: bounded like every window,
+    /// and at most the address's allowance of live ones per source, since more are
+    /// refused.
+    seen: Window<(IpAddr, String)>,
+}
+
+impl NewVisitors {
+    /// The new visitors with an address's allowance as the config sets it.
+    pub fn new(per_network: &PerNetworkLimits) -> NewVisitors {
+        NewVisitors {
+            per_address: Window::new(per_network.new_visitors_per_10_minutes, NEW_WINDOW),
+            seen: Window::new(1, NEW_WINDOW),
+        }
+    }
+
+    /// Admits visitor `visitor_id`'s hello from `address` at `now`: a visitor seen from
+    /// there lately always (a reload, a reconnect), a new one while the address has room,
+    /// else the words saying how long until it has (the refusal counted nowhere).
+    pub fn admit(&mut self, address: IpAddr, visitor_id: &str, now: Instant) -> Result<(), String> {
+        let source = source_of(address);
+        let pair = (source, visitor_id.to_string());
+        if self.seen.check(&pair, now).is_err() {
+            return Ok(());
+        }
+        let max = self.per_address.max();
+        self.per_address
+            .admit(&source, now)
+            .map_err(|wait| too_many_new_visitors(max, wait))?;
+        self.seen.count(&pair, now);
+        Ok(())
+    }
 }
 
 /// Whether `text` is over `MAX_MESSAGE_CHARS`, and the words saying so.
@@ -295,30 +343,31 @@ pub fn too_fast(wait: Duration) -> String {
     )
 }
 
-/// The words for an address over its messages per minute, all its visitors together.
-pub fn too_many_from_address(wait: Duration) -> String {
+/// The words for an address over its `max` messages per minute, all its visitors
+/// together.
+fn too_many_from_address(max: usize, wait: Duration) -> String {
     format!(
-        "Too many messages from your network (at most {MESSAGES_PER_ADDRESS} a minute); \
-         this one was not sent. Wait {} seconds and send it again.",
+        "Too many messages from your network (at most {max} a minute); this one was not \
+         sent. Wait {} seconds and send it again.",
         wait.as_secs().max(1)
     )
 }
 
-/// The words for an address over its new conversations.
-pub fn too_many_new_chats(wait: Duration) -> String {
+/// The words for an address over its `max` new conversations.
+fn too_many_new_chats(max: usize, wait: Duration) -> String {
     format!(
-        "Too many new chats from your network (at most {CONVERSATIONS_PER_ADDRESS} in {} \
-         minutes); this message was not sent. Wait {} seconds and send it again.",
+        "Too many new chats from your network (at most {max} in {} minutes); this message \
+         was not sent. Wait {} seconds and send it again.",
         NEW_WINDOW.as_secs() / 60,
         wait.as_secs().max(1)
     )
 }
 
-/// The words for an address given too many new visitor tokens.
-pub fn too_many_new_visitors(wait: Duration) -> String {
+/// The words for an address given more than its `max` new visitor tokens.
+fn too_many_new_visitors(max: usize, wait: Duration) -> String {
     format!(
-        "Too many new chat visitors from your network (at most {VISITORS_PER_ADDRESS} in \
-         {} minutes); try again in {} seconds.",
+        "Too many new chat visitors from your network (at most {max} in {} minutes); try \
+         again in {} seconds.",
         NEW_WINDOW.as_secs() / 60,
         wait.as_secs().max(1)
     )
@@ -406,7 +455,7 @@ mod tests {
     #[test]
     fn fresh_visitor_ids_from_one_address_share_its_allowance() {
         let start = Instant::now();
-        let mut limits = MessageLimits::default();
+        let mut limits = MessageLimits::new(&PerNetworkLimits::default());
         let here: IpAddr = [192, 0, 2, 1].into();
         // A new visitor id for every message, each starting no conversation (they chat
         // on): 30 a minute, then "too many messages from your network".
@@ -431,7 +480,7 @@ mod tests {
     #[test]
     fn an_address_starts_five_conversations_in_ten_minutes_and_its_64_is_one_address() {
         let start = Instant::now();
-        let mut limits = MessageLimits::default();
+        let mut limits = MessageLimits::new(&PerNetworkLimits::default());
         for i in 0..CONVERSATIONS_PER_ADDRESS {
             let ip: IpAddr = format!("2001:db8:1:2::{i}").parse().unwrap();
             let at = start + Duration::from_secs(60 * i as u64);
@@ -450,6 +499,51 @@ mod tests {
         limits.admit("v-7", neighbour, true, at).unwrap();
         // The refused message counted nowhere.
         assert!(!limits.per_visitor.seen.contains_key("v-6"));
+    }
+
+    #[test]
+    fn an_address_shares_are_the_configured_ones_and_the_words_name_them() {
+        let start = Instant::now();
+        let per_network = PerNetworkLimits {
+            messages_per_minute: 3,
+            new_chats_per_10_minutes: 2,
+            new_visitors_per_10_minutes: 1,
+        };
+        let here: IpAddr = [192, 0, 2, 1].into();
+        let mut limits = MessageLimits::new(&per_network);
+        limits.admit("v-0", here, true, start).unwrap();
+        limits.admit("v-1", here, true, start).unwrap();
+        let words = limits.admit("v-2", here, true, start).unwrap_err();
+        assert!(words.contains("(at most 2 in 10 minutes)"), "{words}");
+        limits.admit("v-0", here, false, start).unwrap();
+        let words = limits.admit("v-1", here, false, start).unwrap_err();
+        assert!(words.contains("(at most 3 a minute)"), "{words}");
+        let mut visitors = NewVisitors::new(&per_network);
+        visitors.admit(here, "v-0", start).unwrap();
+        let words = visitors.admit(here, "v-1", start).unwrap_err();
+        assert!(words.contains("(at most 1 in 10 minutes)"), "{words}");
+    }
+
+    #[test]
+    fn any_token_new_to_an_address_is_a_new_visitor_and_a_known_one_comes_back() {
+        let start = Instant::now();
+        let mut visitors = NewVisitors::new(&PerNetworkLimits::default());
+        let here: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        for i in 0..VISITORS_PER_ADDRESS {
+            visitors.admit(here, &format!("v-{i}"), start).unwrap();
+        }
+        // Another address of the same /64, a token never seen: refused, counted nowhere.
+        let sibling: IpAddr = "2001:db8:1:2::9".parse().unwrap();
+        let words = visitors.admit(sibling, "v-new", start).unwrap_err();
+        assert!(
+            words.contains("at most 20 in 10 minutes") && words.contains("600 seconds"),
+            "{words}"
+        );
+        // A visitor seen from there comes back; the refused one is still new.
+        visitors.admit(sibling, "v-3", start).unwrap();
+        assert!(visitors.admit(here, "v-new", start).is_err());
+        // Once the window has passed, room again.
+        visitors.admit(here, "v-new", start + NEW_WINDOW).unwrap();
     }
 
     #[test]

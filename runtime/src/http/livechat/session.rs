@@ -2,7 +2,7 @@
 //! the WebSocket.
 //!
 //! At open: the address's connection limit and block are checked, then the widget has
-//! `HELLO_DEADLINE` to say `hello` (a new visitor counted against the address's new
+//! `HELLO_DEADLINE` to say `hello` (a visitor new to the address counted against its new
 //! visitors); the answer is `welcome` with the visitor's token, the office's name,
 //! whether an agent is there, and the conversation so far. Then the socket
 //! carries the visitor's messages to the hub (each checked against the limits first;
@@ -96,19 +96,15 @@ pub async fn run(mut socket: WebSocket, opened: Opened) {
             return refuse(&mut socket, ErrorCode::BadFrame, words, close_code::POLICY).await;
         }
     };
-    let Hello {
-        token,
-        new_visitor,
-        visit,
-    } = match read_hello(text.as_str(), address) {
+    let Hello { token, visit } = match read_hello(text.as_str(), address) {
         Ok(hello) => hello,
         Err((code, words)) => {
             return refuse(&mut socket, code, words, close_code::POLICY).await;
         }
     };
-    // A new token is a new allowance per visitor: the address may only get so many.
-    if new_visitor && let Err(wait) = live.admit_new_visitor(source, Instant::now()) {
-        let words = limits::too_many_new_visitors(wait);
+    // A new token is a new allowance per visitor: the address may only get so many. New
+    // is any token the address has not used lately, minted here or made up by a script.
+    if let Err(words) = live.admit_new_visitor(source, &visit.visitor_id, Instant::now()) {
         let code = ErrorCode::TooManyConnections;
         return refuse(&mut socket, code, words, close_code::AGAIN).await;
     }

@@ -5,7 +5,7 @@
 //! `chat/files.rs`, `http/chat/files.rs::serve`); a refused file stores nothing.
 
 use super::{TeamApiError, refused};
-use crate::chat::file_types::{FileRefusal, MAX_FILE_BYTES};
+use crate::chat::file_types::MAX_FILE_BYTES;
 use crate::chat::team::{MessageView, NO_FILE, TeamError, TeamFileError};
 use crate::http::auth::SignedInPerson;
 use crate::http::{AppError, AppState};
@@ -72,9 +72,7 @@ pub async fn send(
         .await;
     match sent {
         Ok(message) => Ok((StatusCode::CREATED, Json(message))),
-        Err(TeamFileError::Refused(r)) => {
-            Err(TeamApiError::Status(refusal_status(&r), r.to_string()))
-        }
+        Err(TeamFileError::Refused(r)) => Err(TeamApiError::Status(r.status(), r.to_string())),
         Err(TeamFileError::Team(e)) => Err(refused(e)),
         Err(TeamFileError::Disk(words)) => Err(AppError::Internal(words).into()),
     }
@@ -105,16 +103,5 @@ pub async fn read(
             crate::http::chat::files::serve(&row.name, &row.content_type, path).await
         }
         Err(e) => refused(e).into_response(),
-    }
-}
-
-/// The status of a refused file, as the customers' chat answers it.
-fn refusal_status(r: &FileRefusal) -> StatusCode {
-    match r {
-        FileRefusal::Empty | FileRefusal::NoName => StatusCode::BAD_REQUEST,
-        FileRefusal::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        FileRefusal::NotAllowed(_) | FileRefusal::Mismatch { .. } => {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE
-        }
     }
 }
