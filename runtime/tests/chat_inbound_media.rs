@@ -7,6 +7,10 @@
 //! down then up, and Switchboard restarted mid-fetch, still end with each file stored
 //! once; a file over 10 MB and a program dressed as a PDF end as notes, with nothing
 //! stored. A WhatsApp voice note and an MMS video arrive as files the agent's page plays.
+//! Nothing is fetched inward or beyond a file: a link a Messenger customer shares, a link
+//! or a redirect to this machine (by address or by name) where no provider is configured,
+//! a WhatsApp media id with a path in it; an endless error page is read only as far as
+//! its words, and a redirect tells the next host nothing of the link before.
 
 mod signed_in;
 
@@ -135,6 +139,8 @@ struct ProviderState {
     files: Mutex<HashMap<String, Vec<u8>>>,
     /// Paths asked for, in order.
     asked: Mutex<Vec<String>>,
+    /// The `Referer` of each request that had one (a redirect's may name the link before).
+    referers: Mutex<Vec<String>>,
     /// Requests answered 503 before the next ones are served.
     refuse: AtomicUsize,
     /// While set, a request for WhatsApp's bytes tells `held` and never answers.
@@ -153,6 +159,7 @@ impl Provider {
                 "/2010-04-01/Accounts/{sid}/Messages/{mm}/Media/{me}",
                 get(twilio_media),
             )
+            .route("/gone/{*rest}", get(endless_error))
             .route("/{*rest}", get(plain_file))
             .with_state(self.clone());
         let acceptor = tls::acceptor(&tls.cert, &tls.key).unwrap();
@@ -310,8 +317,16 @@ async fn twilio_media(
 }
 
 /// Any other path: a stored file, 404 otherwise.
-async fn plain_file(State(p): State<Provider>, uri: axum::http::Uri) -> Response {
+async fn plain_file(
+    State(p): State<Provider>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
     let path = uri.path().to_string();
+    if let Some(referer) = headers.get(header::REFERER) {
+        let referer = referer.to_str().unwrap_or_default().to_string();
+        p.inner.referers.lock().unwrap().push(referer);
+    }
     if let Some(refused) = p.ask(path.clone()) {
         return refused;
     }
@@ -319,6 +334,26 @@ async fn plain_file(State(p): State<Provider>, uri: axum::http::Uri) -> Response
         Some(bytes) => (StatusCode::OK, bytes).into_response(),
         None => (StatusCode::NOT_FOUND, "no such media").into_response(),
     }
+}
+
+/// Under `/gone/`: 404, a line of words, then more bytes for ever, slowly (a host's error
+/// page that never ends). Only a reader that stops at the words can finish before its
+/// request's timeout.
+async fn endless_error(State(p): State<Provider>, uri: axum::http::Uri) -> Response {
+    use futures_util::StreamExt;
+    p.inner.asked.lock().unwrap().push(uri.path().to_string());
+    let first = format!("This media is gone.{}", " ".repeat(32 * 1024));
+    let more = futures_util::stream::unfold((), |()| async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Some((
+            Ok::<_, std::io::Error>(Bytes::from_static(&[b' '; 1024])),
+            (),
+        ))
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(first)) })
+            .chain(more);
+    (StatusCode::NOT_FOUND, Body::from_stream(body)).into_response()
 }
 
 /// A self-signed certificate for 127.0.0.1: the provider's, and the fetcher's only
@@ -495,6 +530,24 @@ impl Office {
             ("X-Hub-Signature-256", sig),
         )
         .await;
+    }
+
+    /// Sends a Messenger message with `attachments` and waits for its one item to end,
+    /// on the first try, as a note; the note.
+    async fn messenger_note(&self, mid: &str, attachments: Value) -> String {
+        self.messenger(mid, attachments).await;
+        let message = self
+            .customer_messages(Channel::Facebook, "6783412098765432")
+            .await[0]
+            .id;
+        let states = self.finished(message).await;
+        assert_eq!(states[0].state, "dead", "{states:?}");
+        assert_eq!(states[0].attempts, 1, "never tried again: {states:?}");
+        let items = self
+            .items(Channel::Facebook, "6783412098765432", message)
+            .await;
+        let note = items[0]["note"].as_str();
+        note.unwrap_or_else(|| panic!("{items:?}")).to_string()
     }
 
     /// An MMS from +16465550123 with `media` (link, type).
@@ -772,6 +825,11 @@ async fn a_customers_photos_and_documents_from_three_providers_open_as_the_exact
     assert_eq!(provider.asked("/wa-bytes/2754859441498128"), 1);
     assert_eq!(provider.asked("/twilio/ME1"), 1);
     assert_eq!(provider.asked("/storage/ME1"), 1);
+    // Twilio's storage is not told the account's media link it was sent from.
+    assert_eq!(
+        *provider.inner.referers.lock().unwrap(),
+        Vec::<String>::new()
+    );
     office.stop().await;
     stop.cancel();
 }
@@ -781,11 +839,10 @@ async fn a_provider_down_then_up_is_fetched_after_retries() {
     let stop = CancellationToken::new();
     let dir = tempfile::tempdir().unwrap();
     let tls = certificate(dir.path());
-    // Graph is down: nothing listens on its port yet.
-    let addr = {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        l.local_addr().unwrap()
-    };
+    // Graph is down: its port is held (no other program can take it before Graph comes
+    // up on it) but nothing answers there, so each try times out.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     let office = Office::start(dir.path(), &format!("https://{addr}"), quick(&tls.pem)).await;
     office.whatsapp(json!([wa_image("wamid.DOWN", "77")])).await;
     let message = office
@@ -820,7 +877,6 @@ async fn a_provider_down_then_up_is_fetched_after_retries() {
     let provider = Provider::default();
     provider.whatsapp_media("77", "image/png", PNG);
     provider.inner.refuse.store(2, Ordering::SeqCst);
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     provider.serve(listener, &tls, &stop);
     let states = office.finished(message.id).await;
     assert_eq!(states[0].state, "done", "{states:?}");
@@ -1095,6 +1151,183 @@ async fn a_whatsapp_voice_note_and_an_mms_video_open_inline_and_seek_by_range() 
                 .contains("past the file's end")
         );
     }
+    office.stop().await;
+    stop.cancel();
+}
+
+/// A link a Messenger customer shares comes as an attachment of type `fallback`, naming a
+/// page of their choice: it is never fetched (anyone could make the office's server read
+/// its own network), and the agent reads the link in a note.
+#[tokio::test]
+async fn a_link_a_messenger_customer_shares_is_never_fetched() {
+    let stop = CancellationToken::new();
+    let (provider, tls, dir, root, _) = provider_and_office(&stop).await;
+    provider.file("/intranet/report.txt", b"the office's own page");
+    let office = Office::start(dir.path(), &root, quick(&tls.pem)).await;
+    let link = format!("{root}/intranet/report.txt");
+    let note = office
+        .messenger_note(
+            "m_LINK",
+            json!([{"type": "fallback", "payload": {"url": link}}]),
+        )
+        .await;
+    assert_eq!(
+        note,
+        format!("The customer shared a link, not a file; it is not fetched: {link}")
+    );
+    assert_eq!(provider.asked("/intranet/report.txt"), 0, "never read");
+    assert!(!office.has_file(1).await, "no chat file recorded");
+    office.stop().await;
+    stop.cancel();
+}
+
+/// A host answering an error with a body that never ends: its first words are quoted in
+/// the note at once, and the rest is never read (the whole body would be read until the
+/// request's timeout, growing without bound, and then quoted as nothing).
+#[tokio::test]
+async fn an_error_page_that_never_ends_is_read_only_as_far_as_its_words() {
+    let stop = CancellationToken::new();
+    let (provider, tls, dir, root, _) = provider_and_office(&stop).await;
+    let office = Office::start(dir.path(), &root, quick(&tls.pem)).await;
+    let note = office
+        .messenger_note(
+            "m_GONE",
+            json!([{"type": "image", "payload": {"url": format!("{root}/gone/photo.jpg")}}]),
+        )
+        .await;
+    assert_eq!(
+        note,
+        "The customer's file could not be fetched: Messenger answered 404: This media is gone."
+    );
+    assert_eq!(provider.asked("/gone/photo.jpg"), 1);
+    office.stop().await;
+    stop.cancel();
+}
+
+/// A Messenger photo whose link names this machine, fetched by an office whose providers
+/// are configured at `api_root`; the note it ends as, with nothing read or stored.
+async fn inward_link_note(
+    api_root: impl Fn(SocketAddr) -> String,
+    link_root: impl Fn(SocketAddr) -> String,
+) -> String {
+    let stop = CancellationToken::new();
+    let (provider, tls, dir, _, addr) = provider_and_office(&stop).await;
+    provider.file("/fb/cdn/photo.png", PNG);
+    let office = Office::start(dir.path(), &api_root(addr), quick(&tls.pem)).await;
+    let link = format!("{}/fb/cdn/photo.png", link_root(addr));
+    let note = office
+        .messenger_note(
+            "m_INWARD",
+            json!([{"type": "image", "payload": {"url": link}}]),
+        )
+        .await;
+    assert_eq!(provider.asked("/fb/cdn/photo.png"), 0, "never read");
+    assert!(!office.has_file(1).await, "no chat file recorded");
+    office.stop().await;
+    stop.cancel();
+    note
+}
+
+/// A link written with an address on this machine (`https://127.0.0.1:…`) is not
+/// fetched when no provider is configured there (here they are at `localhost`).
+#[tokio::test]
+async fn a_link_to_an_address_on_this_machine_is_never_fetched() {
+    let note = inward_link_note(
+        |a| format!("https://localhost:{}", a.port()),
+        |a| format!("https://{a}"),
+    )
+    .await;
+    assert_eq!(
+        note,
+        "The customer's file could not be fetched: 127.0.0.1 is on this machine or a \
+         private network, where a customer's file is never fetched from"
+    );
+}
+
+/// A link whose name resolves to this machine (`localhost`) is not fetched either when
+/// no provider is configured at that name (here they are at `127.0.0.1`).
+#[tokio::test]
+async fn a_link_to_a_name_resolving_to_this_machine_is_never_fetched() {
+    let note = inward_link_note(
+        |a| format!("https://{a}"),
+        |a| format!("https://localhost:{}", a.port()),
+    )
+    .await;
+    assert_eq!(
+        note,
+        "The customer's file could not be fetched: localhost is on this machine or a \
+         private network, where a customer's file is never fetched from"
+    );
+}
+
+/// A provider's redirect to an address on this machine is not followed when no provider
+/// is configured there: Twilio (configured at `localhost`) is asked with its basic auth,
+/// and its 302 to `127.0.0.1` ends as a note, the storage never asked.
+#[tokio::test]
+async fn a_redirect_to_an_address_on_this_machine_is_not_followed() {
+    let stop = CancellationToken::new();
+    let (provider, tls, dir, _, addr) = provider_and_office(&stop).await;
+    provider.file("/storage/ME5", PNG);
+    let api_root = format!("https://localhost:{}", addr.port());
+    let office = Office::start(dir.path(), &api_root, quick(&tls.pem)).await;
+    office
+        .twilio(
+            "MM5",
+            &[(
+                format!("{api_root}/2010-04-01/Accounts/{TW_SID}/Messages/MM5/Media/ME5"),
+                "image/png",
+            )],
+        )
+        .await;
+    let message = office.customer_messages(Channel::Sms, "+16465550123").await[0].id;
+    let states = office.finished(message).await;
+    assert_eq!(states[0].state, "dead", "{states:?}");
+    let items = office.items(Channel::Sms, "+16465550123", message).await;
+    assert_eq!(
+        items[0]["note"],
+        "The customer's file could not be fetched: 127.0.0.1 is on this machine or a \
+         private network, where a customer's file is never fetched from"
+    );
+    assert_eq!(provider.asked("/twilio/ME5"), 1, "Twilio was asked");
+    assert_eq!(
+        provider.asked("/storage/ME5"),
+        0,
+        "its redirect was not followed"
+    );
+    assert!(!office.has_file(1).await, "no chat file recorded");
+    office.stop().await;
+    stop.cancel();
+}
+
+/// A WhatsApp media id is a word of letters and digits: one with a path in it (`../me`)
+/// would have the access token sent to another path of the Graph API, so it is not asked
+/// for at all.
+#[tokio::test]
+async fn a_whatsapp_media_id_with_a_path_in_it_is_not_asked_for() {
+    let stop = CancellationToken::new();
+    let (provider, tls, dir, root, _) = provider_and_office(&stop).await;
+    let office = Office::start(dir.path(), &root, quick(&tls.pem)).await;
+    office
+        .whatsapp(json!([wa_image("wamid.PATH", "../me")]))
+        .await;
+    let message = office
+        .customer_messages(Channel::WhatsApp, "+16505551234")
+        .await[0]
+        .id;
+    let states = office.finished(message).await;
+    assert_eq!(states[0].state, "dead", "{states:?}");
+    let items = office
+        .items(Channel::WhatsApp, "+16505551234", message)
+        .await;
+    assert_eq!(
+        items[0]["note"],
+        "The customer's file could not be fetched: the provider's message named no https \
+         link or media id for it"
+    );
+    assert!(
+        provider.inner.asked.lock().unwrap().is_empty(),
+        "nothing asked"
+    );
     office.stop().await;
     stop.cancel();
 }

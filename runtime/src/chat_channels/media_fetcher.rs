@@ -29,9 +29,13 @@
 //!   the chat files' own for a customer (`chat::file_types::check_customer_file`: the
 //!   guide's types plus voice notes and videos). A redirect is followed at most
 //!   `MAX_REDIRECTS` times and only to https.
+//! - **Never inward.** A link, a redirect or a name resolving to this machine or a
+//!   private network is not fetched, unless its host is a configured `api-url`'s
+//!   (`addresses`): the file becomes a note.
 //! - **Refusals are the provider's words.** Another 4xx (a media id unknown, a link
 //!   expired) ends the row with a note quoting the provider.
 
+mod addresses;
 mod names;
 
 pub use names::{named_by_link, named_by_type};
@@ -45,6 +49,7 @@ use crate::chat::file_types::{FileRefusal, MAX_FILE_BYTES, check_customer_file};
 use crate::chat::{ChatEventKind, ChatHub};
 use crate::secret::Secret;
 use crate::sqlite_store::chat_media::MediaJob;
+use addresses::{InternalAddress, PublicAddressesOnly, TrustedHosts, refused_as_internal};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -107,7 +112,16 @@ pub async fn run(
     settings: FetcherSettings,
     stop: CancellationToken,
 ) {
-    let client = match http_client(&settings) {
+    let trusted = TrustedHosts::of(
+        [
+            accounts.whatsapp.as_ref().map(|a| a.api_url.as_str()),
+            accounts.facebook.as_ref().map(|a| a.api_url.as_str()),
+            accounts.sms.as_ref().map(|a| a.api_url.as_str()),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    let client = match http_client(&settings, &trusted) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("the customers' file fetcher cannot start its HTTP client: {e}");
@@ -119,6 +133,7 @@ pub async fn run(
         accounts,
         settings,
         client,
+        trusted,
         run_id: run_id(),
         claims: AtomicU64::new(0),
     };
@@ -154,14 +169,21 @@ pub async fn run(
     }
 }
 
-/// The fetcher's own HTTP client: rustls, a redirect followed only to https and at most
-/// `MAX_REDIRECTS` times (reqwest drops the credentials on a redirect to another host).
-fn http_client(settings: &FetcherSettings) -> Result<reqwest::Client, reqwest::Error> {
-    let redirects = reqwest::redirect::Policy::custom(|attempt| {
+/// The fetcher's own HTTP client: rustls, a redirect followed only to https, at most
+/// `MAX_REDIRECTS` times and never inward (reqwest drops the credentials on a redirect to
+/// another host); names resolved to public addresses only (`addresses`).
+fn http_client(
+    settings: &FetcherSettings,
+    trusted: &TrustedHosts,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let hosts = trusted.clone();
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() > MAX_REDIRECTS {
             attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
         } else if attempt.url().scheme() != "https" {
             attempt.error("a redirect to a link that is not https")
+        } else if let Some(host) = hosts.refused_host(attempt.url()) {
+            attempt.error(InternalAddress(host))
         } else {
             attempt.follow()
         }
@@ -171,7 +193,13 @@ fn http_client(settings: &FetcherSettings) -> Result<reqwest::Client, reqwest::E
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(redirects)
+        // A redirect would tell the next host the link before it (Twilio's media link
+        // names the account, message and media).
+        .referer(false)
         .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")));
+    if !addresses::proxy_in_use() {
+        builder = builder.dns_resolver(Arc::new(PublicAddressesOnly(trusted.clone())));
+    }
     for pem in &settings.extra_roots {
         builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
     }
@@ -204,6 +232,8 @@ struct Fetcher {
     accounts: Arc<ChannelAccounts>,
     settings: FetcherSettings,
     client: reqwest::Client,
+    /// The configured providers' hosts, fetched from wherever they are.
+    trusted: TrustedHosts,
     /// This process's part of every attempt id.
     run_id: String,
     claims: AtomicU64,
@@ -264,7 +294,12 @@ impl Fetcher {
                 let Some(account) = self.accounts.whatsapp.as_ref() else {
                     return missing("whatsapp");
                 };
-                let Some(id) = text("id") else {
+                // A media id is one word (digits, as WhatsApp gives them): one with a `/`,
+                // `.` or `?` in it would send the token to another Graph path.
+                let Some(id) = text("id").filter(|id| {
+                    id.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                }) else {
                     return no_reference();
                 };
                 let token = Auth::Bearer(&account.access_token);
@@ -311,6 +346,10 @@ impl Fetcher {
                 self.download("WhatsApp", url, &token, name).await
             }
             Channel::Facebook => {
+                let kind = text("kind").unwrap_or_default();
+                if !MESSENGER_FILE_KINDS.contains(&kind.as_str()) {
+                    return not_a_file(&kind, text("url"));
+                }
                 let Some(url) = text("url").filter(|u| is_https_link(u)) else {
                     return no_reference();
                 };
@@ -347,6 +386,15 @@ impl Fetcher {
         url: &str,
         auth: &Auth<'_>,
     ) -> Result<reqwest::Response, Outcome> {
+        let refused = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| self.trusted.refused_host(&u));
+        if let Some(host) = refused {
+            return Err(Outcome::Note(format!(
+                "The customer's file could not be fetched: {}",
+                InternalAddress(host)
+            )));
+        }
         let mut request = self.client.get(url);
         request = match auth {
             Auth::None => request,
@@ -355,25 +403,13 @@ impl Fetcher {
         };
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) if e.is_redirect() => {
-                return Err(Outcome::Note(format!(
-                    "The customer's file could not be fetched: {provider} sent it elsewhere \
-                     in a way this server does not follow ({})",
-                    error_chain(&e)
-                )));
-            }
-            Err(e) => {
-                return Err(Outcome::Retry(format!(
-                    "{provider} could not be reached: {}",
-                    error_chain(&e)
-                )));
-            }
+            Err(e) => return Err(request_failed(provider, &e)),
         };
         let status = response.status().as_u16();
         if (200..=299).contains(&status) {
             return Ok(response);
         }
-        let body = response.text().await.unwrap_or_default();
+        let body = start_of_body(response, MAX_ERROR_BODY_BYTES).await;
         Err(match outbox_sender::classify(provider, status, &body) {
             outbox_sender::Outcome::Dead(_) => Outcome::Note(format!(
                 "The customer's file could not be fetched: {provider} answered {status}: {}",
@@ -499,9 +535,50 @@ enum Auth<'a> {
     Basic(&'a str, &'a Secret),
 }
 
+/// What a request that got no answer means: a note when its host (or a redirect's) is
+/// internal or the redirect is one this server does not follow, else another try.
+fn request_failed(provider: &str, e: &reqwest::Error) -> Outcome {
+    if let Some(internal) = refused_as_internal(e) {
+        Outcome::Note(format!(
+            "The customer's file could not be fetched: {internal}"
+        ))
+    } else if e.is_redirect() {
+        Outcome::Note(format!(
+            "The customer's file could not be fetched: {provider} sent it elsewhere in a way \
+             this server does not follow ({})",
+            error_chain(e)
+        ))
+    } else {
+        Outcome::Retry(format!(
+            "{provider} could not be reached: {}",
+            error_chain(e)
+        ))
+    }
+}
+
 fn too_large(name: &str) -> Outcome {
     Outcome::Note(format!(
         "The customer sent a file over 10 MB ({name}); ask them to send it another way"
+    ))
+}
+
+/// The kinds of Messenger attachment that are the customer's file, on Meta's servers.
+/// Any other (`fallback`: a link the customer shared; a template, a reel) names a page
+/// the customer chose, anywhere: fetching it would let anyone with Messenger make this
+/// server read any address, its own network's included.
+const MESSENGER_FILE_KINDS: [&str; 4] = ["image", "audio", "video", "file"];
+
+/// The note for a Messenger attachment that is not a file: what it was, and its link as
+/// text for the agent (the webhook kept only https links).
+fn not_a_file(kind: &str, url: Option<String>) -> Outcome {
+    let what = match kind {
+        "fallback" => "a link".to_string(),
+        "" => "something".to_string(),
+        _ => format!("a Messenger `{kind}`"),
+    };
+    let link = url.map(|u| format!(": {u}")).unwrap_or_default();
+    Outcome::Note(format!(
+        "The customer shared {what}, not a file; it is not fetched{link}"
     ))
 }
 
@@ -511,6 +588,24 @@ fn no_reference() -> Outcome {
          link or media id for it"
             .into(),
     )
+}
+
+/// The most of an error answer read for the provider's words (they are cut to 300
+/// characters anyway): a link may name any host, whose error page may never end.
+const MAX_ERROR_BODY_BYTES: usize = 16 * 1024;
+
+/// The first `max` bytes of `response`'s body as text, the rest left unread; what came
+/// before the body broke off, if it did.
+async fn start_of_body(mut response: reqwest::Response, max: usize) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < max {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    bytes.truncate(max);
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// The answer's type without its parameters (`image/jpeg`).

@@ -46,25 +46,25 @@ pub const MESSAGES_PER_WINDOW: usize = 5;
 pub const MESSAGE_WINDOW: Duration = Duration::from_secs(10);
 
 /// How many messages one address may send per `ADDRESS_MESSAGE_WINDOW`, all its visitors
-/// together, unless the config says otherwise. A person chatting writes a line every 5 to 10 seconds at most (6 to 12 a
-/// minute), so 30 lets two or three people behind one office router chat at full speed
-/// at once; a script is held to one stored message every 2 seconds however many visitor
-/// tokens it holds.
+/// together, unless the config says otherwise. A person chatting writes a line every 5
+/// to 10 seconds at most (6 to 12 a minute), so 30 lets two or three people behind one
+/// office router chat at full speed at once; a script is held to one stored message
+/// every 2 seconds however many visitor tokens it holds.
 pub const MESSAGES_PER_ADDRESS: usize = 30;
 pub const ADDRESS_MESSAGE_WINDOW: Duration = Duration::from_secs(60);
 
 /// How many new conversations one address may start per `NEW_WINDOW`, unless the config
-/// says otherwise. Each is a new
-/// line in every agent's list, and an office of a few agents answers a chat in minutes:
-/// five new chats from one network in ten minutes is already more than they take from
-/// anyone; a sixth waits (a visitor who already chats goes on chatting).
+/// says otherwise. Each is a new line in every agent's list, and an office of a few
+/// agents answers a chat in minutes: five new chats from one network in ten minutes is
+/// already more than they take from anyone; a sixth waits (a visitor who already chats
+/// goes on chatting).
 pub const CONVERSATIONS_PER_ADDRESS: usize = 5;
 
-/// How many new visitor tokens one address may be given per `NEW_WINDOW`, unless the
-/// config says otherwise. The widget
-/// asks for one the first time a browser tab opens the chat (a reload, a reconnect keep
-/// it), so 20 is a busy office's or a family's tabs; a script minting tokens in a loop
-/// is told to wait.
+/// How many new visitors (tokens the address has not said hello with lately) one address
+/// may have per `NEW_WINDOW`, unless the config says otherwise. The widget asks for a
+/// token the first time a browser tab opens the chat (a reload, a reconnect keep it), so
+/// 20 is a busy office's or a family's tabs; a script making tokens in a loop is told to
+/// wait.
 pub const VISITORS_PER_ADDRESS: usize = 20;
 pub const NEW_WINDOW: Duration = Duration::from_secs(10 * 60);
 
@@ -78,8 +78,9 @@ pub const CONNECTION_WINDOW: Duration = Duration::from_secs(60);
 /// can hold at the rate above; many visitors behind one office NAT stay well under it.
 pub const OPEN_PER_ADDRESS: usize = 50;
 
-/// The most keys (visitors, addresses) one window remembers. 10,000 addresses of at most
-/// 30 times each is a few megabytes.
+/// The most keys (visitors, addresses) one window remembers. 10,000 addresses of 30
+/// times each (the defaults) is a few megabytes; an office that raises the per-network
+/// limits raises this cost with them (at most 100,000 times per address).
 pub const MAX_KEYS: usize = 10_000;
 
 /// At most `max` events per `span` for each key, over a sliding window, remembering at

@@ -14,8 +14,13 @@ pub enum Wanted {
     Unsatisfiable,
 }
 
-/// The range `header` (a `Range` value) asks of `len` bytes (`len` > 0).
+/// The range `header` (a `Range` value) asks of `len` bytes.
 pub fn wanted(header: Option<&str>, len: u64) -> Wanted {
+    // A stored file is never empty, but its bytes are read from disk: a truncated one has
+    // no last byte to count back from.
+    if len == 0 {
+        return Wanted::Whole;
+    }
     let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
         return Wanted::Whole;
     };
@@ -71,6 +76,13 @@ mod tests {
         assert_eq!(wanted(Some("bytes=-5000"), 1000), part(0, 999));
         assert_eq!(wanted(Some("bytes=1000-"), 1000), Wanted::Unsatisfiable);
         assert_eq!(wanted(Some("bytes=-0"), 1000), Wanted::Unsatisfiable);
+    }
+
+    #[test]
+    fn an_empty_file_is_served_whole_whatever_the_range() {
+        for header in ["bytes=-5", "bytes=0-", "bytes=0-9"] {
+            assert_eq!(wanted(Some(header), 0), Wanted::Whole, "{header}");
+        }
     }
 
     #[test]
