@@ -92,12 +92,23 @@ export default async function (t) {
   const link = site.locator('[data-sb=message][data-from=agent] a[data-sb=download]', { hasText: 'form.pdf' });
   await link.waitFor();
   t.assert((await link.innerText()).includes(`(${PDF.length} bytes)`), `the link names the size: ${await link.innerText()}`);
+  // The list names the file the last message carried, not "an attachment".
+  await page.locator(`.conv[data-id="${liveId}"] .conv-last`, { hasText: 'You: file form.pdf' }).waitFor();
   const [download] = await Promise.all([site.waitForEvent('download'), link.click()]);
   const got = await readFile(await download.path());
   t.assert(got.equals(PDF), `the visitor downloaded the PDF's bytes (${got.length} of ${PDF.length})`);
   t.assert(download.suggestedFilename() === 'form.pdf', `downloaded as ${download.suggestedFilename()}`);
 
   // A PNG named report.pdf: refused, in the server's words; nothing added.
+  // A file over 10 MB is told at once, in a person's words, and never uploaded.
+  let uploads = 0;
+  const countUploads = (request) => { if (request.method() === 'POST' && request.url().includes('/files?')) uploads += 1; };
+  page.on('request', countUploads);
+  await live.locator('input[name=attach]').setInputFiles({ name: 'scan.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(11 * 1024 * 1024, 0x25) });
+  await page.locator('.toast.error', { hasText: 'scan.pdf was not sent: it is 11.0 MB, and files up to 10 MB can be sent' }).waitFor();
+  page.off('request', countUploads);
+  t.assert(uploads === 0, `the oversized file was not uploaded (${uploads} uploads)`);
+
   const before = await live.locator('.msg').count();
   await live.locator('input[name=attach]').setInputFiles({ name: 'report.pdf', mimeType: 'application/pdf', buffer: PNG });
   await page.locator('.toast.error', { hasText: "the file's content is not a PDF, though its name ends .pdf" }).waitFor();

@@ -34,6 +34,8 @@ pub struct LastMessage {
     pub text: String,
     pub at_ms: u64,
     pub direction: Direction,
+    /// The stored attachment JSON, when the message carried a file.
+    pub attachment: Option<String>,
 }
 
 /// One message as shown to an agent.
@@ -250,6 +252,7 @@ fn summary(
             text: m.text,
             at_ms: m.created_at_ms,
             direction: m.direction,
+            attachment: m.attachment,
         }),
         unread: tx.unread_by(c.id, agent)?,
     })

@@ -60,6 +60,10 @@ pub struct LastView {
     pub direction: &'static str,
     pub at: String,
     pub at_ms: u64,
+    /// The file the last message carried, as on the message itself, so the list can
+    /// name it ("You: form.pdf") rather than say "an attachment".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<serde_json::Value>,
 }
 
 /// A message as every route shows it.
@@ -293,6 +297,7 @@ pub fn summary_view(c: ConversationSummary) -> ConversationView {
             direction: m.direction.as_str(),
             at: rfc3339(m.at_ms),
             at_ms: m.at_ms,
+            attachment: m.attachment.map(attachment_json),
         }),
         unread: Some(c.unread),
     }

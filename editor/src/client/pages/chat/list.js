@@ -39,7 +39,7 @@ export function conversationList(ctx, open) {
             h(
               'div.conv-bottom',
               {},
-              h('span.conv-last', {}, last.direction === 'out' ? 'You: ' : last.direction === 'system' ? '· ' : '', last.text || (last.at ? 'an attachment' : '')),
+              h('span.conv-last', {}, last.direction === 'out' ? 'You: ' : last.direction === 'system' ? '· ' : '', last.text || fileWords(last.attachment) || (last.at ? 'an attachment' : '')),
               h('span.spacer'),
               c.unread ? h('span.conv-unread', { title: `${c.unread} unread` }, String(c.unread)) : null,
               h('span.conv-holder' + (c.owner == null ? '.offered' : ''), { title: c.routed_to ? `routed to ${c.routed_to}` : '' }, who),
@@ -63,4 +63,15 @@ export function conversationList(ctx, open) {
       render();
     },
   };
+}
+
+/**
+ * The files a message carried, named as the list shows them: an agent's file
+ * `{name}`, or a customer's several (`[{name} | {note} | a provider's reference]`).
+ */
+function fileWords(attachment) {
+  const items = Array.isArray(attachment) ? attachment : attachment ? [attachment] : [];
+  const names = items.map((a) => a && a.name).filter(Boolean);
+  if (names.length) return `file ${names.join(', ')}`;
+  return items.length ? 'a file' : '';
 }

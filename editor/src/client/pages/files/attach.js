@@ -5,6 +5,9 @@
 
 import { h } from '../../../shared/dom.js';
 
+/** The server's limit for one file (`MAX_FILE_BYTES` in runtime/src/chat/file_types.rs). */
+export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
 /** What the chat guide lets people send ("Send images and files"). */
 export const ATTACHABLE = '.pdf,.doc,.docx,.ppt,.pptx,.xls,.xlsx,.txt,.rtf,.jpg,.jpeg,.png,.gif,.bmp,.webp,.tif,.tiff,.heif,.heic';
 
@@ -24,6 +27,12 @@ export function fileAttacher(ctx, { dropZone, pasteInto, open, upload, sent }) {
     if (!open() || !list.length) return;
     button.disabled = true;
     for (const file of list) {
+      // Told at once, in a person's words, rather than after uploading 10 MB to be refused.
+      if (file.size > MAX_FILE_BYTES) {
+        const mb = (file.size / (1024 * 1024)).toFixed(1);
+        ctx.say(`${file.name} was not sent: it is ${mb} MB, and files up to 10 MB can be sent; send a smaller one, or a link to it in a message`, 'error');
+        continue;
+      }
       const answer = await upload(file);
       if (answer.status < 200 || answer.status >= 300) ctx.say(`${file.name} was not sent: ${ctx.api.errorText(answer)}`, 'error');
     }
