@@ -6,46 +6,27 @@
 //! replies to a local receiver playing the three providers' APIs — down, then up,
 //! across a restart of Switchboard on the same SQLite file — each exactly once.
 
+mod provider_accounts;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use provider_accounts::*;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchboard_core::store::StoreError;
 use switchboard_dsl::ast::Channel;
 use switchboard_runtime::chat::{ChatHub, Delivery, Inbound};
-use switchboard_runtime::chat_channels::config::{
-    ChannelAccounts, MessengerAccount, TwilioAccount, WhatsAppAccount,
-};
 use switchboard_runtime::chat_channels::outbox_sender::{self, SenderSettings};
 use switchboard_runtime::chat_channels::signature::{sign_meta, sign_twilio};
 use switchboard_runtime::config::ChatConfig;
 use switchboard_runtime::http::{AppState, HostNames, app};
 use switchboard_runtime::reload::PlanHolder;
-use switchboard_runtime::secret::Secret;
 use switchboard_runtime::sqlite_store::StoreThread;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-
-/// Every channel goes to Alice.
-const OFFICE: &str = r#"
-extension 101 "Alice"
-chat whatsapp -> extension 101
-chat facebook -> extension 101
-chat sms      -> extension 101
-"#;
-
-const WA_SECRET: &str = "wa-app-secret";
-const WA_VERIFY: &str = "wa-verify-token";
-const FB_SECRET: &str = "fb-app-secret";
-const FB_VERIFY: &str = "fb-verify-token";
-const TW_TOKEN: &str = "twilio-auth-token";
-const TW_SID: &str = "AC0123456789abcdef0123456789abcdef";
-const PHONE_NUMBER_ID: &str = "106540352242922";
-const SALES: &str = "+12605550100";
 
 /// A sender that retries fast, so the test sees several tries in well under a second.
 fn quick_sender() -> SenderSettings {
@@ -81,7 +62,7 @@ impl Office {
         let hub = Arc::new(ChatHub::new(store.clone(), plans.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let http = listener.local_addr().unwrap();
-        let channels = accounts(&format!("http://{http}"), provider);
+        let channels = accounts(Some(format!("http://{http}")), provider);
         let state = AppState {
             plans,
             calls: Default::default(),
@@ -189,30 +170,6 @@ impl Office {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-    }
-}
-
-fn accounts(public_url: &str, provider: &str) -> ChannelAccounts {
-    ChannelAccounts {
-        public_url: Some(public_url.to_string()),
-        whatsapp: Some(WhatsAppAccount {
-            verify_token: Secret::new(WA_VERIFY),
-            app_secret: Secret::new(WA_SECRET),
-            access_token: Secret::new("wa-access-token"),
-            phone_number_id: PHONE_NUMBER_ID.into(),
-            api_url: format!("{provider}/v21.0"),
-        }),
-        facebook: Some(MessengerAccount {
-            verify_token: Secret::new(FB_VERIFY),
-            app_secret: Secret::new(FB_SECRET),
-            page_access_token: Secret::new("fb-page-token"),
-            api_url: format!("{provider}/v21.0"),
-        }),
-        sms: Some(TwilioAccount {
-            account_sid: TW_SID.into(),
-            auth_token: Secret::new(TW_TOKEN),
-            api_url: provider.to_string(),
-        }),
     }
 }
 

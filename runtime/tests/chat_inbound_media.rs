@@ -14,12 +14,14 @@
 
 mod signed_in;
 
+mod provider_accounts;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use provider_accounts::*;
 use serde_json::{Value, json};
 use signed_in::{PERSON_PASSWORD, SignedIn, office_state, signed_in_person};
 use std::collections::HashMap;
@@ -30,35 +32,16 @@ use std::time::{Duration, Instant};
 use switchboard_core::store::StoreError;
 use switchboard_dsl::ast::Channel;
 use switchboard_runtime::chat::ChatMessageRow;
-use switchboard_runtime::chat_channels::config::{
-    ChannelAccounts, MessengerAccount, TwilioAccount, WhatsAppAccount,
-};
 use switchboard_runtime::chat_channels::media_fetcher::{self, FetcherSettings};
 use switchboard_runtime::chat_channels::outbox_sender::SenderSettings;
 use switchboard_runtime::chat_channels::signature::{sign_meta, sign_twilio};
 use switchboard_runtime::config::ChatConfig;
 use switchboard_runtime::http::{AppState, HostNames, app, serve_tls, tls};
-use switchboard_runtime::secret::Secret;
 use switchboard_runtime::sqlite_store::chat_media::MediaState;
 use tempfile::TempDir;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-
-const OFFICE: &str = r#"
-extension 101 "Alice"
-chat whatsapp -> extension 101
-chat facebook -> extension 101
-chat sms      -> extension 101
-"#;
-
-const WA_SECRET: &str = "wa-app-secret";
-const WA_TOKEN: &str = "wa-access-token";
-const FB_SECRET: &str = "fb-app-secret";
-const TW_TOKEN: &str = "twilio-auth-token";
-const TW_SID: &str = "AC0123456789abcdef0123456789abcdef";
-const PHONE_NUMBER_ID: &str = "106540352242922";
-const SALES: &str = "+12605550100";
 
 /// A real 1×1 PNG.
 const PNG: &[u8] = &[
@@ -396,30 +379,6 @@ fn quick(pem: &[u8]) -> FetcherSettings {
     }
 }
 
-fn accounts(public_url: &str, provider: &str) -> ChannelAccounts {
-    ChannelAccounts {
-        public_url: Some(public_url.to_string()),
-        whatsapp: Some(WhatsAppAccount {
-            verify_token: Secret::new("wa-verify"),
-            app_secret: Secret::new(WA_SECRET),
-            access_token: Secret::new(WA_TOKEN),
-            phone_number_id: PHONE_NUMBER_ID.into(),
-            api_url: format!("{provider}/v21.0"),
-        }),
-        facebook: Some(MessengerAccount {
-            verify_token: Secret::new("fb-verify"),
-            app_secret: Secret::new(FB_SECRET),
-            page_access_token: Secret::new("fb-page-token"),
-            api_url: format!("{provider}/v21.0"),
-        }),
-        sms: Some(TwilioAccount {
-            account_sid: TW_SID.into(),
-            auth_token: Secret::new(TW_TOKEN),
-            api_url: provider.to_string(),
-        }),
-    }
-}
-
 /// The office on a real HTTP port over the SQLite file in `dir`, with the media fetcher
 /// fetching from `provider`; `stop` ends both.
 struct Office {
@@ -436,7 +395,7 @@ impl Office {
         let mut state = office_state(dir, OFFICE).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let http = listener.local_addr().unwrap();
-        let channels = accounts(&format!("http://{http}"), provider);
+        let channels = accounts(Some(format!("http://{http}")), provider);
         state.hosts = Arc::new(HostNames::new(http, &[]));
         state.chat_config = Arc::new(ChatConfig {
             channels: channels.clone(),

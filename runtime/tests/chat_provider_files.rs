@@ -9,10 +9,12 @@
 mod livechat_office;
 mod signed_in;
 
+mod provider_accounts;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Request, StatusCode, Uri, header};
+use provider_accounts::*;
 use serde_json::{Value, json};
 use signed_in::{HOST, PERSON_PASSWORD, Reply, SignedIn, call, office_state, signed_in_person};
 use std::net::SocketAddr;
@@ -21,28 +23,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use switchboard_dsl::ast::Channel;
 use switchboard_runtime::chat::Inbound;
-use switchboard_runtime::chat_channels::config::{
-    ChannelAccounts, MessengerAccount, TwilioAccount, WhatsAppAccount,
-};
 use switchboard_runtime::chat_channels::outbox_sender::{self, SenderSettings};
 use switchboard_runtime::config::ChatConfig;
 use switchboard_runtime::http::{AppState, HostNames, app};
-use switchboard_runtime::secret::Secret;
 use tempfile::TempDir;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-/// Every channel goes to Alice.
-const OFFICE: &str = r#"
-extension 101 "Alice"
-chat whatsapp -> extension 101
-chat facebook -> extension 101
-chat sms      -> extension 101
-"#;
-
-const PHONE_NUMBER_ID: &str = "106540352242922";
-const TW_SID: &str = "AC0123456789abcdef0123456789abcdef";
-const SALES: &str = "+12605550100";
 
 /// A real 1×1 PNG.
 const PNG: &[u8] = &[
@@ -167,30 +153,6 @@ async fn take(
         json!({"messages": [{"id": "wamid.SENT"}]})
     };
     (StatusCode::OK, answer.to_string())
-}
-
-fn accounts(public_url: Option<String>, provider: &str) -> ChannelAccounts {
-    ChannelAccounts {
-        public_url,
-        whatsapp: Some(WhatsAppAccount {
-            verify_token: Secret::new("wa-verify"),
-            app_secret: Secret::new("wa-secret"),
-            access_token: Secret::new("wa-access-token"),
-            phone_number_id: PHONE_NUMBER_ID.into(),
-            api_url: format!("{provider}/v21.0"),
-        }),
-        facebook: Some(MessengerAccount {
-            verify_token: Secret::new("fb-verify"),
-            app_secret: Secret::new("fb-secret"),
-            page_access_token: Secret::new("fb-page-token"),
-            api_url: format!("{provider}/v21.0"),
-        }),
-        sms: Some(TwilioAccount {
-            account_sid: TW_SID.into(),
-            auth_token: Secret::new("twilio-token"),
-            api_url: provider.to_string(),
-        }),
-    }
 }
 
 /// The office on a real HTTP port, with the outbox sender posting to `provider`;
