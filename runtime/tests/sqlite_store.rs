@@ -713,10 +713,16 @@ const DROP_V8: &str = "DROP TABLE chat_outbox; DROP TABLE chat_messages; DROP TA
     DROP TABLE chat_templates;";
 
 /// A version 13 store's customer messages carrying a provider's media (an array of
-/// references) are queued for fetching by the upgrade, one row per item; an agent's file
-/// (an object) and a live-chat message are not.
+/// references) from the last 30 days are queued for fetching by the upgrade, one row per
+/// item; an older one, an agent's file (an object) and a live-chat message are not.
 #[test]
 fn a_version_13_store_queues_the_media_its_customers_sent_for_fetching() {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let recent = now_ms - 29 * 86_400_000;
+    let old = now_ms - 31 * 86_400_000;
     let fx = Fixture::new();
     drop(fx.open());
     let raw = Connection::open(fx.path()).unwrap();
@@ -731,9 +737,10 @@ fn a_version_13_store_queues_the_media_its_customers_sent_for_fetching() {
          VALUES (10, 1, 'whatsapp', 'in', '',
                  '[{{\"id\":\"27548\",\"content_type\":\"image/jpeg\",\"filename\":null}},
                    {{\"id\":\"27549\",\"content_type\":\"application/pdf\",\"filename\":\"a.pdf\"}}]',
-                 7),
-                (11, 1, 'whatsapp', 'out', '', '{{\"id\":1,\"name\":\"a.pdf\",\"type\":\"application/pdf\",\"size\":9}}', 8),
-                (12, 2, 'livechat', 'in', '', '[{{\"url\":\"https://x.example/a.png\"}}]', 9);"
+                 {recent}),
+                (11, 1, 'whatsapp', 'out', '', '{{\"id\":1,\"name\":\"a.pdf\",\"type\":\"application/pdf\",\"size\":9}}', {recent}),
+                (12, 2, 'livechat', 'in', '', '[{{\"url\":\"https://x.example/a.png\"}}]', {recent}),
+                (13, 1, 'whatsapp', 'in', '', '[{{\"id\":\"1990\",\"content_type\":\"image/jpeg\"}}]', {old});"
     ))
     .unwrap();
     drop(raw);
@@ -754,8 +761,8 @@ fn a_version_13_store_queues_the_media_its_customers_sent_for_fetching() {
     assert_eq!(
         rows,
         [
-            (10, 0, "whatsapp".into(), "pending".into(), 7),
-            (10, 1, "whatsapp".into(), "pending".into(), 7),
+            (10, 0, "whatsapp".into(), "pending".into(), recent),
+            (10, 1, "whatsapp".into(), "pending".into(), recent),
         ]
     );
     let reference: String = raw

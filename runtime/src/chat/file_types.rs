@@ -250,7 +250,7 @@ pub fn check_file(name: &str, bytes: &[u8]) -> Result<CheckedFile, FileRefusal> 
 }
 
 /// Checks a customer's file fetched from a provider as `check_file` does, accepting the
-/// customers' voice notes and videos too (OGG, MP3, M4A, AMR, MP4, 3GP), by content.
+/// customers' voice notes and videos too (OGG, MP3, M4A, AAC, AMR, MP4, 3GP, MOV), by content.
 pub fn check_customer_file(name: &str, bytes: &[u8]) -> Result<CheckedFile, FileRefusal> {
     check_against(
         name,

@@ -576,9 +576,11 @@ fn to_v13(tx: &Transaction) -> rusqlite::Result<()> {
 
 /// Version 14: the customers' files to fetch from their providers (`chat_media.rs`),
 /// one row per item of an inbound message's `attachment` array, written with the
-/// message. The messages already stored with a provider's media are queued too, so an
-/// upgraded office fetches what customers sent before it (what the provider no longer
-/// has becomes a note saying so).
+/// message. The messages already stored with a provider's media in the last 30 days are
+/// queued too, so an upgraded office fetches what customers sent lately (what the
+/// provider no longer has becomes a note saying so). Older ones are left as they were:
+/// WhatsApp's media ids last 30 days, and Twilio, which keeps media, would otherwise have
+/// a first start download an office's whole history.
 fn to_v14(tx: &Transaction) -> rusqlite::Result<()> {
     tx.execute_batch(
         "
@@ -607,6 +609,7 @@ fn to_v14(tx: &Transaction) -> rusqlite::Result<()> {
             m.created_at
         FROM chat_messages m, json_each(m.attachment) j
         WHERE m.direction = 'in' AND m.channel != 'livechat' AND m.attachment IS NOT NULL
+          AND m.created_at >= (unixepoch() - 30 * 86400) * 1000
           AND json_valid(m.attachment) AND json_type(m.attachment) = 'array'
           AND j.type = 'object';
         ",

@@ -1,5 +1,6 @@
 //! The voice notes and short videos customers send through a provider (WhatsApp's Opus
-//! voice notes, MMS audio and video clips), accepted for their files only: the chat
+//! voice notes and AAC audio, MMS audio and video clips, an iPhone's QuickTime video),
+//! accepted for their files only: the chat
 //! guide's list is what agents send, but an office expects to hear what a customer says.
 //! Each is recognised by its content, like the guide's types, within the same 10 MB.
 
@@ -7,8 +8,8 @@ use super::{Kind, iso_brands, kind};
 
 /// What a customer's file may be, in words: the guide's list and the media below.
 pub const ALLOWED: &str = "PDF, DOC, DOCX, PPT, PPTX, XLS, XLSX, TXT, RTF, JPG, JPEG, PNG, \
-                           GIF, BMP, WEBP, TIFF, HEIF, HEIC, OGG, OPUS, MP3, M4A, AMR, MP4 \
-                           or 3GP";
+                           GIF, BMP, WEBP, TIFF, HEIF, HEIC, OGG, OPUS, MP3, M4A, AAC, AMR, \
+                           MP4, 3GP or MOV";
 
 /// The media kinds. `.mp4` is listed twice: a video, else (its brand says audio only) an
 /// audio file; the first is the one a refusal names.
@@ -24,6 +25,7 @@ pub(super) const KINDS: &[Kind] = &[
     kind(&["m4a"], "M4A audio file", "audio/mp4", false, |b| {
         has_brand(b, |brand| is_audio_brand(brand) || is_video_brand(brand))
     }),
+    kind(&["aac"], "AAC audio file", "audio/aac", false, is_aac),
     kind(&["amr"], "AMR audio file", "audio/amr", false, |b| {
         b.starts_with(b"#!AMR\n") || b.starts_with(b"#!AMR-WB\n")
     }),
@@ -36,7 +38,28 @@ pub(super) const KINDS: &[Kind] = &[
     kind(&["3gp", "3gpp"], "3GP video", "video/3gpp", false, |b| {
         has_brand(b, is_3gp_brand)
     }),
+    kind(
+        &["mov", "qt"],
+        "QuickTime video",
+        "video/quicktime",
+        false,
+        is_quicktime,
+    ),
 ];
+
+/// AAC as phones and WhatsApp store it: a raw ADTS stream, each frame starting with 12
+/// sync bits and layer 0 (which is what tells it from an MP3 frame), or the rare ADIF
+/// header.
+fn is_aac(b: &[u8]) -> bool {
+    b.starts_with(b"ADIF") || matches!(*b, [0xFF, second, ..] if second & 0xF6 == 0xF0)
+}
+
+/// QuickTime: the `qt  ` brand in its `ftyp` box (what an iPhone writes), or, in files
+/// older than `ftyp`, a first atom that only a movie starts with.
+fn is_quicktime(b: &[u8]) -> bool {
+    has_brand(b, |brand| brand == b"qt  ")
+        || (b.len() >= 8 && [&b"moov"[..], b"mdat", b"wide", b"pnot"].contains(&&b[4..8]))
+}
 
 /// MP3: an ID3 tag first, or straight away an MPEG audio frame header (11 sync bits,
 /// then a version, layer, bit rate and sample rate that are not the reserved values; an
@@ -155,6 +178,19 @@ mod tests {
             "video/3gpp"
         );
         assert_eq!(accepted("video.3gp", &iso(b"3gp5", &[])), "video/3gpp");
+        // An ADTS frame header: MPEG-4 AAC LC, 44.1 kHz, stereo.
+        assert_eq!(
+            accepted("voice.aac", &[0xFF, 0xF1, 0x50, 0x80, 0x2E, 0x7F, 0xFC]),
+            "audio/aac"
+        );
+        assert_eq!(
+            accepted("IMG_0042.MOV", &iso(b"qt  ", &[b"qt  "])),
+            "video/quicktime"
+        );
+        assert_eq!(
+            accepted("old.mov", b"\0\0\0\x08wide\0\0\x10\0mdat"),
+            "video/quicktime"
+        );
         // The guide's types stay accepted for customers too.
         assert_eq!(accepted("a.pdf", b"%PDF-1.7\n"), "application/pdf");
     }
@@ -181,6 +217,8 @@ mod tests {
             "voice.m4a",
             "video.mp4",
             "video.3gp",
+            "voice.aac",
+            "video.mov",
         ] {
             let err = check_customer_file(name, EXE).unwrap_err();
             assert!(matches!(err, FileRefusal::Mismatch { .. }), "{name}: {err}");
@@ -203,6 +241,9 @@ mod tests {
         // A JPEG starts 0xFF too; an AAC stream (layer 0) is not an MP3.
         assert!(check_customer_file("audio.mp3", &[0xFF, 0xD8, 0xFF, 0xE0]).is_err());
         assert!(check_customer_file("audio.mp3", &[0xFF, 0xF1, 0x50, 0x80]).is_err());
+        // …and an MP3 frame (layer III) is not an AAC one; nor is an MP4 a QuickTime movie.
+        assert!(check_customer_file("voice.aac", MP3_FRAME).is_err());
+        assert!(check_customer_file("video.mov", &iso(b"isom", &[b"avc1"])).is_err());
         assert!(
             check_customer_file("setup.exe", EXE)
                 .unwrap_err()

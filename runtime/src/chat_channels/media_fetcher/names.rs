@@ -73,6 +73,8 @@ mod tests {
         assert_eq!(named_by_type(Some("audio/mp4")), "voice.m4a");
         assert_eq!(named_by_type(Some("audio/x-m4a")), "voice.m4a");
         assert_eq!(named_by_type(Some("video/3gpp")), "video.3gp");
+        assert_eq!(named_by_type(Some("audio/aac")), "voice.aac");
+        assert_eq!(named_by_type(Some("video/quicktime")), "video.mov");
         assert_eq!(named_by_type(Some("application/pdf")), "document.pdf");
         assert_eq!(named_by_type(None), "file");
     }
