@@ -8,8 +8,10 @@
 //! - `whatsapp`, `facebook`, `twilio_sms`: each provider's payloads, pure: the webhook's
 //!   body to inbound messages, and a reply to the provider's API request.
 //! - `webhooks`: the open `/webhooks/{channel}` routes.
-//! - `outbox_sender`: the task that sends the hub's outbox to the providers, durable and
-//!   at most once per row.
+//! - `outbox_sender`: the task that sends the hub's outbox to the providers, durable, one
+//!   sender per row at a time.
+//! - `media_fetcher`: the task that fetches the files customers send into chat files.
+//! - `leased_worker`: the claim, sleep and wake loop those two tasks share.
 //!
 //! **Architecture invariant:** nothing is stored for a webhook whose signature is wrong or
 //! missing, or whose body does not parse: the signature is checked over the raw bytes
@@ -17,6 +19,7 @@
 
 pub mod config;
 pub mod facebook;
+mod leased_worker;
 pub mod media_fetcher;
 pub mod outbox_sender;
 pub mod provider_request;

@@ -13,7 +13,8 @@
 //!   redirect to its storage.
 //!
 //! What it guarantees, like the outbox sender (`outbox_sender`), whose pacing
-//! (`SenderSettings`, `backoff`) it shares:
+//! (`SenderSettings`, `backoff`) and loop (`leased_worker`: claim, sleep, wake on the
+//! hub's announcement of a provider customer's message, stop) it shares:
 //! - **Never lost.** A file to fetch is a row from the moment its message is stored
 //!   until it is stored or noted. A refused connection, a timeout, 408, 429, 5xx and
 //!   Meta's limits are tried again after 1 s, 2 s, 4 s, … up to `longest_retry`; a start
@@ -41,17 +42,17 @@ mod names;
 pub use names::{named_by_link, named_by_type};
 
 use super::config::ChannelAccounts;
+use super::leased_worker::{self, LeasedWork, PassOnStop};
 use super::outbox_sender::{
-    self, SenderSettings, backoff, error_chain, millis, now_ms, provider_words, run_id,
+    self, SenderSettings, backoff, error_chain, millis, now_ms, provider_words,
 };
 use super::webhooks::is_https_link;
 use crate::chat::file_types::{FileRefusal, MAX_FILE_BYTES, check_customer_file};
-use crate::chat::{ChatEventKind, ChatHub};
+use crate::chat::{ChatError, ChatEvent, ChatEventKind, ChatHub};
 use crate::secret::Secret;
 use crate::sqlite_store::chat_media::MediaJob;
 use addresses::{InternalAddress, PublicAddressesOnly, TrustedHosts, refused_as_internal};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use switchboard_dsl::ast::Channel;
 use tokio_util::sync::CancellationToken;
@@ -66,8 +67,9 @@ pub struct FetcherSettings {
     pub pacing: SenderSettings,
     /// The largest file kept: the chat files' limit.
     pub max_bytes: usize,
-    /// Certificates (PEM) trusted besides the public roots: an office's proxy with its
-    /// own authority, or a test's provider.
+    /// Certificates (PEM) trusted besides the public roots, for a test's provider. The
+    /// server passes none: no config key sets them yet, so an office whose proxy
+    /// re-signs HTTPS with its own authority cannot fetch (nor send replies) through it.
     pub extra_roots: Vec<Vec<u8>>,
 }
 
@@ -134,39 +136,18 @@ pub async fn run(
         settings,
         client,
         trusted,
-        run_id: run_id(),
-        claims: AtomicU64::new(0),
     };
-    match fetcher.hub.media_retry_waiting_now(now_ms()).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!("{n} customer files waiting for another try are tried now"),
-        Err(e) => tracing::warn!("the customers' files to fetch could not be read: {e}"),
-    }
-    let mut events = fetcher.hub.subscribe();
-    let pacing = fetcher.settings.pacing.clone();
-    loop {
-        let claimed = tokio::select! {
-            () = stop.cancelled() => return,
-            n = fetcher.pass() => n,
-        };
-        if claimed >= pacing.batch as usize {
-            continue;
-        }
-        let wait = fetcher.until_next_due().await;
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
-            woke = wait_for_customer(&mut events) => {
-                if !woke {
-                    return;
-                }
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(pacing.min_gap) => {}
-                }
-            }
-        }
-    }
+    // A fetch may take a minute (10 MB on a slow link): `stop` drops it rather than hold
+    // the shutdown. Nothing is lost: its row is simply claimed again once its lease runs
+    // out, and fetching a file twice sends the customer nothing.
+    leased_worker::run_until_stopped(
+        &fetcher,
+        &fetcher.hub,
+        may_carry_files,
+        PassOnStop::Drop,
+        &stop,
+    )
+    .await;
 }
 
 /// The fetcher's own HTTP client: rustls, a redirect followed only to https, at most
@@ -206,25 +187,11 @@ fn http_client(
     builder.build()
 }
 
-/// Returns when the hub announces a provider customer's message (it may carry files);
-/// false when the hub is gone.
-async fn wait_for_customer(
-    events: &mut tokio::sync::broadcast::Receiver<crate::chat::ChatEvent>,
-) -> bool {
-    use tokio::sync::broadcast::error::RecvError;
-    loop {
-        match events.recv().await {
-            Ok(e)
-                if matches!(e.kind, ChatEventKind::Offered | ChatEventKind::Message)
-                    && e.channel != Channel::LiveChat =>
-            {
-                return true;
-            }
-            Ok(_) => {}
-            Err(RecvError::Lagged(_)) => return true,
-            Err(RecvError::Closed) => return false,
-        }
-    }
+/// Whether the hub's event is a provider customer's message (a new conversation's or a
+/// later one), which may carry files.
+fn may_carry_files(event: &ChatEvent) -> bool {
+    matches!(event.kind, ChatEventKind::Offered | ChatEventKind::Message)
+        && event.channel != Channel::LiveChat
 }
 
 struct Fetcher {
@@ -234,34 +201,37 @@ struct Fetcher {
     client: reqwest::Client,
     /// The configured providers' hosts, fetched from wherever they are.
     trusted: TrustedHosts,
-    /// This process's part of every attempt id.
-    run_id: String,
-    claims: AtomicU64,
 }
 
-impl Fetcher {
+impl LeasedWork for Fetcher {
+    const TABLE: &'static str = "the customers' files to fetch";
+    const ROWS: &'static str = "customer files";
+    const ATTEMPT_TAG: &'static str = "-media";
+
+    fn pacing(&self) -> &SenderSettings {
+        &self.settings.pacing
+    }
+
+    async fn make_waiting_due_now(&self, now_ms: u64) -> Result<usize, ChatError> {
+        self.hub.media_retry_waiting_now(now_ms).await
+    }
+
     /// One claim and its fetches; how many rows it claimed.
-    async fn pass(&self) -> usize {
+    async fn pass(&self, attempt: &str) -> usize {
         let pacing = &self.settings.pacing;
-        let attempt = format!(
-            "{}-media-{}",
-            self.run_id,
-            self.claims.fetch_add(1, Ordering::Relaxed)
-        );
         let claimed_at = now_ms();
         let jobs = match self
             .hub
-            .media_claim_due(claimed_at, millis(pacing.lease), &attempt, pacing.batch)
+            .media_claim_due(claimed_at, millis(pacing.lease), attempt, pacing.batch)
             .await
         {
             Ok(jobs) => jobs,
             Err(e) => {
-                tracing::warn!("the customers' files to fetch could not be read: {e}");
+                tracing::warn!("{} could not be read: {e}", Self::TABLE);
                 return 0;
             }
         };
-        let fetch_by = claimed_at + millis(pacing.lease)
-            - millis(pacing.request_timeout).min(millis(pacing.lease));
+        let fetch_by = leased_worker::latest_start(claimed_at, pacing);
         let fetches = jobs.iter().map(|job| async move {
             let outcome = if now_ms() >= fetch_by {
                 Outcome::Retry("the claim's lease ran short; fetched on the next pass".into())
@@ -274,6 +244,12 @@ impl Fetcher {
         jobs.len()
     }
 
+    async fn next_due(&self) -> Result<Option<u64>, ChatError> {
+        self.hub.media_next_due().await
+    }
+}
+
+impl Fetcher {
     async fn fetch(&self, job: &MediaJob) -> Outcome {
         let reference: serde_json::Value = serde_json::from_str(&job.reference).unwrap_or_default();
         let text = |key: &str| {
@@ -511,19 +487,6 @@ impl Fetcher {
                 "a customer's file could not be stored or marked (it is fetched again once \
                  its claim runs out): {e}"
             ),
-        }
-    }
-
-    /// How long to sleep: until the next row is due, at most `idle_check`.
-    async fn until_next_due(&self) -> Duration {
-        let idle = self.settings.pacing.idle_check;
-        match self.hub.media_next_due().await {
-            Ok(Some(due)) => Duration::from_millis(due.saturating_sub(now_ms())).min(idle),
-            Ok(None) => idle,
-            Err(e) => {
-                tracing::warn!("the customers' files to fetch could not be read: {e}");
-                idle
-            }
         }
     }
 }

@@ -31,14 +31,18 @@
 //!   customer is unsent and not dead (waiting for its next try, or in flight): the claim
 //!   itself checks (`sqlite_store::chat_outbox`). The rows of one claim to one customer
 //!   go one after the other; when one fails, the later ones wait for it.
+//!
+//! How it claims, sleeps, wakes and stops is the loop it shares with the media fetcher
+//! (`leased_worker`); it wakes on the hub's announcement of a message (an agent's reply
+//! may have queued a row) or of a failed reply queued again.
 
 use super::config::ChannelAccounts;
+use super::leased_worker::{self, LeasedWork, PassOnStop};
 use super::provider_request::{Auth, Body, ProviderRequest};
 use super::{facebook, twilio_sms, whatsapp};
-use crate::chat::{ChatEventKind, ChatHub, OutboxRow};
+use crate::chat::{ChatError, ChatEvent, ChatEventKind, ChatHub, OutboxRow};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use switchboard_dsl::ast::Channel;
 use tokio_util::sync::CancellationToken;
@@ -112,39 +116,18 @@ pub async fn run(
         accounts,
         settings,
         client,
-        run_id: run_id(),
-        claims: AtomicU64::new(0),
     };
-    // A start is how an admin applies a fixed config (a new access token): what waited
-    // goes now, not after the rest of its wait.
-    match sender.hub.outbox_retry_waiting_now(now_ms()).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!("{n} chat replies waiting for another try are tried now"),
-        Err(e) => tracing::warn!("the chat outbox could not be read: {e}"),
-    }
-    let mut events = sender.hub.subscribe();
-    loop {
-        let claimed = sender.pass().await;
-        // A full batch: there may be more due at once.
-        if claimed >= sender.settings.batch as usize {
-            continue;
-        }
-        let wait = sender.until_next_due().await;
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
-            woke = wait_for_reply(&mut events) => {
-                if !woke {
-                    return;
-                }
-                // Let the replies of a burst gather into one claim.
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(sender.settings.min_gap) => {}
-                }
-            }
-        }
-    }
+    // A pass finishes before `stop` is looked at: a reply being sent when the server stops
+    // is marked sent (or due again) now, so it does not go to the customer a second time
+    // once its lease runs out.
+    leased_worker::run_until_stopped(
+        &sender,
+        &sender.hub,
+        may_have_queued_a_reply,
+        PassOnStop::Finish,
+        &stop,
+    )
+    .await;
 }
 
 /// The HTTP client every request goes through: rustls, no redirects (a provider that
@@ -158,24 +141,11 @@ fn http_client(settings: &SenderSettings) -> Result<reqwest::Client, reqwest::Er
         .build()
 }
 
-/// Returns when the hub announces a message (an agent's reply may have queued a row) or
-/// a failed reply queued again; false when the hub is gone.
-async fn wait_for_reply(
-    events: &mut tokio::sync::broadcast::Receiver<crate::chat::ChatEvent>,
-) -> bool {
-    use tokio::sync::broadcast::error::RecvError;
-    loop {
-        match events.recv().await {
-            Ok(e) if e.kind == ChatEventKind::Message && e.channel != Channel::LiveChat => {
-                return true;
-            }
-            Ok(e) if e.kind == (ChatEventKind::Delivery { requeued: true }) => return true,
-            Ok(_) => {}
-            // Missed some: one of them may have been a reply.
-            Err(RecvError::Lagged(_)) => return true,
-            Err(RecvError::Closed) => return false,
-        }
-    }
+/// Whether the hub's event may have queued a reply: a provider conversation's message
+/// (an agent's reply is announced like a customer's) or a failed reply queued again.
+fn may_have_queued_a_reply(event: &ChatEvent) -> bool {
+    (event.kind == ChatEventKind::Message && event.channel != Channel::LiveChat)
+        || event.kind == (ChatEventKind::Delivery { requeued: true })
 }
 
 struct Sender {
@@ -183,40 +153,42 @@ struct Sender {
     accounts: Arc<ChannelAccounts>,
     settings: SenderSettings,
     client: reqwest::Client,
-    /// This process's part of every attempt id, so no two runs share one.
-    run_id: String,
-    claims: AtomicU64,
 }
 
-impl Sender {
+impl LeasedWork for Sender {
+    const TABLE: &'static str = "the chat outbox";
+    const ROWS: &'static str = "chat replies";
+    const ATTEMPT_TAG: &'static str = "";
+
+    fn pacing(&self) -> &SenderSettings {
+        &self.settings
+    }
+
+    async fn make_waiting_due_now(&self, now_ms: u64) -> Result<usize, ChatError> {
+        self.hub.outbox_retry_waiting_now(now_ms).await
+    }
+
     /// One claim and its sends; how many rows it claimed.
-    async fn pass(&self) -> usize {
-        let attempt = format!(
-            "{}-{}",
-            self.run_id,
-            self.claims.fetch_add(1, Ordering::Relaxed)
-        );
+    async fn pass(&self, attempt: &str) -> usize {
         let claimed_at = now_ms();
         let rows = match self
             .hub
             .outbox_claim_due(
                 claimed_at,
                 millis(self.settings.lease),
-                &attempt,
+                attempt,
                 self.settings.batch,
             )
             .await
         {
             Ok(rows) => rows,
             Err(e) => {
-                tracing::warn!("the chat outbox could not be read: {e}");
+                tracing::warn!("{} could not be read: {e}", Self::TABLE);
                 return 0;
             }
         };
         let claimed = rows.len();
-        // The last moment a request may start and still end inside the lease.
-        let send_by = claimed_at + millis(self.settings.lease)
-            - millis(self.settings.request_timeout).min(millis(self.settings.lease));
+        let send_by = leased_worker::latest_start(claimed_at, &self.settings);
         let mut by_customer: BTreeMap<(String, String), Vec<OutboxRow>> = BTreeMap::new();
         for row in rows {
             let to = serde_json::from_str::<Reply>(&row.payload)
@@ -234,6 +206,12 @@ impl Sender {
         claimed
     }
 
+    async fn next_due(&self) -> Result<Option<u64>, ChatError> {
+        self.hub.outbox_next_due().await
+    }
+}
+
+impl Sender {
     /// Sends `rows` (one customer's) one after the other; after a failure the rest wait.
     async fn send_in_order(&self, rows: Vec<OutboxRow>, send_by: u64) {
         let mut held_back: Option<String> = None;
@@ -334,19 +312,6 @@ impl Sender {
                  claim decides"
             ),
             Err(e) => tracing::warn!(row = row.id, "a chat reply could not be marked: {e}"),
-        }
-    }
-
-    /// How long to sleep: until the next row is due, at most `idle_check`.
-    async fn until_next_due(&self) -> Duration {
-        let idle = self.settings.idle_check;
-        match self.hub.outbox_next_due().await {
-            Ok(Some(due)) => Duration::from_millis(due.saturating_sub(now_ms())).min(idle),
-            Ok(None) => idle,
-            Err(e) => {
-                tracing::warn!("the chat outbox could not be read: {e}");
-                idle
-            }
         }
     }
 }
@@ -608,15 +573,6 @@ pub(crate) fn error_chain(e: &reqwest::Error) -> String {
         source = s.source();
     }
     words
-}
-
-pub(crate) fn run_id() -> String {
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        // The clock alone still tells this run from the last.
-        bytes = now_ms().to_le_bytes();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub(crate) fn now_ms() -> u64 {
