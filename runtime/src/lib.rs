@@ -15,6 +15,7 @@ pub mod error;
 pub mod hex;
 pub mod http;
 pub mod ip_source;
+pub mod kept_registrations;
 pub mod log_budget;
 pub mod media;
 pub mod office_changes;

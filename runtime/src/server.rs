@@ -133,6 +133,16 @@ pub async fn run_with(
     // event stream (`/api/events`) reads it.
     let office_changes = store.office_changes();
     sip.report_office_changes(office_changes.clone());
+    // The phones registered before this start ring at once, not after their next
+    // REGISTER, up to two hours away (`kept_registrations`).
+    tokio::spawn(crate::kept_registrations::keep(
+        store.clone(),
+        sip.report_registration_changes(),
+    ));
+    match crate::kept_registrations::restore(&sip, &store, &plans).await {
+        0 => {}
+        n => tracing::info!("{n} phone registrations kept from the last run are back"),
+    }
     // The lamps follow hot-desk logins from the start, not only from the next change.
     match store.run(|store| store.hot_desk_logins()).await {
         Ok(Ok(logins)) => {

@@ -44,6 +44,7 @@ mod rate;
 mod reach;
 mod register;
 mod registrar;
+mod registration_copy;
 mod reinvite;
 mod screen;
 mod server;
@@ -78,6 +79,7 @@ pub use rate::{BURST as SUBSCRIBE_BURST, PER_SECOND as SUBSCRIBES_PER_SECOND};
 pub use registrar::{
     DEFAULT_EXPIRES, MAX_CONTACTS_PER_EXTENSION, MAX_EXPIRES, MIN_EXPIRES, Registration, Transport,
 };
+pub use registration_copy::RegistrationChange;
 pub use server::SipServer;
 pub use subscriptions::{
     DEFAULT_SUBSCRIBE_EXPIRES, MAX_SUBSCRIBE_EXPIRES, MAX_SUBSCRIPTIONS_PER_MAILBOX,

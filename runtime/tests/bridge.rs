@@ -16,7 +16,7 @@ use bridged::{
     sdp, traced, with_body,
 };
 use live_server::{Live, read_store};
-use support::raw::{Call, Phone, Sip, branch, register, request, signed_in};
+use support::raw::{Call, Phone, Sip, branch, register, request, signed_in, unregister};
 use switchboard_core::store::{HungUpBy, Store};
 use switchboard_runtime::server::{RunOptions, store_path};
 use tokio::net::UdpSocket;
@@ -166,6 +166,39 @@ async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
     );
     // Both legs ended: no call, port, dialog or lit line is left behind.
     live.nothing_held().await;
+}
+
+/// A restart (an upgrade, a config change) does not leave a registered phone silent until
+/// its next REGISTER, which may be two hours away: the server keeps its registration and
+/// rings it at once. A phone that unregistered before the restart stays unregistered.
+#[tokio::test]
+async fn a_phone_registered_before_a_restart_rings_after_it() {
+    let mut live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    let desk = Phone::new(live.listening.sip).await;
+    assert_eq!(register(&desk, "102", "secret").await, 200);
+    let gone = Phone::new(live.listening.sip).await;
+    assert_eq!(register(&gone, "103", "secret").await, 200);
+    assert_eq!(unregister(&gone, "103", "secret").await, 200);
+
+    live.restart().await;
+
+    let caller = Phone::new(live.listening.sip).await;
+    let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    dial_branch(&caller, "102", caller_rtp.local_addr().unwrap()).await;
+    let invite = next_request(&desk, "INVITE").await;
+    assert!(invite.header("From").contains("sip:101@"), "{}", invite.0);
+    let office = live.get_json("/api/office").await;
+    let users: Vec<&str> = office["registrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["user"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        users,
+        ["102"],
+        "only the phone still registered is back: {office}"
+    );
 }
 
 #[tokio::test]

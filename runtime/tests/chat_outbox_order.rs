@@ -278,6 +278,7 @@ async fn version_13_names_the_customer_of_the_rows_already_stored() {
              DROP INDEX chat_outbox_unsent;
              ALTER TABLE chat_outbox DROP COLUMN recipient;
              DROP TABLE chat_media;
+             DROP TABLE sip_registrations;
              PRAGMA user_version = 12;",
         )
         .unwrap();

@@ -11,7 +11,7 @@ use switchboard_core::office;
 use switchboard_core::store::conformance::{self, ids, message};
 use switchboard_core::store::{Folder, NewMessage, ParkedCall, Store, StoreError};
 use switchboard_runtime::sqlite_store::{
-    DigestAlgorithm, SCHEMA_VERSION, SessionOwner, SqliteStore,
+    DigestAlgorithm, SCHEMA_VERSION, SavedRegistration, SessionOwner, SqliteStore,
 };
 use tempfile::TempDir;
 
@@ -208,7 +208,7 @@ fn a_version_4_store_keeps_its_hot_desk_logins_without_a_start() {
     fx.open().set_hot_desk("001565AABBCC", Some("101")).unwrap();
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V5} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 4;"
+        "{DROP_V5} {DROP_V15} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 4;"
     ))
     .unwrap();
     drop(raw);
@@ -562,13 +562,56 @@ fn digest_algorithms_go_by_their_challenge_names() {
 }
 
 // ---------------------------------------------------------------------------------------
+// The phones' registrations, kept for the next start.
+
+/// A user's kept contacts are replaced as a whole, survive reopening the file, and the
+/// lapsed ones are forgotten when read.
+#[test]
+fn registrations_are_kept_per_user_until_they_lapse() {
+    let fx = Fixture::new();
+    let contact = |uri: &str, port: u16, expires_at_ms: u64| SavedRegistration {
+        contact: uri.into(),
+        source: std::net::SocketAddr::from(([192, 0, 2, 7], port)),
+        expires_at_ms,
+        user_agent: Some("Yealink SIP-T46U".into()),
+    };
+    let desk = contact("sip:102@192.0.2.7:5062", 5062, 10_000);
+    let soft = contact("sip:102@192.0.2.8:5060", 5060, 4_000);
+    let other = contact("sip:103@192.0.2.9:5060", 5060, 9_000);
+    {
+        let mut s = fx.open();
+        s.save_registrations("102", &[desk.clone(), soft.clone()])
+            .unwrap();
+        s.save_registrations("103", std::slice::from_ref(&other))
+            .unwrap();
+        // 103 unregistered: nothing is kept for it.
+        s.save_registrations("103", &[]).unwrap();
+    }
+    let mut s = fx.open();
+    assert_eq!(
+        s.saved_registrations(3_000).unwrap(),
+        [("102".to_string(), desk.clone()), ("102".to_string(), soft)]
+    );
+    // At 5 s the soft phone has lapsed, and stays forgotten.
+    assert_eq!(
+        s.saved_registrations(5_000).unwrap(),
+        [("102".to_string(), desk.clone())]
+    );
+    assert_eq!(
+        s.saved_registrations(3_000).unwrap(),
+        [("102".to_string(), desk)]
+    );
+    assert!(s.saved_registrations(10_000).unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
 // The file: schema, settings, and what is refused.
 
 #[test]
 fn a_new_store_has_the_current_schema_in_wal_mode() {
     let fx = Fixture::new();
     let s = fx.open();
-    assert_eq!(SCHEMA_VERSION, 14);
+    assert_eq!(SCHEMA_VERSION, 15);
     assert_eq!(s.path(), fx.path());
     let raw = Connection::open(fx.path()).unwrap();
     let version: u32 = raw
@@ -614,6 +657,7 @@ fn a_new_store_has_the_current_schema_in_wal_mode() {
             "queue_turns",
             "sessions",
             "sip_credentials",
+            "sip_registrations",
             "team_messages",
             "team_reads",
             "team_threads",
@@ -661,7 +705,7 @@ fn a_version_1_store_gains_pin_attempts_and_keeps_its_pins() {
     // Back to what version 1 wrote: no `pin_attempts` (nor later) tables.
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 1;"
+        "DROP TABLE pin_attempts; DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V15} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 1;"
     ))
     .unwrap();
     drop(raw);
@@ -685,7 +729,7 @@ fn a_version_2_store_gains_call_details_and_keeps_what_it_had() {
     }
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 2;"
+        "DROP TABLE call_details; {DROP_V4} {DROP_V5} {DROP_V15} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 2;"
     ))
     .unwrap();
     drop(raw);
@@ -701,6 +745,8 @@ const DROP_V5: &str = "ALTER TABLE hot_desks DROP COLUMN since;";
 const DROP_V11: &str = "DROP TABLE chat_reads;";
 /// What version 14 added: the customers' files to fetch.
 const DROP_V14: &str = "DROP TABLE chat_media;";
+/// What version 15 added: the phones' registrations kept for the next start.
+const DROP_V15: &str = "DROP TABLE sip_registrations;";
 /// What version 12 added: the office's contacts.
 const DROP_V12: &str = "DROP TABLE contacts;";
 /// What version 10 added: files sent in chat.
@@ -727,7 +773,7 @@ fn a_version_13_store_queues_the_media_its_customers_sent_for_fetching() {
     drop(fx.open());
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V14} PRAGMA user_version = 13;
+        "{DROP_V15} {DROP_V14} PRAGMA user_version = 13;
          INSERT INTO chat_conversations (id, channel, customer, office_address, routed_to,
              archived, created_at, last_at)
          VALUES (1, 'whatsapp', '+16505551234', '+15550783881', '', 0, 5, 5),
@@ -783,7 +829,7 @@ fn a_version_7_store_gains_chat_and_keeps_what_it_had() {
         .unwrap();
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} PRAGMA user_version = 7;"
+        "{DROP_V15} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} PRAGMA user_version = 7;"
     ))
     .unwrap();
     drop(raw);
@@ -804,7 +850,7 @@ fn a_version_5_store_gains_admins_and_sessions_and_keeps_what_it_had() {
         .unwrap();
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 5;"
+        "{DROP_V15} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 5;"
     ))
     .unwrap();
     drop(raw);
@@ -840,7 +886,7 @@ fn a_version_6_store_keeps_its_admin_sessions_and_gains_web_passwords() {
         .unwrap();
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} PRAGMA user_version = 6;"
+        "{DROP_V15} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} PRAGMA user_version = 6;"
     ))
     .unwrap();
     raw.execute(
@@ -879,7 +925,7 @@ fn a_version_3_store_gains_the_queues_agent_history_and_keeps_what_it_had() {
     }
     let raw = Connection::open(fx.path()).unwrap();
     raw.execute_batch(&format!(
-        "{DROP_V4} {DROP_V5} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 3;"
+        "{DROP_V4} {DROP_V5} {DROP_V15} {DROP_V14} {DROP_V12} {DROP_V11} {DROP_V10} {DROP_V9} {DROP_V8} {DROP_V7} {DROP_V6} PRAGMA user_version = 3;"
     ))
     .unwrap();
     drop(raw);

@@ -42,6 +42,7 @@ impl SipServer {
             registrar.forget(user)
         };
         if had {
+            self.shared.registrations_changed(user, &[]);
             self.shared.tell_office();
             self.shared.registration_changed(user).await;
         }

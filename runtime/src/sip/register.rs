@@ -94,6 +94,7 @@ impl Shared {
                 // which a phone refreshing the same binding every minute or so does not
                 // change, so it wakes no browser.
                 if !fetch {
+                    self.registrations_changed(&user, &bindings);
                     if shown(&bindings) != before {
                         self.tell_office();
                     }

@@ -176,6 +176,24 @@ impl Registrar {
         all
     }
 
+    /// Puts back a contact kept from before a restart; whether it went in. Not when it
+    /// lapsed by `now`, when `user` registered it again already, or when `user` has
+    /// [`MAX_CONTACTS_PER_EXTENSION`] contacts.
+    pub fn restore(&mut self, user: &str, registration: Registration, now: Instant) -> bool {
+        if registration.expires_at <= now {
+            return false;
+        }
+        let bindings = self.table.entry(user.to_string()).or_default();
+        let known = bindings
+            .iter()
+            .any(|b| same_uri(&b.contact, &registration.contact));
+        if known || bindings.len() >= MAX_CONTACTS_PER_EXTENSION {
+            return false;
+        }
+        bindings.push(registration);
+        true
+    }
+
     /// Forgets every contact of `extension`; whether it had any.
     pub fn forget(&mut self, extension: &str) -> bool {
         self.table.remove(extension).is_some()
@@ -249,6 +267,34 @@ mod tests {
             uri: uri.into(),
             expires,
         }])
+    }
+
+    #[test]
+    fn a_kept_contact_goes_back_unless_lapsed_or_registered_again() {
+        let now = Instant::now();
+        let kept = |uri: &str, left: u64| Registration {
+            contact: uri.into(),
+            source: SocketAddr::from(([203, 0, 113, 5], 5062)),
+            transport: Transport::Udp,
+            expires_at: now + Duration::from_secs(left),
+            user_agent: None,
+        };
+        let mut r = Registrar::new();
+        assert!(r.restore("102", kept("sip:102@10.0.0.7:5062", 600), now));
+        assert_eq!(r.live("102", now)[0].expires_in(now), 600);
+        // The phone registered again before the kept copy came back: the fresh one stays.
+        r.apply(
+            "103",
+            update("sip:103@10.0.0.8:5060", Some(120)),
+            context(None, 5060),
+            now,
+        )
+        .unwrap();
+        assert!(!r.restore("103", kept("sip:103@10.0.0.8:5060", 3000), now));
+        assert_eq!(r.live("103", now)[0].expires_in(now), 120);
+        // A lapsed one is not put back.
+        assert!(!r.restore("104", kept("sip:104@10.0.0.9:5060", 0), now));
+        assert!(r.live("104", now).is_empty());
     }
 
     #[test]

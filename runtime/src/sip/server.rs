@@ -97,6 +97,9 @@ pub(super) struct Shared {
     /// Told the user of every successful registration, once someone asked
     /// ([`SipServer::watch_registrations`]).
     pub(super) registered: Mutex<Option<mpsc::UnboundedSender<String>>>,
+    /// Told each user's contacts after every change, once someone asked
+    /// ([`SipServer::report_registration_changes`]), to keep them for the next start.
+    pub(super) kept: Mutex<Option<mpsc::UnboundedSender<super::RegistrationChange>>>,
     /// The editor's office view, told of registrations coming, going and lapsing.
     pub(super) office: super::office_watch::OfficeWatch,
 }
@@ -240,6 +243,7 @@ impl SipServer {
             salt: AtomicU64::new(0),
             stop: cancel.clone(),
             registered: Mutex::new(None),
+            kept: Mutex::new(None),
             office: Default::default(),
         });
         let inner = endpoint.inner.clone();

@@ -8,13 +8,13 @@ use switchboard_core::store::StoreError;
 
 /// The schema version this build reads and writes; the file keeps its own in
 /// `PRAGMA user_version` (0 for a file that has none yet).
-pub const SCHEMA_VERSION: u32 = 14;
+pub const SCHEMA_VERSION: u32 = 15;
 
 /// One function per version: `MIGRATIONS[n]` takes a store from version `n` to `n + 1`.
 /// A released migration is never edited; a change to the schema is a new one.
 const MIGRATIONS: [fn(&Transaction) -> rusqlite::Result<()>; SCHEMA_VERSION as usize] = [
     to_v1, to_v2, to_v3, to_v4, to_v5, to_v6, to_v7, to_v8, to_v9, to_v10, to_v11, to_v12, to_v13,
-    to_v14,
+    to_v14, to_v15,
 ];
 
 /// How long a statement waits for another process's lock before failing. Calls wait on the
@@ -612,6 +612,24 @@ fn to_v14(tx: &Transaction) -> rusqlite::Result<()> {
           AND m.created_at >= (unixepoch() - 30 * 86400) * 1000
           AND json_valid(m.attachment) AND json_type(m.attachment) = 'array'
           AND j.type = 'object';
+        ",
+    )
+}
+
+/// Version 15: the phones' registrations, kept for the next start
+/// (`sip_registrations.rs`): a user's UDP contacts, where each REGISTER came from, and
+/// when each lapses on the wall clock.
+fn to_v15(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "
+        CREATE TABLE sip_registrations (
+            user        TEXT NOT NULL,
+            contact     TEXT NOT NULL,
+            source      TEXT NOT NULL,
+            expires_at  INTEGER NOT NULL CHECK (expires_at >= 0),
+            user_agent  TEXT,
+            PRIMARY KEY (user, contact)
+        ) STRICT;
         ",
     )
 }

@@ -79,6 +79,8 @@ pub struct Live {
     pub calls: Arc<CallLog>,
     /// `switchboard_session=…`: the admin's session, for the API's guarded routes.
     pub cookie: String,
+    /// What it was started with, for `restart`.
+    config: ServerConfig,
     task: Option<JoinHandle<Result<(), switchboard_runtime::error::ServerError>>>,
 }
 
@@ -126,7 +128,12 @@ impl Live {
         options.call_log = Some(calls.clone());
         let stop = CancellationToken::new();
         let (ready, listening) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(server::run_with(config, options, stop.clone(), Some(ready)));
+        let task = tokio::spawn(server::run_with(
+            config.clone(),
+            options,
+            stop.clone(),
+            Some(ready),
+        ));
         let listening = within("the server to listen", listening)
             .await
             .expect("the server starts");
@@ -137,8 +144,33 @@ impl Live {
             stop,
             calls,
             cookie,
+            config,
             task: Some(task),
         }
+    }
+
+    /// Stops the server and starts another on the same plan and data folder, as an
+    /// admin's restart does; it listens on new ports (`listening` says which) and keeps a
+    /// new record of calls.
+    pub async fn restart(&mut self) {
+        self.stop.cancel();
+        self.stopped().await;
+        self.calls = Arc::new(CallLog::new());
+        let options = RunOptions {
+            call_log: Some(self.calls.clone()),
+        };
+        self.stop = CancellationToken::new();
+        let (ready, listening) = tokio::sync::oneshot::channel();
+        self.task = Some(tokio::spawn(server::run_with(
+            self.config.clone(),
+            options,
+            self.stop.clone(),
+            Some(ready),
+        )));
+        self.listening = within("the restarted server to listen", listening)
+            .await
+            .expect("the server starts again");
+        self.cookie = sign_in(self.listening.http).await;
     }
 
     pub fn data(&self) -> PathBuf {
@@ -219,11 +251,16 @@ impl Live {
 
     /// What the server holds now, from `GET /api/debug/counts`.
     pub async fn held(&self) -> serde_json::Value {
+        self.get_json("/api/debug/counts").await
+    }
+
+    /// `GET path` of the API as the admin: its JSON body.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let addr = self.listening.http;
         let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
         let request = format!(
-            "GET /api/debug/counts HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\n\
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\n\
              Connection: close\r\n\r\n",
             self.cookie
         );

@@ -296,6 +296,19 @@ pub async fn register(phone: &Phone, user: &str, password: &str) -> u16 {
     phone.ask("REGISTER", &call, 2, &signed, "").await.status()
 }
 
+/// Takes back `phone`'s registration as `user` (`Expires: 0` on its contact), answering
+/// the challenge with MD5; the final status.
+pub async fn unregister(phone: &Phone, user: &str, password: &str) -> u16 {
+    let mut call = Call::new(user, user, phone.server);
+    call.uri = format!("sip:{}", phone.server);
+    let headers = [
+        format!("Contact: <sip:{user}@{}>", phone.addr()),
+        "Expires: 0".to_string(),
+    ];
+    let signed = signed_in(phone, "REGISTER", &call, &headers, "", user, password).await;
+    phone.ask("REGISTER", &call, 2, &signed, "").await.status()
+}
+
 /// Sends `method` of `call` with `headers` and `body` (CSeq 1), expects the server's
 /// challenge (401 for REGISTER and SUBSCRIBE, 407 for INVITE) and answers it as `user`
 /// with `password`: the headers to send the request again with (CSeq 2).
