@@ -141,7 +141,7 @@ pub async fn run_with(
     ));
     match crate::kept_registrations::restore(&sip, &store, &plans).await {
         0 => {}
-        n => tracing::info!("{n} phone registrations kept from the last run are back"),
+        n => tracing::info!(count = n, "registrations kept from the last run are back"),
     }
     // The lamps follow hot-desk logins from the start, not only from the next change.
     match store.run(|store| store.hot_desk_logins()).await {
