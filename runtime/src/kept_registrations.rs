@@ -4,65 +4,76 @@
 //! phones silent for that long: callers would hear "not reachable" or go to voicemail.
 //! The registrar stays the truth in memory; the store keeps a copy of each user's UDP
 //! contacts (`sqlite_store::sip_registrations`), written after every REGISTER that
-//! changed them, and the server puts the live ones back before it answers anything.
+//! changed them, and the live ones go into the registrar before the SIP server reads its
+//! first message (`SipConfig::kept_registrations`), so no REGISTER of the new run can be
+//! undone by them. A stopping server writes what it was told last before it ends.
 //!
-//! A kept contact is put back only for a user the plan still defines and who still has a
-//! password: one removed while the server was down is not rung.
+//! A kept contact is put back only for a user the plan still defines and whose password
+//! still answers the realm's digest: one removed, or whose password changed, while the
+//! server was down is not rung (a new password also forgets the kept contacts in the
+//! store, so a phone that knew only the old one is not rung after the next restart).
 
 use crate::reload::PlanHolder;
-use crate::sip::{Registration, SipServer, Transport};
+use crate::sip::{
+    CredentialStore, DigestAlgorithm, MAX_EXPIRES, Registration, RegistrationChange, Transport,
+};
 use crate::sqlite_store::{SavedRegistration, StoreThread};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-/// Puts the kept registrations still live back into `sip`'s registrar; how many.
-pub async fn restore(sip: &SipServer, store: &StoreThread, plans: &PlanHolder) -> usize {
+/// The kept registrations still live, of users the plan defines with a password in
+/// `realm` for one of `algorithms`, ready for `SipConfig::kept_registrations`. Expiries
+/// are cut to `MAX_EXPIRES` from now: a wall clock set back since they were written
+/// (a machine that booted before its time was set) must not make one last for ever.
+pub async fn restorable(
+    store: &StoreThread,
+    plans: &PlanHolder,
+    credentials: &dyn CredentialStore,
+    realm: &str,
+    algorithms: &[DigestAlgorithm],
+) -> Vec<(String, Registration)> {
     let now_ms = wall_clock_ms();
-    let kept = store
-        .run_sqlite(move |s| {
-            let saved = s.saved_registrations(now_ms)?;
-            let mut with_password = Vec::with_capacity(saved.len());
-            for (user, registration) in saved {
-                if s.has_password(&user)? {
-                    with_password.push((user, registration));
-                }
-            }
-            Ok::<_, switchboard_core::store::StoreError>(with_password)
-        })
-        .await;
-    let kept = match kept {
+    let kept = match store
+        .run_sqlite(move |s| s.saved_registrations(now_ms))
+        .await
+    {
         Ok(Ok(kept)) => kept,
         Ok(Err(e)) | Err(e) => {
             tracing::warn!("the registrations kept from the last run were not read: {e}");
-            return 0;
+            return Vec::new();
         }
     };
     let plan = plans.plan();
     let now = Instant::now();
-    let live: Vec<(String, Registration)> = kept
-        .into_iter()
-        .filter(|(user, _)| plan.is_sip_user(user))
+    let longest = Duration::from_secs(u64::from(MAX_EXPIRES));
+    kept.into_iter()
+        .filter(|(user, _)| {
+            plan.is_sip_user(user)
+                && algorithms
+                    .iter()
+                    .any(|a| credentials.ha1(user, realm, *a).is_some())
+        })
         .map(|(user, saved)| {
             let left = Duration::from_millis(saved.expires_at_ms.saturating_sub(now_ms));
             let registration = Registration {
                 contact: saved.contact,
                 source: saved.source,
                 transport: Transport::Udp,
-                expires_at: now + left,
+                expires_at: now + left.min(longest),
                 user_agent: saved.user_agent,
             };
             (user, registration)
         })
-        .collect();
-    sip.restore_registrations(live)
+        .collect()
 }
 
-/// Writes each change `sip` reports (a user and all its contacts after a REGISTER) to the
-/// store, until `sip` stops. The changes that queued up while one was written are written
-/// together, the last of each user's winning: a burst of REGISTERs after a network outage
-/// costs a few transactions, not one each.
-pub async fn keep(store: StoreThread, mut changes: UnboundedReceiver<(String, Vec<Registration>)>) {
+/// Writes each change the SIP server reports (a user and all its contacts after a
+/// REGISTER) to the store, until the server stops reporting
+/// (`SipServer::stop_reporting_registrations`). The changes that queued up while one was
+/// written are written together, the last of each user's winning: a burst of REGISTERs
+/// after a network outage costs a few transactions, not one each.
+pub async fn keep(store: StoreThread, mut changes: UnboundedReceiver<RegistrationChange>) {
     while let Some((user, contacts)) = changes.recv().await {
         let mut batch = BTreeMap::from([(user, contacts)]);
         while let Ok((user, contacts)) = changes.try_recv() {
@@ -76,16 +87,25 @@ pub async fn keep(store: StoreThread, mut changes: UnboundedReceiver<(String, Ve
             .collect();
         let written = store
             .run_sqlite(move |s| {
-                for (user, contacts) in &batch {
-                    s.save_registrations(user, contacts)?;
-                }
-                Ok::<_, switchboard_core::store::StoreError>(())
+                batch
+                    .iter()
+                    .filter_map(|(user, contacts)| {
+                        s.save_registrations(user, contacts)
+                            .err()
+                            .map(|e| format!("{user}: {e}"))
+                    })
+                    .collect::<Vec<_>>()
             })
             .await;
-        if let Ok(Err(e)) | Err(e) = written {
-            // The registrar still has them: only a restart before the phones' next
-            // refresh would miss them.
-            tracing::warn!("registrations not kept for the next start: {e}");
+        // The registrar still has them: only a restart before the phones' next refresh
+        // would miss them.
+        match written {
+            Ok(failed) => {
+                for e in failed {
+                    tracing::warn!("a registration was not kept for the next start: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("registrations not kept for the next start: {e}"),
         }
     }
 }

@@ -33,6 +33,9 @@ use switchboard_dsl::ast::TrunkTrust;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// How long a stopping server waits for the registrar's last changes to be stored.
+const KEEP_REGISTRATIONS: Duration = Duration::from_secs(5);
+
 /// How long calls get to finish after they were hung up at the shutdown deadline: a
 /// recording in progress is fsynced and its message stored in that time.
 pub const FINISH_AFTER_HANG_UP: Duration = Duration::from_secs(10);
@@ -109,6 +112,23 @@ pub async fn run_with(
     // SIP outlives the calls: it must still send their BYEs while the server stops.
     let sip_stop = CancellationToken::new();
     let trunks = trunk_peers(&plans.plan());
+    let plan_users = Arc::new(PlanUsers {
+        store: store.credentials(),
+        plans: plans.clone(),
+    });
+    // The phones registered before this start ring at once, not after their next
+    // REGISTER, up to two hours away; each change is kept from now on
+    // (`kept_registrations`).
+    let kept_registrations = crate::kept_registrations::restorable(
+        &store,
+        &plans,
+        plan_users.as_ref(),
+        &config.realm,
+        &config.digest_algorithms,
+    )
+    .await;
+    let (registration_changes, changes) = tokio::sync::mpsc::unbounded_channel();
+    let keeper = tokio::spawn(crate::kept_registrations::keep(store.clone(), changes));
     let sip_config = SipConfig {
         addr: config.sip_addr,
         public_ip: config.public_ip,
@@ -116,33 +136,18 @@ pub async fn run_with(
         digest_algorithms: config.digest_algorithms.clone(),
         trunks,
         messages_per_source: config.sip_messages_per_source,
+        kept_registrations,
+        registration_changes: Some(registration_changes),
     };
-    let (sip, mut incoming) = SipServer::start(
-        sip_config,
-        Arc::new(PlanUsers {
-            store: store.credentials(),
-            plans: plans.clone(),
-        }),
-        sip_stop.clone(),
-    )
-    .await
-    .map_err(ServerError::Sip)?;
+    let (sip, mut incoming) = SipServer::start(sip_config, plan_users, sip_stop.clone())
+        .await
+        .map_err(ServerError::Sip)?;
     let sip = Arc::new(sip);
     // One record of the office's changes: the store thread bumps it for every committed
     // login, message or password, the registrar for every registration, and the editor's
     // event stream (`/api/events`) reads it.
     let office_changes = store.office_changes();
     sip.report_office_changes(office_changes.clone());
-    // The phones registered before this start ring at once, not after their next
-    // REGISTER, up to two hours away (`kept_registrations`).
-    tokio::spawn(crate::kept_registrations::keep(
-        store.clone(),
-        sip.report_registration_changes(),
-    ));
-    match crate::kept_registrations::restore(&sip, &store, &plans).await {
-        0 => {}
-        n => tracing::info!(count = n, "registrations kept from the last run are back"),
-    }
     // The lamps follow hot-desk logins from the start, not only from the next change.
     match store.run(|store| store.hot_desk_logins()).await {
         Ok(Ok(logins)) => {
@@ -331,6 +336,14 @@ pub async fn run_with(
     // The providers are told we are gone while SIP still runs.
     registrations.stop().await;
     sip_stop.cancel();
+    // The registrar's last changes reach the store before the next start reads them.
+    sip.stop_reporting_registrations();
+    if tokio::time::timeout(KEEP_REGISTRATIONS, keeper)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the last registration changes were not kept for the next start");
+    }
     refuse.abort();
     http_stop.cancel();
     chat_sender_stop.cancel();

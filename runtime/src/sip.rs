@@ -123,6 +123,12 @@ pub struct SipConfig {
     /// Messages a second one address may send before it is ignored for a while
     /// ([`FLOOD_BLOCK`]); trunks' addresses are not limited.
     pub messages_per_source: u32,
+    /// Contacts kept from the last run (`kept_registrations` in the runtime), put in the
+    /// registrar before the first message is read, so no REGISTER can be undone by them.
+    pub kept_registrations: Vec<(String, Registration)>,
+    /// Told each user's contacts after every change, in the order applied, to keep them
+    /// for the next start; `None` keeps nothing.
+    pub registration_changes: Option<tokio::sync::mpsc::UnboundedSender<RegistrationChange>>,
 }
 
 /// A SIP trunk whose INVITEs are trusted without authentication.

@@ -170,17 +170,27 @@ async fn desk_to_desk_each_hears_the_other_and_a_hang_up_ends_both_legs() {
 
 /// A restart (an upgrade, a config change) does not leave a registered phone silent until
 /// its next REGISTER, which may be two hours away: the server keeps its registration and
-/// rings it at once. A phone that unregistered before the restart stays unregistered.
+/// rings it at once. A phone that unregistered just before the stop stays unregistered,
+/// and one whose extension left the plan while the server was down is not put back.
 #[tokio::test]
 async fn a_phone_registered_before_a_restart_rings_after_it() {
     let mut live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
     let desk = Phone::new(live.listening.sip).await;
     assert_eq!(register(&desk, "102", "secret").await, 200);
     let gone = Phone::new(live.listening.sip).await;
-    assert_eq!(register(&gone, "103", "secret").await, 200);
-    assert_eq!(unregister(&gone, "103", "secret").await, 200);
+    assert_eq!(register(&gone, "101", "secret").await, 200);
+    assert_eq!(unregister(&gone, "101", "secret").await, 200);
+    let removed = Phone::new(live.listening.sip).await;
+    assert_eq!(register(&removed, "103", "secret").await, 200);
 
-    live.restart().await;
+    live.restart(|dir| {
+        let office = dir.join("plan/office.dial");
+        let plan = std::fs::read_to_string(&office).unwrap();
+        let without_103 = plan.replace(r#"extension 103 "Short" { voicemail; ring 1s }"#, "");
+        assert_ne!(plan, without_103, "103 is taken out of the plan");
+        std::fs::write(&office, without_103).unwrap();
+    })
+    .await;
 
     let caller = Phone::new(live.listening.sip).await;
     let caller_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();

@@ -604,6 +604,35 @@ fn registrations_are_kept_per_user_until_they_lapse() {
     assert!(s.saved_registrations(10_000).unwrap().is_empty());
 }
 
+/// A phone that knew only the old password is not rung after the next restart: setting
+/// or removing a password forgets the user's kept contacts, in the same transaction.
+#[test]
+fn a_new_password_forgets_the_kept_registrations() {
+    let fx = Fixture::new();
+    let mut s = fx.open();
+    let kept = |user: &str| SavedRegistration {
+        contact: format!("sip:{user}@192.0.2.7:5062"),
+        source: std::net::SocketAddr::from(([192, 0, 2, 7], 5062)),
+        expires_at_ms: 10_000,
+        user_agent: None,
+    };
+    for user in ["101", "102", "103"] {
+        s.set_password(user, "switchboard", "old secret").unwrap();
+        s.save_registrations(user, &[kept(user)]).unwrap();
+    }
+    s.set_password("101", "switchboard", "new secret").unwrap();
+    s.remove_password("102").unwrap();
+    let users: Vec<String> = s
+        .saved_registrations(0)
+        .unwrap()
+        .into_iter()
+        .map(|(user, _)| user)
+        .collect();
+    assert_eq!(users, ["103"]);
+    s.remove_phone_and_web_password("103").unwrap();
+    assert!(s.saved_registrations(0).unwrap().is_empty());
+}
+
 // ---------------------------------------------------------------------------------------
 // The file: schema, settings, and what is refused.
 
@@ -760,7 +789,8 @@ const DROP_V8: &str = "DROP TABLE chat_outbox; DROP TABLE chat_messages; DROP TA
 
 /// A version 13 store's customer messages carrying a provider's media (an array of
 /// references) from the last 30 days are queued for fetching by the upgrade, one row per
-/// item; an older one, an agent's file (an object) and a live-chat message are not.
+/// item; an older one becomes a note, and an agent's file (an object) and a live-chat
+/// message are left alone.
 #[test]
 fn a_version_13_store_queues_the_media_its_customers_sent_for_fetching() {
     let now_ms = std::time::SystemTime::now()
@@ -819,6 +849,20 @@ fn a_version_13_store_queues_the_media_its_customers_sent_for_fetching() {
     let reference: serde_json::Value = serde_json::from_str(&reference).unwrap();
     assert_eq!(reference["id"], "27549");
     assert_eq!(reference["filename"], "a.pdf");
+    // The older one is a note at once, not "being fetched" for ever.
+    let older: String = raw
+        .query_row(
+            "SELECT attachment FROM chat_messages WHERE id = 13",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let older: serde_json::Value = serde_json::from_str(&older).unwrap();
+    assert_eq!(
+        older,
+        serde_json::json!([{"note": "The customer sent a file more than 30 days before this \
+            office kept customers' files; it was not fetched"}])
+    );
 }
 
 #[test]

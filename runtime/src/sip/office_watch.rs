@@ -39,10 +39,11 @@ impl SipServer {
     pub async fn forget_registrations(&self, user: &str) {
         let had = {
             let mut registrar = self.shared.registrar.lock().expect("registrar lock");
+            // Under the lock, in order with the REGISTERs (see `register`).
+            self.shared.registrations_changed(user, &[]);
             registrar.forget(user)
         };
         if had {
-            self.shared.registrations_changed(user, &[]);
             self.shared.tell_office();
             self.shared.registration_changed(user).await;
         }

@@ -71,7 +71,13 @@ impl Shared {
         let (before, applied) = {
             let mut registrar = self.registrar.lock().expect("registrar lock");
             let before = shown(&registrar.live(&user, now));
-            (before, registrar.apply(&user, request, context, now))
+            let applied = registrar.apply(&user, request, context, now);
+            // Told under the registrar's lock, so the copy kept for the next start sees
+            // two REGISTERs of one user in the order they were applied.
+            if let (Ok(bindings), false) = (&applied, fetch) {
+                self.registrations_changed(&user, bindings);
+            }
+            (before, applied)
         };
         match applied {
             Ok(bindings) => {
@@ -94,7 +100,6 @@ impl Shared {
                 // which a phone refreshing the same binding every minute or so does not
                 // change, so it wakes no browser.
                 if !fetch {
-                    self.registrations_changed(&user, &bindings);
                     if shown(&bindings) != before {
                         self.tell_office();
                     }

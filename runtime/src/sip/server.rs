@@ -97,8 +97,8 @@ pub(super) struct Shared {
     /// Told the user of every successful registration, once someone asked
     /// ([`SipServer::watch_registrations`]).
     pub(super) registered: Mutex<Option<mpsc::UnboundedSender<String>>>,
-    /// Told each user's contacts after every change, once someone asked
-    /// ([`SipServer::report_registration_changes`]), to keep them for the next start.
+    /// Told each user's contacts after every change (`SipConfig::registration_changes`),
+    /// to keep them for the next start; emptied when the server stops reporting.
     pub(super) kept: Mutex<Option<mpsc::UnboundedSender<super::RegistrationChange>>>,
     /// The editor's office view, told of registrations coming, going and lapsing.
     pub(super) office: super::office_watch::OfficeWatch,
@@ -170,6 +170,7 @@ impl SipServer {
         cancel: CancellationToken,
     ) -> Result<(SipServer, mpsc::Receiver<IncomingCall>), SipError> {
         let (udp, tcp) = bind(config.addr).await?;
+        let registrar = super::registration_copy::registrar_with(config.kept_registrations);
         let local_addr = udp.local_addr().map_err(|source| SipError::Bind {
             addr: config.addr,
             source,
@@ -229,7 +230,7 @@ impl SipServer {
             throttle: Mutex::new(Throttle::new()),
             accounts: Mutex::new(AccountLocks::new()),
             gate: gate.clone(),
-            registrar: Mutex::new(Registrar::new()),
+            registrar: Mutex::new(registrar),
             subscriptions: Mutex::new(Subscriptions::new()),
             rate: Mutex::new(RateLimit::default()),
             counts: Mutex::new(HashMap::new()),
@@ -243,7 +244,7 @@ impl SipServer {
             salt: AtomicU64::new(0),
             stop: cancel.clone(),
             registered: Mutex::new(None),
-            kept: Mutex::new(None),
+            kept: Mutex::new(config.registration_changes),
             office: Default::default(),
         });
         let inner = endpoint.inner.clone();

@@ -88,6 +88,7 @@ impl SqliteStore {
                 "DELETE FROM sip_credentials WHERE extension = ?1",
                 [extension],
             )?;
+            super::sip_registrations::forget_kept(tx, extension)?;
             Ok(n > 0)
         })?;
         if removed {
@@ -98,8 +99,8 @@ impl SqliteStore {
 }
 
 /// Stores the HA1 values of `password` for `extension` in `realm`, replacing any earlier
-/// ones, inside the caller's transaction; the caller refuses an empty password and tells
-/// the registrar (`changed.credentials()`).
+/// ones, and forgets the contacts kept for it, inside the caller's transaction; the
+/// caller refuses an empty password and tells the registrar (`changed.credentials()`).
 pub(super) fn write_digests(
     tx: &rusqlite::Connection,
     extension: &str,
@@ -108,6 +109,7 @@ pub(super) fn write_digests(
 ) -> rusqlite::Result<()> {
     let md5 = ha1(DigestAlgorithm::Md5, extension, realm, password);
     let sha256 = ha1(DigestAlgorithm::Sha256, extension, realm, password);
+    super::sip_registrations::forget_kept(tx, extension)?;
     tx.execute(
         "INSERT INTO sip_credentials (extension, realm, ha1_md5, ha1_sha256)
          VALUES (?1, ?2, ?3, ?4)

@@ -578,9 +578,9 @@ fn to_v13(tx: &Transaction) -> rusqlite::Result<()> {
 /// one row per item of an inbound message's `attachment` array, written with the
 /// message. The messages already stored with a provider's media in the last 30 days are
 /// queued too, so an upgraded office fetches what customers sent lately (what the
-/// provider no longer has becomes a note saying so). Older ones are left as they were:
-/// WhatsApp's media ids last 30 days, and Twilio, which keeps media, would otherwise have
-/// a first start download an office's whole history.
+/// provider no longer has becomes a note saying so). Older ones become such a note at
+/// once: WhatsApp's media ids last 30 days, and Twilio, which keeps media, would otherwise
+/// have a first start download an office's whole history.
 fn to_v14(tx: &Transaction) -> rusqlite::Result<()> {
     tx.execute_batch(
         "
@@ -612,6 +612,15 @@ fn to_v14(tx: &Transaction) -> rusqlite::Result<()> {
           AND m.created_at >= (unixepoch() - 30 * 86400) * 1000
           AND json_valid(m.attachment) AND json_type(m.attachment) = 'array'
           AND j.type = 'object';
+        UPDATE chat_messages SET attachment = (
+            SELECT json_group_array(CASE WHEN j.type = 'object'
+                THEN json_object('note', 'The customer sent a file more than 30 days ' ||
+                    'before this office kept customers'' files; it was not fetched')
+                ELSE j.value END)
+            FROM json_each(chat_messages.attachment) j)
+        WHERE direction = 'in' AND channel != 'livechat' AND attachment IS NOT NULL
+          AND created_at < (unixepoch() - 30 * 86400) * 1000
+          AND json_valid(attachment) AND json_type(attachment) = 'array';
         ",
     )
 }

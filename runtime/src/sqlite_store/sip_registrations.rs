@@ -32,8 +32,7 @@ impl SqliteStore {
         contacts: &[SavedRegistration],
     ) -> Result<(), StoreError> {
         self.write(&format!("keep {user}'s registrations"), |tx| {
-            tx.prepare_cached("DELETE FROM sip_registrations WHERE user = ?1")?
-                .execute([user])?;
+            forget_kept(tx, user)?;
             let mut insert = tx.prepare_cached(
                 "INSERT OR REPLACE INTO sip_registrations
                      (user, contact, source, expires_at, user_agent)
@@ -94,4 +93,14 @@ impl SqliteStore {
             Ok(kept)
         })
     }
+}
+
+/// Forgets the contacts kept for `user`, inside the caller's transaction: its password
+/// changed or went, and a phone that knew only the old one must not be rung after the
+/// next start (the running server's registrar is not touched: it forgets such a phone
+/// when its registration lapses).
+pub(super) fn forget_kept(tx: &rusqlite::Connection, user: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM sip_registrations WHERE user = ?1")?
+        .execute([user])
+        .map(drop)
 }

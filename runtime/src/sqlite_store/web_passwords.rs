@@ -118,6 +118,7 @@ impl SqliteStore {
                 "DELETE FROM sip_credentials WHERE extension = ?1",
                 [extension],
             )? > 0;
+            super::sip_registrations::forget_kept(tx, extension)?;
             let web = delete_web_password(tx, extension)?;
             Ok(WebPasswordsRemoved { phone, web })
         })?;

@@ -149,12 +149,14 @@ impl Live {
         }
     }
 
-    /// Stops the server and starts another on the same plan and data folder, as an
-    /// admin's restart does; it listens on new ports (`listening` says which) and keeps a
-    /// new record of calls.
-    pub async fn restart(&mut self) {
+    /// Stops the server, runs `between` on the stopped server's folder (`plan/` and
+    /// `data/`), and starts another on the same plan and data folder, as an admin's
+    /// restart does; it listens on new ports (`listening` says which) and keeps a new
+    /// record of calls.
+    pub async fn restart(&mut self, between: impl FnOnce(&Path)) {
         self.stop.cancel();
         self.stopped().await;
+        between(self.dir.path());
         self.calls = Arc::new(CallLog::new());
         let options = RunOptions {
             call_log: Some(self.calls.clone()),

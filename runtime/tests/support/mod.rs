@@ -107,6 +107,8 @@ impl Server {
             realm: REALM.to_string(),
             trunks,
             messages_per_source,
+            kept_registrations: Vec::new(),
+            registration_changes: None,
         };
         let (sip, calls) = SipServer::start(config, Arc::new(Digests::new()), cancel.clone())
             .await

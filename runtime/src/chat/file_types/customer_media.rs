@@ -47,18 +47,45 @@ pub(super) const KINDS: &[Kind] = &[
     ),
 ];
 
-/// AAC as phones and WhatsApp store it: a raw ADTS stream, each frame starting with 12
-/// sync bits and layer 0 (which is what tells it from an MP3 frame), or the rare ADIF
-/// header.
+/// AAC as phones and WhatsApp store it: a raw ADTS stream (after an ID3 tag, when a
+/// recorder wrote one), or the rare ADIF header.
 fn is_aac(b: &[u8]) -> bool {
-    b.starts_with(b"ADIF") || matches!(*b, [0xFF, second, ..] if second & 0xF6 == 0xF0)
+    b.starts_with(b"ADIF") || is_adts_frame(after_id3(b))
+}
+
+/// An ADTS frame header: 12 sync bits and layer 0 (which is what tells it from an MP3
+/// frame), a sampling-frequency index that names a rate (0 to 12), and a frame length
+/// that holds at least the 7-byte header itself.
+fn is_adts_frame(b: &[u8]) -> bool {
+    let [0xFF, second, third, fourth, fifth, sixth, _, ..] = *b else {
+        return false;
+    };
+    let frequency = (third >> 2) & 0x0F;
+    let length =
+        (usize::from(fourth & 0x03) << 11) | (usize::from(fifth) << 3) | usize::from(sixth >> 5);
+    second & 0xF6 == 0xF0 && frequency <= 12 && length >= 7
+}
+
+/// What follows an ID3v2 tag at the start of `b` (a 10-byte header whose last four
+/// bytes are the tag's size, 7 bits each, and a 10-byte footer when its flags say so);
+/// `b` itself when it has none.
+fn after_id3(b: &[u8]) -> &[u8] {
+    let [b'I', b'D', b'3', _, _, flags, s0, s1, s2, s3, ..] = *b else {
+        return b;
+    };
+    let size = [s0, s1, s2, s3]
+        .iter()
+        .fold(0usize, |size, byte| (size << 7) | usize::from(byte & 0x7F));
+    let footer = if flags & 0x10 != 0 { 10 } else { 0 };
+    b.get(10 + size + footer..).unwrap_or(&[])
 }
 
 /// QuickTime: the `qt  ` brand in its `ftyp` box (what an iPhone writes), or, in files
-/// older than `ftyp`, a first atom that only a movie starts with.
+/// older than `ftyp`, a first atom a movie starts with (a `free` or `skip` one too, which
+/// old editors left as padding: the name says `.mov`, and nothing runs a movie).
 fn is_quicktime(b: &[u8]) -> bool {
-    has_brand(b, |brand| brand == b"qt  ")
-        || (b.len() >= 8 && [&b"moov"[..], b"mdat", b"wide", b"pnot"].contains(&&b[4..8]))
+    const FIRST_ATOMS: [&[u8]; 6] = [b"moov", b"mdat", b"wide", b"pnot", b"free", b"skip"];
+    has_brand(b, |brand| brand == b"qt  ") || (b.len() >= 8 && FIRST_ATOMS.contains(&&b[4..8]))
 }
 
 /// MP3: an ID3 tag first, or straight away an MPEG audio frame header (11 sync bits,
@@ -178,11 +205,13 @@ mod tests {
             "video/3gpp"
         );
         assert_eq!(accepted("video.3gp", &iso(b"3gp5", &[])), "video/3gpp");
-        // An ADTS frame header: MPEG-4 AAC LC, 44.1 kHz, stereo.
-        assert_eq!(
-            accepted("voice.aac", &[0xFF, 0xF1, 0x50, 0x80, 0x2E, 0x7F, 0xFC]),
-            "audio/aac"
-        );
+        // An ADTS frame header: MPEG-4 AAC LC, 44.1 kHz, stereo, 371 bytes.
+        const ADTS: [u8; 7] = [0xFF, 0xF1, 0x50, 0x80, 0x2E, 0x7F, 0xFC];
+        assert_eq!(accepted("voice.aac", &ADTS), "audio/aac");
+        // The same after an ID3 tag of 4 bytes.
+        let mut tagged = b"ID3\x04\x00\x00\x00\x00\x00\x04TIT2".to_vec();
+        tagged.extend_from_slice(&ADTS);
+        assert_eq!(accepted("voice.aac", &tagged), "audio/aac");
         assert_eq!(
             accepted("IMG_0042.MOV", &iso(b"qt  ", &[b"qt  "])),
             "video/quicktime"
@@ -243,6 +272,17 @@ mod tests {
         assert!(check_customer_file("audio.mp3", &[0xFF, 0xF1, 0x50, 0x80]).is_err());
         // …and an MP3 frame (layer III) is not an AAC one; nor is an MP4 a QuickTime movie.
         assert!(check_customer_file("voice.aac", MP3_FRAME).is_err());
+        // Sync bits alone are not a frame: too short, a rate index past 12, no length.
+        for not_adts in [
+            &[0xFF, 0xF1, 0x50, 0x80][..],
+            &[0xFF, 0xF1, 0x74, 0x80, 0x2E, 0x7F, 0xFC],
+            &[0xFF, 0xF1, 0x50, 0x80, 0x00, 0x1F, 0xFC],
+        ] {
+            assert!(
+                check_customer_file("voice.aac", not_adts).is_err(),
+                "{not_adts:?}"
+            );
+        }
         assert!(check_customer_file("video.mov", &iso(b"isom", &[b"avc1"])).is_err());
         assert!(
             check_customer_file("setup.exe", EXE)

@@ -3,8 +3,8 @@
 //! checks (by name and content) apply to it as to any other file.
 
 /// A name for a file the customer's provider gave none: what it is, and the extension
-/// of its type (`photo.jpg`, `voice.ogg`, `voice.amr`, `audio.mp3`, `video.mp4`,
-/// `document.pdf`). Audio is a voice note but for MP3, which is music or a recording.
+/// of its type (`photo.jpg`, `voice.ogg`, `voice.amr`, `voice.aac`, `audio.mp3`,
+/// `video.mp4`, `video.mov`, `document.pdf`). Audio is a voice note but for MP3, which is music or a recording.
 pub fn named_by_type(mime: Option<&str>) -> String {
     let mime = mime
         .and_then(|m| m.split(';').next())
