@@ -56,6 +56,8 @@ echo "results in $OUT"
 cp "$BENCH/plan/bench.dial" "$OUT/plan/"
 if [ "$MODE" = reload ]; then
     python3 "$BENCH/gen_office.py" 10000 "$OUT/plan/office.dial"
+    # Its `email`s parse, but `run` refuses them until voicemail by email exists.
+    sed -i 's/; email "[^"]*"//' "$OUT/plan/office.dial"
 else
     cp "$BENCH/plan/office.dial" "$OUT/plan/"
 fi

@@ -12,7 +12,7 @@ import sys
 import time
 
 REALM = "switchboard"
-PASSWORD = "bench-only passphrase amber kettle"
+PASSWORD = "bench-only-passphrase-amber-kettle"
 
 
 def ha1(algorithm, user):
