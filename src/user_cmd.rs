@@ -184,17 +184,19 @@ fn set_password(extension: String, web: bool, place: Place) -> ExitCode {
 fn set_message(user: &PlanUser, which: Which, realm: &str, path: &std::path::Path) -> String {
     let (who, what, path) = (&user.name, &user.what, path.display());
     match which {
-        Which::Phone => {
-            format!("password of {who} ({what}) set (realm {realm:?}, stored as digests in {path})")
-        }
+        Which::Phone => format!(
+            "password of {who} ({what}) set (realm {realm:?}, stored as digests in {path}); \
+             phones registered as {who} with another password are no longer rung"
+        ),
         Which::Web => format!(
             "web password of {who} ({what}) set (stored as an Argon2id hash in {path}); the \
              phone keeps its SIP password, and {who} was signed out of the web client"
         ),
         Which::Both => format!(
             "password of {who} ({what}) set for the phone and the web client (realm \
-             {realm:?}; stored as digests and an Argon2id hash in {path}); {who} was signed \
-             out of the web client"
+             {realm:?}; stored as digests and an Argon2id hash in {path}); phones registered \
+             as {who} with another password are no longer rung, and {who} was signed out of \
+             the web client"
         ),
     }
 }

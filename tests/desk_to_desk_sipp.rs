@@ -26,6 +26,7 @@ fn callee(server: &Server, port: &str, answer: Option<&str>) -> std::process::Ch
         "102",
         &["-au", "102", "-p", port],
     );
+    answer_message_waiting(port);
     let media = (free_port() & !1).to_string();
     let mut command = Command::new(SIPP);
     match answer {
@@ -49,6 +50,42 @@ fn callee(server: &Server, port: &str, answer: Option<&str>) -> std::process::Ch
         .stderr(Stdio::null())
         .spawn()
         .expect("sipp runs (install Debian's sip-tester)")
+}
+
+/// Answers, on 102's port, the message-waiting NOTIFY the server sends a new
+/// registration of an extension with a mailbox. The registering sipp has exited by then
+/// and cannot answer it; unanswered, the server sends it again (RFC 3261's retransmission,
+/// for up to 32 s), and the sipp that answers calls on the same port next would take it
+/// for a call gone wrong and fail. One arrives within 4 s of the first try.
+fn answer_message_waiting(port: &str) {
+    let socket = std::net::UdpSocket::bind(format!("127.0.0.1:{port}"))
+        .expect("the registering sipp let go of 102's port");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        let (n, from) = socket
+            .recv_from(&mut buf)
+            .expect("the server tells 102's registration whether messages wait");
+        let text = String::from_utf8_lossy(&buf[..n]);
+        if !text.starts_with("NOTIFY ") {
+            continue;
+        }
+        let copied: Vec<&str> = text
+            .lines()
+            .filter(|line| {
+                let name = line.split(':').next().unwrap_or("").to_ascii_lowercase();
+                ["via", "from", "to", "call-id", "cseq"].contains(&name.as_str())
+            })
+            .collect();
+        let reply = format!(
+            "SIP/2.0 200 OK\r\n{}\r\nContent-Length: 0\r\n\r\n",
+            copied.join("\r\n")
+        );
+        socket.send_to(reply.as_bytes(), from).unwrap();
+        return;
+    }
 }
 
 /// The call records the server keeps, newest last.

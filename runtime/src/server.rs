@@ -148,6 +148,10 @@ pub async fn run_with(
     // event stream (`/api/events`) reads it.
     let office_changes = store.office_changes();
     sip.report_office_changes(office_changes.clone());
+    tokio::spawn(forget_phones_of_changed_passwords(
+        sip.clone(),
+        store.watch_password_changes(),
+    ));
     // The lamps follow hot-desk logins from the start, not only from the next change.
     match store.run(|store| store.hot_desk_logins()).await {
         Ok(Ok(logins)) => {
@@ -353,6 +357,20 @@ pub async fn run_with(
     drop(services);
     tracing::info!("Switchboard stopped");
     Ok(())
+}
+
+/// Forgets the phones registered as a user whose SIP password changed or went, here or
+/// through `switchboard user set-password` beside the server: a phone that knew only the
+/// old password (a stolen one, say) is no longer rung, and rings again once it registers
+/// with the new one.
+async fn forget_phones_of_changed_passwords(
+    sip: Arc<SipServer>,
+    mut changed: tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    while let Some(user) = changed.recv().await {
+        sip.forget_registrations(&user).await;
+        tracing::info!(%user, "the SIP password changed: phones registered with the old one are forgotten");
+    }
 }
 
 /// The names the HTTP API answers to besides its own: `http-names`, and the host of

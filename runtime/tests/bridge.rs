@@ -211,6 +211,47 @@ async fn a_phone_registered_before_a_restart_rings_after_it() {
     );
 }
 
+/// A new password, even set by `switchboard user set-password` beside the running server
+/// (another connection to the store), forgets the phones registered with the old one:
+/// a stolen phone stops ringing at once, here and after a restart. The phone that is
+/// given the new password registers again.
+#[tokio::test]
+async fn a_new_password_forgets_the_phones_registered_with_the_old_one() {
+    let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;
+    let desk = Phone::new(live.listening.sip).await;
+    assert_eq!(register(&desk, "102", "secret").await, 200);
+    let registered = |office: &serde_json::Value| {
+        office["registrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["user"] == "102")
+    };
+    assert!(registered(&live.get_json("/api/office").await));
+
+    let db = switchboard_runtime::server::store_path(&live.data());
+    live_server::read_store(&db, |s| {
+        s.set_password("102", "switchboard", "a new secret")
+            .unwrap()
+    });
+    live_server::within("102's phone to be forgotten", async {
+        while registered(&live.get_json("/api/office").await) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let kept = live_server::read_store(&db, |s| s.saved_registrations(0).unwrap());
+    assert!(kept.is_empty(), "nothing kept for the next start: {kept:?}");
+
+    assert_eq!(
+        register(&desk, "102", "secret").await,
+        403,
+        "the old one is refused"
+    );
+    assert_eq!(register(&desk, "102", "a new secret").await, 200);
+    assert!(registered(&live.get_json("/api/office").await));
+}
+
 #[tokio::test]
 async fn both_phones_of_an_extension_ring_the_first_answer_wins_and_the_other_is_cancelled() {
     let live = Live::start(PLAN, Duration::from_secs(5), RunOptions::default()).await;

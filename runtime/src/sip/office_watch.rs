@@ -34,8 +34,8 @@ impl SipServer {
         &self.shared.realm
     }
 
-    /// Forgets every phone registered as `user` (its password was removed): it is no
-    /// longer rung, and its presence watchers and the office view hear it left.
+    /// Forgets every phone registered as `user` (its password changed or was removed): it
+    /// is no longer rung, and its presence watchers and the office view hear it left.
     pub async fn forget_registrations(&self, user: &str) {
         let had = {
             let mut registrar = self.shared.registrar.lock().expect("registrar lock");

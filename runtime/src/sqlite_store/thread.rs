@@ -36,7 +36,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use switchboard_core::store::{Store, StoreError};
 use tokio::sync::oneshot;
@@ -74,7 +74,14 @@ pub struct StoreThread {
     /// Bumped by the thread after a batch that changed the office; shared with whoever
     /// else sees changes (the SIP registrar) and the event stream.
     office_changes: Arc<OfficeChanges>,
+    /// Told each user whose SIP password changed or went, once someone asked
+    /// (`watch_password_changes`).
+    password_changes: PasswordChanges,
 }
+
+/// Where the store thread tells of changed SIP passwords: by this process or another
+/// (`switchboard user set-password` beside the running server).
+type PasswordChanges = Arc<Mutex<Option<tokio::sync::mpsc::UnboundedSender<String>>>>;
 
 /// The store thread stopped (a job panicked in a way that killed it, or it was never
 /// started); no job can run.
@@ -94,6 +101,8 @@ impl StoreThread {
         let shared = credentials.clone();
         let office_changes = Arc::new(OfficeChanges::default());
         let changes = office_changes.clone();
+        let password_changes = PasswordChanges::default();
+        let passwords = password_changes.clone();
         std::thread::Builder::new()
             .name("switchboard-store".into())
             .spawn(move || {
@@ -106,7 +115,7 @@ impl StoreThread {
                 match store {
                     Ok(store) => {
                         let _ = opened.send(Ok(()));
-                        serve(store, jobs_rx, &shared, &changes);
+                        serve(store, jobs_rx, &shared, &changes, &passwords);
                     }
                     Err(e) => {
                         let _ = opened.send(Err(e));
@@ -119,7 +128,20 @@ impl StoreThread {
             jobs,
             credentials,
             office_changes,
+            password_changes,
         })
+    }
+
+    /// Tells the returned receiver of each user whose SIP password changes or goes from
+    /// now on, set by this process or another: the registrar forgets the phones that
+    /// registered with the old one.
+    pub fn watch_password_changes(&self) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        *self
+            .password_changes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        rx
     }
 
     /// What changes in the office: bumped after every batch that wrote to it.
@@ -176,13 +198,17 @@ fn serve(
     jobs: mpsc::Receiver<Job>,
     credentials: &RwLock<Credentials>,
     office_changes: &OfficeChanges,
+    password_changes: &PasswordChanges,
 ) {
     let mut seen = store.data_version().ok();
+    let announce = |store: &mut SqliteStore, seen: &mut Option<i64>| {
+        announce_changes(store, seen, credentials, office_changes, password_changes);
+    };
     loop {
         let first = match jobs.recv_timeout(POLL) {
             Ok(job) => job,
             Err(RecvTimeoutError::Timeout) => {
-                announce_changes(&mut store, &mut seen, credentials, office_changes);
+                announce(&mut store, &mut seen);
                 continue;
             }
             Err(RecvTimeoutError::Disconnected) => break,
@@ -224,7 +250,7 @@ fn serve(
             "store batch committed"
         );
         // Loaded and announced before the replies: whoever hears "done" finds it so.
-        announce_changes(&mut store, &mut seen, credentials, office_changes);
+        announce(&mut store, &mut seen);
         for reply in replies {
             reply(committed.as_ref().map(|_| ()));
         }
@@ -232,12 +258,14 @@ fn serve(
 }
 
 /// After a batch (or an idle `POLL`): tells the office view of a change, and loads the
-/// credentials again when this thread's writes or another process changed them.
+/// credentials again when this thread's writes or another process changed them, telling
+/// of each user whose password changed or went.
 fn announce_changes(
     store: &mut SqliteStore,
     seen: &mut Option<i64>,
     credentials: &RwLock<Credentials>,
     office_changes: &OfficeChanges,
+    password_changes: &PasswordChanges,
 ) {
     let changed = store.changed.take();
     let now = store.data_version().ok();
@@ -249,9 +277,22 @@ fn announce_changes(
         return;
     }
     *seen = now;
-    match Credentials::load(store) {
-        Ok(loaded) => *credentials.write().unwrap_or_else(|p| p.into_inner()) = loaded,
-        Err(e) => tracing::error!("reading the SIP credentials again failed: {e}"),
+    let loaded = match Credentials::load(store) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            tracing::error!("reading the SIP credentials again failed: {e}");
+            return;
+        }
+    };
+    let before = std::mem::replace(
+        &mut *credentials.write().unwrap_or_else(|p| p.into_inner()),
+        loaded,
+    );
+    if let Some(tell) = &*password_changes.lock().unwrap_or_else(|p| p.into_inner()) {
+        let now = credentials.read().unwrap_or_else(|p| p.into_inner());
+        for user in before.changed_in(&now) {
+            let _ = tell.send(user);
+        }
     }
 }
 
@@ -260,6 +301,19 @@ fn announce_changes(
 struct Credentials(HashMap<String, (String, String, String)>);
 
 impl Credentials {
+    /// The users whose digests (or realm) differ in `now`, or who are gone from it: whose
+    /// password changed or was removed. A user new in `now` had no phone to forget.
+    fn changed_in(&self, now: &Credentials) -> Vec<String> {
+        let mut changed: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(user, digests)| now.0.get(*user) != Some(*digests))
+            .map(|(user, _)| user.clone())
+            .collect();
+        changed.sort();
+        changed
+    }
+
     fn load(store: &SqliteStore) -> Result<Credentials, StoreError> {
         store
             .read("read the SIP credentials", |conn| {
