@@ -16,6 +16,7 @@ use switchboard_runtime::http::time::rfc3339;
 use switchboard_runtime::password_policy;
 use switchboard_runtime::server::store_path;
 use switchboard_runtime::sqlite_store::SqliteStore;
+use switchboard_runtime::wall_clock::now_ms;
 
 #[derive(Args)]
 pub struct AdminArgs {
@@ -173,11 +174,4 @@ fn open_existing(data_dir: &std::path::Path) -> Result<SqliteStore, String> {
         ));
     }
     SqliteStore::open(&path).map_err(|e| e.to_string())
-}
-
-fn now_ms() -> u64 {
-    let since = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }

@@ -30,6 +30,7 @@ use switchboard_runtime::plan_files::{compile_plan, find_plans};
 use switchboard_runtime::plan_users::{PlanUser, UserKind, plan_user, stored_name};
 use switchboard_runtime::server::store_path;
 use switchboard_runtime::sqlite_store::{SqliteStore, pin_digest};
+use switchboard_runtime::wall_clock::now_ms;
 
 #[derive(Args)]
 pub struct UserArgs {
@@ -199,14 +200,6 @@ fn set_message(user: &PlanUser, which: Which, realm: &str, path: &std::path::Pat
              the web client"
         ),
     }
-}
-
-/// Now, in milliseconds since the Unix epoch, for when a web password was set.
-fn now_ms() -> u64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn set_pin(extension: String, print: bool, place: Place) -> ExitCode {

@@ -18,8 +18,9 @@ use crate::sip::{
     CredentialStore, DigestAlgorithm, MAX_EXPIRES, Registration, RegistrationChange, Transport,
 };
 use crate::sqlite_store::{SavedRegistration, StoreThread};
+use crate::wall_clock::now_ms;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The kept registrations still live, of users the plan defines with a password in
@@ -33,7 +34,7 @@ pub async fn restorable(
     realm: &str,
     algorithms: &[DigestAlgorithm],
 ) -> Vec<(String, Registration)> {
-    let now_ms = wall_clock_ms();
+    let now_ms = now_ms();
     let kept = match store
         .run_sqlite(move |s| s.saved_registrations(now_ms))
         .await
@@ -80,7 +81,7 @@ pub async fn keep(store: StoreThread, mut changes: UnboundedReceiver<Registratio
             batch.insert(user, contacts);
         }
         let now = Instant::now();
-        let now_ms = wall_clock_ms();
+        let now_ms = now_ms();
         let batch: Vec<(String, Vec<SavedRegistration>)> = batch
             .into_iter()
             .map(|(user, contacts)| (user, saved(&contacts, now, now_ms)))
@@ -126,12 +127,6 @@ fn saved(contacts: &[Registration], now: Instant, now_ms: u64) -> Vec<SavedRegis
             }
         })
         .collect()
-}
-
-fn wall_clock_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

@@ -31,3 +31,4 @@ pub mod server;
 pub mod simulation;
 pub mod sip;
 pub mod sqlite_store;
+pub mod wall_clock;

@@ -5,11 +5,12 @@
 
 use super::error::{ChatError, name_and_number};
 use super::event::{ChatEvent, ChatEventKind};
-use super::hub::{ChatHub, checked, name_of, now_ms, visible_to};
+use super::hub::{ChatHub, checked, name_of, visible_to};
 use super::inbound::MAX_TEXT_CHARS;
 use crate::sqlite_store::{
     ChatConversation, ChatMessageRow, ChatTx, Direction, NewChatConversation, NewChatMessage,
 };
+use crate::wall_clock::now_ms;
 use switchboard_core::chat::sms_number::check_sms_number;
 use switchboard_core::chat::visibility::Action;
 use switchboard_dsl::Plan;

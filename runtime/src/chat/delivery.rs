@@ -4,8 +4,9 @@
 
 use super::error::ChatError;
 use super::event::{ChatEvent, ChatEventKind};
-use super::hub::{ChatHub, checked, now_ms, visible_to};
+use super::hub::{ChatHub, checked, visible_to};
 use crate::sqlite_store::{ChatTx, Direction};
+use crate::wall_clock::now_ms;
 use switchboard_core::chat::visibility::Action;
 
 impl ChatHub {

@@ -6,7 +6,6 @@ use super::event::ChatEvent;
 use crate::reload::PlanHolder;
 use crate::sqlite_store::{ChatConversation, ChatTx, StoreThread};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use switchboard_core::chat::visibility::{self, Action, Refusal};
 use switchboard_dsl::Plan;
 use tokio::sync::broadcast;
@@ -70,14 +69,6 @@ impl ChatHub {
     pub(super) fn plan(&self) -> Arc<Plan> {
         self.plans.plan()
     }
-}
-
-/// The wall clock in ms since the epoch.
-pub(super) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 /// The plan's name of extension `ext`, if it has one.

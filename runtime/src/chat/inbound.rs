@@ -6,9 +6,10 @@ mod media;
 
 use super::error::ChatError;
 use super::event::{ChatEvent, ChatEventKind};
-use super::hub::{ChatHub, now_ms, visible_to};
+use super::hub::{ChatHub, visible_to};
 use crate::office_time::wall_time;
 use crate::sqlite_store::{ChatContact, ChatTx, Direction, NewChatConversation, NewChatMessage};
+use crate::wall_clock::now_ms;
 use std::time::SystemTime;
 use switchboard_core::chat::placement::{Placement, QueueAgent, StoredConversation, place};
 use switchboard_core::chat::{ChatDestination, ChatMessage, route_chat};

@@ -15,9 +15,10 @@ mod files;
 pub use files::{NO_FILE, TeamFileError};
 
 use super::MAX_TEXT_CHARS;
-use super::hub::{name_of, now_ms};
+use super::hub::name_of;
 use crate::reload::PlanHolder;
 use crate::sqlite_store::{StoreThread, TeamMessageRow, TeamThreadKind, TeamThreadRow};
+use crate::wall_clock::now_ms;
 use serde::Serialize;
 use std::sync::Arc;
 use switchboard_core::office::{agent_queues, manages};

@@ -11,8 +11,9 @@
 //! plan, so a change of managers in the plan moves the templates with them.
 
 use super::error::ChatError;
-use super::hub::{ChatHub, now_ms};
+use super::hub::ChatHub;
 use crate::sqlite_store::{ChatTemplate, TemplateFilter, TemplateText};
+use crate::wall_clock::now_ms;
 use switchboard_core::office::is_manager;
 use switchboard_dsl::Plan;
 use switchboard_dsl::ast::Queue;

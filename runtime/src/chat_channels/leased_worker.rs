@@ -19,8 +19,9 @@
 //! - **It ends** when `stop` is cancelled or the hub is gone. What `stop` does to a pass
 //!   in flight is each task's choice (`PassOnStop`).
 
-use super::outbox_sender::{SenderSettings, millis, now_ms};
+use super::outbox_sender::{SenderSettings, millis};
 use crate::chat::{ChatError, ChatEvent, ChatHub};
+use crate::wall_clock::now_ms;
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;

@@ -43,14 +43,13 @@ pub use names::{named_by_link, named_by_type};
 
 use super::config::ChannelAccounts;
 use super::leased_worker::{self, LeasedWork, PassOnStop};
-use super::outbox_sender::{
-    self, SenderSettings, backoff, error_chain, millis, now_ms, provider_words,
-};
+use super::outbox_sender::{self, SenderSettings, backoff, error_chain, millis, provider_words};
 use super::webhooks::is_https_link;
 use crate::chat::file_types::{FileRefusal, MAX_FILE_BYTES, check_customer_file};
 use crate::chat::{ChatError, ChatEvent, ChatEventKind, ChatHub};
 use crate::secret::Secret;
 use crate::sqlite_store::chat_media::MediaJob;
+use crate::wall_clock::now_ms;
 use addresses::{InternalAddress, PublicAddressesOnly, TrustedHosts, refused_as_internal};
 use std::sync::Arc;
 use std::time::Duration;

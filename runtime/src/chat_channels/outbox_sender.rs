@@ -41,9 +41,10 @@ use super::leased_worker::{self, LeasedWork, PassOnStop};
 use super::provider_request::{Auth, Body, ProviderRequest};
 use super::{facebook, twilio_sms, whatsapp};
 use crate::chat::{ChatError, ChatEvent, ChatEventKind, ChatHub, OutboxRow};
+use crate::wall_clock::now_ms;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use switchboard_dsl::ast::Channel;
 use tokio_util::sync::CancellationToken;
 
@@ -573,13 +574,6 @@ pub(crate) fn error_chain(e: &reqwest::Error) -> String {
         source = s.source();
     }
     words
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(millis)
-        .unwrap_or(0)
 }
 
 pub(crate) fn millis(d: Duration) -> u64 {

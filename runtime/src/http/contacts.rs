@@ -12,13 +12,13 @@ pub mod phone;
 use super::auth::SignedInPerson;
 use super::{AppError, AppState};
 use crate::sqlite_store::{Contact, ContactText};
+use crate::wall_clock::now_ms;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The longest name or company, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -128,13 +128,6 @@ fn no_contact(id: i64) -> AppError {
 
 fn store_failed(e: switchboard_core::store::StoreError) -> AppError {
     AppError::Internal(e.to_string())
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or_default()
 }
 
 /// The contact as it will be stored: trimmed, numbers in E.164, empty fields as none;

@@ -289,22 +289,22 @@ pub fn answer_challenge(
 /// Registers `user` from `phone` with `password`, answering the challenge with MD5; the
 /// final status.
 pub async fn register(phone: &Phone, user: &str, password: &str) -> u16 {
-    let mut call = Call::new(user, user, phone.server);
-    call.uri = format!("sip:{}", phone.server);
-    let contact = format!("Contact: <sip:{user}@{}>", phone.addr());
-    let signed = signed_in(phone, "REGISTER", &call, &[contact], "", user, password).await;
-    phone.ask("REGISTER", &call, 2, &signed, "").await.status()
+    send_register(phone, user, password, &[]).await
 }
 
 /// Takes back `phone`'s registration as `user` (`Expires: 0` on its contact), answering
 /// the challenge with MD5; the final status.
 pub async fn unregister(phone: &Phone, user: &str, password: &str) -> u16 {
+    send_register(phone, user, password, &["Expires: 0".to_string()]).await
+}
+
+/// A REGISTER of `phone`'s address as `user`, with `extra` headers, answering the
+/// challenge with MD5; the final status.
+async fn send_register(phone: &Phone, user: &str, password: &str, extra: &[String]) -> u16 {
     let mut call = Call::new(user, user, phone.server);
     call.uri = format!("sip:{}", phone.server);
-    let headers = [
-        format!("Contact: <sip:{user}@{}>", phone.addr()),
-        "Expires: 0".to_string(),
-    ];
+    let mut headers = vec![format!("Contact: <sip:{user}@{}>", phone.addr())];
+    headers.extend_from_slice(extra);
     let signed = signed_in(phone, "REGISTER", &call, &headers, "", user, password).await;
     phone.ask("REGISTER", &call, 2, &signed, "").await.status()
 }

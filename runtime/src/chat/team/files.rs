@@ -15,8 +15,8 @@
 use super::{MessageView, TeamChat, TeamError, member_thread, members, others, view};
 use crate::chat::file_types::{CheckedFile, FileRefusal, check_file};
 use crate::chat::files::{attachment_json, blob_path, write_blob};
-use crate::chat::hub::now_ms;
 use crate::sqlite_store::ChatFileRow;
+use crate::wall_clock::now_ms;
 use std::path::{Path, PathBuf};
 use switchboard_core::store::StoreError;
 

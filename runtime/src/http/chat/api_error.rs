@@ -5,11 +5,11 @@
 
 use crate::chat::ChatError;
 use crate::http::AppError;
+use crate::wall_clock::now_ms;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use std::time::{SystemTime, UNIX_EPOCH};
 use switchboard_dsl::Plan;
 
 #[derive(Debug)]
@@ -80,13 +80,6 @@ pub fn from_hub(error: ChatError, plan: &Plan, conversation: Option<i64>) -> Cha
         ),
         ChatError::Store(e) => ChatApiError::internal(format!("chat store: {e}")),
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 /// "Bruno (102)", or "102" for an extension without a name.
