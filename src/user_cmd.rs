@@ -167,6 +167,8 @@ fn set_password(extension: String, web: bool, place: Place) -> ExitCode {
         Err(e) => return fail(1, e),
     };
     let now = now_ms();
+    // Only a password that replaces one can leave phones registered with the old one.
+    let replaced = which != Which::Web && store.has_password(&user.name).unwrap_or(false);
     let result = match which {
         Which::Phone => store.set_password(&user.name, &config.realm, &password),
         Which::Web => store.set_web_password(&user.name, &password, now),
@@ -174,7 +176,10 @@ fn set_password(extension: String, web: bool, place: Place) -> ExitCode {
     };
     match result {
         Ok(()) => {
-            println!("{}", set_message(&user, which, &config.realm, &path));
+            println!(
+                "{}",
+                set_message(&user, which, replaced, &config.realm, &path)
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail(1, e.to_string()),
@@ -182,12 +187,24 @@ fn set_password(extension: String, web: bool, place: Place) -> ExitCode {
 }
 
 /// What `set-password` says it did.
-fn set_message(user: &PlanUser, which: Which, realm: &str, path: &std::path::Path) -> String {
+/// `replaced`: the SIP password replaced an earlier one, so phones registered with that
+/// one are forgotten by a running server.
+fn set_message(
+    user: &PlanUser,
+    which: Which,
+    replaced: bool,
+    realm: &str,
+    path: &std::path::Path,
+) -> String {
     let (who, what, path) = (&user.name, &user.what, path.display());
+    let phones = if replaced {
+        format!("; phones registered as {who} with the old password are no longer rung")
+    } else {
+        String::new()
+    };
     match which {
         Which::Phone => format!(
-            "password of {who} ({what}) set (realm {realm:?}, stored as digests in {path}); \
-             phones registered as {who} with another password are no longer rung"
+            "password of {who} ({what}) set (realm {realm:?}, stored as digests in {path}){phones}"
         ),
         Which::Web => format!(
             "web password of {who} ({what}) set (stored as an Argon2id hash in {path}); the \
@@ -195,9 +212,8 @@ fn set_message(user: &PlanUser, which: Which, realm: &str, path: &std::path::Pat
         ),
         Which::Both => format!(
             "password of {who} ({what}) set for the phone and the web client (realm \
-             {realm:?}; stored as digests and an Argon2id hash in {path}); phones registered \
-             as {who} with another password are no longer rung, and {who} was signed out of \
-             the web client"
+             {realm:?}; stored as digests and an Argon2id hash in {path}){phones}; {who} was \
+             signed out of the web client"
         ),
     }
 }
